@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from tinyvision._fileio import _json_safe
 from tinyvision._validate import as_numpy, check_choice, check_float, check_int
 from tinyvision.metrics import _detection_kernels as _k
 from tinyvision.metrics._coco_io import as_dataset, as_detections
@@ -883,34 +884,38 @@ class DetectionEvaluation:
 
     # ----- export --------------------------------------------------------------------
     def to_dict(self, *, confidence: float = 0.25) -> dict[str, Any]:
-        """Everything a report needs, as plain JSON-ready values (-1: no ground truth)."""
+        """Everything a report needs, as strict-JSON values (-1: no ground truth; None for
+        infinity and NaN)."""
         stats = self.stats
         best = self.best_f1()
-        return {
-            "mode": self.params.mode,
-            "map50": self.map50,
-            "map50_95": None if math.isnan(self.map50_95) else self.map50_95,
-            "stats": dict(zip(self.stat_names, stats.tolist())),
-            "params": self.params.to_dict(),
-            "num_images": int(self.matches.image_ids.shape[0]),
-            "num_gt": int(self.matches.npig[:, 0].sum()),
-            "num_detections": int(self.matches.dt_score.shape[0]),
-            "counts": {
-                "iou_threshold": 0.5,
-                "at_confidence": self.counts(confidence).to_dict(),
-                "at_best_f1": best.to_dict(),
-            },
-            "per_class": self.per_class(),
-            "categories": [
-                {"id": int(c), "name": n} for c, n in zip(self.category_ids, self.category_names)
-            ],
-            "confusion_matrix": {
-                "confidence": confidence,
-                "iou_threshold": 0.5,
-                "labels": [*self.category_names, "background"],
-                "matrix": self.confusion_matrix(confidence).tolist(),
-            },
-        }
+        return _json_safe(
+            {
+                "mode": self.params.mode,
+                "map50": self.map50,
+                "map50_95": None if math.isnan(self.map50_95) else self.map50_95,
+                "stats": dict(zip(self.stat_names, stats.tolist())),
+                "params": self.params.to_dict(),
+                "num_images": int(self.matches.image_ids.shape[0]),
+                "num_gt": int(self.matches.npig[:, 0].sum()),
+                "num_detections": int(self.matches.dt_score.shape[0]),
+                "counts": {
+                    "iou_threshold": 0.5,
+                    "at_confidence": self.counts(confidence).to_dict(),
+                    "at_best_f1": best.to_dict(),
+                },
+                "per_class": self.per_class(),
+                "categories": [
+                    {"id": int(c), "name": n}
+                    for c, n in zip(self.category_ids, self.category_names)
+                ],
+                "confusion_matrix": {
+                    "confidence": confidence,
+                    "iou_threshold": 0.5,
+                    "labels": [*self.category_names, "background"],
+                    "matrix": self.confusion_matrix(confidence).tolist(),
+                },
+            }
+        )
 
 
 def _pct(t: float) -> str:
