@@ -240,12 +240,10 @@ def _jpeg_size(handle: Any) -> tuple[int, int] | None:
 
 def _image_ids(stems: Sequence[str]) -> np.ndarray:
     """Integer stems as ids when all are integers and distinct, else 1..N."""
-    try:
+    if stems and all(s.isascii() and s.isdigit() and len(s) < 19 for s in stems):
         ids = np.array([int(s) for s in stems], dtype=np.int64)
         if np.unique(ids).size == len(stems):
             return ids
-    except ValueError:
-        pass
     return np.arange(1, len(stems) + 1, dtype=np.int64)
 
 

@@ -241,7 +241,7 @@ class ImageMatches:
             category_names = tuple(str(s) for s in arrays["category_names"])
             grouped = bool(arrays["grouped"])
         except KeyError as exc:
-            raise ValueError(f"not a match shard: no {exc.args[0]!r} array") from None
+            raise ValueError(f"no {exc.args[0]!r} array") from None
         check_choice(params.mode, "mode", MODES)
         return cls(params=params, category_names=category_names, grouped=grouped, **fields)
 
@@ -373,8 +373,10 @@ def _match(
     d_order = _k.group_order(d_key, d_score, n_cat * n_img)
     limit = int(_limits(params)[-1])
     if mode == "coco-fixed":
-        # The limit holds per image over all categories.
-        per_image = _k.group_order(d_img, d_score, n_img)
+        # The limit holds per image over all categories; tied scores there go by category
+        # (then input order), so the cut does not depend on how the file is ordered.
+        by_cat = _stable_order(d_key % n_cat, n_cat)
+        per_image = by_cat[_k.group_order(d_img[by_cat], d_score[by_cat], n_img)]
         rank = np.empty(d_rows.shape[0], dtype=np.int64)
         rank[per_image] = _group_rank(d_img[per_image])
         rank = rank[d_order]
