@@ -136,15 +136,29 @@ def test_bad_input_is_one_line_exit_2(
     assert re.search(match, err), err
 
 
-def test_missing_file_and_no_traceback_in_a_real_process(tmp_path: Path) -> None:
-    gt_path, dt_path = bad_case(tmp_path, "malformed")
-    env = dict(os.environ, PYTHONPATH=SRC)
-    for args in (["--gt", str(gt_path), "--dt", str(dt_path)],
-                 ["--gt", str(tmp_path / "nope.json"), "--dt", str(dt_path)]):  # fmt: skip
-        proc = subprocess.run(
-            [sys.executable, "-m", "tinyvision", "detect", "eval", *args],
-            capture_output=True, text=True, env=env, timeout=300,
-        )  # fmt: skip
-        assert proc.returncode == 2
-        assert "Traceback" not in proc.stderr
-        assert len(proc.stderr.strip().splitlines()) == 1
+def test_no_traceback_in_a_real_process(tmp_path: Path) -> None:
+    gt_path, _ = bad_case(tmp_path, "malformed")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinyvision", "detect", "eval", "--gt", str(gt_path),
+         "--dt", str(tmp_path / "nope.json")],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=SRC), timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "nope.json" in proc.stderr
+
+
+def test_convert_coco_to_voc_and_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gt, _ = make_coco_like(5, 3, seed=4, crowd_fraction=0.0)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    args = ["detect", "convert", "--src", str(tmp_path / "gt.json"), "--dst"]
+    assert main([*args, str(tmp_path / "voc"), "--to", "voc"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert len(list((tmp_path / "voc" / "Annotations").glob("*.xml"))) == 5
+    back = ["detect", "convert", "--src", str(tmp_path / "voc"), "--dst", str(tmp_path / "b.json")]
+    assert main([*back, "--to", "coco"]) == 0
+    assert len(formats.read_coco(tmp_path / "b.json")) == len(gt["annotations"])
+    with pytest.raises(SystemExit) as info:
+        main([*args, str(tmp_path / "x"), "--to", "yaml"])
+    assert info.value.code == 2

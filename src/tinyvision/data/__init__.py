@@ -4,7 +4,7 @@ COCO-like data.
 See :mod:`tinyvision.data.formats` for the readers, writers and their conventions.
 """
 
-from tinyvision.data.cocolike import make_coco_like
+from tinyvision.data.cocolike import make_coco_like, make_coco_like_tables
 from tinyvision.data.formats import (
     DetectionDataset,
     Detections,
@@ -34,6 +34,7 @@ __all__ = [
     "load_dataset",
     "load_predictions",
     "make_coco_like",
+    "make_coco_like_tables",
     "read_coco",
     "read_coco_results",
     "read_matches",

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinyvision._validate import check_int
+from tinyvision.metrics._tables import DetectionDataset, Detections
 
 # COCO's 80 category ids are 1..90 with these ten left out.
 _COCO_MISSING_IDS = (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)
@@ -35,9 +36,87 @@ def make_coco_like(
     ``gt`` has ``images`` (``id``, ``width``, ``height``, ``file_name``), ``categories``
     (``id``, ``name``) and ``annotations`` (``id`` from 1, ``image_id``, ``category_id``,
     ``bbox`` as ``[x, y, w, h]`` with 2 decimals, ``area``, ``iscrowd``). ``results`` holds
-    dicts with ``image_id``, ``category_id``, ``bbox`` and ``score``. About 1% of the
-    images have no objects. Same ``seed``, same data.
+    dicts with ``image_id``, ``category_id``, ``bbox`` and ``score``, image by image. About
+    1% of the images have no objects. Same ``seed``, same data.
     """
+    d = _generate(
+        n_images, n_categories, objects_per_image, detections_per_image, crowd_fraction,
+        score_decimals, seed,
+    )  # fmt: skip
+    gt = {
+        "images": [
+            {"id": i, "width": w, "height": h, "file_name": f"{i:012d}.jpg"}
+            for i, w, h in zip(d["image_ids"].tolist(), d["widths"].tolist(), d["heights"].tolist())
+        ],
+        "categories": [{"id": c, "name": f"class_{c}"} for c in d["category_ids"].tolist()],
+        "annotations": [
+            {"id": k + 1, "image_id": i, "category_id": c, "bbox": b, "area": a, "iscrowd": z}
+            for k, (i, c, b, a, z) in enumerate(
+                zip(
+                    d["gt_image"].tolist(),
+                    d["gt_category"].tolist(),
+                    d["gt_bbox"].tolist(),
+                    d["gt_area"].tolist(),
+                    d["gt_crowd"].astype(int).tolist(),
+                )
+            )
+        ],
+    }
+    results = [
+        {"image_id": i, "category_id": c, "bbox": b, "score": s}
+        for i, c, b, s in zip(
+            d["dt_image"].tolist(),
+            d["dt_category"].tolist(),
+            d["dt_bbox"].tolist(),
+            d["dt_score"].tolist(),
+        )
+    ]
+    return gt, results
+
+
+def make_coco_like_tables(
+    n_images: int = 5000,
+    n_categories: int = 80,
+    *,
+    objects_per_image: float = 7.3,
+    detections_per_image: float = 77.0,
+    crowd_fraction: float = 0.01,
+    score_decimals: int = 5,
+    seed: int = 0,
+) -> tuple[DetectionDataset, Detections]:
+    """The data of :func:`make_coco_like` (same arguments, same numbers) as columnar
+    tables, without building millions of dicts: for large benchmarks."""
+    d = _generate(
+        n_images, n_categories, objects_per_image, detections_per_image, crowd_fraction,
+        score_decimals, seed,
+    )  # fmt: skip
+    dataset = DetectionDataset.from_columns(
+        image_id=d["gt_image"],
+        category_id=d["gt_category"],
+        bbox=d["gt_bbox"],
+        image_ids=d["image_ids"],
+        category_ids=d["category_ids"],
+        category_names=[f"class_{c}" for c in d["category_ids"].tolist()],
+        area=d["gt_area"],
+        iscrowd=d["gt_crowd"],
+        image_files=[f"{i:012d}.jpg" for i in d["image_ids"].tolist()],
+        image_sizes=np.stack([d["widths"], d["heights"]], axis=1),
+    )
+    detections = Detections.from_columns(
+        image_id=d["dt_image"], category_id=d["dt_category"], bbox=d["dt_bbox"], score=d["dt_score"]
+    )
+    return dataset, detections
+
+
+def _generate(
+    n_images: int,
+    n_categories: int,
+    objects_per_image: float,
+    detections_per_image: float,
+    crowd_fraction: float,
+    score_decimals: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
     check_int(n_images, "n_images", minimum=0)
     check_int(n_categories, "n_categories", minimum=1)
     check_int(score_decimals, "score_decimals", minimum=0, maximum=12)
@@ -64,35 +143,28 @@ def make_coco_like(
     side[g_crowd] *= 2.0
     boxes = _place_boxes(rng, side, widths[g_img], heights[g_img])
     g_area = np.round(boxes[:, 2] * boxes[:, 3] * rng.uniform(0.45, 0.95, n_gt), 2)
-
-    gt = {
-        "images": [
-            {"id": int(i), "width": int(w), "height": int(h), "file_name": f"{int(i):012d}.jpg"}
-            for i, w, h in zip(image_ids, widths, heights)
-        ],
-        "categories": [{"id": int(c), "name": f"class_{int(c)}"} for c in cat_ids],
-        "annotations": [
-            {
-                "id": k + 1,
-                "image_id": int(image_ids[i]),
-                "category_id": int(cat_ids[c]),
-                "bbox": b,
-                "area": a,
-                "iscrowd": int(z),
-            }
-            for k, (i, c, b, a, z) in enumerate(
-                zip(g_img, g_cat, boxes.tolist(), g_area.tolist(), g_crowd)
-            )
-        ],
-    }
-    results = _detections(
+    d_img, d_cat, d_box, d_score = _detections(
         rng,
         (g_img, g_cat, boxes, g_crowd),
-        (image_ids, widths, heights, cat_ids, weights),
+        (widths, heights, weights),
         detections_per_image,
         score_decimals,
     )
-    return gt, results
+    return {
+        "image_ids": image_ids.astype(np.int64),
+        "widths": widths.astype(np.int64),
+        "heights": heights.astype(np.int64),
+        "category_ids": cat_ids,
+        "gt_image": image_ids[g_img].astype(np.int64),
+        "gt_category": cat_ids[g_cat],
+        "gt_bbox": boxes,
+        "gt_area": g_area,
+        "gt_crowd": g_crowd,
+        "dt_image": image_ids[d_img].astype(np.int64),
+        "dt_category": cat_ids[d_cat],
+        "dt_bbox": d_box,
+        "dt_score": d_score,
+    }
 
 
 def _category_ids(n_categories: int) -> np.ndarray:
@@ -128,13 +200,14 @@ def _jitter(rng: np.random.Generator, boxes: np.ndarray, scale: np.ndarray) -> n
 def _detections(
     rng: np.random.Generator,
     objects: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    images: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    images: tuple[np.ndarray, np.ndarray, np.ndarray],
     per_image: float,
     decimals: int,
-) -> list[dict[str, Any]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Image index, category index, box and score of each detection, image by image."""
     g_img, g_cat, g_box, g_crowd = objects
-    image_ids, widths, heights, cat_ids, weights = images
-    n_images, n_cats = image_ids.size, cat_ids.size
+    widths, heights, weights = images
+    n_images, n_cats = widths.size, weights.size
     parts_img, parts_cat, parts_box, parts_score = [], [], [], []
 
     # Hits: 0-3 detections per object (duplicates included), several inside crowd regions.
@@ -176,9 +249,4 @@ def _detections(
     d_score = np.round(np.concatenate(parts_score), decimals) if parts_score else np.zeros(0)
     # Image by image, as detectors write them; shuffled within each image.
     order = np.lexsort((rng.random(d_img.size), d_img))
-    return [
-        {"image_id": int(image_ids[i]), "category_id": int(cat_ids[c]), "bbox": b, "score": s}
-        for i, c, b, s in zip(
-            d_img[order], d_cat[order], d_box[order].tolist(), d_score[order].tolist()
-        )
-    ]
+    return d_img[order], d_cat[order], d_box[order], d_score[order]
