@@ -196,6 +196,30 @@ def test_confusion_matrix_hand_computed() -> None:
     ]
 
 
+def test_error_breakdown_hand_computed() -> None:
+    gt = coco_gt(
+        [(1, 1, [0, 0, 10, 10]), (1, 2, [50, 50, 10, 10]), (1, 1, [100, 100, 10, 10])],
+        images=[1], categories=[1, 2],
+    )  # fmt: skip
+    dt = coco_dt(
+        [
+            (1, 1, [0, 0, 10, 10], 0.9),  # finds A
+            (1, 1, [0, 0, 10, 10], 0.85),  # A again: duplicate
+            (1, 1, [6, 0, 10, 10], 0.84),  # IoU 40 / 160 = 0.25 with A: localization
+            (1, 1, [50, 50, 10, 10], 0.8),  # on B, of class 2: confusion
+            (1, 2, [300, 300, 9, 9], 0.7),  # nothing there: background
+        ]
+    )
+    errors = evaluate_detections(gt, dt).error_breakdown(0.5)
+    assert errors == {
+        "tp": 1, "fp_confusion": 1, "fp_duplicate": 1, "fp_localization": 1,
+        "fp_background": 1, "fn_confused": 1, "fn_missed": 1,
+    }  # fmt: skip
+    assert (
+        evaluate_detections(gt, dt).error_breakdown(0.5, loc_threshold=0.3)["fp_localization"] == 0
+    )
+
+
 def test_confusion_matrix_sums() -> None:
     gt, dt = make_coco_like(60, 5, seed=3)
     result = evaluate_detections(gt, dt)
@@ -207,6 +231,12 @@ def test_confusion_matrix_sums() -> None:
     m = result.matches
     kept = (m.dt_score >= 0.3) & (m.dt_state[:, 0, 0] != 2)
     assert matrix[:, :k].sum(axis=0).tolist() == np.bincount(m.dt_cat[kept], minlength=k).tolist()
+    # The breakdown adds up to the same totals.
+    errors = result.error_breakdown(0.3)
+    assert errors["tp"] == np.trace(matrix[:k, :k])
+    fp = sum(v for key, v in errors.items() if key.startswith("fp_"))
+    assert fp == matrix[:, :k].sum() - errors["tp"]
+    assert errors["fn_confused"] + errors["fn_missed"] == matrix[:k].sum() - errors["tp"]
 
 
 def test_to_dict_is_strict_json_and_has_headline_numbers() -> None:

@@ -468,26 +468,35 @@ def descending_keys(score: np.ndarray) -> np.ndarray:
     return out
 
 
+ERR_CONFUSION, ERR_DUPLICATE, ERR_LOCALIZATION, ERR_BACKGROUND = 0, 1, 2, 3
+
+
 @numba.njit(cache=True, nogil=True)
 def confuse(
     img_start: np.ndarray,  # int64[I + 1] slices of ground truths per image
     g_cat: np.ndarray,  # int64[G] category index
     g_box: np.ndarray,  # float64[G, 4] x, y, w, h
-    g_free: np.ndarray,  # bool[G] counted and not matched by a kept detection
+    g_counted: np.ndarray,  # bool[G] counts (not ignored, in the area range)
+    g_free: np.ndarray,  # bool[G] counts and no kept detection matched it
     d_img: np.ndarray,  # int64[F] image index of false positives, by decreasing score
     d_cat: np.ndarray,  # int64[F]
     d_box: np.ndarray,  # float64[F, 4]
     iou_thr: float,
+    loc_thr: float,
     n_cats: int,
-) -> np.ndarray:
-    """Confusions of false positives: int64[K + 1, K + 1] (rows true, columns predicted).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Explain false positives: ``(matrix int64[K + 1, K + 1], kind int64[F])``.
 
-    Each false positive takes the free ground truth of another category in its image that
-    overlaps it most, if the IoU reaches ``iou_thr`` (each ground truth once): a class
-    confusion; otherwise it counts against the background row. Free ground truths left
-    over count in the background column.
+    Each false positive, by decreasing score, takes the free ground truth of another
+    category in its image that overlaps it most, if the IoU reaches ``iou_thr`` (each
+    ground truth once): a class confusion (matrix cell [true, predicted]). Otherwise it
+    is background in the matrix, and its kind says why: a duplicate (a ground truth of its
+    own class overlaps it by ``iou_thr`` but was taken), a localization error (best
+    overlap with its class in [``loc_thr``, ``iou_thr``)) or plain background. Free ground
+    truths left over count in the background column.
     """
     out = np.zeros((n_cats + 1, n_cats + 1), dtype=np.int64)
+    kind = np.zeros(d_img.shape[0], dtype=np.int64)
     taken = ~g_free
     for f in range(d_img.shape[0]):
         i = d_img[f]
@@ -497,8 +506,9 @@ def confuse(
         dh = d_box[f, 3]
         best = iou_thr
         m = -1
+        own = 0.0
         for g in range(img_start[i], img_start[i + 1]):
-            if taken[g] or g_cat[g] == d_cat[f]:
+            if not g_counted[g]:
                 continue
             w = min(dw + dx, g_box[g, 2] + g_box[g, 0]) - max(dx, g_box[g, 0])
             h = min(dh + dy, g_box[g, 3] + g_box[g, 1]) - max(dy, g_box[g, 1])
@@ -506,15 +516,24 @@ def confuse(
                 continue
             inter = w * h
             iou = inter / (dw * dh + g_box[g, 2] * g_box[g, 3] - inter)
-            if iou >= best and (m == -1 or iou > best):
+            if g_cat[g] == d_cat[f]:
+                own = max(own, iou)
+            elif not taken[g] and iou >= best and (m == -1 or iou > best):
                 best = iou
                 m = g
         if m >= 0:
             taken[m] = True
             out[g_cat[m], d_cat[f]] += 1
+            kind[f] = ERR_CONFUSION
         else:
             out[n_cats, d_cat[f]] += 1
+            if own >= iou_thr:
+                kind[f] = ERR_DUPLICATE
+            elif own >= loc_thr:
+                kind[f] = ERR_LOCALIZATION
+            else:
+                kind[f] = ERR_BACKGROUND
     for g in range(g_cat.shape[0]):
         if not taken[g]:
             out[g_cat[g], n_cats] += 1
-    return out
+    return out, kind

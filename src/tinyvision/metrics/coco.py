@@ -839,50 +839,72 @@ class DetectionEvaluation:
         background false positive; unmatched ground truths are background misses. Ignored
         detections and ground truths (crowd, out of range) are left out.
         """
+        return self._explain(confidence, iou_threshold)[0]
+
+    def error_breakdown(
+        self, confidence: float = 0.25, *, iou_threshold: float = 0.5, loc_threshold: float = 0.1
+    ) -> dict[str, int]:
+        """Why detections and objects were wrong, at ``score >= confidence``.
+
+        ``tp``; false positives split into ``fp_confusion`` (on an object of another class,
+        as in :meth:`confusion_matrix`), ``fp_duplicate`` (on an object of its class that a
+        better detection took), ``fp_localization`` (best overlap with its class in
+        [``loc_threshold``, ``iou_threshold``)) and ``fp_background``; false negatives into
+        ``fn_confused`` (taken for another class) and ``fn_missed``.
+        """
+        loc = check_float(loc_threshold, "loc_threshold", minimum=0.0, maximum=1.0)
+        matrix, kind, n_tp = self._explain(confidence, iou_threshold, loc)
+        k = matrix.shape[0] - 1
+        confused = int(matrix[:k, :k].sum() - np.trace(matrix[:k, :k]))
+        return {
+            "tp": n_tp,
+            "fp_confusion": int(np.count_nonzero(kind == _k.ERR_CONFUSION)),
+            "fp_duplicate": int(np.count_nonzero(kind == _k.ERR_DUPLICATE)),
+            "fp_localization": int(np.count_nonzero(kind == _k.ERR_LOCALIZATION)),
+            "fp_background": int(np.count_nonzero(kind == _k.ERR_BACKGROUND)),
+            "fn_confused": confused,
+            "fn_missed": int(matrix[:k, k].sum()),
+        }
+
+    def _explain(
+        self, confidence: float, iou_threshold: float, loc_threshold: float = 0.1
+    ) -> tuple[np.ndarray, np.ndarray, int]:
         confidence = check_float(confidence, "confidence")
         iou = check_float(iou_threshold, "iou_threshold", minimum=0.0, maximum=1.0)
         m = self.matches
         p = self.params
         n_img = max(m.image_ids.shape[0], 1)
         n_cat = m.category_ids.shape[0]
-        g_key = np.searchsorted(m.image_ids, m.gt_image) * n_cat + m.gt_cat
-        d_key = np.searchsorted(m.image_ids, m.dt_image) * n_cat + m.dt_cat
+        g_img = np.searchsorted(m.image_ids, m.gt_image)
+        d_img = np.searchsorted(m.image_ids, m.dt_image)
+        # The evaluation's own matching (rows are grouped by image, then category).
         state, _, rows = _k.match_groups(
-            g_key, m.gt_box, m.gt_area, m.gt_ignore, m.gt_crowd, m.gt_counts,
-            d_key, m.dt_box, m.dt_area, p.area_ranges[:1], p.mode == "coco",
-            np.array([iou]), _rule(p.mode), m.category_ids.shape[0], True,
+            g_img * n_cat + m.gt_cat, m.gt_box, m.gt_area, m.gt_ignore, m.gt_crowd,
+            m.gt_counts, d_img * n_cat + m.dt_cat, m.dt_box, m.dt_area, p.area_ranges[:1],
+            p.mode == "coco", np.array([iou]), _rule(p.mode), n_cat, True,
         )  # fmt: skip
         state, rows = state[:, 0, 0], rows[:, 0, 0]
         kept = m.dt_score >= confidence
-        n_cat = m.category_ids.shape[0]
-        out_matrix = np.zeros((n_cat + 1, n_cat + 1), dtype=np.int64)
+        matrix = np.zeros((n_cat + 1, n_cat + 1), dtype=np.int64)
         tp = kept & (state == _k.TP)
-        np.add.at(out_matrix, (m.dt_cat[tp], m.dt_cat[tp]), 1)
-        # Ground truths that count in the first area range and no kept detection took.
+        np.add.at(matrix, (m.dt_cat[tp], m.dt_cat[tp]), 1)
+        # Ground truths that count in the first area range, and those no kept TP took.
         lo, hi = p.area_ranges[0]
-        in_range = (m.gt_area >= lo) & ((m.gt_area <= hi) if p.mode == "coco" else (m.gt_area < hi))
         if p.mode in ("voc07", "voc2010"):
-            in_range = np.ones_like(in_range)
-        free = ~m.gt_ignore & in_range
+            counted = ~m.gt_ignore
+        else:
+            inside = (m.gt_area <= hi) if p.mode == "coco" else (m.gt_area < hi)
+            counted = ~m.gt_ignore & (m.gt_area >= lo) & inside
+        free = counted.copy()
         free[rows[tp]] = False
-        # Per image: ground truths sorted by image, false positives by decreasing score.
-        g_img = np.searchsorted(m.image_ids, m.gt_image)
-        g_order = np.argsort(g_img, kind="stable")
-        img_start = np.searchsorted(g_img[g_order], np.arange(n_img + 1)).astype(np.int64)
+        img_start = np.searchsorted(g_img, np.arange(n_img + 1)).astype(np.int64)
         fp = np.flatnonzero(kept & (state == _k.FP))
         fp = fp[np.argsort(-m.dt_score[fp], kind="stable")]
-        out_matrix += _k.confuse(
-            img_start,
-            m.gt_cat[g_order],
-            m.gt_box[g_order],
-            free[g_order],
-            np.searchsorted(m.image_ids, m.dt_image[fp]),
-            m.dt_cat[fp],
-            m.dt_box[fp],
-            iou,
-            n_cat,
-        )
-        return out_matrix
+        confusions, kind = _k.confuse(
+            img_start, m.gt_cat, m.gt_box, counted, free, d_img[fp], m.dt_cat[fp],
+            m.dt_box[fp], iou, loc_threshold, n_cat,
+        )  # fmt: skip
+        return matrix + confusions, kind, int(np.count_nonzero(tp))
 
     # ----- export --------------------------------------------------------------------
     def to_dict(self, *, confidence: float = 0.25) -> dict[str, Any]:
@@ -910,6 +932,11 @@ class DetectionEvaluation:
                     {"id": int(c), "name": n}
                     for c, n in zip(self.category_ids, self.category_names)
                 ],
+                "errors": {
+                    "confidence": confidence,
+                    "iou_threshold": 0.5,
+                    **self.error_breakdown(confidence),
+                },
                 "confusion_matrix": {
                     "confidence": confidence,
                     "iou_threshold": 0.5,

@@ -166,6 +166,19 @@ def write_detection_report(
         "detection, or missed (background column); each kept detection is a match, a "
         "confusion, or a background false positive (background row)."
     )
+    errors = result.error_breakdown(confidence)
+    report.add_table(
+        ["outcome", "count"],
+        [
+            ["true positives", errors["tp"]],
+            ["false positive: on another class's object", errors["fp_confusion"]],
+            ["false positive: duplicate of a found object", errors["fp_duplicate"]],
+            ["false positive: poorly localised (IoU 0.1-0.5)", errors["fp_localization"]],
+            ["false positive: background", errors["fp_background"]],
+            ["false negative: taken for another class", errors["fn_confused"]],
+            ["false negative: missed", errors["fn_missed"]],
+        ],
+    )
     report.add_image(images["confusion_matrix"][0], caption=images["confusion_matrix"][1])
     paths["report"] = report.write(out / "report.html")
     return paths
