@@ -275,3 +275,66 @@ def test_detections_table_round_trip_through_dataset_columns() -> None:
     )
     result_b = evaluate_detections(table, dets)
     assert np.array_equal(result_a.precision, result_b.precision)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_order_of_images_categories_and_result_blocks_does_not_matter(seed: int) -> None:
+    gt, dt = make_coco_like(30, 4, seed=seed, score_decimals=1)
+    rng = np.random.default_rng(seed)
+    shuffled_gt = {
+        **gt,
+        "images": [gt["images"][i] for i in rng.permutation(len(gt["images"]))],
+        "categories": [gt["categories"][i] for i in rng.permutation(len(gt["categories"]))],
+    }
+    # Results move image by image; inside an image their order is kept (it breaks ties).
+    blocks: dict[int, list] = {}
+    for d in dt:
+        blocks.setdefault(d["image_id"], []).append(d)
+    keys = list(blocks)
+    shuffled_dt = [d for i in rng.permutation(len(keys)) for d in blocks[keys[i]]]
+    a = evaluate_detections(gt, dt)
+    b = evaluate_detections(shuffled_gt, shuffled_dt)
+    for key in ("precision", "recall", "scores", "stats"):
+        assert np.array_equal(getattr(a, key), getattr(b, key)), key
+
+
+def test_empty_data_set() -> None:
+    gt = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "a"}]}
+    result = evaluate_detections(gt, [])
+    assert np.all(result.stats == -1)
+    assert result.confusion_matrix().tolist() == [[0, 0], [0, 0]]
+    assert result.pr_curve(1).score.size == 0
+    assert result.best_f1().tp == 0
+
+
+def test_stdlib_json_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from tinyvision.metrics import _coco_io
+
+    monkeypatch.setattr(_coco_io, "_orjson", None)
+    gt, dt = make_coco_like(10, 2, seed=3)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "dt.json").write_text(json.dumps(dt)[:-5])
+    with pytest.raises(ValueError, match=r"dt\.json: malformed JSON at line 1, column \d+"):
+        evaluate_detections(tmp_path / "gt.json", tmp_path / "dt.json")
+    (tmp_path / "dt.json").write_text(json.dumps(dt))
+    expected = evaluate_detections(gt, dt)
+    got = evaluate_detections(tmp_path / "gt.json", tmp_path / "dt.json")
+    assert np.array_equal(got.precision, expected.precision)
+
+
+def test_dataset_table_helpers() -> None:
+    data = DetectionDataset.from_columns(
+        image_id=[5, 3, 5], category_id=[2, 2, 7], bbox=[[0, 0, 2, 3], [1, 1, 1, 1], [2, 2, 4, 4]],
+        image_ids=[5, 3, 9],
+    )  # fmt: skip
+    assert [r.tolist() for r in data.annotations_by_image()] == [[0, 2], [1], []]
+    assert data.boxes_xyxy()[0].tolist() == [0, 0, 2, 3]
+    assert data.area.tolist() == [6, 1, 16]
+    assert data.category_index() == {2: 0, 7: 1}
+    assert data.annotation_id.tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match="duplicate image id 5"):
+        DetectionDataset.from_columns(image_id=[], category_id=[], bbox=[], image_ids=[5, 5])
+    with pytest.raises(ValueError, match="bbox must have 2 rows"):
+        DetectionDataset.from_columns(image_id=[1, 1], category_id=[1, 1], bbox=[[0, 0, 1, 1]])
+    with pytest.raises(TypeError, match="score must hold real numbers"):
+        Detections.from_columns(image_id=[1], category_id=[1], bbox=[[0, 0, 1, 1]], score=["x"])
