@@ -26,6 +26,7 @@ KERNELS = (
     "radix_argsort",
     "descending_keys",
     "confuse",
+    "longest_run",
 )
 
 

@@ -27,6 +27,20 @@ AP_NONE, AP_VOC07, AP_ALL_POINT = 0, 1, 2
 
 
 @numba.njit(cache=True, nogil=True)
+def longest_run(keys: np.ndarray) -> int:
+    """The length of the longest run of equal values in ``keys``."""
+    longest = 0
+    i = 0
+    while i < keys.shape[0]:
+        j = i
+        while j < keys.shape[0] and keys[j] == keys[i]:
+            j += 1
+        longest = max(longest, j - i)
+        i = j
+    return longest
+
+
+@numba.njit(cache=True, nogil=True)
 def match_groups(
     gkey: np.ndarray,  # int64[G] group key (image * n_cats + category), sorted
     gbox: np.ndarray,  # float64[G, 4] x, y, w, h
@@ -63,22 +77,8 @@ def match_groups(
             thresholds[t] = min(iou_thr[t], 1.0 - 1e-10)
 
     # The largest group sizes, for buffers allocated once.
-    max_g = 0
-    i = 0
-    while i < n_gt:
-        j = i
-        while j < n_gt and gkey[j] == gkey[i]:
-            j += 1
-        max_g = max(max_g, j - i)
-        i = j
-    max_d = 0
-    i = 0
-    while i < n_dt:
-        j = i
-        while j < n_dt and dkey[j] == dkey[i]:
-            j += 1
-        max_d = max(max_d, j - i)
-        i = j
+    max_g = longest_run(gkey)
+    max_d = longest_run(dkey)
     ious = np.zeros((max(max_d, 1), max(max_g, 1)), dtype=np.float64)
     gt_ignored = np.zeros(max(max_g, 1), dtype=np.bool_)
     order = np.zeros(max(max_g, 1), dtype=np.int64)

@@ -96,6 +96,20 @@ def _boxes(value: Any, name: str) -> np.ndarray:
     return array
 
 
+def _located_boxes(
+    image_id: Any, category_id: Any, bbox: Any, row: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked ``image_id``, ``category_id`` (int64[N]) and ``bbox`` (float64[N, 4])."""
+    image_id = _ids(image_id, "image_id")
+    n = image_id.shape[0]
+    category_id = _ids(category_id, "category_id", n)
+    box = _boxes(bbox, "bbox")
+    if box.shape[0] != n:
+        raise ValueError(f"bbox must have {n} rows (one per {row}), got {box.shape[0]}")
+    _check_sizes(box, "bbox")
+    return image_id, category_id, box
+
+
 def _check_sizes(xywh: np.ndarray, name: str) -> None:
     negative = (xywh[:, 2] < 0) | (xywh[:, 3] < 0)
     if negative.any():
@@ -175,13 +189,8 @@ class DetectionDataset:
         sorted distinct ``category_id``; names to ``str(id)``; ``area`` to ``w * h``;
         ``iscrowd``/``ignore`` to False; ``annotation_id`` to ``1..N``.
         """
-        image_id = _ids(image_id, "image_id")
+        image_id, category_id, box = _located_boxes(image_id, category_id, bbox, "annotation")
         n = image_id.shape[0]
-        category_id = _ids(category_id, "category_id", n)
-        box = _boxes(bbox, "bbox")
-        if box.shape[0] != n:
-            raise ValueError(f"bbox must have {n} rows (one per annotation), got {box.shape[0]}")
-        _check_sizes(box, "bbox")
         images = np.unique(image_id) if image_ids is None else _ids(image_ids, "image_ids")
         cats = (
             np.unique(category_id) if category_ids is None else _ids(category_ids, "category_ids")
@@ -228,9 +237,15 @@ class DetectionDataset:
         _check_unique(self.image_ids, "image id")
         _check_unique(self.category_ids, "category id")
         _check_unique(self.annotation_id, "annotation id")
-        _check_known(self.image_id, self.image_ids, "annotations", "image id", "images")
-        _check_known(
-            self.category_id, self.category_ids, "annotations", "category id", "categories"
+        check_known_ids(
+            self.image_id, self.image_ids, rows="annotations", what="image id", where="the images"
+        )
+        check_known_ids(
+            self.category_id,
+            self.category_ids,
+            rows="annotations",
+            what="category id",
+            where="the categories",
         )
 
     def __len__(self) -> int:
@@ -276,14 +291,8 @@ class Detections:
     @classmethod
     def from_columns(cls, *, image_id: Any, category_id: Any, bbox: Any, score: Any) -> Detections:
         """Build and check results from columns (``bbox`` as ``[N, 4]`` x, y, w, h)."""
-        image_id = _ids(image_id, "image_id")
-        n = image_id.shape[0]
-        category_id = _ids(category_id, "category_id", n)
-        box = _boxes(bbox, "bbox")
-        if box.shape[0] != n:
-            raise ValueError(f"bbox must have {n} rows (one per detection), got {box.shape[0]}")
-        _check_sizes(box, "bbox")
-        return cls(image_id, category_id, box, _reals(score, "score", n))
+        image_id, category_id, box = _located_boxes(image_id, category_id, bbox, "detection")
+        return cls(image_id, category_id, box, _reals(score, "score", image_id.shape[0]))
 
     def __len__(self) -> int:
         return int(self.image_id.shape[0])
@@ -308,12 +317,17 @@ def _check_unique(ids: np.ndarray, what: str) -> None:
         raise ValueError(f"duplicate {what} {int(ordered[1:][dup][0])}")
 
 
-def _check_known(values: np.ndarray, known: np.ndarray, rows: str, what: str, where: str) -> None:
+def check_known_ids(
+    values: np.ndarray, known: np.ndarray, *, rows: str, what: str, where: str
+) -> None:
+    """Raise ``ValueError`` naming the ids of ``values`` missing from ``known``."""
+    if values.size == 0:
+        return
     missing = ~np.isin(values, known)
     if missing.any():
         bad = np.unique(values[missing])
         shown = ", ".join(str(int(v)) for v in bad[:5]) + (", ..." if bad.size > 5 else "")
         raise ValueError(
-            f"{rows} refer to {bad.size} {what}(s) missing from the {where}: {shown} "
+            f"{rows} refer to {bad.size} {what}(s) missing from {where}: {shown} "
             f"(first at row {int(np.flatnonzero(missing)[0])})"
         )

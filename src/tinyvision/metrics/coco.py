@@ -41,7 +41,7 @@ from tinyvision._fileio import _json_safe
 from tinyvision._validate import as_numpy, check_choice, check_float, check_int
 from tinyvision.metrics import _detection_kernels as _k
 from tinyvision.metrics._coco_io import as_dataset, as_detections
-from tinyvision.metrics._tables import DetectionDataset, Detections
+from tinyvision.metrics._tables import DetectionDataset, Detections, check_known_ids
 
 __all__ = [
     "MODES",
@@ -281,29 +281,23 @@ def match_images(
     dataset = as_dataset(gt)
     dets = as_detections(dt)
     all_images = np.unique(dataset.image_ids)
-    _check_refs(dets.image_id, all_images, "image", "the ground truth's images")
-    _check_refs(dets.category_id, dataset.category_ids, "category", "the ground truth's categories")
+    check_known_ids(
+        dets.image_id, all_images, rows="detections", what="image id",
+        where="the ground truth's images",
+    )  # fmt: skip
+    check_known_ids(
+        dets.category_id, dataset.category_ids, rows="detections", what="category id",
+        where="the ground truth's categories",
+    )  # fmt: skip
     if image_ids is None:
         images = all_images
     else:
         images = np.unique(as_numpy(image_ids, "image_ids", ndim=1).astype(np.int64))
-        _check_refs(images, all_images, "image", "the ground truth's images", what="image_ids")
+        check_known_ids(
+            images, all_images, rows="image_ids", what="image id",
+            where="the ground truth's images",
+        )  # fmt: skip
     return _match(params, dataset, dets, images)
-
-
-def _check_refs(
-    values: np.ndarray, known: np.ndarray, kind: str, where: str, what: str = "detections"
-) -> None:
-    if values.size == 0:
-        return
-    unknown = ~np.isin(values, known)
-    if unknown.any():
-        bad = np.unique(values[unknown])
-        shown = ", ".join(str(int(v)) for v in bad[:5]) + (", ..." if bad.size > 5 else "")
-        raise ValueError(
-            f"{what} refer to {bad.size} {kind} id(s) missing from {where}: {shown} "
-            f"(first at row {int(np.flatnonzero(unknown)[0])})"
-        )
 
 
 def _stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
