@@ -339,6 +339,7 @@ def test_bad_json_files(tmp_path) -> None:
         ({"max_dets": [0]}, "max_dets must be >= 1"),
         ({"area_ranges": {"x": (10, 5)}}, "lo <= hi"),
         ({"recall_thresholds": [0.5, 0.1]}, "ascending"),
+        ({"mode": "voc07", "area_ranges": {"all": (0, 1e10)}}, "do not apply"),
     ],
 )
 def test_bad_options(kwargs, match) -> None:

@@ -30,6 +30,7 @@ Modes:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -110,60 +111,71 @@ def _make_params(
     area_ranges: Any,
 ) -> EvaluationParams:
     check_choice(mode, "mode", MODES)
-    coco = mode in ("coco", "coco-fixed")
-    if iou_thresholds is None:
-        if coco:
-            # pycocotools: linspace, so 0.55 is 0.5499999999999999... ("coco-fixed": 0.55).
-            iou = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
-            iou = np.round(iou, 2) if mode == "coco-fixed" else iou
-        else:
-            iou = np.array([0.5])
-    else:
-        iou = as_numpy(iou_thresholds, "iou_thresholds", ndim=(0, 1)).astype(np.float64)
-        iou = iou.reshape(-1)
-        if iou.size == 0 or not np.all((iou >= 0) & (iou <= 1)):
-            raise ValueError(f"iou_thresholds must be non-empty, in [0, 1], got {iou.tolist()}")
-    if recall_thresholds is None:
+    labels, ranges = _area_ranges(mode, area_ranges)
+    return EvaluationParams(
+        mode,
+        _iou_thresholds(mode, iou_thresholds),
+        _recall_thresholds(mode, recall_thresholds),
+        _max_dets(mode, max_dets),
+        ranges,
+        labels,
+    )
+
+
+def _iou_thresholds(mode: str, value: Any) -> np.ndarray:
+    if value is None:
+        if mode in ("voc07", "voc2010"):
+            return np.array([0.5])
+        # pycocotools' linspace makes 0.9 0.8999999999999999; "coco-fixed" uses 0.9.
+        iou = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+        return np.round(iou, 2) if mode == "coco-fixed" else iou
+    iou = as_numpy(value, "iou_thresholds", ndim=(0, 1)).astype(np.float64).reshape(-1)
+    if iou.size == 0 or not np.all((iou >= 0) & (iou <= 1)):
+        raise ValueError(f"iou_thresholds must be non-empty, in [0, 1], got {iou.tolist()}")
+    return iou
+
+
+def _recall_thresholds(mode: str, value: Any) -> np.ndarray:
+    if value is None:
         if mode == "voc07":
-            rec = np.arange(0.0, 1.1, 0.1)  # the devkit's 0:0.1:1, as py-faster-rcnn has it
-        else:
-            rec = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
-            rec = np.round(rec, 2) if mode == "coco-fixed" else rec
-    else:
-        rec = as_numpy(recall_thresholds, "recall_thresholds", ndim=1).astype(np.float64)
-        if rec.size == 0 or np.any(np.diff(rec) < 0) or rec[0] < 0 or rec[-1] > 1:
-            raise ValueError(
-                f"recall_thresholds must be non-empty, ascending, in [0, 1], got {rec.tolist()}"
-            )
-    if max_dets is None:
-        limits: tuple[int | None, ...] = (1, 10, 100) if coco else (None,)
-    else:
-        values = (
-            [max_dets]
-            if isinstance(max_dets, (int, np.integer)) or max_dets is None
-            else list(max_dets)
+            return np.arange(0.0, 1.1, 0.1)  # the devkit's 0:0.1:1, as py-faster-rcnn has it
+        rec = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+        return np.round(rec, 2) if mode == "coco-fixed" else rec
+    rec = as_numpy(value, "recall_thresholds", ndim=1).astype(np.float64)
+    if rec.size == 0 or np.any(np.diff(rec) < 0) or not (rec[0] >= 0 and rec[-1] <= 1):
+        raise ValueError(
+            f"recall_thresholds must be non-empty, ascending, in [0, 1], got {rec.tolist()}"
         )
-        if not values:
-            raise ValueError("max_dets must not be empty")
-        limits = tuple(None if v is None else check_int(v, "max_dets", minimum=1) for v in values)
-        limits = tuple(sorted(limits, key=lambda v: _NO_LIMIT if v is None else v))
-    if area_ranges is None:
-        if coco:
-            labels = tuple(_COCO_AREAS)
-            ranges = np.array([_COCO_AREAS[k] for k in labels], dtype=np.float64)
-        else:
-            labels, ranges = ("all",), np.array([[0.0, np.inf]])
+    return rec
+
+
+def _max_dets(mode: str, value: Any) -> tuple[int | None, ...]:
+    if value is None:
+        return (1, 10, 100) if mode in ("coco", "coco-fixed") else (None,)
+    values = [value] if isinstance(value, (int, np.integer)) else list(value)
+    if not values:
+        raise ValueError("max_dets must not be empty")
+    limits = [None if v is None else check_int(v, "max_dets", minimum=1) for v in values]
+    return tuple(sorted(limits, key=lambda v: _NO_LIMIT if v is None else v))
+
+
+def _area_ranges(mode: str, value: Any) -> tuple[tuple[str, ...], np.ndarray]:
+    if mode in ("voc07", "voc2010"):
+        if value is not None:
+            raise ValueError(f"area_ranges do not apply to mode {mode!r} (VOC has none)")
+        return ("all",), np.array([[0.0, np.inf]])
+    if value is None:
+        labels = tuple(_COCO_AREAS)
+        return labels, np.array([_COCO_AREAS[k] for k in labels], dtype=np.float64)
+    if isinstance(value, Mapping):
+        labels, pairs = tuple(str(k) for k in value), list(value.values())
     else:
-        if isinstance(area_ranges, Mapping):
-            labels = tuple(str(k) for k in area_ranges)
-            pairs = list(area_ranges.values())
-        else:
-            pairs = list(area_ranges)
-            labels = tuple(f"{lo:g}-{hi:g}" for lo, hi in pairs)
-        ranges = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
-        if ranges.shape[0] == 0 or np.any(ranges[:, 0] > ranges[:, 1]) or np.isnan(ranges).any():
-            raise ValueError(f"area_ranges must be (lo, hi) pairs with lo <= hi, got {pairs}")
-    return EvaluationParams(mode, iou, rec, limits, ranges, labels)
+        pairs = list(value)
+        labels = tuple(f"{lo:g}-{hi:g}" for lo, hi in pairs)
+    ranges = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
+    if ranges.shape[0] == 0 or np.any(ranges[:, 0] > ranges[:, 1]) or np.isnan(ranges).any():
+        raise ValueError(f"area_ranges must be (lo, hi) pairs with lo <= hi, got {pairs}")
+    return labels, ranges
 
 
 def _limits(params: EvaluationParams) -> np.ndarray:
@@ -657,7 +669,7 @@ class DetectionEvaluation:
             names += [f"AP{_pct(t)}", f"AR{_pct(t)}"]
         return tuple(names)
 
-    @property
+    @functools.cached_property
     def stats(self) -> np.ndarray:
         return self._stats(slice(None))
 
