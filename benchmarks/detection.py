@@ -52,7 +52,7 @@ def _quiet() -> contextlib.AbstractContextManager[Any]:
     return contextlib.redirect_stdout(io.StringIO())
 
 
-def faster_coco_eval(gt: dict | Path, dt: list | Path) -> np.ndarray:
+def run_faster_coco_eval(gt: dict | Path, dt: list | Path) -> np.ndarray:
     """faster-coco-eval's 12 stats, from parsed objects or from json file paths."""
     from faster_coco_eval import COCO, COCOeval_faster
 
@@ -165,7 +165,7 @@ def main() -> None:
             "tinyvision (dicts)": (none, lambda _: evaluate_detections(gt, dt).stats),
             "faster-coco-eval (dicts)": (
                 lambda: (copy.deepcopy(gt), copy.deepcopy(dt)),
-                lambda a: faster_coco_eval(*a),
+                lambda a: run_faster_coco_eval(*a),
             ),
         }
         best, out = alternate(arrays, args.repeat)
@@ -184,7 +184,10 @@ def main() -> None:
                 none,
                 lambda _: evaluate_detections(gt_path, dt_path).stats,
             ),
-            "faster-coco-eval (json files)": (none, lambda _: faster_coco_eval(gt_path, dt_path)),
+            "faster-coco-eval (json files)": (
+                none,
+                lambda _: run_faster_coco_eval(gt_path, dt_path),
+            ),
         }
         best_f, _ = alternate(files, args.repeat)
         print(f"\njson files -> 12 stats (best of {args.repeat})")
