@@ -80,6 +80,7 @@ def test_yolo_round_trip_and_direct_evaluation(tmp_path: Path) -> None:
     yaml_path = formats.write_yolo(dataset, tmp_path / "yolo", "val", image_dir=tmp_path / "src")
     read = formats.read_yolo(yaml_path)
     assert read.category_names == dataset.category_names
+    assert all(Path(p).is_file() for p in read.image_paths())
     assert np.array_equal(read.image_ids, np.sort(dataset.image_ids))  # stems are the ids
     names = dict(zip(dataset.category_ids.tolist(), dataset.category_names))
     # Same objects, boxes to the 6 decimals of normalised coordinates.

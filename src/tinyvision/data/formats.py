@@ -43,6 +43,7 @@ import shutil
 import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,14 @@ PathLike = str | os.PathLike[str]
 
 
 # ----------------------------------------------------------------------------- COCO
-def read_coco(source: PathLike | dict[str, Any]) -> DetectionDataset:
-    """Read a COCO ground-truth json file (or its parsed dict)."""
+def read_coco(source: PathLike | dict[str, Any], *, image_root: PathLike = "") -> DetectionDataset:
+    r"""Read a COCO ground-truth json file (or its parsed dict); ``image_root`` is the
+    folder its ``file_name``\ s are relative to."""
     if isinstance(source, dict):
-        return dataset_from_coco(source)
-    return dataset_from_coco(read_json(source), source=str(source))
+        dataset = dataset_from_coco(source)
+    else:
+        dataset = dataset_from_coco(read_json(source), source=str(source))
+    return replace(dataset, image_root=str(image_root)) if image_root else dataset
 
 
 def to_coco(dataset: DetectionDataset) -> dict[str, Any]:
@@ -263,6 +267,7 @@ def _build(
     boxes: list[list[tuple[int, float, float, float, float, bool]]],
     names: Sequence[str],
     category_ids: np.ndarray,
+    image_root: Path | str = "",
 ) -> DetectionDataset:
     """A data set from per-image lists of ``(category id, x, y, w, h, ignore)``."""
     image_ids = _image_ids([Path(f).stem for f in stems_files])
@@ -285,6 +290,7 @@ def _build(
         ignore=ignore,
         image_files=stems_files,
         image_sizes=np.array(sizes, dtype=np.int64).reshape(-1, 2),
+        image_root=image_root,
     )
 
 
@@ -418,7 +424,7 @@ def read_yolo(source: PathLike, split: str = "val") -> DetectionDataset:
         files.append(image.relative_to(base).as_posix())
         sizes.append((width, height))
         objects.append(objs)
-    return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64))
+    return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64), base)
 
 
 def _common_images_root(images: list[Path]) -> Path:
@@ -596,7 +602,8 @@ def read_voc(
         files.append(filename or f"{xml_file.stem}.jpg")
         sizes.append(size)
         objects.append([(lookup[o[0]], *o[1:]) for o in objs])
-    return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64))
+    category_ids = np.arange(len(names), dtype=np.int64)
+    return _build(files, sizes, objects, names, category_ids, base / "JPEGImages")
 
 
 def _parse_voc_xml(
@@ -809,24 +816,14 @@ def convert(
     """
     if to not in ("coco", "yolo", "voc"):
         raise ValueError(f"to must be one of 'coco', 'yolo', 'voc', got {to!r}")
-    fmt = detect_format(source)
     dataset = load_dataset(source, split)
-    if image_dir is None and fmt != "coco":
-        image_dir = _source_images(source, fmt, split)
+    if image_dir is None and dataset.image_root:
+        image_dir = dataset.image_root
     if to == "coco":
         return write_coco(dataset, target)
     if to == "yolo":
         return write_yolo(dataset, target, split, image_dir=image_dir)
     return write_voc(dataset, target, split, image_dir=image_dir)
-
-
-def _source_images(source: PathLike, fmt: str, split: str) -> Path | None:
-    if fmt == "voc":
-        folder = Path(source) / "JPEGImages"
-        return folder if folder.is_dir() else None
-    yaml_path, config = _yolo_config(source)
-    images = _yolo_images(config, yaml_path, split)
-    return _common_images_root(images) if images else None
 
 
 # ----------------------------------------------------------------------------- shards

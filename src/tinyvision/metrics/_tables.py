@@ -13,6 +13,7 @@ and raise ``ValueError``/``TypeError`` naming the column and the first bad row.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,6 +152,7 @@ class DetectionDataset:
         image_files (tuple[str, ...]): ``I`` file names relative to the image folder
             (``""`` where unknown); empty when no image has one.
         image_sizes (int64[I, 2]): ``(width, height)`` per image, 0 where unknown.
+        image_root (str): the folder ``image_files`` are relative to (``""``: unknown).
     """
 
     image_ids: np.ndarray
@@ -165,6 +167,7 @@ class DetectionDataset:
     annotation_id: np.ndarray
     image_files: tuple[str, ...] = ()
     image_sizes: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    image_root: str = ""
 
     @classmethod
     def from_columns(
@@ -182,6 +185,7 @@ class DetectionDataset:
         annotation_id: Any = None,
         image_files: Sequence[str] | None = None,
         image_sizes: Any = None,
+        image_root: str | os.PathLike[str] = "",
     ) -> DetectionDataset:
         """Build and check a data set from columns (``bbox`` as ``[N, 4]`` x, y, w, h).
 
@@ -228,6 +232,7 @@ class DetectionDataset:
             annotation_id=ann_ids,
             image_files=files,
             image_sizes=sizes,
+            image_root=str(image_root),
         )
         dataset.check()
         return dataset
@@ -267,6 +272,12 @@ class DetectionDataset:
         counts = np.bincount(position, minlength=self.num_images)
         bounds = np.concatenate([[0], np.cumsum(counts)])
         return [order[bounds[i] : bounds[i + 1]] for i in range(self.num_images)]
+
+    def image_paths(self) -> list[str]:
+        """Each image's path: ``image_root`` joined with its file name (I entries)."""
+        if not self.image_files:
+            raise ValueError("the data set has no image file names")
+        return [os.path.join(self.image_root, f) if f else "" for f in self.image_files]
 
     def category_index(self) -> dict[int, int]:
         """``{category id: position}``, e.g. the YOLO class index of each category."""
