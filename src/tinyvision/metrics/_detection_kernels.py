@@ -241,10 +241,10 @@ def accumulate(
     n_q = n_area * n_thr
     n_rec = rec_thr.shape[0]
     n_max = max_dets.shape[0]
-    precision = -np.ones((n_thr, n_rec, n_cats, n_area, n_max), dtype=np.float64)
-    scores = -np.ones((n_thr, n_rec, n_cats, n_area, n_max), dtype=np.float64)
-    recall = -np.ones((n_thr, n_cats, n_area, n_max), dtype=np.float64)
-    ap = -np.ones((n_thr, n_cats, n_area, n_max), dtype=np.float64)
+    precision = np.full((n_thr, n_rec, n_cats, n_area, n_max), -1.0)
+    scores = np.full((n_thr, n_rec, n_cats, n_area, n_max), -1.0)
+    recall = np.full((n_thr, n_cats, n_area, n_max), -1.0)
+    ap = np.full((n_thr, n_cats, n_area, n_max), -1.0)
     eps = np.spacing(1.0)
     flat = state.reshape((state.shape[0], n_q))
 

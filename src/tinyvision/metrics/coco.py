@@ -529,12 +529,13 @@ def accumulate_matches(matches: ImageMatches) -> DetectionEvaluation:
     )
     order = _k.radix_argsort(m.dt_cat.astype(np.uint64), by_score)
     ap_method = {"voc07": _k.AP_VOC07, "voc2010": _k.AP_ALL_POINT}.get(p.mode, _k.AP_NONE)
+    # Gathered once into that order, the kernel's passes read memory sequentially.
     precision, recall, scores, ap = _k.accumulate(
         cat_start,
-        order,
-        m.dt_score,
-        m.dt_rank,
-        np.ascontiguousarray(m.dt_state),
+        np.arange(order.shape[0], dtype=np.int64),
+        m.dt_score[order],
+        m.dt_rank[order],
+        m.dt_state[order],
         m.npig,
         p.recall_thresholds,
         _limits(p),
