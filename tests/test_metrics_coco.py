@@ -339,3 +339,14 @@ def test_dataset_table_helpers() -> None:
         DetectionDataset.from_columns(image_id=[1, 1], category_id=[1, 1], bbox=[[0, 0, 1, 1]])
     with pytest.raises(TypeError, match="score must hold real numbers"):
         Detections.from_columns(image_id=[1], category_id=[1], bbox=[[0, 0, 1, 1]], score=["x"])
+
+
+def test_boolean_crowd_flags_are_accepted() -> None:
+    gt, dt = make_coco_like(8, 2, seed=6)
+    as_bools = {
+        **gt,
+        "annotations": [{**a, "iscrowd": bool(a["iscrowd"])} for a in gt["annotations"]],
+    }
+    assert np.array_equal(
+        evaluate_detections(as_bools, dt).stats, evaluate_detections(gt, dt).stats
+    )

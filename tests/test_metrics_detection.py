@@ -272,6 +272,12 @@ GT = coco_gt([(1, 1, [0, 0, 10, 10])], images=[1, 2], categories=[1])
         (coco_dt([(1, 1, [0, float("nan"), 1, 1], 0.5)]), ValueError, "finite"),
         (coco_dt([(1, 1, [0, 0, 1, 1], "0.5")]), TypeError, r"results\[0\]\['score'\].*number"),
         (coco_dt([(1, 1, [0, 0, 1, 1], True)]), TypeError, "score.*number"),
+        (
+            coco_dt([(1, 1, [0, 0, 1, 1], 0.5), (1, 1, [0, 0, 1, 1], True)]),
+            TypeError,
+            r"results\[1\]\['score'\] must be a number, got True",
+        ),
+        (coco_dt([(1, True, [0, 0, 1, 1], 0.5)]), TypeError, "category_id.*integer"),
         ([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}], ValueError, "no 'score'"),
         (coco_dt([(1, 1, [0, 0, 1], 0.5)]), ValueError, r"\['bbox'\] must be \[x, y, w, h\]"),
         ([1, 2], TypeError, r"results\[0\] must be an object"),

@@ -72,14 +72,18 @@ def _column(records: Sequence[Any], key: str, where: str, default: Any = _MISSIN
         raise
 
 
-def _numbers(values: list[Any], key: str, where: str, *, integer: bool) -> np.ndarray:
-    """A numeric array from a list of JSON numbers; strings, bools and nulls are refused."""
+def _numbers(
+    values: list[Any], key: str, where: str, *, integer: bool, flag: bool = False
+) -> np.ndarray:
+    """A numeric array from a list of JSON numbers; strings and nulls are refused, and so
+    are booleans unless ``flag`` (``iscrowd: true`` is fine, ``score: true`` is not)."""
     array = np.asarray(values) if values else np.zeros(0, np.int64 if integer else np.float64)
     ok = "iu" if integer else "iuf"
-    if array.dtype.kind not in ok or array.ndim != 1:
+    mixed_bools = not flag and array.dtype.kind in ok and bool in set(map(type, values))
+    if array.dtype.kind not in ok + ("b" if flag else "") or array.ndim != 1 or mixed_bools:
         kind = "an integer" if integer else "a number"
         for i, v in enumerate(values):
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            if (isinstance(v, bool) and not flag) or not isinstance(v, numbers.Real):
                 raise TypeError(f"{where}[{i}][{key!r}] must be {kind}, got {describe(v)}")
             if integer and not isinstance(v, numbers.Integral) and float(v) != int(v):
                 raise TypeError(f"{where}[{i}][{key!r}] must be {kind}, got {v!r}")
@@ -144,8 +148,8 @@ def dataset_from_coco(obj: Any, source: str = "ground truth") -> DetectionDatase
             filled = bbox[:, 2] * bbox[:, 3]
             area_values = [filled[i] if a is None else a for i, a in enumerate(area_values)]
         area = _numbers(area_values, "area", w, integer=False)
-    iscrowd = _numbers(_column(anns, "iscrowd", w, 0), "iscrowd", w, integer=False)
-    ignore = _numbers(_column(anns, "ignore", w, 0), "ignore", w, integer=False)
+    iscrowd = _numbers(_column(anns, "iscrowd", w, 0), "iscrowd", w, integer=False, flag=True)
+    ignore = _numbers(_column(anns, "ignore", w, 0), "ignore", w, integer=False, flag=True)
     ann_ids = _column(anns, "id", w, None)
     if any(a is None for a in ann_ids):
         if not all(a is None for a in ann_ids):
