@@ -29,7 +29,7 @@ SCORES = [
 
 
 @pytest.mark.parametrize("scores, is_pos", SCORES)
-def test_split_merge_roc_and_ap_kernels_match_references(scores, is_pos) -> None:
+def test_curve_kernels_match_references(scores, is_pos) -> None:
     pos, neg, nz = K.split_by_label(is_pos.view(np.uint8), scores)
     ref = K.split_by_label_reference(is_pos, scores)
     assert np.array_equal(pos, ref[0]) and np.array_equal(neg, ref[1]) and nz == ref[2]
@@ -38,14 +38,31 @@ def test_split_merge_roc_and_ap_kernels_match_references(scores, is_pos) -> None
     expected = K.merge_counts_reference(pos, neg)
     for got, want in zip(merged, expected):
         assert np.array_equal(got, want)
-    _, tps, fps = merged
-    assert np.array_equal(K.roc_keep_mask(tps, fps), K.roc_keep_mask_reference(tps, fps))
+    thresholds, tps, fps = merged
+    for drop in (False, True):
+        got = K.roc_arrays(thresholds, tps, fps, drop)
+        want = K.roc_arrays_reference(thresholds, tps, fps, drop)
+        for a, b in zip(got, want):
+            assert np.array_equal(a, b, equal_nan=True)
+    with np.errstate(all="ignore"):
+        for a, b in zip(
+            K.pr_arrays(thresholds, tps, fps), K.pr_arrays_reference(thresholds, tps, fps)
+        ):
+            assert np.array_equal(a, b) and a.dtype == b.dtype
+    for drop in (False, True):
+        fused = K.roc_curve_sorted(pos, neg, drop)
+        for a, b in zip(fused, K.roc_arrays_reference(thresholds, tps, fps, drop)):
+            assert np.array_equal(a, b, equal_nan=True)
+    with np.errstate(all="ignore"):
+        fused = K.pr_curve_sorted(pos, neg)
+        for a, b in zip(fused, K.pr_arrays_reference(thresholds, tps, fps)):
+            assert np.array_equal(a, b) and a.dtype == b.dtype
     if len(pos) and len(neg):
         terms = K.roc_auc_terms(pos, neg)
         assert np.array_equal(terms, K.roc_auc_terms_reference(pos, neg))
-    if len(tps) and tps[-1] > 0:
+    if len(pos):
         assert np.array_equal(
-            K.average_precision_terms(tps, fps), K.average_precision_terms_reference(tps, fps)
+            K.average_precision_sorted(pos, neg), K.average_precision_terms_reference(tps, fps)
         )
 
 

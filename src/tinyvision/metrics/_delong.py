@@ -26,7 +26,13 @@ import numpy as np
 from tinyvision._validate import check_float
 from tinyvision.metrics import _kernels
 from tinyvision.metrics._labels import check_lengths
-from tinyvision.metrics._ranking import binary_input, binary_roc_auc, score_array, sorted_classes
+from tinyvision.metrics._ranking import (
+    binary_input,
+    binary_roc_auc,
+    roc_auc_of_sorted,
+    score_array,
+    sorted_classes,
+)
 from tinyvision.metrics._warnings import warn_undefined
 
 __all__ = ["DeLongTest", "RocAucCI", "delong_test", "roc_auc_ci"]
@@ -92,11 +98,12 @@ def roc_auc_ci(
         confidence, "confidence", minimum=0.0, maximum=1.0, min_inclusive=False, max_inclusive=False
     )
     problem = binary_input(y_true, y_score, pos_label=pos_label)
-    auc = binary_roc_auc(problem)
-    if math.isnan(auc):
-        return RocAucCI(math.nan, math.nan, math.nan, math.nan, confidence)
-    pos, neg, _ = sorted_classes(problem)
+    pos, neg, _ = sorted_classes(problem)  # shared by the AUC and its variance
     m, n = len(pos), len(neg)
+    if m == 0 or n == 0:
+        binary_roc_auc(problem)  # warns
+        return RocAucCI(math.nan, math.nan, math.nan, math.nan, confidence)
+    auc = roc_auc_of_sorted(pos, neg)
     if m < 2 or n < 2:
         warn_undefined(
             "The DeLong variance needs at least two positive and two negative samples; "

@@ -57,26 +57,6 @@ def split_by_label(is_pos, scores):  # pragma: no cover - compiled
     return pos[:n_pos], neg[: n - n_pos], negative_zero
 
 
-@_jit
-def count_distinct_upto3(y):  # pragma: no cover - compiled
-    """Number of distinct values in ``y`` (0, 1, 2, or 3 meaning 'three or more')."""
-    n = y.shape[0]
-    if n == 0:
-        return 0
-    a = y[0]
-    i = 1
-    while i < n and y[i] == a:
-        i += 1
-    if i == n:
-        return 1
-    b = y[i]
-    for j in range(i + 1, n):
-        v = y[j]
-        if v != a and v != b:
-            return 3
-    return 2
-
-
 def split_by_label_reference(is_pos, scores):
     """NumPy twin of :func:`split_by_label` (``is_pos`` as bool)."""
     is_pos = is_pos.astype(bool)
@@ -140,28 +120,93 @@ def merge_counts_reference(pos, neg):
 # --------------------------------------------------------------------------------------
 
 
-@_jit
-def roc_keep_mask(tps, fps):  # pragma: no cover - compiled
+def roc_keep_mask_reference(tps, fps):
     """scikit-learn's ``drop_intermediate``: keep the ends and every corner.
 
-    A point is kept when ``np.diff(fps, 2)`` or ``np.diff(tps, 2)`` is non-zero there,
-    computed as ``(x[k+1] - x[k]) - (x[k] - x[k-1])``, exactly as NumPy does.
+    A point is kept when ``np.diff(fps, 2)`` or ``np.diff(tps, 2)`` is non-zero there.
     """
-    n = tps.shape[0]
-    keep = np.ones(n, dtype=np.bool_)
-    for k in range(1, n - 1):
-        d2f = (fps[k + 1] - fps[k]) - (fps[k] - fps[k - 1])
-        d2t = (tps[k + 1] - tps[k]) - (tps[k] - tps[k - 1])
-        keep[k] = d2f != 0 or d2t != 0
-    return keep
-
-
-def roc_keep_mask_reference(tps, fps):
-    """NumPy twin of :func:`roc_keep_mask`."""
     if len(tps) <= 2:
         return np.ones(len(tps), dtype=bool)
     inner = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
     return np.r_[True, inner, True]
+
+
+@_jit
+def roc_arrays(thresholds, tps, fps, drop_intermediate):  # pragma: no cover - compiled
+    """scikit-learn's ``roc_curve`` arrays from the per-threshold counts, in one pass.
+
+    Keeps the points ``drop_intermediate`` keeps, prepends the ``(0, 0, inf)`` point and
+    divides by the totals (NaN rates when a total is not positive). Returns float64
+    ``fpr``, ``tpr``, ``thresholds``.
+    """
+    n = tps.shape[0]
+    fpr = np.empty(n + 1, dtype=np.float64)
+    tpr = np.empty(n + 1, dtype=np.float64)
+    out_thresholds = np.empty(n + 1, dtype=np.float64)
+    fps_total = fps[n - 1] if n > 0 else 0.0
+    tps_total = tps[n - 1] if n > 0 else 0.0
+    fpr[0] = 0.0 if fps_total > 0 else np.nan
+    tpr[0] = 0.0 if tps_total > 0 else np.nan
+    out_thresholds[0] = np.inf
+    k = 1
+    for i in range(n):
+        if drop_intermediate and n > 2 and 0 < i < n - 1:
+            d2f = (fps[i + 1] - fps[i]) - (fps[i] - fps[i - 1])
+            d2t = (tps[i + 1] - tps[i]) - (tps[i] - tps[i - 1])
+            if d2f == 0 and d2t == 0:
+                continue
+        fpr[k] = fps[i] / fps_total if fps_total > 0 else np.nan
+        tpr[k] = tps[i] / tps_total if tps_total > 0 else np.nan
+        out_thresholds[k] = thresholds[i]
+        k += 1
+    return fpr[:k], tpr[:k], out_thresholds[:k]
+
+
+def roc_arrays_reference(thresholds, tps, fps, drop_intermediate):
+    """NumPy twin of :func:`roc_arrays`, the way scikit-learn writes it."""
+    if drop_intermediate and fps.shape[0] > 2:
+        keep = roc_keep_mask_reference(tps, fps)
+        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    tps = np.r_[0.0, tps]
+    fps = np.r_[0.0, fps]
+    thresholds = np.r_[np.inf, thresholds.astype(np.float64)]
+    fpr = np.full(fps.shape, np.nan) if fps[-1] <= 0 else fps / fps[-1]
+    tpr = np.full(tps.shape, np.nan) if tps[-1] <= 0 else tps / tps[-1]
+    return fpr, tpr, thresholds
+
+
+@_jit
+def pr_arrays(thresholds, tps, fps):  # pragma: no cover - compiled
+    """scikit-learn's ``precision_recall_curve`` arrays from the counts, in one pass.
+
+    Returns ``precision`` and ``recall`` (float64, length ``L + 1``, in increasing
+    threshold order and ending in 1 and 0) and the thresholds increasing. Recall is 1
+    everywhere when there is no positive.
+    """
+    n = tps.shape[0]
+    precision = np.empty(n + 1, dtype=np.float64)
+    recall = np.empty(n + 1, dtype=np.float64)
+    out_thresholds = np.empty(n, dtype=thresholds.dtype)
+    total = tps[n - 1] if n > 0 else 0.0
+    for i in range(n):
+        k = n - 1 - i
+        ps = tps[k] + fps[k]
+        precision[i] = tps[k] / ps if ps != 0 else 0.0
+        recall[i] = tps[k] / total if total != 0 else 1.0
+        out_thresholds[i] = thresholds[k]
+    precision[n] = 1.0
+    recall[n] = 0.0
+    return precision, recall, out_thresholds
+
+
+def pr_arrays_reference(thresholds, tps, fps):
+    """NumPy twin of :func:`pr_arrays`, the way scikit-learn writes it."""
+    ps = tps + fps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(ps != 0, np.divide(tps, ps), 0.0)
+    no_positive = tps.shape[0] == 0 or tps[-1] == 0
+    recall = np.full(tps.shape, 1.0) if no_positive else tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thresholds[::-1]
 
 
 @_jit
@@ -237,34 +282,153 @@ def roc_auc_terms_reference(pos, neg):
     return (fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2.0
 
 
+@_jit
+def roc_curve_sorted(pos, neg, drop_intermediate):  # pragma: no cover - compiled
+    """:func:`merge_counts` and :func:`roc_arrays` fused: the ROC arrays from sorted scores.
+
+    ``pos``, ``neg`` ascending. Walks from the top, decides on each point once its successor
+    is known (``drop_intermediate``) and writes ``fpr``, ``tpr``, ``thresholds`` directly.
+    """
+    n_pos = float(pos.shape[0])
+    n_neg = float(neg.shape[0])
+    size = pos.shape[0] + neg.shape[0] + 1
+    fpr = np.empty(size, dtype=np.float64)
+    tpr = np.empty(size, dtype=np.float64)
+    thresholds = np.empty(size, dtype=np.float64)
+    fpr[0] = 0.0 if n_neg > 0 else np.nan
+    tpr[0] = 0.0 if n_pos > 0 else np.nan
+    thresholds[0] = np.inf
+    k = 1
+    i = pos.shape[0] - 1
+    j = neg.shape[0] - 1
+    n_points = 0
+    tp = 0
+    fp = 0
+    prev_tp = 0.0
+    prev_fp = 0.0
+    prev_v = 0.0
+    prev2_tp = 0.0
+    prev2_fp = 0.0
+    while i >= 0 or j >= 0:
+        v = pos[i] if j < 0 or (i >= 0 and pos[i] >= neg[j]) else neg[j]
+        while i >= 0 and pos[i] == v:
+            tp += 1
+            i -= 1
+        while j >= 0 and neg[j] == v:
+            fp += 1
+            j -= 1
+        cur_tp = float(tp)
+        cur_fp = float(fp)
+        if n_points >= 1:  # decide on the previous point
+            keep = True
+            if drop_intermediate and n_points >= 2:
+                d2f = (cur_fp - prev_fp) - (prev_fp - prev2_fp)
+                d2t = (cur_tp - prev_tp) - (prev_tp - prev2_tp)
+                keep = d2f != 0 or d2t != 0
+            if keep:
+                fpr[k] = prev_fp / n_neg if n_neg > 0 else np.nan
+                tpr[k] = prev_tp / n_pos if n_pos > 0 else np.nan
+                thresholds[k] = prev_v
+                k += 1
+        prev2_tp = prev_tp
+        prev2_fp = prev_fp
+        prev_tp = cur_tp
+        prev_fp = cur_fp
+        prev_v = v
+        n_points += 1
+    if n_points >= 1:  # the last point is always kept
+        fpr[k] = prev_fp / n_neg if n_neg > 0 else np.nan
+        tpr[k] = prev_tp / n_pos if n_pos > 0 else np.nan
+        thresholds[k] = prev_v
+        k += 1
+    return fpr[:k], tpr[:k], thresholds[:k]
+
+
+@_jit
+def pr_curve_sorted(pos, neg):  # pragma: no cover - compiled
+    """:func:`merge_counts` and :func:`pr_arrays` fused: the PR arrays from sorted scores.
+
+    Walks from the bottom, so the outputs come out in their final (increasing threshold)
+    order: at threshold ``v`` the counts at or above it are ``total - count below``.
+    """
+    m = pos.shape[0]
+    k_neg = neg.shape[0]
+    size = m + k_neg + 1
+    precision = np.empty(size, dtype=np.float64)
+    recall = np.empty(size, dtype=np.float64)
+    thresholds = np.empty(size - 1, dtype=pos.dtype)
+    total = float(m)
+    i = 0
+    j = 0
+    out = 0
+    while i < m or j < k_neg:
+        v = pos[i] if j >= k_neg or (i < m and pos[i] <= neg[j]) else neg[j]
+        tp = float(m - i)
+        fp = float(k_neg - j)
+        ps = tp + fp
+        precision[out] = tp / ps if ps != 0 else 0.0
+        recall[out] = tp / total if total != 0 else 1.0
+        thresholds[out] = v
+        out += 1
+        while i < m and pos[i] == v:
+            i += 1
+        while j < k_neg and neg[j] == v:
+            j += 1
+    precision[out] = 1.0
+    recall[out] = 0.0
+    return precision[: out + 1], recall[: out + 1], thresholds[:out]
+
+
+@_jit
+def average_precision_sorted(pos, neg):  # pragma: no cover - compiled
+    """:func:`average_precision_terms` straight from sorted scores (needs a positive).
+
+    Walks from the bottom; term ``i`` is ``(recall[i + 1] - recall[i]) * precision[i]``,
+    written once the next point's recall is known.
+    """
+    m = pos.shape[0]
+    k_neg = neg.shape[0]
+    terms = np.empty(m + k_neg, dtype=np.float64)
+    total = float(m)
+    i = 0
+    j = 0
+    out = 0
+    have_prev = False
+    prev_precision = 0.0
+    prev_recall = 0.0
+    while i < m or j < k_neg:
+        v = pos[i] if j >= k_neg or (i < m and pos[i] <= neg[j]) else neg[j]
+        tp = float(m - i)
+        fp = float(k_neg - j)
+        ps = tp + fp
+        cur_precision = tp / ps if ps != 0 else 0.0
+        cur_recall = tp / total
+        if have_prev:
+            terms[out] = (cur_recall - prev_recall) * prev_precision
+            out += 1
+        prev_precision = cur_precision
+        prev_recall = cur_recall
+        have_prev = True
+        while i < m and pos[i] == v:
+            i += 1
+        while j < k_neg and neg[j] == v:
+            j += 1
+    if have_prev:
+        terms[out] = (0.0 - prev_recall) * prev_precision
+        out += 1
+    return terms[:out]
+
+
 # --------------------------------------------------------------------------------------
 # Average precision terms
 # --------------------------------------------------------------------------------------
 
 
-@_jit
-def average_precision_terms(tps, fps):  # pragma: no cover - compiled
-    """``diff(recall) * precision[:-1]`` of scikit-learn's reversed PR arrays.
-
-    ``tps``, ``fps (float64[L])`` in decreasing-threshold order with ``tps[-1] > 0``.
-    Term ``i`` belongs to threshold ``L - 1 - i``: ``(recall[k-1] - recall[k]) * precision[k]``
-    with ``recall[-1] = 0``.
-    """
-    n = tps.shape[0]
-    total = tps[n - 1]
-    terms = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        k = n - 1 - i
-        ps = tps[k] + fps[k]
-        precision = tps[k] / ps if ps != 0 else 0.0
-        recall_k = tps[k] / total
-        recall_before = tps[k - 1] / total if k > 0 else 0.0
-        terms[i] = (recall_before - recall_k) * precision
-    return terms
-
-
 def average_precision_terms_reference(tps, fps):
-    """NumPy twin of :func:`average_precision_terms`."""
+    """``diff(recall) * precision[:-1])`` of scikit-learn's PR arrays (needs a positive).
+
+    NumPy twin of :func:`average_precision_sorted`, from the counts of :func:`merge_counts`.
+    """
     ps = tps + fps
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(ps != 0, tps / ps, 0.0)
@@ -446,6 +610,15 @@ def class_sums_reference(codes_true, codes_pred, n_codes, weights):
     in_true = np.bincount(codes_true, minlength=n_codes) > 0
     in_pred = np.bincount(codes_pred, minlength=n_codes) > 0
     return tp, pred, true, in_true, in_pred, int(hit.sum())
+
+
+@_jit
+def count_equal(a, b):  # pragma: no cover - compiled
+    """``np.count_nonzero(a == b)`` without the temporary boolean array."""
+    count = 0
+    for i in range(a.shape[0]):
+        count += a[i] == b[i]
+    return count
 
 
 # --------------------------------------------------------------------------------------

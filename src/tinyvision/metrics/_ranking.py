@@ -147,12 +147,22 @@ def make_binary(is_pos: np.ndarray, scores: np.ndarray, weights: Any) -> BinaryI
 
 def sorted_classes(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray, bool]:
     """The positives' and negatives' scores, each sorted ascending; and the -0.0 flag."""
-    pos, neg, negative_zero = _kernels.split_by_label(
-        problem.is_pos.view(np.uint8), problem.scores
-    )
+    pos, neg, negative_zero = _kernels.split_by_label(problem.is_pos.view(np.uint8), problem.scores)
     pos.sort()
     neg.sort()
     return pos, neg, negative_zero
+
+
+def _sorted_if_unweighted(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted class scores when they determine the curves exactly, else None.
+
+    That is without weights (whose float sums depend on the order of ties) and without
+    negative zeros (scikit-learn reports the sign of the last of tied zeros).
+    """
+    if problem.sample_weight is not None:
+        return None
+    pos, neg, negative_zero = sorted_classes(problem)
+    return None if negative_zero else (pos, neg)
 
 
 def curve_counts(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,11 +171,9 @@ def curve_counts(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray, np.ndarr
     Equal to scikit-learn's ``confusion_matrix_at_thresholds`` (``thresholds``, ``tps``,
     ``fps``) bit for bit.
     """
-    if problem.sample_weight is None:
-        pos, neg, negative_zero = sorted_classes(problem)
-        # scikit-learn reports the sign of the last of tied zeros; only its order knows it
-        if not negative_zero:
-            return _kernels.merge_counts(pos, neg)
+    classes = _sorted_if_unweighted(problem)
+    if classes is not None:
+        return _kernels.merge_counts(*classes)
     return _counts_by_stable_sort(problem)
 
 
@@ -199,33 +207,33 @@ def _counts_by_stable_sort(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray
 # --------------------------------------------------------------------------------------
 
 
-def roc_from_counts(
-    thresholds: np.ndarray, tps: np.ndarray, fps: np.ndarray, drop_intermediate: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(fpr, tpr, thresholds)`` from per-threshold counts, as scikit-learn's roc_curve."""
-    if drop_intermediate and fps.shape[0] > 2:
-        keep = _kernels.roc_keep_mask(tps, fps)
-        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
-    tps = np.r_[0.0, tps]
-    fps = np.r_[0.0, fps]
-    thresholds = np.r_[np.inf, thresholds.astype(np.float64)]
-    if fps[-1] <= 0:
+def _warn_missing_class(has_negatives: bool, has_positives: bool) -> None:
+    if not has_negatives:
         warn_undefined(
             "No negative samples in y_true, false positive value should be meaningless",
             stacklevel=4,
         )
-        fpr = np.full(fps.shape, np.nan)
-    else:
-        fpr = fps / fps[-1]
-    if tps[-1] <= 0:
+    if not has_positives:
         warn_undefined(
             "No positive samples in y_true, true positive value should be meaningless",
             stacklevel=4,
         )
-        tpr = np.full(tps.shape, np.nan)
-    else:
-        tpr = tps / tps[-1]
-    return fpr, tpr, thresholds
+
+
+def binary_roc(
+    problem: BinaryInput, drop_intermediate: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fpr, tpr, thresholds)`` of a binary problem, as scikit-learn's ``roc_curve``."""
+    classes = _sorted_if_unweighted(problem)
+    if classes is not None:
+        pos, neg = classes
+        curve = _kernels.roc_curve_sorted(pos, neg, drop_intermediate)
+        _warn_missing_class(len(neg) > 0, len(pos) > 0)
+        return curve
+    thresholds, tps, fps = _counts_by_stable_sort(problem)
+    curve = _kernels.roc_arrays(thresholds, tps, fps, drop_intermediate)
+    _warn_missing_class(len(fps) > 0 and fps[-1] > 0, len(tps) > 0 and tps[-1] > 0)
+    return curve
 
 
 def roc_curve(
@@ -253,8 +261,7 @@ def roc_curve(
         :class:`UndefinedMetricWarning`.
     """
     problem = binary_input(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
-    thresholds, tps, fps = curve_counts(problem)
-    return roc_from_counts(thresholds, tps, fps, bool(drop_intermediate))
+    return binary_roc(problem, bool(drop_intermediate))
 
 
 def auc(x: Any, y: Any) -> float:
@@ -300,9 +307,8 @@ def binary_roc_auc(problem: BinaryInput, max_fpr: float | None = None) -> float:
         return _only_one_class()
     if problem.sample_weight is None and (max_fpr is None or max_fpr == 1):
         pos, neg, _ = sorted_classes(problem)
-        return float(np.sum(_kernels.roc_auc_terms(pos, neg)))
-    thresholds, tps, fps = curve_counts(problem)
-    fpr, tpr, _ = roc_from_counts(thresholds, tps, fps, True)
+        return roc_auc_of_sorted(pos, neg)
+    fpr, tpr, _ = binary_roc(problem, True)
     if max_fpr is None or max_fpr == 1:
         return _area(fpr, tpr)
     # Add a single point at max_fpr by linear interpolation, then McClish's correction
@@ -315,6 +321,11 @@ def binary_roc_auc(problem: BinaryInput, max_fpr: float | None = None) -> float:
     min_area = 0.5 * max_fpr**2
     max_area = max_fpr
     return float(0.5 * (1 + (partial_auc - min_area) / (max_area - min_area)))
+
+
+def roc_auc_of_sorted(pos: np.ndarray, neg: np.ndarray) -> float:
+    """ROC AUC from the two classes' sorted scores (both non-empty), as scikit-learn."""
+    return float(np.sum(_kernels.roc_auc_terms(pos, neg)))
 
 
 def _column_roc_auc(max_fpr: float | None) -> Callable[..., float]:
@@ -387,24 +398,27 @@ def _indicator(y: np.ndarray, name: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _count_classes(y: np.ndarray) -> int:
-    """1, 2, or 3 meaning 'more than two' distinct labels (0 for empty), without sorting."""
-    if y.dtype.kind != "U":
-        return int(_kernels.count_distinct_upto3(_comparable(y)))
+def _count_classes(y: np.ndarray) -> tuple[int, np.ndarray | None]:
+    """``(k, greater)``: k = 0, 1, 2 or 3 ('more than two') distinct labels, without sorting;
+    for k = 2, ``greater`` marks the samples of the greater label (the positive class of
+    scikit-learn's binary ``roc_auc_score``)."""
     if y.size == 0:
-        return 0
-    first = y[0]
-    others = y[y != first]
-    if others.size == 0:
-        return 1
-    return 2 if np.all(others == others[0]) else 3
-
-
-def _comparable(y: np.ndarray) -> np.ndarray:
-    """Numeric labels in one of few dtypes (fewer compiled variants): int64 or float64."""
-    if y.dtype.kind in "biu" and not (y.dtype.kind == "u" and y.dtype.itemsize == 8):
-        return y.astype(np.int64, copy=False)
-    return y.astype(np.float64, copy=False) if y.dtype.kind == "f" else y
+        return 0, None
+    if y.dtype.kind == "U":
+        low = y[0]
+        others = y[y != low]
+        if others.size == 0:
+            return 1, None
+        high = others[0]
+        if high < low:
+            low, high = high, low
+    else:
+        low, high = y.min(), y.max()
+        if low == high:
+            return 1, None
+    greater = y == high
+    n_two = np.count_nonzero(greater) + np.count_nonzero(y == low)
+    return (2, greater) if n_two == len(y) else (3, None)
 
 
 def _label_binarize(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -458,7 +472,7 @@ def roc_auc_score(
         indicator = _indicator(y, "y_true")
         return _average_binary_score(_column_roc_auc(max_fpr), indicator, scores, average, weights)
     y = label_array(y, "y_true")
-    n_classes = _count_classes(y)
+    n_classes, greater = _count_classes(y)
     if n_classes > 2 or (scores.ndim == 2 and scores.shape[1] > 2):
         if max_fpr is not None and max_fpr != 1.0:
             raise ValueError(
@@ -471,10 +485,9 @@ def roc_auc_score(
             )
         return _multiclass_roc_auc(y, scores, labels, multi_class, average, weights)
     scores = column_or_1d(scores, "y_score")
-    if n_classes < 2:
+    if greater is None:
         return _only_one_class()
-    positive = y == y.max() if y.dtype.kind != "U" else y == max(y[0], y[y != y[0]][0])
-    return binary_roc_auc(make_binary(positive, scores, weights), max_fpr)
+    return binary_roc_auc(make_binary(greater, scores, weights), max_fpr)
 
 
 def _multiclass_roc_auc(
@@ -567,35 +580,33 @@ def _ovo_roc_auc(y_encoded: np.ndarray, scores: np.ndarray, average: str | None)
 # --------------------------------------------------------------------------------------
 
 
-def _no_positive_recall(shape: tuple[int, ...]) -> np.ndarray:
+def binary_precision_recall(
+    problem: BinaryInput, drop_intermediate: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(precision, recall, thresholds)`` as scikit-learn's ``precision_recall_curve``."""
+    classes = None if drop_intermediate else _sorted_if_unweighted(problem)
+    if classes is not None:
+        pos, neg = classes
+        if len(pos) == 0:
+            _warn_no_positive()
+        precision, recall, thresholds = _kernels.pr_curve_sorted(pos, neg)
+    else:
+        thresholds, tps, fps = _counts_by_stable_sort(problem)
+        if drop_intermediate and fps.shape[0] > 2:
+            # keep the first and last point of every run of equal tps (equal recall)
+            keep = np.r_[True, np.logical_or(np.diff(tps[:-1]), np.diff(tps[1:])), True]
+            fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+        if tps.shape[0] == 0 or tps[-1] == 0:
+            _warn_no_positive()
+        precision, recall, thresholds = _kernels.pr_arrays(thresholds, tps, fps)
+    return precision, recall, thresholds.astype(problem.score_dtype, copy=False)
+
+
+def _warn_no_positive() -> None:
     warnings.warn(
         "No positive class found in y_true, recall is set to one for all thresholds.",
         UserWarning,
         stacklevel=5,
-    )
-    return np.full(shape, 1.0)
-
-
-def pr_from_counts(
-    thresholds: np.ndarray,
-    tps: np.ndarray,
-    fps: np.ndarray,
-    drop_intermediate: bool,
-    score_dtype: np.dtype,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(precision, recall, thresholds)`` as scikit-learn's ``precision_recall_curve``."""
-    if drop_intermediate and fps.shape[0] > 2:
-        keep = np.r_[True, np.logical_or(np.diff(tps[:-1]), np.diff(tps[1:])), True]
-        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
-    ps = tps + fps
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(ps != 0, np.divide(tps, ps), 0.0)
-    no_positives = tps.shape[0] == 0 or tps[-1] == 0
-    recall = _no_positive_recall(tps.shape) if no_positives else tps / tps[-1]
-    return (
-        np.r_[precision[::-1], 1.0],
-        np.r_[recall[::-1], 0.0],
-        thresholds[::-1].astype(score_dtype),
     )
 
 
@@ -622,18 +633,18 @@ def precision_recall_curve(
         dtype. Without positives recall is 1 everywhere (``UserWarning``).
     """
     problem = binary_input(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
-    thresholds, tps, fps = curve_counts(problem)
-    return pr_from_counts(thresholds, tps, fps, bool(drop_intermediate), problem.score_dtype)
+    return binary_precision_recall(problem, bool(drop_intermediate))
 
 
 def binary_average_precision(problem: BinaryInput) -> float:
     """``-sum(diff(recall) * precision[:-1])`` of the precision-recall curve, at least 0."""
-    thresholds, tps, fps = curve_counts(problem)
-    if tps.shape[0] == 0 or tps[-1] == 0:
-        precision, recall, _ = pr_from_counts(thresholds, tps, fps, False, problem.score_dtype)
-        total = np.sum(np.diff(recall) * precision[:-1])
+    if problem.sample_weight is None and problem.is_pos.any():
+        # the terms depend on the counts only: no need to mind negative zeros here
+        pos, neg, _ = sorted_classes(problem)
+        total = np.sum(_kernels.average_precision_sorted(pos, neg))
     else:
-        total = np.sum(_kernels.average_precision_terms(tps, fps))
+        precision, recall, _ = binary_precision_recall(problem, False)
+        total = np.sum(np.diff(recall) * precision[:-1])
     return float(max(0.0, -total))
 
 
@@ -678,7 +689,8 @@ def average_precision_score(
             _column_average_precision, _indicator(y, "y_true"), scores, average, weights
         )
     y = label_array(y, "y_true")
-    if _count_classes(y) > 2:
+    n_classes, _ = _count_classes(y)
+    if n_classes > 2:
         if pos_label != 1:
             raise ValueError(
                 "pos_label is fixed to 1 for multiclass y_true: do not set pos_label or set it "
@@ -694,7 +706,7 @@ def average_precision_score(
         return _average_binary_score(_column_average_precision, indicator, scores, average, weights)
     scores = column_or_1d(scores, "y_score")
     is_pos = is_label(y, pos_label)
-    if _count_classes(y) == 2 and not is_pos.any():
+    if n_classes == 2 and not is_pos.any():
         present = np.unique(y)
         raise ValueError(f"pos_label={pos_label!r} is not a valid label: y_true holds {present}")
     return binary_average_precision(make_binary(is_pos, scores, weights))

@@ -217,14 +217,22 @@ def accuracy_score(
     :class:`UndefinedMetricWarning` (0.0 when ``normalize=False``).
     """
     targets = _targets(y_true, y_pred, sample_weight)
-    correct = targets.y_true == targets.y_pred
-    w = targets.sample_weight
-    n = len(correct)
+    t, p, w = targets.y_true, targets.y_pred, targets.sample_weight
+    n = len(t)
     if w is not None:
+        correct = t == p
         if normalize:
             return float(np.average(correct, weights=w))
         return float(np.dot(correct, w))
-    n_correct = int(np.count_nonzero(correct))
+    if (
+        t.dtype == p.dtype
+        and t.dtype.kind in "iu"
+        and t.flags.c_contiguous
+        and p.flags.c_contiguous
+    ):
+        n_correct = int(_kernels.count_equal(t, p))
+    else:
+        n_correct = int(np.count_nonzero(t == p))
     if not normalize:
         return float(n_correct)
     if n == 0:

@@ -344,11 +344,8 @@ class BinaryCurveAccumulator:
     def compute(self, *, drop_intermediate: bool = True) -> BinaryCurves:
         """Both curves, ROC AUC and average precision of everything collected."""
         problem = self._problem()
-        thresholds, tps, fps = _ranking.curve_counts(problem)
-        fpr, tpr, roc_thresholds = _ranking.roc_from_counts(thresholds, tps, fps, drop_intermediate)
-        precision, recall, pr_thresholds = _ranking.pr_from_counts(
-            thresholds, tps, fps, False, problem.score_dtype
-        )
+        fpr, tpr, roc_thresholds = _ranking.binary_roc(problem, drop_intermediate)
+        precision, recall, pr_thresholds = _ranking.binary_precision_recall(problem, False)
         return BinaryCurves(
             fpr=fpr,
             tpr=tpr,
