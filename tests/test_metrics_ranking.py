@@ -405,3 +405,16 @@ def test_auc_is_the_probability_of_correct_ranking(pairs) -> None:
     # and it does not depend on the order of the samples
     order = np.argsort(-scores, kind="stable")
     assert tvm.roc_auc_score(y[order], scores[order]) == tvm.roc_auc_score(y, scores)
+
+
+def test_inputs_are_not_modified() -> None:
+    y, scores = CASES["rounded-2"]
+    w = _float_weights(len(y))
+    y_tensor, s_tensor = torch.from_numpy(y.copy()), torch.from_numpy(scores.copy())
+    for function in SCORE_FUNCTIONS:
+        function(y, scores)
+        function(y, scores, sample_weight=w)
+        function(y_tensor, s_tensor)
+    assert np.array_equal(y, CASES["rounded-2"][0]) and np.array_equal(w, _float_weights(len(y)))
+    assert np.array_equal(s_tensor.numpy(), scores) and np.array_equal(y_tensor.numpy(), y)
+    assert np.array_equal(scores, _binary(500, seed=3, decimals=2)[1])

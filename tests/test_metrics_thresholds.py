@@ -70,22 +70,28 @@ def test_binary_metrics_at_with_weights_and_pos_label() -> None:
 
 
 def _brute_force_best(y, scores, metric):
+    """Try every candidate threshold, counting with plain comparisons (textbook formulas)."""
     candidates = np.r_[np.inf, np.unique(scores)[::-1]]
+    positive = y == 1
     values = []
     for t in candidates:
-        predicted = (scores >= t).astype(int)
+        predicted = scores >= t
+        tp = float(np.sum(predicted & positive))
+        fp = float(np.sum(predicted & ~positive))
+        fn = float(np.sum(~predicted & positive))
+        tn = float(np.sum(~predicted & ~positive))
         if metric == "f1":
-            values.append(skm.f1_score(y, predicted, zero_division=0.0))
+            value = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
         elif metric == "accuracy":
-            values.append(skm.accuracy_score(y, predicted))
+            value = (tp + tn) / len(y)
         elif metric == "balanced_accuracy":
-            tn, fp, fn, tp = skm.confusion_matrix(y, predicted, labels=[0, 1]).ravel()
-            values.append((tp / (tp + fn) + tn / (tn + fp)) / 2)
+            value = (tp / (tp + fn) + tn / (tn + fp)) / 2
         elif metric == "youden":
-            tn, fp, fn, tp = skm.confusion_matrix(y, predicted, labels=[0, 1]).ravel()
-            values.append(tp / (tp + fn) - fp / (fp + tn))
+            value = tp / (tp + fn) - fp / (fp + tn)
         else:
-            values.append(skm.matthews_corrcoef(y, predicted))
+            denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+            value = (tp * tn - fp * fn) / denominator if denominator else 0.0
+        values.append(value)
     best = int(np.argmax(values))
     return candidates[best], values[best]
 
