@@ -54,8 +54,8 @@ def _worker(rank: int, port: int) -> None:
 
 
 def _check_scenario(rank: int, scenario: str) -> None:
-    import sklearn.metrics as skm
-
+    # the single-process functions are checked against scikit-learn elsewhere; comparing
+    # with them keeps the two worker processes light
     import tinyvision.metrics as tvm
 
     y_true, y_pred, is_pos, scores, weights = _data()
@@ -70,22 +70,25 @@ def _check_scenario(rank: int, scenario: str) -> None:
         accumulator.sync()
     confusion.sync()  # a second sync must give the same totals, not double them
 
-    assert np.array_equal(confusion.compute(), skm.confusion_matrix(y_true, y_pred))
-    assert confusion.accuracy() == skm.accuracy_score(y_true, y_pred)
-    assert confusion.matthews_corrcoef() == skm.matthews_corrcoef(y_true, y_pred)
+    assert np.array_equal(confusion.compute(), tvm.confusion_matrix(y_true, y_pred))
+    assert confusion.accuracy() == tvm.accuracy_score(y_true, y_pred)
+    assert confusion.matthews_corrcoef() == tvm.matthews_corrcoef(y_true, y_pred)
     result = curves.compute()
-    fpr, tpr, thresholds = skm.roc_curve(is_pos, scores)
+    fpr, tpr, thresholds = tvm.roc_curve(is_pos, scores)
     assert np.array_equal(result.fpr, fpr) and np.array_equal(result.tpr, tpr)
     assert np.array_equal(result.roc_thresholds, thresholds)
-    assert result.roc_auc == skm.roc_auc_score(is_pos, scores)
-    assert result.average_precision == skm.average_precision_score(is_pos, scores)
+    precision, recall, pr_thresholds = tvm.precision_recall_curve(is_pos, scores)
+    assert np.array_equal(result.precision, precision) and np.array_equal(result.recall, recall)
+    assert np.array_equal(result.pr_thresholds, pr_thresholds)
+    assert result.roc_auc == tvm.roc_auc_score(is_pos, scores)
+    assert result.average_precision == tvm.average_precision_score(is_pos, scores)
     assert curves.roc_auc_ci() == tvm.roc_auc_ci(is_pos, scores)
     # the ranks' samples are concatenated in rank order, i.e. the original order here:
     # even the order-dependent weighted sums are bitwise equal
     result = weighted.compute()
-    expected = skm.roc_curve(is_pos, scores, sample_weight=weights)
+    expected = tvm.roc_curve(is_pos, scores, sample_weight=weights)
     assert np.array_equal(result.fpr, expected[0]) and np.array_equal(result.tpr, expected[1])
-    assert result.average_precision == skm.average_precision_score(
+    assert result.average_precision == tvm.average_precision_score(
         is_pos, scores, sample_weight=weights
     )
     # a further update makes compute() local again until the next sync
