@@ -70,6 +70,32 @@ def split_by_label_reference(is_pos, scores):
 
 
 @_jit
+def _top_group(pos, neg, i, j):  # pragma: no cover - compiled
+    """The largest score left in ``pos[: i + 1]`` and ``neg[: j + 1]`` (both ascending), and
+    the two cursors moved below all its ties."""
+    v = pos[i] if j < 0 or (i >= 0 and pos[i] >= neg[j]) else neg[j]
+    while i >= 0 and pos[i] == v:
+        i -= 1
+    while j >= 0 and neg[j] == v:
+        j -= 1
+    return v, i, j
+
+
+@_jit
+def _bottom_group(pos, neg, i, j):  # pragma: no cover - compiled
+    """The smallest score left in ``pos[i:]`` and ``neg[j:]`` (both ascending), and the two
+    cursors moved past all its ties."""
+    m = pos.shape[0]
+    k = neg.shape[0]
+    v = pos[i] if j >= k or (i < m and pos[i] <= neg[j]) else neg[j]
+    while i < m and pos[i] == v:
+        i += 1
+    while j < k and neg[j] == v:
+        j += 1
+    return v, i, j
+
+
+@_jit
 def merge_counts(pos, neg):  # pragma: no cover - compiled
     """Walk two ascending score arrays from the top and count per distinct threshold.
 
@@ -84,20 +110,12 @@ def merge_counts(pos, neg):  # pragma: no cover - compiled
     thresholds = np.empty(size, dtype=pos.dtype)
     tps = np.empty(size, dtype=np.float64)
     fps = np.empty(size, dtype=np.float64)
-    tp = 0
-    fp = 0
     k = 0
     while i >= 0 or j >= 0:
-        v = pos[i] if j < 0 or (i >= 0 and pos[i] >= neg[j]) else neg[j]
-        while i >= 0 and pos[i] == v:
-            tp += 1
-            i -= 1
-        while j >= 0 and neg[j] == v:
-            fp += 1
-            j -= 1
+        v, i, j = _top_group(pos, neg, i, j)
         thresholds[k] = v
-        tps[k] = tp
-        fps[k] = fp
+        tps[k] = pos.shape[0] - 1 - i
+        fps[k] = neg.shape[0] - 1 - j
         k += 1
     return thresholds[:k], tps[:k], fps[:k]
 
@@ -232,18 +250,10 @@ def roc_auc_terms(pos, neg):  # pragma: no cover - compiled
     prev_fp = 0.0
     prev2_tp = 0.0
     prev2_fp = 0.0
-    tp = 0
-    fp = 0
     while i >= 0 or j >= 0:
-        v = pos[i] if j < 0 or (i >= 0 and pos[i] >= neg[j]) else neg[j]
-        while i >= 0 and pos[i] == v:
-            tp += 1
-            i -= 1
-        while j >= 0 and neg[j] == v:
-            fp += 1
-            j -= 1
-        cur_tp = float(tp)
-        cur_fp = float(fp)
+        _, i, j = _top_group(pos, neg, i, j)
+        cur_tp = float(pos.shape[0] - 1 - i)
+        cur_fp = float(neg.shape[0] - 1 - j)
         # Decide on the previous point P[k-1] now that its successor P[k] is known.
         if have_prev:
             keep = True
@@ -302,23 +312,15 @@ def roc_curve_sorted(pos, neg, drop_intermediate):  # pragma: no cover - compile
     i = pos.shape[0] - 1
     j = neg.shape[0] - 1
     n_points = 0
-    tp = 0
-    fp = 0
     prev_tp = 0.0
     prev_fp = 0.0
     prev_v = 0.0
     prev2_tp = 0.0
     prev2_fp = 0.0
     while i >= 0 or j >= 0:
-        v = pos[i] if j < 0 or (i >= 0 and pos[i] >= neg[j]) else neg[j]
-        while i >= 0 and pos[i] == v:
-            tp += 1
-            i -= 1
-        while j >= 0 and neg[j] == v:
-            fp += 1
-            j -= 1
-        cur_tp = float(tp)
-        cur_fp = float(fp)
+        v, i, j = _top_group(pos, neg, i, j)
+        cur_tp = float(pos.shape[0] - 1 - i)
+        cur_fp = float(neg.shape[0] - 1 - j)
         if n_points >= 1:  # decide on the previous point
             keep = True
             if drop_intermediate and n_points >= 2:
@@ -362,18 +364,14 @@ def pr_curve_sorted(pos, neg):  # pragma: no cover - compiled
     j = 0
     out = 0
     while i < m or j < k_neg:
-        v = pos[i] if j >= k_neg or (i < m and pos[i] <= neg[j]) else neg[j]
-        tp = float(m - i)
+        tp = float(m - i)  # at or above the next threshold: all but those below it
         fp = float(k_neg - j)
+        v, i, j = _bottom_group(pos, neg, i, j)
         ps = tp + fp
         precision[out] = tp / ps if ps != 0 else 0.0
         recall[out] = tp / total if total != 0 else 1.0
         thresholds[out] = v
         out += 1
-        while i < m and pos[i] == v:
-            i += 1
-        while j < k_neg and neg[j] == v:
-            j += 1
     precision[out] = 1.0
     recall[out] = 0.0
     return precision[: out + 1], recall[: out + 1], thresholds[:out]
@@ -397,9 +395,9 @@ def average_precision_sorted(pos, neg):  # pragma: no cover - compiled
     prev_precision = 0.0
     prev_recall = 0.0
     while i < m or j < k_neg:
-        v = pos[i] if j >= k_neg or (i < m and pos[i] <= neg[j]) else neg[j]
         tp = float(m - i)
         fp = float(k_neg - j)
+        _, i, j = _bottom_group(pos, neg, i, j)
         ps = tp + fp
         cur_precision = tp / ps if ps != 0 else 0.0
         cur_recall = tp / total
@@ -409,10 +407,6 @@ def average_precision_sorted(pos, neg):  # pragma: no cover - compiled
         prev_precision = cur_precision
         prev_recall = cur_recall
         have_prev = True
-        while i < m and pos[i] == v:
-            i += 1
-        while j < k_neg and neg[j] == v:
-            j += 1
     if have_prev:
         terms[out] = (0.0 - prev_recall) * prev_precision
         out += 1
@@ -460,13 +454,9 @@ def delong_sums(pos, neg, auc):  # pragma: no cover - compiled
     s01 = 0.0
     u = 0.0
     while i < m or j < k:
-        v = pos[i] if j >= k or (i < m and pos[i] <= neg[j]) else neg[j]
         i0 = i
         j0 = j
-        while i < m and pos[i] == v:
-            i += 1
-        while j < k and neg[j] == v:
-            j += 1
+        _, i, j = _bottom_group(pos, neg, i, j)
         c_pos = i - i0
         c_neg = j - j0
         if c_pos > 0:
