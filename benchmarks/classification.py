@@ -76,7 +76,7 @@ def compare(
     agree = same(result_ours, result_theirs)
     ratio = best_theirs / best_ours
     print(
-        f"{name:<46} {best_ours * 1e3:9.1f} {best_theirs * 1e3:10.1f} {ratio:7.1f}x"
+        f"{name:<52} {best_ours * 1e3:9.1f} {best_theirs * 1e3:10.1f} {ratio:7.1f}x"
         f"  {target:<6} {'agree' if agree else 'DIFFER'}",
         flush=True,
     )
@@ -120,7 +120,7 @@ def main() -> None:
         f"tinyvision vs scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
         f"{platform.machine()}, 1 thread"
     )
-    print(f"{'case':<46} {'ours ms':>9} {'sklearn ms':>10} {'speed-up':>8}  target")
+    print(f"{'case':<52} {'ours ms':>9} {'sklearn ms':>10} {'speed-up':>8}  target")
 
     for n in sizes:
         for rounded in (False, True):
@@ -173,7 +173,7 @@ def main() -> None:
             same=_equal,
         )
 
-    print(f"\n{'roc_auc_ci against our roc_auc_score':<46} {'ci ms':>9} {'auc ms':>10} {'cost':>8}")
+    print(f"\n{'roc_auc_ci against our roc_auc_score':<52} {'ci ms':>9} {'auc ms':>10} {'cost':>8}")
     for n in sizes:
         y, scores = _binary(n, False, seed=2)
         tvm.roc_auc_ci(y, scores)
@@ -182,7 +182,7 @@ def main() -> None:
             best_ci = min(best_ci, _best(partial(tvm.roc_auc_ci, y, scores))[0])
             best_auc = min(best_auc, _best(partial(tvm.roc_auc_score, y, scores))[0])
         print(
-            f"{f'roc_auc_ci n={n:.0e} continuous':<46} {best_ci * 1e3:9.1f} "
+            f"{f'roc_auc_ci n={n:.0e} continuous':<52} {best_ci * 1e3:9.1f} "
             f"{best_auc * 1e3:10.1f} {best_ci / best_auc:7.2f}x  <=2x",
             flush=True,
         )

@@ -142,11 +142,12 @@ def labels_param(labels: Any, name: str = "labels", *, unique: bool = True) -> n
 
 @dataclass(frozen=True)
 class Codes:
-    """Two label arrays as integer codes ``0..n_codes-1`` plus the code -> class map.
+    """Two label arrays as integer codes in ``[0, n_codes)`` for the counting kernels.
 
-    ``true``/``pred`` are the codes (for the direct path: the raw integers, with
-    ``offset`` to subtract); ``classes`` lists, in code order, the class of every code
-    that occurs (``present``); ``order`` sorts the present codes by class value.
+    The code of a sample is ``true[i] - offset`` (``pred[i] - offset``): on the direct path
+    ``true``/``pred`` are the integer labels themselves and ``offset`` their minimum; on the
+    hashed path they are the codes and ``offset`` is 0. ``code_values[c]`` is the label of
+    code ``c`` (codes that occur in neither array may be listed; callers mask them out).
     """
 
     true: np.ndarray
@@ -157,9 +158,12 @@ class Codes:
 
 
 def encode_pair(y_true: np.ndarray, y_pred: np.ndarray) -> Codes:
-    """Encode ``y_true`` and ``y_pred`` (same kind, checked) for counting."""
-    kind = y_true.dtype.kind if y_true.size else y_pred.dtype.kind
-    if kind == "U" or (y_true.size == 0 and y_pred.size == 0 and kind == "U"):
+    """Encode ``y_true`` and ``y_pred`` (label arrays of one kind, checked) for counting.
+
+    Integers (also booleans and integral floats) spread over a small range are used as they
+    are; strings and widely spread integers get codes from a hash table (one pass, no sort).
+    """
+    if y_true.dtype.kind == "U" or y_pred.dtype.kind == "U":
         return _encode_strings(y_true, y_pred)
     result_dtype = np.result_type(y_true.dtype, y_pred.dtype)
     t = _as_int64(y_true)
