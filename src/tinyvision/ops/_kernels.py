@@ -1,0 +1,420 @@
+"""Compiled (numba) loops behind :mod:`tinyvision.ops` on CPU tensors.
+
+Each kernel reproduces, operation for operation and in the input's floating dtype, the
+arithmetic of the pure-torch path it accelerates, so the two agree to the last bit:
+
+- :func:`pairwise_iou` follows ``torchvision.ops.box_iou`` / ``generalized_box_iou`` /
+  ``distance_box_iou`` / ``complete_box_iou`` (NaN-propagating ``max``/``min`` like
+  ``torch.max``; the CIoU ``atan`` terms come in precomputed by torch, one per box).
+- :func:`greedy_nms` follows torchvision's CPU NMS kernel (``std::max``/``std::min``
+  semantics, ``IoU > threshold`` compared in double precision) and prunes, for thresholds
+  >= 0, every pair whose intersection is empty with a uniform grid: such a pair has an IoU of
+  0 or NaN and can never be suppressed, so the pruning changes no result.
+- :func:`soft_nms_kernel` is Soft-NMS (Bodla et al., 2017) with a live list in index order.
+
+Only float32 and float64 arrays reach these functions (C-contiguous), which keeps the number
+of compiled signatures at two per kernel; ``cache=True`` stores them on disk after the first
+compilation. ``error_model="numpy"`` gives IEEE division (x / 0 is inf or NaN, as in torch)
+instead of Python's ZeroDivisionError. Typed constants come in as a small array
+(``*_constants``) and buffers are ``np.empty`` filled by loops: ``np.full``/``np.zeros``
+inside a kernel cost seconds of compile time each.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+IOU, GIOU, DIOU, CIOU = 0, 1, 2, 3
+
+
+def pairwise_constants(dtype: np.dtype, eps: float) -> np.ndarray:
+    """``[0, 1, 2, eps, 4 / pi^2]`` in ``dtype``: typed constants for :func:`pairwise_iou`."""
+    return np.array([0.0, 1.0, 2.0, eps, 4 / math.pi**2], dtype=dtype)
+
+
+def nms_constants(dtype: np.dtype, eps: float) -> np.ndarray:
+    """``[0, 2, eps]`` in ``dtype`` for :func:`greedy_nms`."""
+    return np.array([0.0, 2.0, eps], dtype=dtype)
+
+
+def soft_nms_constants(dtype: np.dtype, sigma: float) -> np.ndarray:
+    """``[0, 1, 2, sigma]`` in ``dtype`` for :func:`soft_nms_kernel`."""
+    return np.array([0.0, 1.0, 2.0, sigma], dtype=dtype)
+
+
+# Segments with fewer boxes than this are scanned linearly; the grid pays off above it.
+GRID_MIN_BOXES = 128
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def pairwise_iou(boxes1, boxes2, kind, consts, atan1, atan2):  # pragma: no cover - compiled
+    """``[N, 4] x [M, 4] -> [N, M]`` IoU (kind 0), GIoU (1), DIoU (2) or CIoU (3).
+
+    ``consts`` is :func:`pairwise_constants` in the boxes' dtype; ``atan1``/``atan2`` hold
+    ``atan(w / h)`` per box (only read for CIoU).
+    """
+    n = boxes1.shape[0]
+    m = boxes2.shape[0]
+    out = np.empty((n, m), dtype=boxes1.dtype)
+    zero = consts[0]
+    one = consts[1]
+    two = consts[2]
+    e = consts[3]
+    four_over_pi2 = consts[4]
+    area2 = np.empty(m, dtype=boxes1.dtype)
+    cx2 = np.empty(m, dtype=boxes1.dtype)
+    cy2 = np.empty(m, dtype=boxes1.dtype)
+    for j in range(m):
+        area2[j] = (boxes2[j, 2] - boxes2[j, 0]) * (boxes2[j, 3] - boxes2[j, 1])
+        cx2[j] = (boxes2[j, 0] + boxes2[j, 2]) / two
+        cy2[j] = (boxes2[j, 1] + boxes2[j, 3]) / two
+    for i in range(n):
+        ax1 = boxes1[i, 0]
+        ay1 = boxes1[i, 1]
+        ax2 = boxes1[i, 2]
+        ay2 = boxes1[i, 3]
+        area1 = (ax2 - ax1) * (ay2 - ay1)
+        cx1 = (ax1 + ax2) / two
+        cy1 = (ay1 + ay2) / two
+        for j in range(m):
+            bx1 = boxes2[j, 0]
+            by1 = boxes2[j, 1]
+            bx2 = boxes2[j, 2]
+            by2 = boxes2[j, 3]
+            # torch.max / torch.min / clamp(min=0) propagate NaN: written out as
+            # "a if (a <op> b or a is NaN) else b" (helper functions cost compile time)
+            lo_x = ax1 if (ax1 > bx1 or ax1 != ax1) else bx1
+            lo_y = ay1 if (ay1 > by1 or ay1 != ay1) else by1
+            hi_x = ax2 if (ax2 < bx2 or ax2 != ax2) else bx2
+            hi_y = ay2 if (ay2 < by2 or ay2 != ay2) else by2
+            w = hi_x - lo_x
+            h = hi_y - lo_y
+            w = w if (w > zero or w != w) else zero
+            h = h if (h > zero or h != h) else zero
+            inter = w * h
+            union = area1 + area2[j] - inter
+            iou = inter / union
+            if kind == IOU:
+                out[i, j] = iou
+                continue
+            # smallest enclosing box
+            lo_x = ax1 if (ax1 < bx1 or ax1 != ax1) else bx1
+            lo_y = ay1 if (ay1 < by1 or ay1 != ay1) else by1
+            hi_x = ax2 if (ax2 > bx2 or ax2 != ax2) else bx2
+            hi_y = ay2 if (ay2 > by2 or ay2 != ay2) else by2
+            ew = hi_x - lo_x
+            eh = hi_y - lo_y
+            ew = ew if (ew > zero or ew != ew) else zero
+            eh = eh if (eh > zero or eh != eh) else zero
+            if kind == GIOU:
+                enclosing = ew * eh
+                out[i, j] = iou - (enclosing - union) / enclosing
+                continue
+            diagonal = ew * ew + eh * eh + e
+            dx = cx1 - cx2[j]
+            dy = cy1 - cy2[j]
+            diou = iou - (dx * dx + dy * dy) / diagonal
+            if kind == DIOU:
+                out[i, j] = diou
+                continue
+            d = atan1[i] - atan2[j]
+            v = four_over_pi2 * (d * d)
+            alpha = v / (one - iou + v + e)
+            out[i, j] = diou - alpha * v
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, e, diou):  # pragma: no cover
+    """IoU (or DIoU) of the boxes at positions ``p`` (kept) and ``q`` (candidate).
+
+    The IoU is torchvision's CPU kernel to the letter: ``std::max(a, b)`` is
+    ``a < b ? b : a``, ``std::min(a, b)`` is ``b < a ? b : a``.
+    """
+    ix1 = x1[p]
+    iy1 = y1[p]
+    ix2 = x2[p]
+    iy2 = y2[p]
+    xx1 = x1[q] if ix1 < x1[q] else ix1
+    yy1 = y1[q] if iy1 < y1[q] else iy1
+    xx2 = x2[q] if x2[q] < ix2 else ix2
+    yy2 = y2[q] if y2[q] < iy2 else iy2
+    w = xx2 - xx1
+    h = yy2 - yy1
+    w = w if zero < w else zero
+    h = h if zero < h else zero
+    inter = w * h
+    ovr = inter / (area[p] + area[q] - inter)
+    if not diou:
+        return ovr
+    # distance penalty exactly as in distance_box_iou (NaN-propagating min/max and clamp)
+    jx1 = x1[q]
+    jy1 = y1[q]
+    jx2 = x2[q]
+    jy2 = y2[q]
+    lo_x = ix1 if (ix1 < jx1 or ix1 != ix1) else jx1
+    lo_y = iy1 if (iy1 < jy1 or iy1 != iy1) else jy1
+    hi_x = ix2 if (ix2 > jx2 or ix2 != ix2) else jx2
+    hi_y = iy2 if (iy2 > jy2 or iy2 != iy2) else jy2
+    ew = hi_x - lo_x
+    eh = hi_y - lo_y
+    ew = ew if (ew > zero or ew != ew) else zero
+    eh = eh if (eh > zero or eh != eh) else zero
+    diagonal = ew * ew + eh * eh + e
+    dx = (ix1 + ix2) / two - (jx1 + jx2) / two
+    dy = (iy1 + iy2) / two - (jy1 + jy2) / two
+    return ovr - (dx * dx + dy * dy) / diagonal
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no cover - compiled
+    """Greedy NMS over independent segments of a processing order.
+
+    Args:
+        boxes: ``[N, 4]`` float32/float64, C-contiguous, ``(x1, y1, x2, y2)``.
+        perm: ``[N]`` int64 box indices; each segment ``perm[segments[s]:segments[s + 1]]``
+            is one class, in processing (descending score) order.
+        segments: ``[S + 1]`` int64 segment bounds.
+        threshold: a box is suppressed when its criterion with a kept box is ``> threshold``.
+        diou: use IoU - d^2/(c^2 + eps) (DIoU-NMS) instead of IoU.
+        consts: :func:`nms_constants` in the boxes' dtype (holds ``eps``).
+
+    Returns:
+        ``[N]`` bool: ``kept[t]`` tells whether box ``perm[t]`` survives.
+    """
+    n = perm.shape[0]
+    x1 = np.empty(n, dtype=boxes.dtype)
+    y1 = np.empty(n, dtype=boxes.dtype)
+    x2 = np.empty(n, dtype=boxes.dtype)
+    y2 = np.empty(n, dtype=boxes.dtype)
+    area = np.empty(n, dtype=boxes.dtype)
+    for t in range(n):
+        b = perm[t]
+        x1[t] = boxes[b, 0]
+        y1[t] = boxes[b, 1]
+        x2[t] = boxes[b, 2]
+        y2[t] = boxes[b, 3]
+        area[t] = (x2[t] - x1[t]) * (y2[t] - y1[t])
+    zero = consts[0]
+    two = consts[1]
+    e = consts[2]
+    # np.empty + loops: np.zeros/np.full cost seconds of compile time each
+    done = np.empty(n, dtype=np.bool_)
+    kept = np.empty(n, dtype=np.bool_)
+    active = np.empty(n, dtype=np.bool_)
+    stamp = np.empty(n, dtype=np.int64)
+    cell_x0 = np.empty(n, dtype=np.int64)
+    cell_x1 = np.empty(n, dtype=np.int64)
+    cell_y0 = np.empty(n, dtype=np.int64)
+    cell_y1 = np.empty(n, dtype=np.int64)
+    for t in range(n):
+        done[t] = False
+        kept[t] = False
+        active[t] = True
+        stamp[t] = -1
+        cell_x0[t] = 0
+        cell_x1[t] = 0
+        cell_y0[t] = 0
+        cell_y1[t] = 0
+    for s in range(segments.shape[0] - 1):
+        lo = segments[s]
+        hi = segments[s + 1]
+        if hi <= lo:
+            continue
+        gx = 1
+        if threshold >= 0 and hi - lo >= GRID_MIN_BOXES:
+            gx = _assign_grid(x1, y1, x2, y2, lo, hi, active, cell_x0, cell_x1, cell_y0, cell_y1)
+        # cell lists in processing order (CSR), compacted as boxes are decided
+        ncell = 1
+        for t in range(lo, hi):
+            if active[t]:
+                ncell = max(ncell, cell_y1[t] * gx + gx)
+        start = np.empty(ncell + 1, dtype=np.int64)
+        for c in range(ncell + 1):
+            start[c] = 0
+        for t in range(lo, hi):
+            if active[t]:
+                for cy in range(cell_y0[t], cell_y1[t] + 1):
+                    for cx in range(cell_x0[t], cell_x1[t] + 1):
+                        start[cy * gx + cx + 1] += 1
+        for c in range(ncell):
+            start[c + 1] += start[c]
+        end = np.empty(ncell, dtype=np.int64)
+        for c in range(ncell):
+            end[c] = start[c]
+        items = np.empty(start[ncell], dtype=np.int64)
+        for t in range(lo, hi):
+            if active[t]:
+                for cy in range(cell_y0[t], cell_y1[t] + 1):
+                    for cx in range(cell_x0[t], cell_x1[t] + 1):
+                        c = cy * gx + cx
+                        items[end[c]] = t
+                        end[c] += 1
+        for p in range(lo, hi):
+            if done[p]:
+                continue
+            done[p] = True
+            kept[p] = True
+            if not active[p]:
+                continue
+            for cy in range(cell_y0[p], cell_y1[p] + 1):
+                for cx in range(cell_x0[p], cell_x1[p] + 1):
+                    c = cy * gx + cx
+                    write = start[c]
+                    for k in range(start[c], end[c]):
+                        q = items[k]
+                        if done[q]:
+                            continue
+                        if stamp[q] != p:
+                            stamp[q] = p
+                            crit = _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, e, diou)
+                            if crit > threshold:
+                                done[q] = True
+                                continue
+                        items[write] = q
+                        write += 1
+                    end[c] = write
+    return kept
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma: no cover
+    """Give each box in ``[lo, hi)`` the range of grid cells it covers; return the grid width.
+
+    Only boxes with finite coordinates and positive width and height are ``active``: any
+    other box has an empty intersection (or a NaN/zero IoU) with every box, so for a
+    threshold >= 0 it neither suppresses nor is suppressed. Cells are about the mean box
+    size, coarsened until each box covers few cells. The cell of a coordinate is a monotone
+    function of it, so two boxes with a non-empty intersection always share a cell.
+    """
+    # Written with plain comparisons: min/max/float/np.isfinite each add compile time.
+    count = 0
+    left = np.inf
+    top = np.inf
+    right = -np.inf
+    bottom = -np.inf
+    sum_w = 0.0
+    sum_h = 0.0
+    for t in range(lo, hi):
+        a = x1[t] * 1.0  # float64
+        b = y1[t] * 1.0
+        c = x2[t] * 1.0
+        d = y2[t] * 1.0
+        # x - x == 0 holds exactly for finite x (inf - inf and NaN - NaN are NaN)
+        ok = a - a == 0 and b - b == 0 and c - c == 0 and d - d == 0 and c > a and d > b
+        active[t] = ok
+        if ok:
+            count += 1
+            if a < left:
+                left = a
+            if b < top:
+                top = b
+            if c > right:
+                right = c
+            if d > bottom:
+                bottom = d
+            sum_w += c - a
+            sum_h += d - b
+    if count == 0:
+        return 1
+    # cells of about the mean box size, at most 4096 along a side
+    size_x = sum_w / count
+    size_y = sum_h / count
+    if size_x < (right - left) / 4096.0:
+        size_x = (right - left) / 4096.0
+    if size_y < (bottom - top) / 4096.0:
+        size_y = (bottom - top) / 4096.0
+    max_cells = 2 * count + 16
+    while True:
+        gx = int((right - left) / size_x) + 1
+        gy = int((bottom - top) / size_y) + 1
+        if gx * gy <= max_cells:
+            total = 0
+            for t in range(lo, hi):
+                if active[t]:
+                    cx0[t] = _cell(x1[t] - left, size_x, gx)
+                    cx1[t] = _cell(x2[t] - left, size_x, gx)
+                    cy0[t] = _cell(y1[t] - top, size_y, gy)
+                    cy1[t] = _cell(y2[t] - top, size_y, gy)
+                    total += (cx1[t] - cx0[t] + 1) * (cy1[t] - cy0[t] + 1)
+            if total <= 4 * count + 64:
+                return gx
+        size_x *= 2.0
+        size_y *= 2.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _cell(offset, size, cells):  # pragma: no cover - compiled
+    """Grid cell of a coordinate ``offset >= 0`` from the grid's origin (monotone in it)."""
+    c = int(offset / size)
+    return c if c < cells else cells - 1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def soft_nms_kernel(
+    boxes, scores, threshold, consts, score_threshold, gaussian
+):  # pragma: no cover
+    """Soft-NMS; returns ``(kept indices, their decayed scores)`` in selection order.
+
+    At each step the live box with the highest current score (lowest index on ties) is kept;
+    every other live box's score is multiplied by ``1 - IoU`` when ``IoU > threshold``
+    (linear) or by ``exp(-IoU^2 / sigma)`` (gaussian), and boxes whose score falls below
+    ``score_threshold`` are dropped. ``consts`` is :func:`soft_nms_constants`. IoU arithmetic
+    is that of :func:`greedy_nms`; the NaN
+    IoU of two empty boxes (0 / 0) counts as 0.
+    """
+    n = boxes.shape[0]
+    x1 = np.empty(n, dtype=boxes.dtype)
+    y1 = np.empty(n, dtype=boxes.dtype)
+    x2 = np.empty(n, dtype=boxes.dtype)
+    y2 = np.empty(n, dtype=boxes.dtype)
+    area = np.empty(n, dtype=boxes.dtype)
+    for t in range(n):
+        x1[t] = boxes[t, 0]
+        y1[t] = boxes[t, 1]
+        x2[t] = boxes[t, 2]
+        y2[t] = boxes[t, 3]
+        area[t] = (x2[t] - x1[t]) * (y2[t] - y1[t])
+    zero = consts[0]
+    one = consts[1]
+    two = consts[2]
+    sig = consts[3]
+    s = scores.copy()
+    live = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        if s[i] >= score_threshold:
+            live[count] = i
+            count += 1
+    keep = np.empty(n, dtype=np.int64)
+    kept_scores = np.empty(n, dtype=boxes.dtype)
+    k = 0
+    while count > 0:
+        best = 0
+        for t in range(1, count):
+            if s[live[t]] > s[live[best]]:
+                best = t
+        p = live[best]
+        keep[k] = p
+        kept_scores[k] = s[p]
+        k += 1
+        write = 0
+        for t in range(count):
+            q = live[t]
+            if q == p:
+                continue
+            ovr = _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, zero, False)
+            if ovr != ovr:  # 0 / 0: two empty boxes do not overlap
+                ovr = zero
+            if gaussian:
+                s[q] = s[q] * np.exp(-(ovr * ovr) / sig)
+            elif ovr > threshold:
+                s[q] = s[q] * (one - ovr)
+            if s[q] >= score_threshold:
+                live[write] = q
+                write += 1
+        count = write
+    return keep[:k], kept_scores[:k]
