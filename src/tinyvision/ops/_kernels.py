@@ -225,13 +225,14 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
         if hi <= lo:
             continue
         gx = 1
-        if threshold >= 0 and hi - lo >= GRID_MIN_BOXES:
-            gx = _assign_grid(x1, y1, x2, y2, lo, hi, active, cell_x0, cell_x1, cell_y0, cell_y1)
+        gy = 1
+        grid = threshold >= 0 and hi - lo >= GRID_MIN_BOXES
+        if grid:
+            gx, gy = _assign_grid(
+                x1, y1, x2, y2, lo, hi, active, cell_x0, cell_x1, cell_y0, cell_y1
+            )
+        ncell = gx * gy
         # cell lists in processing order (CSR), compacted as boxes are decided
-        ncell = 1
-        for t in range(lo, hi):
-            if active[t]:
-                ncell = max(ncell, cell_y1[t] * gx + gx)
         start = np.empty(ncell + 1, dtype=np.int64)
         for c in range(ncell + 1):
             start[c] = 0
@@ -268,7 +269,12 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
                         q = items[k]
                         if done[q]:
                             continue
-                        if stamp[q] != p:
+                        # in the grid only boxes with a non-empty intersection can suppress
+                        # (all are finite, proper boxes there): test that first, cheaply
+                        if stamp[q] != p and (
+                            not grid
+                            or (x1[q] < x2[p] and x1[p] < x2[q] and y1[q] < y2[p] and y1[p] < y2[q])
+                        ):
                             stamp[q] = p
                             crit = _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, e, diou)
                             if crit > threshold:
@@ -282,7 +288,7 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma: no cover
-    """Give each box in ``[lo, hi)`` the range of grid cells it covers; return the grid width.
+    """Give each box in ``[lo, hi)`` the range of grid cells it covers; return the grid shape.
 
     Only boxes with finite coordinates and positive width and height are ``active``: any
     other box has an empty intersection (or a NaN/zero IoU) with every box, so for a
@@ -319,7 +325,7 @@ def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma:
             sum_w += c - a
             sum_h += d - b
     if count == 0:
-        return 1
+        return 1, 1
     # cells of about the mean box size, at most 4096 along a side
     size_x = sum_w / count
     size_y = sum_h / count
@@ -341,7 +347,7 @@ def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma:
                     cy1[t] = _cell(y2[t] - top, size_y, gy)
                     total += (cx1[t] - cx0[t] + 1) * (cy1[t] - cy0[t] + 1)
             if total <= 4 * count + 64:
-                return gx
+                return gx, gy
         size_x *= 2.0
         size_y *= 2.0
 

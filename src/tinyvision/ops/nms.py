@@ -225,29 +225,24 @@ def _greedy_nms(
         sorted_labels = None if labels is None else labels[order]
         keep = _greedy_keep_torch(boxes[order], threshold, diou=diou, eps=eps, labels=sorted_labels)
         return order[keep]
+    order_np = order.numpy()
     if labels is None:
-        perm, segments, positions = order, torch.tensor([0, n]), None
+        perm, segments, positions = order_np, np.array([0, n], dtype=np.int64), None
     else:
         # Group by category, keeping the score order inside each group.
-        grouped, positions = torch.sort(labels[order], stable=True)
-        perm = order[positions]
-        cuts = torch.nonzero(grouped[1:] != grouped[:-1]).flatten() + 1
-        segments = torch.cat((torch.zeros(1, dtype=torch.int64), cuts, torch.tensor([n])))
+        grouped, positions_t = torch.sort(labels[order], stable=True)
+        positions = positions_t.numpy()
+        perm = order_np[positions]
+        cuts = torch.nonzero(grouped[1:] != grouped[:-1]).flatten().numpy() + 1
+        segments = np.concatenate(([0], cuts, [n])).astype(np.int64)
     array = boxes.contiguous().numpy()
-    kept = _kernels.greedy_nms(
-        array,
-        perm.contiguous().numpy(),
-        segments.numpy(),
-        threshold,
-        diou,
-        _kernels.nms_constants(array.dtype, eps),
-    )
-    kept_t = torch.from_numpy(kept)
+    constants = _kernels.nms_constants(array.dtype, eps)
+    kept = _kernels.greedy_nms(array, perm, segments, threshold, diou, constants)
     if positions is None:
-        return perm[kept_t]
-    in_order = torch.zeros(n, dtype=torch.bool)
-    in_order[positions[kept_t]] = True
-    return order[in_order]
+        return torch.from_numpy(perm[kept])
+    in_order = np.zeros(n, dtype=np.bool_)
+    in_order[positions[kept]] = True  # back to the global score order
+    return torch.from_numpy(order_np[in_order])
 
 
 def _greedy_keep_torch(
