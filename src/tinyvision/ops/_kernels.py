@@ -100,15 +100,7 @@ def pairwise_iou(boxes1, boxes2, kind, consts, atan1, atan2):  # pragma: no cove
             if kind == IOU:
                 out[i, j] = iou
                 continue
-            # smallest enclosing box
-            lo_x = ax1 if (ax1 < bx1 or ax1 != ax1) else bx1
-            lo_y = ay1 if (ay1 < by1 or ay1 != ay1) else by1
-            hi_x = ax2 if (ax2 > bx2 or ax2 != ax2) else bx2
-            hi_y = ay2 if (ay2 > by2 or ay2 != ay2) else by2
-            ew = hi_x - lo_x
-            eh = hi_y - lo_y
-            ew = ew if (ew > zero or ew != ew) else zero
-            eh = eh if (eh > zero or eh != eh) else zero
+            ew, eh = _enclosing_wh(ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, zero)
             if kind == GIOU:
                 enclosing = ew * eh
                 out[i, j] = iou - (enclosing - union) / enclosing
@@ -125,6 +117,40 @@ def pairwise_iou(boxes1, boxes2, kind, consts, atan1, atan2):  # pragma: no cove
             alpha = v / (one - iou + v + e)
             out[i, j] = diou - alpha * v
     return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _columns(boxes, perm):  # pragma: no cover - compiled
+    """``x1, y1, x2, y2`` and the areas ``(x2 - x1) * (y2 - y1)`` of ``boxes[perm]``."""
+    n = perm.shape[0]
+    x1 = np.empty(n, dtype=boxes.dtype)
+    y1 = np.empty(n, dtype=boxes.dtype)
+    x2 = np.empty(n, dtype=boxes.dtype)
+    y2 = np.empty(n, dtype=boxes.dtype)
+    area = np.empty(n, dtype=boxes.dtype)
+    for t in range(n):
+        b = perm[t]
+        x1[t] = boxes[b, 0]
+        y1[t] = boxes[b, 1]
+        x2[t] = boxes[b, 2]
+        y2[t] = boxes[b, 3]
+        area[t] = (x2[t] - x1[t]) * (y2[t] - y1[t])
+    return x1, y1, x2, y2, area
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _enclosing_wh(ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, zero):  # pragma: no cover - compiled
+    """Width and height of the smallest box enclosing a and b, as torch computes them:
+    ``clamp(max(a2, b2) - min(a1, b1), min=0)`` with NaN-propagating max, min and clamp."""
+    lo_x = ax1 if (ax1 < bx1 or ax1 != ax1) else bx1
+    lo_y = ay1 if (ay1 < by1 or ay1 != ay1) else by1
+    hi_x = ax2 if (ax2 > bx2 or ax2 != ax2) else bx2
+    hi_y = ay2 if (ay2 > by2 or ay2 != ay2) else by2
+    ew = hi_x - lo_x
+    eh = hi_y - lo_y
+    ew = ew if (ew > zero or ew != ew) else zero
+    eh = eh if (eh > zero or eh != eh) else zero
+    return ew, eh
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -155,14 +181,7 @@ def _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, e, diou):  # pragma: n
     jy1 = y1[q]
     jx2 = x2[q]
     jy2 = y2[q]
-    lo_x = ix1 if (ix1 < jx1 or ix1 != ix1) else jx1
-    lo_y = iy1 if (iy1 < jy1 or iy1 != iy1) else jy1
-    hi_x = ix2 if (ix2 > jx2 or ix2 != ix2) else jx2
-    hi_y = iy2 if (iy2 > jy2 or iy2 != iy2) else jy2
-    ew = hi_x - lo_x
-    eh = hi_y - lo_y
-    ew = ew if (ew > zero or ew != ew) else zero
-    eh = eh if (eh > zero or eh != eh) else zero
+    ew, eh = _enclosing_wh(ix1, iy1, ix2, iy2, jx1, jy1, jx2, jy2, zero)
     diagonal = ew * ew + eh * eh + e
     dx = (ix1 + ix2) / two - (jx1 + jx2) / two
     dy = (iy1 + iy2) / two - (jy1 + jy2) / two
@@ -186,18 +205,7 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
         ``[N]`` bool: ``kept[t]`` tells whether box ``perm[t]`` survives.
     """
     n = perm.shape[0]
-    x1 = np.empty(n, dtype=boxes.dtype)
-    y1 = np.empty(n, dtype=boxes.dtype)
-    x2 = np.empty(n, dtype=boxes.dtype)
-    y2 = np.empty(n, dtype=boxes.dtype)
-    area = np.empty(n, dtype=boxes.dtype)
-    for t in range(n):
-        b = perm[t]
-        x1[t] = boxes[b, 0]
-        y1[t] = boxes[b, 1]
-        x2[t] = boxes[b, 2]
-        y2[t] = boxes[b, 3]
-        area[t] = (x2[t] - x1[t]) * (y2[t] - y1[t])
+    x1, y1, x2, y2, area = _columns(boxes, perm)
     zero = consts[0]
     two = consts[1]
     e = consts[2]
@@ -373,17 +381,7 @@ def soft_nms_kernel(
     IoU of two empty boxes (0 / 0) counts as 0.
     """
     n = boxes.shape[0]
-    x1 = np.empty(n, dtype=boxes.dtype)
-    y1 = np.empty(n, dtype=boxes.dtype)
-    x2 = np.empty(n, dtype=boxes.dtype)
-    y2 = np.empty(n, dtype=boxes.dtype)
-    area = np.empty(n, dtype=boxes.dtype)
-    for t in range(n):
-        x1[t] = boxes[t, 0]
-        y1[t] = boxes[t, 1]
-        x2[t] = boxes[t, 2]
-        y2[t] = boxes[t, 3]
-        area[t] = (x2[t] - x1[t]) * (y2[t] - y1[t])
+    x1, y1, x2, y2, area = _columns(boxes, np.arange(n))
     zero = consts[0]
     one = consts[1]
     two = consts[2]

@@ -361,10 +361,7 @@ def distance_box_iou(
     Returns:
         Tensor[..., N, M]: DIoU of every pair (float32 for half and integer boxes).
     """
-    b1, b2 = _check_pairwise(boxes1, boxes2)
-    eps = check_float(eps, "eps", minimum=0.0)
-    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
-    b1, b2 = _upcast(b1), _upcast(b2)
+    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, legacy_pixel)
     if _use_compiled(b1, b2):
         return _compiled_pairwise(b1, b2, _kernels.DIOU, eps)
     return _box_diou_iou(b1, b2, eps)[0]
@@ -388,10 +385,7 @@ def complete_box_iou(
     Returns:
         Tensor[..., N, M]: CIoU of every pair (float32 for half and integer boxes).
     """
-    b1, b2 = _check_pairwise(boxes1, boxes2)
-    eps = check_float(eps, "eps", minimum=0.0)
-    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
-    b1, b2 = _upcast(b1), _upcast(b2)
+    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, legacy_pixel)
     if _use_compiled(b1, b2):
         return _compiled_pairwise(b1, b2, _kernels.CIOU, eps)
     diou, iou = _box_diou_iou(b1, b2, eps)
@@ -401,6 +395,16 @@ def complete_box_iou(
     with torch.no_grad():
         alpha = v / (1 - iou + v + eps)
     return diou - alpha * v
+
+
+def _distance_inputs(
+    boxes1: object, boxes2: object, eps: object, legacy_pixel: bool
+) -> tuple[Tensor, Tensor, float]:
+    """Checked, legacy-shifted and upcast boxes (half/int8/int16 -> float32/int32) and eps."""
+    b1, b2 = _check_pairwise(boxes1, boxes2)
+    eps_value = check_float(eps, "eps", minimum=0.0)
+    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
+    return _upcast(b1), _upcast(b2), eps_value
 
 
 def _box_diou_iou(boxes1: Tensor, boxes2: Tensor, eps: float) -> tuple[Tensor, Tensor]:
