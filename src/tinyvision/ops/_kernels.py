@@ -154,33 +154,27 @@ def _enclosing_wh(ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, zero):  # pragma: no c
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, e, diou):  # pragma: no cover
-    """IoU (or DIoU) of the boxes at positions ``p`` (kept) and ``q`` (candidate).
+def _nms_criterion(
+    ix1, iy1, ix2, iy2, ia, jx1, jy1, jx2, jy2, ja, zero, two, e, diou
+):  # pragma: no cover
+    """IoU (or DIoU) of box ``i`` (kept) and box ``j`` (candidate); ``ia``/``ja`` are areas.
 
     The IoU is torchvision's CPU kernel to the letter: ``std::max(a, b)`` is
     ``a < b ? b : a``, ``std::min(a, b)`` is ``b < a ? b : a``.
     """
-    ix1 = x1[p]
-    iy1 = y1[p]
-    ix2 = x2[p]
-    iy2 = y2[p]
-    xx1 = x1[q] if ix1 < x1[q] else ix1
-    yy1 = y1[q] if iy1 < y1[q] else iy1
-    xx2 = x2[q] if x2[q] < ix2 else ix2
-    yy2 = y2[q] if y2[q] < iy2 else iy2
+    xx1 = jx1 if ix1 < jx1 else ix1
+    yy1 = jy1 if iy1 < jy1 else iy1
+    xx2 = jx2 if jx2 < ix2 else ix2
+    yy2 = jy2 if jy2 < iy2 else iy2
     w = xx2 - xx1
     h = yy2 - yy1
     w = w if zero < w else zero
     h = h if zero < h else zero
     inter = w * h
-    ovr = inter / (area[p] + area[q] - inter)
+    ovr = inter / (ia + ja - inter)
     if not diou:
         return ovr
     # distance penalty exactly as in distance_box_iou (NaN-propagating min/max and clamp)
-    jx1 = x1[q]
-    jy1 = y1[q]
-    jx2 = x2[q]
-    jy2 = y2[q]
     ew, eh = _enclosing_wh(ix1, iy1, ix2, iy2, jx1, jy1, jx2, jy2, zero)
     diagonal = ew * ew + eh * eh + e
     dx = (ix1 + ix2) / two - (jx1 + jx2) / two
@@ -240,7 +234,8 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
                 x1, y1, x2, y2, lo, hi, active, cell_x0, cell_x1, cell_y0, cell_y1
             )
         ncell = gx * gy
-        # cell lists in processing order (CSR), compacted as boxes are decided
+        # Cell lists in processing order (CSR), compacted as boxes are decided. Each entry
+        # carries a copy of its box, so scanning a cell reads memory in order.
         start = np.empty(ncell + 1, dtype=np.int64)
         for c in range(ncell + 1):
             start[c] = 0
@@ -254,14 +249,25 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
         end = np.empty(ncell, dtype=np.int64)
         for c in range(ncell):
             end[c] = start[c]
-        items = np.empty(start[ncell], dtype=np.int64)
+        size = start[ncell]
+        item = np.empty(size, dtype=np.int64)
+        item_x1 = np.empty(size, dtype=boxes.dtype)
+        item_y1 = np.empty(size, dtype=boxes.dtype)
+        item_x2 = np.empty(size, dtype=boxes.dtype)
+        item_y2 = np.empty(size, dtype=boxes.dtype)
+        item_area = np.empty(size, dtype=boxes.dtype)
         for t in range(lo, hi):
             if active[t]:
                 for cy in range(cell_y0[t], cell_y1[t] + 1):
                     for cx in range(cell_x0[t], cell_x1[t] + 1):
-                        c = cy * gx + cx
-                        items[end[c]] = t
-                        end[c] += 1
+                        k = end[cy * gx + cx]
+                        item[k] = t
+                        item_x1[k] = x1[t]
+                        item_y1[k] = y1[t]
+                        item_x2[k] = x2[t]
+                        item_y2[k] = y2[t]
+                        item_area[k] = area[t]
+                        end[cy * gx + cx] = k + 1
         for p in range(lo, hi):
             if done[p]:
                 continue
@@ -269,26 +275,42 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
             kept[p] = True
             if not active[p]:
                 continue
+            px1 = x1[p]
+            py1 = y1[p]
+            px2 = x2[p]
+            py2 = y2[p]
+            pa = area[p]
             for cy in range(cell_y0[p], cell_y1[p] + 1):
                 for cx in range(cell_x0[p], cell_x1[p] + 1):
                     c = cy * gx + cx
                     write = start[c]
                     for k in range(start[c], end[c]):
-                        q = items[k]
+                        q = item[k]
                         if done[q]:
                             continue
+                        qx1 = item_x1[k]
+                        qy1 = item_y1[k]
+                        qx2 = item_x2[k]
+                        qy2 = item_y2[k]
+                        qa = item_area[k]
                         # in the grid only boxes with a non-empty intersection can suppress
                         # (all are finite, proper boxes there): test that first, cheaply
                         if stamp[q] != p and (
-                            not grid
-                            or (x1[q] < x2[p] and x1[p] < x2[q] and y1[q] < y2[p] and y1[p] < y2[q])
+                            not grid or (qx1 < px2 and px1 < qx2 and qy1 < py2 and py1 < qy2)
                         ):
                             stamp[q] = p
-                            crit = _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, e, diou)
+                            crit = _nms_criterion(
+                                px1, py1, px2, py2, pa, qx1, qy1, qx2, qy2, qa, zero, two, e, diou
+                            )
                             if crit > threshold:
                                 done[q] = True
                                 continue
-                        items[write] = q
+                        item[write] = q
+                        item_x1[write] = qx1
+                        item_y1[write] = qy1
+                        item_x2[write] = qx2
+                        item_y2[write] = qy2
+                        item_area[write] = qa
                         write += 1
                     end[c] = write
     return kept
@@ -410,7 +432,22 @@ def soft_nms_kernel(
             q = live[t]
             if q == p:
                 continue
-            ovr = _nms_criterion(p, q, x1, y1, x2, y2, area, zero, two, zero, False)
+            ovr = _nms_criterion(
+                x1[p],
+                y1[p],
+                x2[p],
+                y2[p],
+                area[p],
+                x1[q],
+                y1[q],
+                x2[q],
+                y2[q],
+                area[q],
+                zero,
+                two,
+                zero,
+                False,
+            )
             if ovr != ovr:  # 0 / 0: two empty boxes do not overlap
                 ovr = zero
             if gaussian:

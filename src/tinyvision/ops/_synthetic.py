@@ -43,6 +43,7 @@ def clustered_detections(
     num_classes: int = 1,
     image_size: tuple[int, int] = (480, 640),
     background_fraction: float = 0.1,
+    object_size: tuple[float, float] | None = None,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
 ) -> DetectionScene:
@@ -51,12 +52,14 @@ def clustered_detections(
     Candidates scatter their centre by about 10% of the object's size and their width and
     height by about 10% (log-normal); their score decays with the distance from the object.
     ``background_fraction`` adds that many extra low-scoring boxes anywhere in the image.
-    Same ``seed``, same scene.
+    Objects measure 5% to 30% of the image's short side, or ``object_size = (low, high)``
+    pixels (to grow the image without growing the objects). Same ``seed``, same scene.
     """
     rng = np.random.default_rng(seed)
     height, width = image_size
     short = min(height, width)
-    size = rng.uniform(0.05, 0.3, (num_objects, 2)) * short  # object (w, h)
+    low, high = (0.05 * short, 0.3 * short) if object_size is None else object_size
+    size = rng.uniform(low, high, (num_objects, 2))  # object (w, h)
     center = rng.uniform(0, 1, (num_objects, 2)) * (width, height)
     objects = np.concatenate([center - size / 2, center + size / 2], axis=1)
     object_labels = rng.integers(0, num_classes, num_objects)
@@ -75,7 +78,7 @@ def clustered_detections(
     det_labels[confused] = rng.integers(0, num_classes, int(confused.sum()))
 
     extra = round(background_fraction * source.size)
-    bg_size = rng.uniform(0.03, 0.2, (extra, 2)) * short
+    bg_size = rng.uniform(0.6 * low, high * 2 / 3, (extra, 2))
     bg_center = rng.uniform(0, 1, (extra, 2)) * (width, height)
     det_center = np.concatenate([det_center, bg_center])
     det_size = np.concatenate([det_size, bg_size])
