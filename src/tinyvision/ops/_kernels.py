@@ -7,9 +7,10 @@ arithmetic of the pure-torch path it accelerates, so the two agree to the last b
   ``distance_box_iou`` / ``complete_box_iou`` (NaN-propagating ``max``/``min`` like
   ``torch.max``; the CIoU ``atan`` terms come in precomputed by torch, one per box).
 - :func:`greedy_nms` follows torchvision's CPU NMS kernel (``std::max``/``std::min``
-  semantics, ``IoU > threshold`` compared in double precision) and prunes, for thresholds
-  >= 0, every pair whose intersection is empty with a uniform grid: such a pair has an IoU of
-  0 or NaN and can never be suppressed, so the pruning changes no result.
+  semantics, ``IoU > threshold`` compared in double precision). Its live candidate list
+  shrinks as boxes are suppressed, and for thresholds >= 0 a uniform grid skips every pair
+  whose intersection is empty: such a pair has an IoU of 0 or NaN and can never suppress, so
+  the pruning changes no result.
 - :func:`soft_nms_kernel` is Soft-NMS (Bodla et al., 2017) with a live list in index order.
 
 Only float32 and float64 arrays reach these functions (C-contiguous), which keeps the number
@@ -200,133 +201,165 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
     """
     n = perm.shape[0]
     x1, y1, x2, y2, area = _columns(boxes, perm)
-    zero = consts[0]
-    two = consts[1]
-    e = consts[2]
     # np.empty + loops: np.zeros/np.full cost seconds of compile time each
     done = np.empty(n, dtype=np.bool_)
     kept = np.empty(n, dtype=np.bool_)
-    active = np.empty(n, dtype=np.bool_)
-    stamp = np.empty(n, dtype=np.int64)
-    cell_x0 = np.empty(n, dtype=np.int64)
-    cell_x1 = np.empty(n, dtype=np.int64)
-    cell_y0 = np.empty(n, dtype=np.int64)
-    cell_y1 = np.empty(n, dtype=np.int64)
     for t in range(n):
         done[t] = False
         kept[t] = False
-        active[t] = True
-        stamp[t] = -1
-        cell_x0[t] = 0
-        cell_x1[t] = 0
-        cell_y0[t] = 0
-        cell_y1[t] = 0
     for s in range(segments.shape[0] - 1):
         lo = segments[s]
         hi = segments[s + 1]
-        if hi <= lo:
-            continue
-        gx = 1
-        gy = 1
-        grid = threshold >= 0 and hi - lo >= GRID_MIN_BOXES
-        if grid:
-            gx, gy = _assign_grid(
-                x1, y1, x2, y2, lo, hi, active, cell_x0, cell_x1, cell_y0, cell_y1
-            )
-        ncell = gx * gy
-        # Cell lists in processing order (CSR), compacted as boxes are decided. Each entry
-        # carries a copy of its box, so scanning a cell reads memory in order.
-        start = np.empty(ncell + 1, dtype=np.int64)
-        for c in range(ncell + 1):
-            start[c] = 0
-        for t in range(lo, hi):
-            if active[t]:
-                for cy in range(cell_y0[t], cell_y1[t] + 1):
-                    for cx in range(cell_x0[t], cell_x1[t] + 1):
-                        start[cy * gx + cx + 1] += 1
-        for c in range(ncell):
-            start[c + 1] += start[c]
-        end = np.empty(ncell, dtype=np.int64)
-        for c in range(ncell):
-            end[c] = start[c]
-        size = start[ncell]
-        item = np.empty(size, dtype=np.int64)
-        item_x1 = np.empty(size, dtype=boxes.dtype)
-        item_y1 = np.empty(size, dtype=boxes.dtype)
-        item_x2 = np.empty(size, dtype=boxes.dtype)
-        item_y2 = np.empty(size, dtype=boxes.dtype)
-        item_area = np.empty(size, dtype=boxes.dtype)
-        for t in range(lo, hi):
-            if active[t]:
-                for cy in range(cell_y0[t], cell_y1[t] + 1):
-                    for cx in range(cell_x0[t], cell_x1[t] + 1):
-                        k = end[cy * gx + cx]
-                        item[k] = t
-                        item_x1[k] = x1[t]
-                        item_y1[k] = y1[t]
-                        item_x2[k] = x2[t]
-                        item_y2[k] = y2[t]
-                        item_area[k] = area[t]
-                        end[cy * gx + cx] = k + 1
-        for p in range(lo, hi):
-            if done[p]:
-                continue
-            done[p] = True
-            kept[p] = True
-            if not active[p]:
-                continue
-            px1 = x1[p]
-            py1 = y1[p]
-            px2 = x2[p]
-            py2 = y2[p]
-            pa = area[p]
-            for cy in range(cell_y0[p], cell_y1[p] + 1):
-                for cx in range(cell_x0[p], cell_x1[p] + 1):
-                    c = cy * gx + cx
-                    write = start[c]
-                    for k in range(start[c], end[c]):
-                        q = item[k]
-                        if done[q]:
-                            continue
-                        qx1 = item_x1[k]
-                        qy1 = item_y1[k]
-                        qx2 = item_x2[k]
-                        qy2 = item_y2[k]
-                        qa = item_area[k]
-                        # in the grid only boxes with a non-empty intersection can suppress
-                        # (all are finite, proper boxes there): test that first, cheaply
-                        if stamp[q] != p and (
-                            not grid or (qx1 < px2 and px1 < qx2 and qy1 < py2 and py1 < qy2)
-                        ):
-                            stamp[q] = p
-                            crit = _nms_criterion(
-                                px1, py1, px2, py2, pa, qx1, qy1, qx2, qy2, qa, zero, two, e, diou
-                            )
-                            if crit > threshold:
-                                done[q] = True
-                                continue
-                        item[write] = q
-                        item_x1[write] = qx1
-                        item_y1[write] = qy1
-                        item_x2[write] = qx2
-                        item_y2[write] = qy2
-                        item_area[write] = qa
-                        write += 1
-                    end[c] = write
+        if threshold >= 0 and hi - lo >= GRID_MIN_BOXES:
+            _grid_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, diou)
+        else:
+            _linear_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, diou)
     return kept
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma: no cover
-    """Give each box in ``[lo, hi)`` the range of grid cells it covers; return the grid shape.
+@numba.njit(cache=True, error_model="numpy")
+def _linear_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, diou):
+    """Greedy NMS of positions ``[lo, hi)``: keep the first live box, compare it with every
+    other live box, compact the survivors, repeat (the live list shrinks as boxes die)."""
+    zero = consts[0]
+    two = consts[1]
+    e = consts[2]
+    live = np.empty(hi - lo, dtype=np.int64)
+    count = 0
+    for t in range(lo, hi):
+        live[count] = t
+        count += 1
+    while count > 0:
+        p = live[0]
+        kept[p] = True
+        done[p] = True
+        write = 0
+        for k in range(1, count):
+            q = live[k]
+            crit = _nms_criterion(
+                x1[p],
+                y1[p],
+                x2[p],
+                y2[p],
+                area[p],
+                x1[q],
+                y1[q],
+                x2[q],
+                y2[q],
+                area[q],
+                zero,
+                two,
+                e,
+                diou,
+            )
+            if crit > threshold:
+                done[q] = True
+            else:
+                live[write] = q
+                write += 1
+        count = write
 
-    Only boxes with finite coordinates and positive width and height are ``active``: any
-    other box has an empty intersection (or a NaN/zero IoU) with every box, so for a
-    threshold >= 0 it neither suppresses nor is suppressed. Cells are about the mean box
-    size, coarsened until each box covers few cells. The cell of a coordinate is a monotone
-    function of it, so two boxes with a non-empty intersection always share a cell.
+
+@numba.njit(cache=True, error_model="numpy")
+def _grid_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, diou):
+    """Greedy NMS of positions ``[lo, hi)`` for a threshold >= 0, pruned with a grid.
+
+    With a threshold >= 0 only a pair with a non-empty intersection can suppress: any other
+    pair has an IoU (and DIoU) of 0, -0 or NaN. Boxes that are not finite with positive width
+    and height never have one, so they are simply kept. The others sit in the grid cell of
+    their corner ``(x1, y1)``, in processing order; a box meeting ``p`` has its ``x1`` in
+    ``(p.x1 - widest, p.x2)`` (and the same for y), so the kept box ``p`` visits only the
+    cells of that range, tests the live boxes there and drops the suppressed ones.
     """
-    # Written with plain comparisons: min/max/float/np.isfinite each add compile time.
+    zero = consts[0]
+    two = consts[1]
+    e = consts[2]
+    n = hi - lo
+    active = np.empty(n, dtype=np.bool_)
+    cell_x = np.empty(n, dtype=np.int64)
+    cell_y = np.empty(n, dtype=np.int64)
+    left, top, size_x, size_y, reach_x, reach_y, gx, gy = _corner_grid(
+        x1, y1, x2, y2, lo, hi, active, cell_x, cell_y
+    )
+    # cell lists (CSR) in processing order
+    ncell = gx * gy
+    start = np.empty(ncell + 1, dtype=np.int64)
+    for c in range(ncell + 1):
+        start[c] = 0
+    for t in range(n):
+        if active[t]:
+            start[cell_y[t] * gx + cell_x[t] + 1] += 1
+    for c in range(ncell):
+        start[c + 1] += start[c]
+    end = np.empty(ncell, dtype=np.int64)
+    for c in range(ncell):
+        end[c] = start[c]
+    items = np.empty(start[ncell], dtype=np.int64)
+    for t in range(n):
+        if active[t]:
+            c = cell_y[t] * gx + cell_x[t]
+            items[end[c]] = lo + t
+            end[c] += 1
+    for p in range(lo, hi):
+        if done[p]:
+            continue
+        done[p] = True
+        kept[p] = True
+        if not active[p - lo]:
+            continue
+        px1 = x1[p]
+        py1 = y1[p]
+        px2 = x2[p]
+        py2 = y2[p]
+        pa = area[p]
+        cx_lo = _cell(px1 - reach_x - left, size_x, gx)
+        cx_hi = _cell(px2 - left, size_x, gx)
+        cy_lo = _cell(py1 - reach_y - top, size_y, gy)
+        cy_hi = _cell(py2 - top, size_y, gy)
+        for cy in range(cy_lo, cy_hi + 1):
+            for cx in range(cx_lo, cx_hi + 1):
+                c = cy * gx + cx
+                write = start[c]
+                for k in range(start[c], end[c]):
+                    q = items[k]
+                    if done[q]:
+                        continue  # decided: dropped from the list
+                    if x1[q] < px2 and px1 < x2[q] and y1[q] < py2 and py1 < y2[q]:
+                        crit = _nms_criterion(
+                            px1,
+                            py1,
+                            px2,
+                            py2,
+                            pa,
+                            x1[q],
+                            y1[q],
+                            x2[q],
+                            y2[q],
+                            area[q],
+                            zero,
+                            two,
+                            e,
+                            diou,
+                        )
+                        if crit > threshold:
+                            done[q] = True
+                            continue
+                    items[write] = q
+                    write += 1
+                end[c] = write
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _corner_grid(x1, y1, x2, y2, lo, hi, active, cell_x, cell_y):  # pragma: no cover - compiled
+    """Mark the active boxes of ``[lo, hi)`` and put each in the cell of its corner (x1, y1).
+
+    Returns ``(left, top, size_x, size_y, reach_x, reach_y, gx, gy)``: the grid's origin,
+    cell size and shape, and how far left (up) of a box a meeting box's corner can lie (the
+    widest (tallest) box plus a margin far above float64 rounding). The cell of a coordinate
+    is a monotone function of it, so the range of cells a kept box visits always holds the
+    corners of the boxes it meets. Written with plain comparisons: min/max/float/np.isfinite
+    each add compile time.
+    """
     count = 0
     left = np.inf
     top = np.inf
@@ -334,6 +367,8 @@ def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma:
     bottom = -np.inf
     sum_w = 0.0
     sum_h = 0.0
+    max_w = 0.0
+    max_h = 0.0
     for t in range(lo, hi):
         a = x1[t] * 1.0  # float64
         b = y1[t] * 1.0
@@ -341,7 +376,7 @@ def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma:
         d = y2[t] * 1.0
         # x - x == 0 holds exactly for finite x (inf - inf and NaN - NaN are NaN)
         ok = a - a == 0 and b - b == 0 and c - c == 0 and d - d == 0 and c > a and d > b
-        active[t] = ok
+        active[t - lo] = ok
         if ok:
             count += 1
             if a < left:
@@ -354,38 +389,49 @@ def _assign_grid(x1, y1, x2, y2, lo, hi, active, cx0, cx1, cy0, cy1):  # pragma:
                 bottom = d
             sum_w += c - a
             sum_h += d - b
+            if c - a > max_w:
+                max_w = c - a
+            if d - b > max_h:
+                max_h = d - b
     if count == 0:
-        return 1, 1
-    # cells of about the mean box size, at most 4096 along a side
+        return 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1, 1
+    # cells of about the mean box size, at least a quarter of the widest box (a kept box
+    # visits at most ~6 columns), at most 4096 along a side, at most ~2 cells per box
     size_x = sum_w / count
     size_y = sum_h / count
+    if size_x < max_w / 4.0:
+        size_x = max_w / 4.0
+    if size_y < max_h / 4.0:
+        size_y = max_h / 4.0
     if size_x < (right - left) / 4096.0:
         size_x = (right - left) / 4096.0
     if size_y < (bottom - top) / 4096.0:
         size_y = (bottom - top) / 4096.0
-    max_cells = 2 * count + 16
-    while True:
-        gx = int((right - left) / size_x) + 1
-        gy = int((bottom - top) / size_y) + 1
-        if gx * gy <= max_cells:
-            total = 0
-            for t in range(lo, hi):
-                if active[t]:
-                    cx0[t] = _cell(x1[t] - left, size_x, gx)
-                    cx1[t] = _cell(x2[t] - left, size_x, gx)
-                    cy0[t] = _cell(y1[t] - top, size_y, gy)
-                    cy1[t] = _cell(y2[t] - top, size_y, gy)
-                    total += (cx1[t] - cx0[t] + 1) * (cy1[t] - cy0[t] + 1)
-            if total <= 4 * count + 64:
-                return gx, gy
+    gx = int((right - left) / size_x) + 1
+    gy = int((bottom - top) / size_y) + 1
+    while gx * gy > 2 * count + 16:
         size_x *= 2.0
         size_y *= 2.0
+        gx = int((right - left) / size_x) + 1
+        gy = int((bottom - top) / size_y) + 1
+    for t in range(lo, hi):
+        if active[t - lo]:
+            cell_x[t - lo] = _cell(x1[t] - left, size_x, gx)
+            cell_y[t - lo] = _cell(y1[t] - top, size_y, gy)
+    scale_x = right if right > -left else -left
+    scale_y = bottom if bottom > -top else -top
+    reach_x = max_w + 1e-9 * (max_w + scale_x)
+    reach_y = max_h + 1e-9 * (max_h + scale_y)
+    return left, top, size_x, size_y, reach_x, reach_y, gx, gy
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _cell(offset, size, cells):  # pragma: no cover - compiled
-    """Grid cell of a coordinate ``offset >= 0`` from the grid's origin (monotone in it)."""
+    """Grid cell of a coordinate ``offset`` from the grid's origin: monotone in ``offset``,
+    clamped to ``[0, cells - 1]``."""
     c = int(offset / size)
+    if c < 0:
+        return 0
     return c if c < cells else cells - 1
 
 
