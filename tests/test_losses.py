@@ -42,6 +42,20 @@ def test_focal_loss_with_gamma_0_and_no_alpha_is_bce_values_and_gradients() -> N
     torch.testing.assert_close(grad_focal, grad_bce)
 
 
+def test_focal_loss_gradient_with_respect_to_targets() -> None:
+    # soft targets that require a gradient take the out-of-place path; compare with the
+    # formula written out
+    x = torch.tensor([-2.0, 0.5, 3.0], dtype=torch.float64)
+    t = torch.tensor([0.2, 0.9, 0.6], dtype=torch.float64, requires_grad=True)
+    losses.sigmoid_focal_loss(x, t, reduction="sum").backward()
+    t2 = t.detach().clone().requires_grad_(True)
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, t2, reduction="none")
+    p_t = p * t2 + (1 - p) * (1 - t2)
+    (((0.25 * t2 + 0.75 * (1 - t2)) * ce * (1 - p_t) ** 2).sum()).backward()
+    torch.testing.assert_close(t.grad, t2.grad)
+
+
 def test_focal_loss_targets_may_be_bool_or_integer() -> None:
     x = torch.tensor([-2.0, 0.5, 3.0])
     t = torch.tensor([0.0, 1.0, 1.0])

@@ -86,14 +86,17 @@ def sigmoid_focal_loss(
         gamma = gamma_value  # an int exponent stays int: torch.pow's gradient follows it
     check_choice(reduction, "reduction", REDUCTIONS)
 
+    # torchvision's operations in its order, so values and gradients match to the bit; fewer
+    # passes over memory: 1 - targets once, and in place where autograd keeps no copy
     p = torch.sigmoid(inputs)
     ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
-    negatives = 1 - targets  # computed once, used twice (same values as twice)
-    p_t = p * targets + (1 - p) * negatives
+    negatives = 1 - targets
+    p_t = (p * targets).add_((1 - p) * negatives)
     loss = ce_loss * ((1 - p_t) ** gamma)
     if alpha >= 0:
-        alpha_t = alpha * targets + (1 - alpha) * negatives
-        loss = alpha_t * loss
+        alpha_t = (alpha * targets).add_((1 - alpha) * negatives)
+        # mul_ needs no saved input unless alpha_t itself wants a gradient
+        loss = alpha_t * loss if alpha_t.requires_grad else loss.mul_(alpha_t)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
