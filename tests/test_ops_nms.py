@@ -6,6 +6,7 @@ torchvision's own results are checked in test_ops_reference.py; here DIoU-NMS an
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -13,8 +14,9 @@ import pytest
 import torch
 
 from tinyvision import ops
+from tinyvision.ops import _kernels
 from tinyvision.ops._synthetic import clustered_detections
-from tinyvision.ops.nms import _float32_floor, _greedy_keep_torch, _soft_nms_torch
+from tinyvision.ops.nms import _float32_floor, _greedy_keep_torch, _group, _soft_nms_torch
 
 
 def exact(actual: torch.Tensor, expected: torch.Tensor) -> None:
@@ -133,6 +135,44 @@ def test_half_precision_boxes_are_computed_in_float32() -> None:
 def test_boxes_that_require_grad_are_accepted() -> None:
     boxes, scores, _ = scene()
     exact(ops.nms(boxes.requires_grad_(True), scores, 0.5), ops.nms(boxes.detach(), scores, 0.5))
+
+
+def test_radix_order_equals_torch_sort() -> None:
+    # NaN of any sign and payload first, +inf .. -inf, -0.0 tied with 0.0, ties by index
+    nan, inf = float("nan"), float("inf")
+    special = torch.tensor([0.5, nan, 0.7, 0.5, -nan, -0.0, 0.0, inf, -inf, 1e-45, -1e-45, 0.5])
+    g = torch.Generator().manual_seed(9)
+    bit_patterns = torch.randint(-(2**31), 2**31 - 1, (5000,), generator=g).to(torch.int32)
+    for scores in (
+        special,
+        bit_patterns.view(torch.float32),
+        torch.rand(3000, generator=g),
+        torch.zeros(0),
+        torch.ones(7),
+    ):
+        expected = torch.sort(scores, stable=True, descending=True)[1].numpy()
+        got = _kernels.descending_order(scores.view(torch.int32).numpy())
+        assert np.array_equal(got, expected)
+
+
+def test_grouping_equals_stable_sort() -> None:
+    g = torch.Generator().manual_seed(10)
+    cases = [
+        torch.randint(0, 80, (2000,), generator=g),
+        torch.randint(-5, 5, (300,), generator=g),
+        torch.tensor([7, 7, 7]),
+        torch.tensor([0, 10**15, -(10**15), 0]),  # too wide a span: falls back to a sort
+        torch.randint(0, 4, (50,), generator=g).double() / 2,  # float categories
+    ]
+    for labels in cases:
+        positions, bounds = _group(labels.numpy())
+        expected = torch.sort(labels, stable=True)[1].numpy()
+        assert np.array_equal(positions, expected)
+        grouped = labels.numpy()[positions]
+        assert bounds[0] == 0 and bounds[-1] == len(labels)
+        assert len(bounds) - 1 == len(np.unique(grouped))
+        for lo, hi in itertools.pairwise(bounds):
+            assert (grouped[lo:hi] == grouped[lo]).all()
 
 
 # --------------------------------------------------------------------------- batched_nms

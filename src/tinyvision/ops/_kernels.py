@@ -184,6 +184,93 @@ def _nms_criterion(
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def descending_order(bits):  # pragma: no cover - compiled
+    """``torch.sort(scores, stable=True, descending=True)[1]`` for float32 scores, in O(N).
+
+    ``bits`` is the scores' float32 bit patterns as int32 (``scores.view(torch.int32)``).
+    Each becomes an unsigned key that orders like torch's descending sort: NaN first (all
+    NaNs equal), then +inf down to -inf, with -0.0 equal to +0.0; an LSD radix sort on the
+    key (3 passes of 11 bits) is stable, so ties keep the lower index first.
+    """
+    n = bits.shape[0]
+    keys = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        u = np.uint32(bits[i]) & np.uint32(0xFFFFFFFF)
+        if (u & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000):  # NaN: above everything
+            u = np.uint32(0xFFFFFFFF)
+        elif (u & np.uint32(0x7FFFFFFF)) == np.uint32(0):  # -0.0 sorts with +0.0
+            u = np.uint32(0x80000000)
+        elif u & np.uint32(0x80000000):  # negative: larger magnitude sorts lower
+            u = ~u
+        else:
+            u = u | np.uint32(0x80000000)
+        keys[i] = ~u  # descending
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[i] = i
+    scratch = np.empty(n, dtype=np.int64)
+    count = np.empty(2049, dtype=np.int64)
+    for shift in (0, 11, 22):
+        for d in range(2049):
+            count[d] = 0
+        for i in range(n):
+            count[((keys[order[i]] >> np.uint32(shift)) & np.uint32(0x7FF)) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for i in range(n):
+            digit = (keys[order[i]] >> np.uint32(shift)) & np.uint32(0x7FF)
+            scratch[count[digit]] = order[i]
+            count[digit] += 1
+        order, scratch = scratch, order
+    return order
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def group_by_label(labels):  # pragma: no cover - compiled
+    """Stable counting sort of int64 ``labels``: ``(positions, segment bounds)``.
+
+    ``positions`` lists the indices of the smallest label first, each label's indices in
+    increasing order (``torch.sort(labels, stable=True)[1]``); ``bounds[s]:bounds[s + 1]``
+    is the s-th label present. Returns empty arrays when the labels span more than
+    ``4 * len + 1024`` values (the caller then sorts).
+    """
+    n = labels.shape[0]
+    low = labels[0]
+    high = labels[0]
+    for i in range(n):
+        if labels[i] < low:
+            low = labels[i]
+        if labels[i] > high:
+            high = labels[i]
+    span = high - low + 1
+    if span > 4 * n + 1024 or span < 0:  # (span < 0: the difference overflowed)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    count = np.empty(span + 1, dtype=np.int64)
+    for d in range(span + 1):
+        count[d] = 0
+    for i in range(n):
+        count[labels[i] - low + 1] += 1
+    present = 0
+    for d in range(span):
+        if count[d + 1] > 0:
+            present += 1
+        count[d + 1] += count[d]
+    bounds = np.empty(present + 1, dtype=np.int64)
+    s = 0
+    for d in range(span):
+        if count[d + 1] > count[d]:
+            bounds[s] = count[d]
+            s += 1
+    bounds[present] = n
+    positions = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        d = labels[i] - low
+        positions[count[d]] = i
+        count[d] += 1
+    return positions, bounds
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no cover - compiled
     """Greedy NMS over independent segments of a processing order.
 

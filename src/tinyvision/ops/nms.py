@@ -220,21 +220,18 @@ def _greedy_nms(
     boxes = boxes.detach()
     if boxes.dtype not in (torch.float32, torch.float64):
         boxes = boxes.float()
-    order = torch.sort(scores.detach(), stable=True, descending=True)[1]
     if boxes.device.type != "cpu":
+        order = torch.sort(scores.detach(), stable=True, descending=True)[1]
         sorted_labels = None if labels is None else labels[order]
         keep = _greedy_keep_torch(boxes[order], threshold, diou=diou, eps=eps, labels=sorted_labels)
         return order[keep]
-    order_np = order.numpy()
+    order_np = _descending_order(scores.detach())
     if labels is None:
         perm, segments, positions = order_np, np.array([0, n], dtype=np.int64), None
     else:
         # Group by category, keeping the score order inside each group.
-        grouped, positions_t = torch.sort(labels[order], stable=True)
-        positions = positions_t.numpy()
+        positions, segments = _group(labels.detach().numpy()[order_np])
         perm = order_np[positions]
-        cuts = torch.nonzero(grouped[1:] != grouped[:-1]).flatten().numpy() + 1
-        segments = np.concatenate(([0], cuts, [n])).astype(np.int64)
     array = boxes.contiguous().numpy()
     constants = _kernels.nms_constants(array.dtype, eps)
     kept = _kernels.greedy_nms(array, perm, segments, threshold, diou, constants)
@@ -243,6 +240,26 @@ def _greedy_nms(
     in_order = np.zeros(n, dtype=np.bool_)
     in_order[positions[kept]] = True  # back to the global score order
     return torch.from_numpy(order_np[in_order])
+
+
+def _descending_order(scores: Tensor) -> np.ndarray:
+    """``torch.sort(scores, stable=True, descending=True)[1]`` as numpy (CPU); float32 scores
+    go through the compiled radix sort, which gives the same order in O(N)."""
+    if scores.dtype == torch.float32:
+        return _kernels.descending_order(scores.contiguous().view(torch.int32).numpy())
+    return torch.sort(scores, stable=True, descending=True)[1].numpy()
+
+
+def _group(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable grouping of ``labels``: positions sorted by label, and the group bounds."""
+    if labels.dtype.kind in "iu" and labels.size:
+        positions, bounds = _kernels.group_by_label(labels.astype(np.int64, copy=False))
+        if positions.size == labels.size:
+            return positions, bounds
+    positions = np.argsort(labels, kind="stable")
+    grouped = labels[positions]
+    cuts = np.flatnonzero(grouped[1:] != grouped[:-1]) + 1
+    return positions, np.concatenate(([0], cuts, [labels.size])).astype(np.int64)
 
 
 def _greedy_keep_torch(
