@@ -204,6 +204,8 @@ def test_batched_nms_accepts_float_negative_and_huge_categories() -> None:
     mapping = torch.tensor([-7, 10**12, 3])
     exact(ops.batched_nms(boxes, scores, mapping[labels], 0.5), expected)
     exact(ops.batched_nms(boxes, scores, labels.float() * 0.5, 0.5), expected)
+    exact(ops.batched_nms(boxes, scores, labels.bfloat16(), 0.5), expected)
+    exact(ops.batched_nms(boxes, scores, labels.to(torch.uint8), 0.5), expected)
 
 
 # --------------------------------------------------------------------------- DIoU-NMS

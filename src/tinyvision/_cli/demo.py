@@ -10,6 +10,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time: the CLI front loads every command module
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+    from torch import Tensor
+
+    from tinyvision.ops._synthetic import DetectionScene
 
 DEFAULT_OUT = Path("runs") / "demo"
 
@@ -93,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _object_table(scene, candidates, keep, best_iou) -> str:  # type: ignore[no-untyped-def]
+def _object_table(scene: DetectionScene, candidates: Tensor, keep: Tensor, best_iou: Tensor) -> str:
     """One row per object (and one for background boxes): candidates, kept, best match."""
     source = scene.source[candidates]
     kept_source = scene.source[keep]
@@ -112,7 +120,7 @@ def _object_table(scene, candidates, keep, best_iou) -> str:  # type: ignore[no-
     return "\n".join(lines)
 
 
-def _figure(scene, candidates, keep, threshold):  # type: ignore[no-untyped-def]
+def _figure(scene: DetectionScene, candidates: Tensor, keep: Tensor, threshold: float) -> Figure:
     """Two panels: the candidates, then kept (solid, by class) vs suppressed (grey)."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -146,7 +154,14 @@ def _figure(scene, candidates, keep, threshold):  # type: ignore[no-untyped-def]
     return fig
 
 
-def _rect(rectangle, box, color, width, style, alpha=1.0):  # type: ignore[no-untyped-def]
+def _rect(
+    rectangle: type[Rectangle],
+    box: list[float],
+    color: str,
+    width: float,
+    style: str,
+    alpha: float = 1.0,
+) -> Rectangle:
     x1, y1, x2, y2 = box
     return rectangle(
         (x1, y1),

@@ -12,6 +12,8 @@ arithmetic of the pure-torch path it accelerates, so the two agree to the last b
   whose intersection is empty: such a pair has an IoU of 0 or NaN and can never suppress, so
   the pruning changes no result.
 - :func:`soft_nms_kernel` is Soft-NMS (Bodla et al., 2017) with a live list in index order.
+- :func:`descending_order` (radix sort of float32 scores) and :func:`group_by_label`
+  (counting sort of categories) give ``torch.sort``'s stable orders in O(N).
 
 Only float32 and float64 arrays reach these functions (C-contiguous), which keeps the number
 of compiled signatures at two per kernel; ``cache=True`` stores them on disk after the first

@@ -133,6 +133,7 @@ def soft_nms(
 
     then drop the boxes whose score is now ``< score_threshold``. The IoU of two empty boxes
     (``0 / 0``) counts as 0. Arithmetic is in float32 (float64 when boxes or scores are).
+    Cost: O(N) per kept box (every remaining box is decayed), compiled on CPU.
 
     Args:
         boxes (Tensor[N, 4]): floating point ``(x1, y1, x2, y2)`` boxes, finite.
@@ -230,6 +231,8 @@ def _greedy_nms(
         perm, segments, positions = order_np, np.array([0, n], dtype=np.int64), None
     else:
         # Group by category, keeping the score order inside each group.
+        if labels.dtype == torch.bfloat16:  # numpy has no bfloat16; widening is exact
+            labels = labels.float()
         positions, segments = _group(labels.detach().numpy()[order_np])
         perm = order_np[positions]
     array = boxes.contiguous().numpy()
