@@ -185,6 +185,14 @@ def _nms_criterion(
     return ovr - (dx * dx + dy * dy) / diagonal
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _criterion_at(x1, y1, x2, y2, area, p, q, zero, two, e, diou):  # pragma: no cover
+    """:func:`_nms_criterion` of the boxes at positions ``p`` (kept) and ``q``."""
+    return _nms_criterion(
+        x1[p], y1[p], x2[p], y2[p], area[p], x1[q], y1[q], x2[q], y2[q], area[q], zero, two, e, diou
+    )
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def descending_order(bits):  # pragma: no cover - compiled
     """``torch.sort(scores, stable=True, descending=True)[1]`` for float32 scores, in O(N).
@@ -325,22 +333,7 @@ def _linear_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts,
         write = 0
         for k in range(1, count):
             q = live[k]
-            crit = _nms_criterion(
-                x1[p],
-                y1[p],
-                x2[p],
-                y2[p],
-                area[p],
-                x1[q],
-                y1[q],
-                x2[q],
-                y2[q],
-                area[q],
-                zero,
-                two,
-                e,
-                diou,
-            )
+            crit = _criterion_at(x1, y1, x2, y2, area, p, q, zero, two, e, diou)
             if crit > threshold:
                 done[q] = True
             else:
@@ -413,22 +406,13 @@ def _grid_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, d
                     q = items[k]
                     if done[q]:
                         continue  # decided: dropped from the list
-                    if x1[q] < px2 and px1 < x2[q] and y1[q] < py2 and py1 < y2[q]:
+                    qx1 = x1[q]
+                    qy1 = y1[q]
+                    qx2 = x2[q]
+                    qy2 = y2[q]
+                    if qx1 < px2 and px1 < qx2 and qy1 < py2 and py1 < qy2:
                         crit = _nms_criterion(
-                            px1,
-                            py1,
-                            px2,
-                            py2,
-                            pa,
-                            x1[q],
-                            y1[q],
-                            x2[q],
-                            y2[q],
-                            area[q],
-                            zero,
-                            two,
-                            e,
-                            diou,
+                            px1, py1, px2, py2, pa, qx1, qy1, qx2, qy2, area[q], zero, two, e, diou
                         )
                         if crit > threshold:
                             done[q] = True
@@ -567,22 +551,7 @@ def soft_nms_kernel(
             q = live[t]
             if q == p:
                 continue
-            ovr = _nms_criterion(
-                x1[p],
-                y1[p],
-                x2[p],
-                y2[p],
-                area[p],
-                x1[q],
-                y1[q],
-                x2[q],
-                y2[q],
-                area[q],
-                zero,
-                two,
-                zero,
-                False,
-            )
+            ovr = _criterion_at(x1, y1, x2, y2, area, p, q, zero, two, zero, False)
             if ovr != ovr:  # 0 / 0: two empty boxes do not overlap
                 ovr = zero
             if gaussian:
