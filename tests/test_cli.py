@@ -71,3 +71,20 @@ def test_version_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert f"tinyvision {__version__}" in out
     assert "torch" in out
+
+
+def test_closed_stdout_pipe_is_not_a_traceback() -> None:
+    # The reader closes the pipe before the command (which imports torch first) writes.
+    env = dict(os.environ, PYTHONPATH=SRC)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tinyvision", "version"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err
+    assert proc.returncode in (0, 141)
