@@ -40,17 +40,36 @@ def test_lloyd_assign_first_centre_wins_a_tie() -> None:
 
 
 @pytest.mark.parametrize("d", [2, 5, 8, 33])
-def test_candidate_potentials_match_reference(d: int) -> None:
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_candidate_potentials_and_adoption_match_reference(d: int, dtype: type) -> None:
     rng = np.random.RandomState(d)
-    X = rng.rand(500, d)
-    closest = rng.rand(500) * d / 4
+    X = rng.rand(700, d).astype(dtype)
+    XT = _transpose(X)
+    keeps = not K.needs_transpose(d)  # many features: the minima are stored, not recomputed
     for m in (1, 3, 4, 5):
-        rows = X[rng.randint(0, 500, m)]
-        out = np.empty((m, 500))
-        pots = K.candidate_potentials(X, _transpose(X), closest, rows, out)
-        ref_pots, ref_mins = R.candidate_potentials(X, closest, rows)
-        np.testing.assert_allclose(out, ref_mins, rtol=1e-13, atol=1e-15)
-        np.testing.assert_allclose(pots, ref_pots, rtol=1e-12)
+        closest = (rng.rand(700) * d / 4).astype(dtype)
+        rows = X[rng.randint(0, 700, m)]
+        out = np.empty((m, 700 if keeps else 0), dtype=dtype)
+        pots = K.candidate_potentials(X, XT, closest, rows, out)
+        ref_pots, ref_mins = R.candidate_potentials(
+            X.astype(np.float64), closest.astype(np.float64), rows.astype(np.float64)
+        )
+        ref_mins = ref_mins.astype(dtype)
+        rtol = 1e-12 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(pots, ref_pots, rtol=rtol)
+        if keeps:
+            np.testing.assert_allclose(out, ref_mins, rtol=rtol)
+        # adopting candidate t: closest becomes its minima, and the running-sum search
+        # equals np.searchsorted(np.cumsum(closest), targets)
+        t = m - 1
+        total = float(ref_mins[t].astype(np.float64).sum())
+        targets = np.sort(rng.uniform(size=4) * total)
+        targets[-1] = total * 2  # never reached: n
+        stored = out[t] if keeps else out[0, :0]
+        found = K.adopt_candidate(X, XT, closest, rows[t : t + 1], stored, targets)
+        np.testing.assert_allclose(closest, ref_mins[t], rtol=rtol)
+        np.testing.assert_array_equal(found, np.searchsorted(np.cumsum(closest), targets))
+        assert found[-1] == 700
 
 
 def test_inertia_and_center_shift_hand_computed() -> None:

@@ -43,6 +43,18 @@ def float_dtype_of(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
 
 
+def _check_matrix_shape(shape: tuple[int, ...], name: str) -> None:
+    """Raise ``ValueError`` unless ``shape`` is (n_samples, n_features >= 1)."""
+    if len(shape) != 2:
+        hint = " (reshape 1-D data with X.reshape(-1, 1))" if len(shape) == 1 else ""
+        raise ValueError(
+            f"{name} must be 2-D of shape (n_samples, n_features), got an array of shape "
+            f"{shape}{hint}"
+        )
+    if shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature, got shape {shape}")
+
+
 def as_feature_matrix(value: Any, name: str, *, copy: bool = False) -> np.ndarray:
     """Return ``value`` as a finite, C-contiguous float32/float64 array of shape (n, d).
 
@@ -53,14 +65,7 @@ def as_feature_matrix(value: Any, name: str, *, copy: bool = False) -> np.ndarra
     array = as_numpy(value, name)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
-    if array.ndim != 2:
-        hint = " (reshape 1-D data with X.reshape(-1, 1))" if array.ndim == 1 else ""
-        raise ValueError(
-            f"{name} must be 2-D of shape (n_samples, n_features), got an array of shape "
-            f"{array.shape}{hint}"
-        )
-    if array.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one feature, got shape {array.shape}")
+    _check_matrix_shape(tuple(array.shape), name)
     dtype = float_dtype_of(array.dtype)
     check_finite_array(array, name)
     if copy or array.dtype != dtype or not array.flags.c_contiguous:
@@ -72,14 +77,7 @@ def as_feature_tensor(value: torch.Tensor, name: str) -> torch.Tensor:
     """The tensor twin of :func:`as_feature_matrix` for accelerator tensors (no copy to host)."""
     if value.dtype == torch.bool or value.dtype.is_complex:
         raise TypeError(f"{name} must hold real numbers, got {describe(value)}")
-    if value.ndim != 2:
-        hint = " (reshape 1-D data with X.reshape(-1, 1))" if value.ndim == 1 else ""
-        raise ValueError(
-            f"{name} must be 2-D of shape (n_samples, n_features), got a Tensor of shape "
-            f"{tuple(value.shape)}{hint}"
-        )
-    if value.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one feature, got shape {tuple(value.shape)}")
+    _check_matrix_shape(tuple(value.shape), name)
     if value.dtype not in (torch.float32, torch.float64):
         value = value.to(torch.float64)
     if not bool(torch.isfinite(value).all()):

@@ -1,9 +1,18 @@
 """Compiled (numba) inner loops of :mod:`tinyvision.cluster`.
 
 Every kernel here has a plain numpy twin in :mod:`tinyvision.cluster._reference` that the
-tests compare it with. The kernels run single-threaded with ``fastmath`` off: every sum is
-taken in a fixed, documented order (the inner loops that LLVM vectorises run over independent
-accumulators, never re-associating one sum).
+tests compare it with. The kernels run single-threaded and deterministically. Floating point
+order, kernel by kernel:
+
+- where scikit-learn's result depends on a sequential order, the same order is kept and
+  ``fastmath`` is off: centre sums and counts (sample order), inertia and centre shifts
+  (scikit-learn's sums of four), the running sum that locates k-means++ candidates
+  (``np.cumsum``), silhouette sums over points (``np.bincount``), KNN squared distances
+  (scikit-learn's ``rdist``);
+- where scikit-learn calls BLAS (dot products of points and centres, k-means++ distances),
+  whose summation order is the library's own, the kernels are free to choose theirs: fused
+  multiply-adds (``contract``) everywhere, and, for 8 or more features, sums vectorised along
+  the features (``reassoc``). Such sums are still fixed for a given build and CPU.
 
 Arithmetic stays in the input's floating dtype (float32 or float64) where scikit-learn's
 Cython does the same, so float32 input behaves like scikit-learn's float32 path. A typed zero
@@ -210,6 +219,61 @@ def lloyd_assign(X, XT, centers, labels, centers_sum, counts, update_centers):
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
+def _block_dots(XT, centers, start, b, dots):
+    """``dots[j, ii] = X_(start+ii) . c_j`` for one block of points, vectorised over points.
+
+    Each dot product is summed in feature order (``v += x_f c_f``, fused multiply-adds);
+    features are read up to four at a time so ``dots`` is loaded and stored once per group,
+    which changes nothing in the arithmetic.
+    """
+    d = XT.shape[0]
+    k = centers.shape[0]
+    zero = centers[0, 0] - centers[0, 0]  # a typed zero
+    for j in range(k):
+        dj = dots[j]
+        for ii in range(b):
+            dj[ii] = zero
+    f = 0
+    while f < d:
+        width = min(4, d - f)
+        r0 = XT[f, start : start + b]
+        r1 = XT[f + min(1, width - 1), start : start + b]
+        r2 = XT[f + min(2, width - 1), start : start + b]
+        r3 = XT[f + min(3, width - 1), start : start + b]
+        for j in range(k):
+            dj = dots[j]
+            c0 = centers[j, f]
+            if width == 4:
+                c1, c2, c3 = centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
+                for ii in range(b):
+                    v = dj[ii]
+                    v += r0[ii] * c0
+                    v += r1[ii] * c1
+                    v += r2[ii] * c2
+                    v += r3[ii] * c3
+                    dj[ii] = v
+            elif width == 3:
+                c1, c2 = centers[j, f + 1], centers[j, f + 2]
+                for ii in range(b):
+                    v = dj[ii]
+                    v += r0[ii] * c0
+                    v += r1[ii] * c1
+                    v += r2[ii] * c2
+                    dj[ii] = v
+            elif width == 2:
+                c1 = centers[j, f + 1]
+                for ii in range(b):
+                    v = dj[ii]
+                    v += r0[ii] * c0
+                    v += r1[ii] * c1
+                    dj[ii] = v
+            else:
+                for ii in range(b):
+                    dj[ii] += r0[ii] * c0
+        f += width
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers):
     """:func:`lloyd_assign` for few features: blocks of points, loops over points innermost
     (vectorised, each dot product still summed in feature order), branch-free argmin."""
@@ -227,17 +291,7 @@ def _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers)
     block_labels = np.empty(BLOCK, dtype=np.int64)
     for start in range(0, n, BLOCK):
         b = min(BLOCK, n - start)
-        for j in range(k):
-            dj = dots[j]
-            for ii in range(b):
-                dj[ii] = zero
-        for f in range(d):
-            row = XT[f, start : start + b]
-            for j in range(k):
-                cf = centers[j, f]
-                dj = dots[j]
-                for ii in range(b):
-                    dj[ii] += row[ii] * cf
+        _block_dots(XT, centers, start, b, dots)
         c0 = cnorm[0]
         d0 = dots[0]
         for ii in range(b):
@@ -343,16 +397,17 @@ def _sq_1x1(x, c):
 def candidate_potentials(X, XT, closest, candidate_rows, out):
     """Potentials of k-means++ candidates.
 
-    For each candidate row t (``candidate_rows`` (m, d)), ``out[t, i] = min(closest[i],
-    ||X_i - candidate_t||^2)`` (m, n): the squared distance computed in float64, rounded to
-    X's dtype before the minimum as scikit-learn's is. Returns ``pots[t] = sum_i out[t, i]``
-    (float64), the potential if that candidate were added. ``XT`` as for
-    :func:`lloyd_assign`.
+    For each candidate row t (``candidate_rows`` (m, d)), the potential if it were added:
+    ``pots[t] = sum_i min(closest[i], ||X_i - candidate_t||^2)`` (float64), where the squared
+    distance is computed in float64 and rounded to X's dtype before the minimum, as
+    scikit-learn's is. With many features (``XT`` a stub) the minima are also written to
+    ``out`` (m, n) for :func:`adopt_candidate`; with few features (``XT`` = ``X.T``) they are
+    cheaper to recompute than to store, and ``out`` is not used.
     """
     n, d = X.shape
     m = candidate_rows.shape[0]
     if d < SMALL_D:
-        return _candidate_potentials_small_d(XT, closest, candidate_rows, out)
+        return _candidate_potentials_small_d(XT, closest, candidate_rows)
     pots = np.zeros(m)
     sq = np.empty(4)
     for i in range(n):
@@ -376,42 +431,93 @@ def candidate_potentials(X, XT, closest, candidate_rows, out):
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _candidate_potentials_small_d(XT, closest, candidate_rows, out):
+def _block_candidate_minima(XT, closest, candidate_rows, start, b, acc):
+    """``acc[t, ii] = min(closest[i], ||X_i - candidate_t||^2 rounded to X's dtype)`` for the
+    points i = start + ii of one block; each squared distance summed in feature order."""
+    d = XT.shape[0]
+    m = candidate_rows.shape[0]
+    typed = np.empty(1, dtype=closest.dtype)
+    for t in range(m):
+        at = acc[t]
+        for ii in range(b):
+            at[ii] = 0.0
+    f = 0
+    while f < d:  # features two at a time, still added one after the other
+        pair = f + 1 < d
+        r0 = XT[f, start : start + b]
+        r1 = XT[f + 1 if pair else f, start : start + b]
+        for t in range(m):
+            c0 = np.float64(candidate_rows[t, f])
+            at = acc[t]
+            if pair:
+                c1 = np.float64(candidate_rows[t, f + 1])
+                for ii in range(b):
+                    u0 = np.float64(r0[ii]) - c0
+                    u1 = np.float64(r1[ii]) - c1
+                    v = at[ii]
+                    v += u0 * u0
+                    v += u1 * u1
+                    at[ii] = v
+            else:
+                for ii in range(b):
+                    u0 = np.float64(r0[ii]) - c0
+                    at[ii] += u0 * u0
+        f += 2 if pair else 1
+    for t in range(m):
+        at = acc[t]
+        for ii in range(b):
+            typed[0] = at[ii]  # rounds to X's dtype
+            near = closest[start + ii]
+            at[ii] = near if near < typed[0] else typed[0]
+
+
+@njit(cache=True, nogil=True)
+def _candidate_potentials_small_d(XT, closest, candidate_rows):
     """:func:`candidate_potentials` for few features: blocks of points, loops over points
-    innermost; each squared distance summed in feature order, the potentials in ``BLOCK``
-    interleaved lanes."""
-    d, n = XT.shape
+    innermost; the potentials summed in ``BLOCK`` interleaved lanes."""
+    n = XT.shape[1]
     m = candidate_rows.shape[0]
     acc = np.empty((m, BLOCK))
     lanes = np.zeros((m, BLOCK))
     for start in range(0, n, BLOCK):
         b = min(BLOCK, n - start)
+        _block_candidate_minima(XT, closest, candidate_rows, start, b, acc)
         for t in range(m):
-            at = acc[t]
-            for ii in range(b):
-                at[ii] = 0.0
-        for f in range(d):
-            row = XT[f, start : start + b]
-            for t in range(m):
-                cf = np.float64(candidate_rows[t, f])
-                at = acc[t]
-                for ii in range(b):
-                    u = np.float64(row[ii]) - cf
-                    at[ii] += u * u
-        near = closest[start : start + b]
-        for t in range(m):
-            at = acc[t]
-            lt = lanes[t]
-            ot = out[t, start : start + b]
-            for ii in range(b):
-                ot[ii] = at[ii]  # rounds to X's dtype
-                value = near[ii] if near[ii] < ot[ii] else ot[ii]
-                ot[ii] = value
-                lt[ii] += value
+            _add_into(lanes[t, :b], acc[t, :b])
     pots = np.empty(m)
     for t in range(m):
         pots[t] = lanes[t].sum()
     return pots
+
+
+@njit(cache=True, nogil=True)
+def adopt_candidate(X, XT, closest, chosen_row, stored, targets):
+    """Make a candidate a centre and locate the next candidates, in one pass.
+
+    ``closest`` becomes ``min(closest, ||X_i - chosen||^2)``: copied from ``stored`` (n,)
+    when :func:`candidate_potentials` kept it, else recomputed with the same arithmetic.
+    Returns, for each value of ``targets`` (ascending), the first i where the running sum of
+    the new ``closest`` (accumulated in X's dtype) reaches it: exactly
+    ``np.searchsorted(np.cumsum(closest), targets)`` (n where it is never reached).
+    """
+    n = X.shape[0]
+    found = np.full(targets.shape[0], n, dtype=np.int64)
+    running = X[0, 0] - X[0, 0]  # a typed zero (X is finite)
+    next_target = 0
+    acc = np.empty((1, BLOCK))
+    for start in range(0, n, BLOCK):
+        b = min(BLOCK, n - start)
+        if stored.shape[0] == n:
+            closest[start : start + b] = stored[start : start + b]
+        else:
+            _block_candidate_minima(XT, closest, chosen_row, start, b, acc)
+            closest[start : start + b] = acc[0, :b]
+        for ii in range(b):
+            running += closest[start + ii]
+            while next_target < targets.shape[0] and running >= targets[next_target]:
+                found[next_target] = start + ii
+                next_target += 1
+    return found
 
 
 # ----------------------------------------------------------------------------- silhouette
@@ -421,15 +527,37 @@ def _candidate_potentials_small_d(XT, closest, candidate_rows, out):
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
 def _sq_distance_row(x, XT, start, end, row):
-    """``row[jj] = ||x - X_(start + jj)||^2``, each summed in feature order (b = end - start)."""
-    for jj in range(row.shape[0]):
+    """``row[jj] = ||x - X_(start + jj)||^2`` (b = end - start), vectorised over the points.
+
+    Features are taken four at a time, ``((t0^2 + t1^2) + (t2^2 + t3^2))`` added per group
+    (then any remaining features one by one), which saves three quarters of the passes over
+    ``row``; the order is fixed, so results are deterministic.
+    """
+    d = x.shape[0]
+    b = row.shape[0]
+    for jj in range(b):
         row[jj] = 0.0
-    for f in range(x.shape[0]):
+    f = 0
+    while f + 4 <= d:
+        x0, x1, x2, x3 = x[f], x[f + 1], x[f + 2], x[f + 3]
+        s0 = XT[f, start:end]
+        s1 = XT[f + 1, start:end]
+        s2 = XT[f + 2, start:end]
+        s3 = XT[f + 3, start:end]
+        for jj in range(b):
+            t0 = s0[jj] - x0
+            t1 = s1[jj] - x1
+            t2 = s2[jj] - x2
+            t3 = s3[jj] - x3
+            row[jj] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        f += 4
+    while f < d:
         xf = x[f]
         src = XT[f, start:end]
-        for jj in range(row.shape[0]):
+        for jj in range(b):
             t = src[jj] - xf
             row[jj] += t * t
+        f += 1
 
 
 @njit(cache=True, nogil=True)

@@ -81,6 +81,10 @@ def _fitness(wh: np.ndarray, anchors: np.ndarray, thr: float) -> float:
     return float(np.mean(np.where(best > 1.0 / thr, best, 0.0)))
 
 
+def _metric_inputs(wh: Any, anchors: Any, thr: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    return _check_sizes(wh, "wh"), _check_sizes(anchors, "anchors"), _check_thr(thr)
+
+
 def best_possible_recall(wh: Any, anchors: Any, thr: float = 4.0) -> float:
     """Fraction of labels that fit at least one anchor (YOLOv5's BPR).
 
@@ -92,9 +96,7 @@ def best_possible_recall(wh: Any, anchors: Any, thr: float = 4.0) -> float:
     Returns:
         BPR in [0, 1]; NaN for no labels.
     """
-    sizes = _check_sizes(wh, "wh")
-    boxes = _check_sizes(anchors, "anchors")
-    limit = _check_thr(thr)
+    sizes, boxes, limit = _metric_inputs(wh, anchors, thr)
     if sizes.shape[0] == 0:
         return float("nan")
     if boxes.shape[0] == 0:
@@ -114,9 +116,7 @@ def anchor_fitness(wh: Any, anchors: Any, thr: float = 4.0) -> float:
         Fitness in [0, 1] (1 when every label has an anchor of exactly its size); NaN for
         no labels.
     """
-    sizes = _check_sizes(wh, "wh")
-    boxes = _check_sizes(anchors, "anchors")
-    limit = _check_thr(thr)
+    sizes, boxes, limit = _metric_inputs(wh, anchors, thr)
     if sizes.shape[0] == 0:
         return float("nan")
     if boxes.shape[0] == 0:

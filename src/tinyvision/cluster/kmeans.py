@@ -153,19 +153,26 @@ def _kmeans_plusplus(
     first = random_state.choice(n, p=weights / weights.sum())
     indices = np.full(n_clusters, -1, dtype=np.int64)
     indices[0] = first
-    # closest[i]: squared distance of point i to its nearest chosen centre (X's dtype)
+    # closest[i]: squared distance of point i to its nearest chosen centre (X's dtype).
     closest = np.full(n, np.inf, dtype=X.dtype)
-    trial = np.empty((n_local_trials, n), dtype=X.dtype)
-    potential = K.candidate_potentials(X, XT, closest, X[first : first + 1], trial[:1])[0]
-    closest[:] = trial[0]
+    # With many features the candidates' distances are kept (recomputing costs more).
+    trial = np.empty((n_local_trials, 0 if K.needs_transpose(X.shape[1]) else n), X.dtype)
+    chosen = X[first : first + 1]
+    potential = K.candidate_potentials(X, XT, closest, chosen, trial[:1])[0]
+    stored = trial[0]
     for c in range(1, n_clusters):
+        # Candidates: where the running sum of `closest` reaches uniform * potential (the
+        # random numbers are drawn in scikit-learn's order: one batch per new centre).
         rand_vals = random_state.uniform(size=n_local_trials) * potential
-        candidates = np.searchsorted(np.cumsum(closest), rand_vals)
-        np.clip(candidates, None, n - 1, out=candidates)
+        order = np.argsort(rand_vals, kind="stable")
+        found = K.adopt_candidate(X, XT, closest, chosen, stored, rand_vals[order])
+        candidates = np.empty(n_local_trials, dtype=np.int64)
+        candidates[order] = np.minimum(found, n - 1)
         pots = K.candidate_potentials(X, XT, closest, X[candidates], trial)
         best = int(np.argmin(pots))
         potential = pots[best]
-        closest[:] = trial[best]
+        chosen = X[candidates[best] : candidates[best] + 1]
+        stored = trial[best]
         indices[c] = candidates[best]
     return X[indices].copy(), indices
 
