@@ -127,3 +127,17 @@ def test_k_nearest_matches_python_heap(dtype: type) -> None:
         ref_sq, ref_index = R.k_nearest(train, queries, k)
         np.testing.assert_array_equal(index, ref_index)
         np.testing.assert_array_equal(sq, ref_sq)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 16, 19])
+def test_two_row_distances_equal_one_row_distances_bitwise(d: int) -> None:
+    # pairing rows is a speed-up only: every value must be computed the same way
+    X = np.random.RandomState(d).randn(9, d)
+    XT = np.ascontiguousarray(X.T)
+    one_a, one_b, two_a, two_b = (np.empty(7) for _ in range(4))
+    K._sq_distance_row(X[0], XT, 2, 9, one_a)
+    K._sq_distance_row(X[1], XT, 2, 9, one_b)
+    K._sq_distance_rows2(X[0], X[1], XT, 2, 9, two_a, two_b)
+    np.testing.assert_array_equal(one_a, two_a)
+    np.testing.assert_array_equal(one_b, two_b)
+    np.testing.assert_allclose(one_a, ((X[2:] - X[0]) ** 2).sum(axis=1), rtol=1e-14)

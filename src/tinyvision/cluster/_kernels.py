@@ -560,6 +560,48 @@ def _sq_distance_row(x, XT, start, end, row):
         f += 1
 
 
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _sq_distance_rows2(xa, xb, XT, start, end, ra, rb):
+    """:func:`_sq_distance_row` for two points at once (each column read once for both);
+    every value is computed exactly as :func:`_sq_distance_row` computes it."""
+    d = xa.shape[0]
+    b = ra.shape[0]
+    for jj in range(b):
+        ra[jj] = 0.0
+        rb[jj] = 0.0
+    f = 0
+    while f + 4 <= d:
+        a0, a1, a2, a3 = xa[f], xa[f + 1], xa[f + 2], xa[f + 3]
+        b0, b1, b2, b3 = xb[f], xb[f + 1], xb[f + 2], xb[f + 3]
+        s0 = XT[f, start:end]
+        s1 = XT[f + 1, start:end]
+        s2 = XT[f + 2, start:end]
+        s3 = XT[f + 3, start:end]
+        for jj in range(b):
+            u0, u1, u2, u3 = s0[jj], s1[jj], s2[jj], s3[jj]
+            t0 = u0 - a0
+            t1 = u1 - a1
+            t2 = u2 - a2
+            t3 = u3 - a3
+            ra[jj] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+            t0 = u0 - b0
+            t1 = u1 - b1
+            t2 = u2 - b2
+            t3 = u3 - b3
+            rb[jj] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        f += 4
+    while f < d:
+        af = xa[f]
+        bf = xb[f]
+        src = XT[f, start:end]
+        for jj in range(b):
+            t = src[jj] - af
+            ra[jj] += t * t
+            t = src[jj] - bf
+            rb[jj] += t * t
+        f += 1
+
+
 @njit(cache=True, nogil=True)
 def _sqrt_inplace(row):
     for jj in range(row.shape[0]):
@@ -588,16 +630,29 @@ def cluster_distance_sums(X, XT, codes, col_start, col_end, out):
     cluster ids are already offset into the rows of ``out`` (total_clusters, b), where
     b = col_end - col_start. On return ``out[c, jj]`` is the sum over points i with code c
     of ``||X_i - X_(col_start + jj)||``, added in point order (as ``np.bincount`` adds).
-    One distance row is computed per point and shared by all m labelings.
+    One distance row is computed per point (two points at a time) and shared by all m
+    labelings.
     """
     n = X.shape[0]
     m = codes.shape[0]
-    row = np.empty(col_end - col_start)
-    for i in range(n):
-        _sq_distance_row(X[i], XT, col_start, col_end, row)
-        _sqrt_inplace(row)
+    b = col_end - col_start
+    ra = np.empty(b)
+    rb = np.empty(b)
+    i = 0
+    while i < n:
+        pair = i + 1 < n
+        if pair:
+            _sq_distance_rows2(X[i], X[i + 1], XT, col_start, col_end, ra, rb)
+            _sqrt_inplace(rb)
+        else:
+            _sq_distance_row(X[i], XT, col_start, col_end, ra)
+        _sqrt_inplace(ra)
         for q in range(m):
-            _add_into(out[codes[q, i]], row)
+            _add_into(out[codes[q, i]], ra)
+        if pair:
+            for q in range(m):
+                _add_into(out[codes[q, i + 1]], rb)
+        i += 2 if pair else 1
 
 
 @njit(cache=True, nogil=True)
@@ -607,30 +662,49 @@ def cluster_distance_sums_sorted(X, XT, codes, bounds, out):
     ``codes`` (n,) is non-decreasing, cluster c holding points ``bounds[c]:bounds[c + 1]``.
     On return ``out[c, j]`` (k, n) is the sum of ``||X_i - X_j||`` over points i of cluster
     c. Each distance is computed once (pairs i < j), in tiles of ``TILE_ROWS`` rows by
-    ``tile_cols`` columns so a tile of XT stays in cache; the part of a sum from points
-    i < j is added in point order, the part from i > j tile by tile, one re-associated sum
-    per cluster and tile.
+    ``tile_cols`` columns so a tile of XT stays in cache, two rows at a time; the part of a
+    sum from points i < j is added in point order, the part from i > j tile by tile, one
+    re-associated sum per cluster and tile.
     """
     n, d = X.shape
     tile_cols = max(128, min(2048, 32768 // d))
-    row = np.empty(tile_cols)
+    ra = np.empty(tile_cols)
+    rb = np.empty(tile_cols)
     for i0 in range(0, n, TILE_ROWS):
         i1 = min(i0 + TILE_ROWS, n)
         for j0 in range(i0 + 1, n, tile_cols):
             j1 = min(j0 + tile_cols, n)
-            for i in range(i0, i1):
+            i = i0
+            while i < i1:
                 js = max(j0, i + 1)
                 if js >= j1:
-                    continue
-                part = row[: j1 - js]  # distances from point i to points js .. j1-1
-                _sq_distance_row(X[i], XT, js, j1, part)
-                _sqrt_inplace(part)
-                _add_into(out[codes[i], js:j1], part)
-                for c in range(codes[js], codes[j1 - 1] + 1):
-                    lo = max(bounds[c], js)
-                    hi = min(bounds[c + 1], j1)
-                    if lo < hi:
-                        out[c, i] += _total(part[lo - js : hi - js])
+                    break  # later rows of the tile start even further right
+                # Rows i and i + 1 over columns js..j1-1; for row i + 1 that may include
+                # itself (distance 0, which adds nothing).
+                pair = i + 1 < i1
+                part_a = ra[: j1 - js]
+                part_b = rb[: j1 - js]
+                if pair:
+                    _sq_distance_rows2(X[i], X[i + 1], XT, js, j1, part_a, part_b)
+                else:
+                    _sq_distance_row(X[i], XT, js, j1, part_a)
+                _fold_row(i, js, j1, part_a, codes, bounds, out)
+                if pair:
+                    _fold_row(i + 1, js, j1, part_b, codes, bounds, out)
+                i += 2 if pair else 1
+
+
+@njit(cache=True, nogil=True)
+def _fold_row(i, js, j1, part, codes, bounds, out):
+    """Add the distances from point i to points js..j1-1 (squared in ``part``) to the sums:
+    to each point j's sum for i's cluster, and to i's sum for each cluster of the js."""
+    _sqrt_inplace(part)
+    _add_into(out[codes[i], js:j1], part)
+    for c in range(codes[js], codes[j1 - 1] + 1):
+        lo = max(bounds[c], js)
+        hi = min(bounds[c + 1], j1)
+        if lo < hi:
+            out[c, i] += _total(part[lo - js : hi - js])
 
 
 # ----------------------------------------------------------------------------- neighbours
