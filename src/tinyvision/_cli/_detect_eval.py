@@ -1,0 +1,82 @@
+"""`tinyvision detect eval`: evaluate detections against ground truth (COCO, YOLO, VOC)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="evaluate detections: COCO's 12 numbers (pycocotools-exact), VOC AP, reports",
+        description=(
+            "Evaluate detections against a ground truth. GT: a COCO json file, a YOLO data "
+            "set (data.yaml or its folder) or a Pascal VOC folder. DT: COCO results json, a "
+            "folder of YOLO prediction txt files (class cx cy w h conf) or of VOC devkit "
+            "result files. Prints the summary; with --out writes metrics.json, PNG figures "
+            "and a self-contained report.html."
+        ),
+    )
+    parser.add_argument("--gt", required=True, help="ground truth (COCO json, YOLO, VOC)")
+    parser.add_argument("--dt", required=True, help="detections (COCO results json, folder)")
+    parser.add_argument(
+        "--mode",
+        default="coco",
+        choices=("coco", "coco-fixed", "voc07", "voc2010"),
+        help="coco: pycocotools exactly (default); coco-fixed: without its quirks; "
+        "voc07/voc2010: Pascal VOC AP",
+    )
+    parser.add_argument("--split", default="val", help="split of a YOLO/VOC data set (val)")
+    parser.add_argument("--per-class", action="store_true", help="print the per-class table")
+    parser.add_argument(
+        "--conf",
+        type=float,
+        default=0.25,
+        help="confidence for the counts and the confusion matrix (0.25)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="folder for metrics and report")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinyvision._fileio import atomic_write_json
+    from tinyvision.data.formats import detect_format, load_dataset, load_predictions
+    from tinyvision.metrics.coco import evaluate_detections
+
+    gt_path = Path(args.gt)
+    fmt = detect_format(gt_path)
+    dataset = load_dataset(gt_path, args.split)
+    detections = load_predictions(Path(args.dt), dataset)
+    result = evaluate_detections(dataset, detections, mode=args.mode)
+    print(result.summary())
+    if args.per_class:
+        print()
+        print(result.per_class_text())
+    best = result.best_f1()
+    at = result.counts(args.conf)
+    print()
+    print(
+        f"at confidence {at.confidence:g}: TP {at.tp}  FP {at.fp}  FN {at.fn}  "
+        f"P {at.precision:.3f}  R {at.recall:.3f}  F1 {at.f1:.3f}"
+    )
+    print(
+        f"best F1 {best.f1:.3f} at confidence {best.confidence:g} "
+        f"(P {best.precision:.3f}, R {best.recall:.3f}) [IoU 0.5]"
+    )
+    if args.out is not None:
+        from tinyvision.report.detection import write_detection_report
+
+        metrics = result.to_dict(confidence=args.conf)
+        metrics["ground_truth"] = {"path": str(gt_path), "format": fmt, "split": args.split}
+        metrics["detections"] = str(args.dt)
+        atomic_write_json(args.out / "metrics.json", metrics)
+        paths = write_detection_report(
+            result,
+            args.out,
+            subtitle=f"{gt_path.name} vs {Path(args.dt).name}, mode {args.mode}",
+            confidence=args.conf,
+        )
+        print(f"wrote {args.out / 'metrics.json'} and {paths['report']}", file=sys.stderr)
+    return 0

@@ -1,0 +1,848 @@
+"""Detection data set formats: COCO json, YOLO txt folders, Pascal VOC xml.
+
+Every reader returns the same in-memory form, a :class:`DetectionDataset` (ground truth)
+or :class:`Detections` (a detector's results): numpy columns with boxes as COCO's
+``[x, y, w, h]`` in absolute pixels. Writers take the same objects, so converting is
+reading one format and writing another (:func:`convert`).
+
+==========  ===================================  =====================================
+format      ground truth                         predictions
+==========  ===================================  =====================================
+COCO        :func:`read_coco` / :func:`write_coco`  :func:`read_coco_results` /
+                                                 :func:`write_coco_results`
+YOLO        :func:`read_yolo` / :func:`write_yolo`  :func:`read_yolo_predictions` /
+                                                 :func:`write_yolo_predictions`
+VOC         :func:`read_voc` / :func:`write_voc`    :func:`read_voc_predictions` /
+                                                 :func:`write_voc_predictions`
+==========  ===================================  =====================================
+
+:func:`load_dataset` and :func:`load_predictions` recognise the format of a path.
+
+Conventions:
+
+* YOLO: ``data.yaml`` (``path``, ``train``/``val``/``test``, ``names``); labels at
+  ``.../labels/...`` beside ``.../images/...``, one ``class cx cy w h`` line per object,
+  normalised to [0, 1] (a polygon line ``class x1 y1 x2 y2 ...`` counts by its bounds);
+  predictions as YOLOv5 ``--save-txt --save-conf`` writes them (``class cx cy w h conf``).
+  Category ids are the class indices 0..nc-1; image sizes come from the image headers.
+* VOC: ``Annotations/*.xml``, ``ImageSets/Main/<split>.txt``, ``JPEGImages/``; boxes
+  are 1-based inclusive pixel indices, so ``xmin..xmax`` becomes ``x = xmin - 1``,
+  ``w = xmax - xmin + 1``; ``difficult`` objects are ``ignore``\\ d. Category ids are
+  0..K-1 over the class names sorted (VOC's own class list is alphabetical).
+  Predictions are the devkit's per-class files ``<anything>_<class>.txt`` with lines
+  ``<image> <score> <xmin> <ymin> <xmax> <ymax>``.
+* Image ids: COCO's own; for YOLO and VOC the file stem when every stem is an integer,
+  else 1..N in sorted file order.
+* Match shards of a distributed evaluation: :func:`write_matches` / :func:`read_matches`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from tinyvision._errors import UserError
+from tinyvision._fileio import atomic_open, atomic_write_json, atomic_write_text
+from tinyvision.metrics._coco_io import (
+    dataset_from_coco,
+    detections_from_coco,
+    read_json,
+)
+from tinyvision.metrics._tables import DetectionDataset, Detections
+from tinyvision.metrics.coco import ImageMatches, merge_matches
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "DetectionDataset",
+    "Detections",
+    "convert",
+    "detect_format",
+    "image_size",
+    "load_dataset",
+    "load_predictions",
+    "read_coco",
+    "read_coco_results",
+    "read_matches",
+    "read_voc",
+    "read_voc_predictions",
+    "read_yolo",
+    "read_yolo_predictions",
+    "write_coco",
+    "write_coco_results",
+    "write_matches",
+    "write_voc",
+    "write_voc_predictions",
+    "write_yolo",
+    "write_yolo_predictions",
+]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+PathLike = str | os.PathLike[str]
+
+
+# ----------------------------------------------------------------------------- COCO
+def read_coco(source: PathLike | dict[str, Any], *, image_root: PathLike = "") -> DetectionDataset:
+    r"""Read a COCO ground-truth json file (or its parsed dict); ``image_root`` is the
+    folder its ``file_name``\ s are relative to."""
+    if isinstance(source, dict):
+        dataset = dataset_from_coco(source)
+    else:
+        dataset = dataset_from_coco(read_json(source), source=str(source))
+    return replace(dataset, image_root=str(image_root)) if image_root else dataset
+
+
+def to_coco(dataset: DetectionDataset) -> dict[str, Any]:
+    """The COCO ground-truth dict of a data set (boxes and areas as floats)."""
+    files = dataset.image_files or ("",) * dataset.num_images
+    images = []
+    for i, image_id in enumerate(dataset.image_ids.tolist()):
+        entry: dict[str, Any] = {"id": image_id, "file_name": files[i] or f"{image_id}.jpg"}
+        width, height = dataset.image_sizes[i].tolist() if dataset.image_sizes.size else (0, 0)
+        if width and height:
+            entry["width"], entry["height"] = width, height
+        images.append(entry)
+    annotations = [
+        {
+            "id": ann_id,
+            "image_id": image_id,
+            "category_id": cat_id,
+            "bbox": box,
+            "area": area,
+            "iscrowd": int(crowd),
+            **({"ignore": 1} if ignore else {}),
+        }
+        for ann_id, image_id, cat_id, box, area, crowd, ignore in zip(
+            dataset.annotation_id.tolist(),
+            dataset.image_id.tolist(),
+            dataset.category_id.tolist(),
+            dataset.bbox.tolist(),
+            dataset.area.tolist(),
+            dataset.iscrowd.tolist(),
+            dataset.ignore.tolist(),
+        )
+    ]
+    categories = [
+        {"id": c, "name": n} for c, n in zip(dataset.category_ids.tolist(), dataset.category_names)
+    ]
+    return {"images": images, "annotations": annotations, "categories": categories}
+
+
+def write_coco(dataset: DetectionDataset, path: PathLike) -> Path:
+    """Write a data set as a COCO ground-truth json file."""
+    atomic_write_json(path, to_coco(dataset), indent=None)
+    return Path(path)
+
+
+def read_coco_results(
+    source: PathLike | list[dict[str, Any]], dataset: DetectionDataset | None = None
+) -> Detections:
+    """Read COCO results (a json list of ``image_id``, ``category_id``, ``bbox``,
+    ``score``). With ``dataset``, string image ids (YOLOv5 writes file stems) are
+    mapped to the data set's images by file stem."""
+    name = "detections" if isinstance(source, list) else str(source)
+    records = source if isinstance(source, list) else read_json(source)
+    if dataset is not None and isinstance(records, list):
+        records = _map_string_ids(records, dataset, name)
+    return detections_from_coco(records, source=name)
+
+
+def _map_string_ids(records: list[Any], dataset: DetectionDataset, name: str) -> list[Any]:
+    if not any(isinstance(r, dict) and isinstance(r.get("image_id"), str) for r in records):
+        return records
+    by_stem = _stem_index(dataset)
+    mapped = []
+    for i, r in enumerate(records):
+        image = r.get("image_id") if isinstance(r, dict) else None
+        if isinstance(image, str):
+            if image not in by_stem:
+                raise ValueError(
+                    f"{name}: results[{i}] refers to image {image!r}, not in the data set"
+                )
+            r = {**r, "image_id": by_stem[image]}
+        mapped.append(r)
+    return mapped
+
+
+def write_coco_results(detections: Detections, path: PathLike) -> Path:
+    """Write detections as a COCO results json file."""
+    records = [
+        {"image_id": i, "category_id": c, "bbox": b, "score": s}
+        for i, c, b, s in zip(
+            detections.image_id.tolist(),
+            detections.category_id.tolist(),
+            detections.bbox.tolist(),
+            detections.score.tolist(),
+        )
+    ]
+    atomic_write_json(path, records, indent=None)
+    return Path(path)
+
+
+# ----------------------------------------------------------------------------- images
+def image_size(path: PathLike) -> tuple[int, int]:
+    """``(width, height)`` of an image, from its header (PNG, JPEG, BMP, GIF) or, for other
+    formats, by decoding it with OpenCV. EXIF orientation is not applied."""
+    file = Path(path)
+    with open(file, "rb") as handle:
+        head = handle.read(32)
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            width, height = struct.unpack(">II", head[16:24])
+            return int(width), int(height)
+        if head[:6] in (b"GIF87a", b"GIF89a"):
+            width, height = struct.unpack("<HH", head[6:10])
+            return int(width), int(height)
+        if head[:2] == b"BM" and len(head) >= 26:
+            width, height = struct.unpack("<ii", head[18:26])
+            return int(width), abs(int(height))
+        if head[:2] == b"\xff\xd8":
+            handle.seek(2)
+            size = _jpeg_size(handle)
+            if size is not None:
+                return size
+    import cv2
+
+    image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise UserError(f"{file}: not a readable image")
+    return int(image.shape[1]), int(image.shape[0])
+
+
+def _jpeg_size(handle: Any) -> tuple[int, int] | None:
+    """Walk JPEG markers to the first start-of-frame."""
+    while True:
+        byte = handle.read(1)
+        while byte and byte != b"\xff":
+            byte = handle.read(1)
+        while byte == b"\xff":
+            byte = handle.read(1)
+        if not byte:
+            return None
+        marker = byte[0]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue
+        length_bytes = handle.read(2)
+        if len(length_bytes) < 2:
+            return None
+        length = struct.unpack(">H", length_bytes)[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            data = handle.read(5)
+            if len(data) < 5:
+                return None
+            height, width = struct.unpack(">HH", data[1:5])
+            return int(width), int(height)
+        handle.seek(length - 2, os.SEEK_CUR)
+
+
+def _image_ids(stems: Sequence[str]) -> np.ndarray:
+    """Integer stems as ids when all are integers and distinct, else 1..N."""
+    if stems and all(s.isascii() and s.isdigit() and len(s) < 19 for s in stems):
+        ids = np.array([int(s) for s in stems], dtype=np.int64)
+        if np.unique(ids).size == len(stems):
+            return ids
+    return np.arange(1, len(stems) + 1, dtype=np.int64)
+
+
+def _stem_index(dataset: DetectionDataset) -> dict[str, int]:
+    """``{file stem: image id}`` (also ``{str(id): id}``) for mapping predictions to images."""
+    index = {str(i): int(i) for i in dataset.image_ids.tolist()}
+    for name, image_id in zip(dataset.image_files, dataset.image_ids.tolist()):
+        if name:
+            index[Path(name).stem] = int(image_id)
+            index[Path(name).as_posix()] = int(image_id)
+    return index
+
+
+def _build(
+    stems_files: list[str],
+    sizes: list[tuple[int, int]],
+    boxes: list[list[tuple[int, float, float, float, float, bool]]],
+    names: Sequence[str],
+    category_ids: np.ndarray,
+    image_root: Path | str = "",
+) -> DetectionDataset:
+    """A data set from per-image lists of ``(category id, x, y, w, h, ignore)``."""
+    image_ids = _image_ids([Path(f).stem for f in stems_files])
+    rows = [(image_ids[i], *obj) for i, objs in enumerate(boxes) for obj in objs]
+    if rows:
+        image_id = np.array([r[0] for r in rows], dtype=np.int64)
+        category_id = np.array([r[1] for r in rows], dtype=np.int64)
+        bbox = np.array([r[2:6] for r in rows], dtype=np.float64)
+        ignore = np.array([r[6] for r in rows], dtype=bool)
+    else:
+        image_id = category_id = np.zeros(0, dtype=np.int64)
+        bbox, ignore = np.zeros((0, 4)), np.zeros(0, dtype=bool)
+    return DetectionDataset.from_columns(
+        image_id=image_id,
+        category_id=category_id,
+        bbox=bbox,
+        image_ids=image_ids,
+        category_ids=category_ids,
+        category_names=list(names),
+        ignore=ignore,
+        image_files=stems_files,
+        image_sizes=np.array(sizes, dtype=np.int64).reshape(-1, 2),
+        image_root=image_root,
+    )
+
+
+# ----------------------------------------------------------------------------- YOLO
+def _yolo_config(source: PathLike) -> tuple[Path, dict[str, Any]]:
+    path = Path(source)
+    if path.is_dir():
+        candidates = [path / "data.yaml", path / "dataset.yaml"]
+        found = [c for c in candidates if c.is_file()]
+        if not found:
+            raise UserError(f"{path}: no data.yaml in this folder (is it a YOLO data set?)")
+        path = found[0]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: malformed YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(config, dict) or "names" not in config:
+        raise UserError(f"{path}: a YOLO data.yaml needs 'names' (and train/val paths)")
+    return path, config
+
+
+def _yolo_names(config: dict[str, Any], where: Path) -> list[str]:
+    names = config["names"]
+    if isinstance(names, dict):
+        try:
+            keys = sorted(int(k) for k in names)
+        except (TypeError, ValueError):
+            raise UserError(f"{where}: 'names' keys must be class indices") from None
+        if keys != list(range(len(keys))):
+            raise UserError(f"{where}: 'names' must number the classes 0..{len(keys) - 1}")
+        return [str(names[k] if k in names else names[str(k)]) for k in keys]
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    raise UserError(f"{where}: 'names' must be a list or a mapping, got {type(names).__name__}")
+
+
+def _yolo_images(config: dict[str, Any], yaml_path: Path, split: str) -> list[Path]:
+    if split not in config or config[split] in (None, ""):
+        raise UserError(f"{yaml_path}: no {split!r} entry (splits: {_splits(config)})")
+    root = Path(config.get("path") or yaml_path.parent)
+    if not root.is_absolute():
+        root = (yaml_path.parent / root).resolve()
+    entries = config[split] if isinstance(config[split], list) else [config[split]]
+    files: list[Path] = []
+    for entry in entries:
+        p = Path(entry) if Path(entry).is_absolute() else root / entry
+        if p.is_dir():
+            files += [f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES]
+        elif p.is_file() and p.suffix == ".txt":
+            for line in p.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line:
+                    f = Path(line)
+                    files.append(f if f.is_absolute() else (root / f).resolve())
+        else:
+            raise FileNotFoundError(f"{yaml_path}: {split} images {p} not found")
+    return sorted(set(files))
+
+
+def _splits(config: dict[str, Any]) -> str:
+    return ", ".join(k for k in ("train", "val", "test") if config.get(k)) or "none"
+
+
+def _label_path(image: Path) -> Path:
+    """YOLOv5's rule: the last ``/images/`` of the path becomes ``/labels/``, suffix .txt."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _parse_yolo_line(
+    line: str, where: str, n_classes: int, with_conf: bool
+) -> tuple[int, float, float, float, float, float]:
+    values = line.split()
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        raise UserError(f"{where}: not numbers: {line.strip()!r}") from None
+    if not numbers or numbers[0] != int(numbers[0]) or not 0 <= numbers[0] < n_classes:
+        raise UserError(f"{where}: class must be an index in 0..{n_classes - 1}, got {values[0]!r}")
+    cls = int(numbers[0])
+    if with_conf:
+        if len(numbers) != 6:
+            raise UserError(
+                f"{where}: a prediction line is 'class cx cy w h conf', got {line.strip()!r}"
+            )
+        cx, cy, w, h, conf = numbers[1:]
+    elif len(numbers) == 5:
+        cx, cy, w, h = numbers[1:]
+        conf = 1.0
+    elif len(numbers) >= 7 and len(numbers) % 2 == 1:
+        xs, ys = numbers[1::2], numbers[2::2]
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        w, h = max(xs) - min(xs), max(ys) - min(ys)
+        conf = 1.0
+    else:
+        raise UserError(f"{where}: a label line is 'class cx cy w h', got {line.strip()!r}")
+    if not all(np.isfinite([cx, cy, w, h, conf])) or w < 0 or h < 0:
+        raise UserError(f"{where}: box must be finite with w, h >= 0, got {line.strip()!r}")
+    return cls, cx, cy, w, h, conf
+
+
+def read_yolo(source: PathLike, split: str = "val") -> DetectionDataset:
+    """Read one split of a YOLO data set (``data.yaml`` or the folder holding it).
+
+    Image files are relative to the images folder (e.g. ``val/000001.jpg``); category ids
+    are the class indices. An image without a label file has no objects.
+    """
+    yaml_path, config = _yolo_config(source)
+    names = _yolo_names(config, yaml_path)
+    images = _yolo_images(config, yaml_path, split)
+    files, sizes, objects = [], [], []
+    base = _common_images_root(images)
+    for image in images:
+        width, height = image_size(image)
+        label = _label_path(image)
+        objs = []
+        if label.is_file():
+            for n, line in enumerate(label.read_text(encoding="utf-8").splitlines(), start=1):
+                if not line.strip():
+                    continue
+                cls, cx, cy, w, h, _ = _parse_yolo_line(line, f"{label}:{n}", len(names), False)
+                objs.append(
+                    (cls, (cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height, False)
+                )
+        files.append(image.relative_to(base).as_posix())
+        sizes.append((width, height))
+        objects.append(objs)
+    return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64), base)
+
+
+def _common_images_root(images: list[Path]) -> Path:
+    if not images:
+        return Path(".")
+    return Path(os.path.commonpath([str(p.parent) for p in images]))
+
+
+def read_yolo_predictions(source: PathLike, dataset: DetectionDataset) -> Detections:
+    """Read YOLOv5 ``--save-txt --save-conf`` predictions: a folder of ``<image stem>.txt``
+    with ``class cx cy w h conf`` lines (normalised), for the images of ``dataset``."""
+    folder = Path(source)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder of prediction files")
+    by_stem = _stem_index(dataset)
+    sizes = {int(i): s for i, s in zip(dataset.image_ids.tolist(), dataset.image_sizes.tolist())}
+    n_classes = dataset.category_ids.shape[0]
+    cat_ids = dataset.category_ids
+    rows: list[tuple[int, int, float, float, float, float, float]] = []
+    for file in sorted(folder.glob("*.txt")):
+        if file.stem not in by_stem:
+            raise UserError(f"{file}: no image {file.stem!r} in the ground truth")
+        image_id = by_stem[file.stem]
+        width, height = sizes[image_id]
+        if not width or not height:
+            raise UserError(f"{file}: the size of image {file.stem!r} is unknown")
+        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            cls, cx, cy, w, h, conf = _parse_yolo_line(line, f"{file}:{n}", n_classes, True)
+            rows.append(
+                (image_id, int(cat_ids[cls]), (cx - w / 2) * width, (cy - h / 2) * height,
+                 w * width, h * height, conf)
+            )  # fmt: skip
+    return _detections(rows)
+
+
+def _detections(rows: list[tuple[int, int, float, float, float, float, float]]) -> Detections:
+    if not rows:
+        return Detections.from_columns(image_id=[], category_id=[], bbox=np.zeros((0, 4)), score=[])
+    table = np.array(rows, dtype=np.float64)
+    return Detections.from_columns(
+        image_id=table[:, 0].astype(np.int64),
+        category_id=table[:, 1].astype(np.int64),
+        bbox=table[:, 2:6],
+        score=table[:, 6],
+    )
+
+
+def write_yolo(
+    dataset: DetectionDataset,
+    root: PathLike,
+    split: str = "val",
+    *,
+    image_dir: PathLike | None = None,
+) -> Path:
+    """Write a data set as a YOLO split: ``labels/<split>/<stem>.txt`` and ``data.yaml``.
+
+    Needs image sizes. With ``image_dir`` the images (``image_files`` relative to it) are
+    copied to ``images/<split>/``. Crowd regions are left out (YOLO has no such notion);
+    classes are the categories in ``category_ids`` order. Returns the data.yaml path.
+    """
+    out = Path(root)
+    if dataset.image_sizes.size and (dataset.image_sizes <= 0).any():
+        bad = int(dataset.image_ids[np.flatnonzero((dataset.image_sizes <= 0).any(axis=1))[0]])
+        raise UserError(f"YOLO labels need image sizes; image {bad} has none")
+    index = dataset.category_index()
+    stems = _output_stems(dataset)
+    rows = dataset.annotations_by_image()
+    for i in range(dataset.num_images):
+        width, height = dataset.image_sizes[i].tolist()
+        lines = []
+        for r in rows[i]:
+            if dataset.iscrowd[r]:
+                continue
+            x, y, w, h = dataset.bbox[r].tolist()
+            cls = index[int(dataset.category_id[r])]
+            lines.append(
+                f"{cls} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
+                f"{w / width:.6f} {h / height:.6f}"
+            )
+        atomic_write_text(
+            out / "labels" / split / f"{stems[i]}.txt", "".join(f"{x}\n" for x in lines)
+        )
+        if image_dir is not None:
+            src = Path(image_dir) / dataset.image_files[i]
+            dst = out / "images" / split / f"{stems[i]}{Path(dataset.image_files[i]).suffix}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    config_path = out / "data.yaml"
+    config: dict[str, Any] = {}
+    if config_path.is_file():
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    config.update(
+        {
+            "path": ".",
+            split: f"images/{split}",
+            "nc": len(dataset.category_names),
+            "names": list(dataset.category_names),
+        }
+    )
+    atomic_write_text(config_path, yaml.safe_dump(config, sort_keys=False))
+    return config_path
+
+
+def _output_stems(dataset: DetectionDataset) -> list[str]:
+    if dataset.image_files:
+        stems = [
+            Path(f).stem if f else str(i)
+            for f, i in zip(dataset.image_files, dataset.image_ids.tolist())
+        ]
+    else:
+        stems = [f"{i:012d}" for i in dataset.image_ids.tolist()]
+    if len(set(stems)) != len(stems):
+        raise UserError("image file stems are not unique: cannot name one label file per image")
+    return stems
+
+
+def write_yolo_predictions(
+    detections: Detections, dataset: DetectionDataset, folder: PathLike
+) -> Path:
+    """Write detections as YOLOv5 prediction files (``<stem>.txt``: class cx cy w h conf)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    index = dataset.category_index()
+    stems = dict(zip(dataset.image_ids.tolist(), _output_stems(dataset)))
+    sizes = {int(i): s for i, s in zip(dataset.image_ids.tolist(), dataset.image_sizes.tolist())}
+    lines: dict[int, list[str]] = {}
+    for image_id, cat, (x, y, w, h), score in zip(
+        detections.image_id.tolist(),
+        detections.category_id.tolist(),
+        detections.bbox.tolist(),
+        detections.score.tolist(),
+    ):
+        width, height = sizes[image_id]
+        lines.setdefault(image_id, []).append(
+            f"{index[cat]} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
+            f"{w / width:.6f} {h / height:.6f} {score:.6f}"
+        )
+    for image_id, text in lines.items():
+        atomic_write_text(out / f"{stems[image_id]}.txt", "".join(f"{x}\n" for x in text))
+    return out
+
+
+# ----------------------------------------------------------------------------- VOC
+def read_voc(
+    root: PathLike, split: str | None = "val", *, classes: Sequence[str] | None = None
+) -> DetectionDataset:
+    """Read a Pascal VOC folder (``Annotations/``, ``ImageSets/Main/<split>.txt``).
+
+    Without the split file (or with ``split=None``) every xml file is read. ``classes``
+    fixes the category order (default: the names found, sorted).
+    """
+    base = Path(root)
+    ann_dir = base / "Annotations"
+    if not ann_dir.is_dir():
+        raise UserError(f"{base}: no Annotations folder (is it a Pascal VOC data set?)")
+    listing = base / "ImageSets" / "Main" / f"{split}.txt" if split else None
+    if listing is not None and listing.is_file():
+        stems = [
+            s.split()[0] for s in listing.read_text(encoding="utf-8").splitlines() if s.strip()
+        ]
+        xml_files = [ann_dir / f"{s}.xml" for s in stems]
+    else:
+        xml_files = sorted(ann_dir.glob("*.xml"))
+    parsed = [_parse_voc_xml(f) for f in xml_files]
+    found = sorted({obj[0] for _, _, objs in parsed for obj in objs})
+    names = list(classes) if classes is not None else found
+    lookup = {n: i for i, n in enumerate(names)}
+    unknown = [n for n in found if n not in lookup]
+    if unknown:
+        raise UserError(f"{base}: objects of classes not in 'classes': {', '.join(unknown[:5])}")
+    files, sizes, objects = [], [], []
+    for xml_file, (filename, size, objs) in zip(xml_files, parsed):
+        files.append(filename or f"{xml_file.stem}.jpg")
+        sizes.append(size)
+        objects.append([(lookup[o[0]], *o[1:]) for o in objs])
+    category_ids = np.arange(len(names), dtype=np.int64)
+    return _build(files, sizes, objects, names, category_ids, base / "JPEGImages")
+
+
+def _parse_voc_xml(
+    path: Path,
+) -> tuple[str, tuple[int, int], list[tuple[str, float, float, float, float, bool]]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such annotation file")
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise UserError(f"{path}: malformed XML at line {line}, column {col + 1}") from None
+    node = tree.getroot()
+    filename = (node.findtext("filename") or "").strip()
+    size = node.find("size")
+    try:
+        width = int(float(size.findtext("width"))) if size is not None else 0
+        height = int(float(size.findtext("height"))) if size is not None else 0
+    except (TypeError, ValueError):
+        width = height = 0
+    objects = []
+    for i, obj in enumerate(node.findall("object")):
+        name = (obj.findtext("name") or "").strip()
+        box = obj.find("bndbox")
+        if not name or box is None:
+            raise UserError(f"{path}: object {i} needs <name> and <bndbox>")
+        try:
+            x1, y1, x2, y2 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+        except (TypeError, ValueError):
+            raise UserError(f"{path}: object {i} ({name}) has a bad <bndbox>") from None
+        if not all(np.isfinite([x1, y1, x2, y2])) or x2 < x1 or y2 < y1:
+            raise UserError(
+                f"{path}: object {i} ({name}) needs xmin <= xmax and ymin <= ymax, "
+                f"got {x1:g}, {y1:g}, {x2:g}, {y2:g}"
+            )
+        difficult = (obj.findtext("difficult") or "0").strip() not in ("0", "", "false")
+        objects.append((name, x1 - 1.0, y1 - 1.0, x2 - x1 + 1.0, y2 - y1 + 1.0, difficult))
+    return filename, (width, height), objects
+
+
+def write_voc(
+    dataset: DetectionDataset,
+    root: PathLike,
+    split: str = "val",
+    *,
+    image_dir: PathLike | None = None,
+) -> Path:
+    """Write a data set as Pascal VOC xml files plus ``ImageSets/Main/<split>.txt``.
+
+    ``ignore`` and crowd objects become ``difficult``. With ``image_dir`` the images are
+    copied to ``JPEGImages/``. Returns the root folder.
+    """
+    out = Path(root)
+    stems = _output_stems(dataset)
+    names = dict(zip(dataset.category_ids.tolist(), dataset.category_names))
+    rows = dataset.annotations_by_image()
+    files = dataset.image_files or tuple(f"{s}.jpg" for s in stems)
+    for i in range(dataset.num_images):
+        width, height = dataset.image_sizes[i].tolist() if dataset.image_sizes.size else (0, 0)
+        node = ET.Element("annotation")
+        ET.SubElement(node, "folder").text = "JPEGImages"
+        ET.SubElement(node, "filename").text = Path(files[i]).name
+        size = ET.SubElement(node, "size")
+        for key, value in (("width", width), ("height", height), ("depth", 3)):
+            ET.SubElement(size, key).text = str(value)
+        for r in rows[i]:
+            x, y, w, h = dataset.bbox[r].tolist()
+            obj = ET.SubElement(node, "object")
+            ET.SubElement(obj, "name").text = names[int(dataset.category_id[r])]
+            ET.SubElement(obj, "difficult").text = str(int(dataset.ignore[r] or dataset.iscrowd[r]))
+            box = ET.SubElement(obj, "bndbox")
+            for key, value in (("xmin", x + 1), ("ymin", y + 1), ("xmax", x + w), ("ymax", y + h)):
+                ET.SubElement(box, key).text = _number(value)
+        ET.indent(node)
+        atomic_write_text(
+            out / "Annotations" / f"{stems[i]}.xml", ET.tostring(node, encoding="unicode") + "\n"
+        )
+        if image_dir is not None:
+            dst = out / "JPEGImages" / f"{stems[i]}{Path(files[i]).suffix}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(image_dir) / files[i], dst)
+    atomic_write_text(out / "ImageSets" / "Main" / f"{split}.txt", "".join(f"{s}\n" for s in stems))
+    return out
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
+def read_voc_predictions(source: PathLike, dataset: DetectionDataset) -> Detections:
+    """Read VOC devkit result files from a folder: one ``<prefix>_<class>.txt`` per class
+    (e.g. ``comp4_det_test_car.txt``) with ``<image> <score> <xmin> <ymin> <xmax> <ymax>``."""
+    folder = Path(source)
+    files = sorted(folder.glob("*.txt")) if folder.is_dir() else [folder]
+    if not files or not files[0].is_file():
+        raise FileNotFoundError(f"{folder}: no VOC result files (*.txt)")
+    by_stem = _stem_index(dataset)
+    classes = sorted(
+        zip(dataset.category_names, dataset.category_ids.tolist()), key=lambda c: -len(c[0])
+    )
+    rows: list[tuple[int, int, float, float, float, float, float]] = []
+    for file in files:
+        match = [
+            cid for name, cid in classes if file.stem == name or file.stem.endswith(f"_{name}")
+        ]
+        if not match:
+            raise UserError(f"{file}: the name does not end with a class of the data set")
+        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 6:
+                raise UserError(
+                    f"{file}:{n}: expected '<image> <score> <xmin> <ymin> <xmax> <ymax>'"
+                )
+            if parts[0] not in by_stem:
+                raise UserError(f"{file}:{n}: no image {parts[0]!r} in the ground truth")
+            try:
+                score, x1, y1, x2, y2 = (float(v) for v in parts[1:])
+            except ValueError:
+                raise UserError(
+                    f"{file}:{n}: score and box must be numbers, got {line.strip()!r}"
+                ) from None
+            if not all(np.isfinite([score, x1, y1, x2, y2])) or x2 < x1 or y2 < y1:
+                raise UserError(f"{file}:{n}: bad box or score {line.strip()!r}")
+            rows.append(
+                (by_stem[parts[0]], match[0], x1 - 1, y1 - 1, x2 - x1 + 1, y2 - y1 + 1, score)
+            )
+    return _detections(rows)
+
+
+def write_voc_predictions(
+    detections: Detections,
+    dataset: DetectionDataset,
+    folder: PathLike,
+    prefix: str = "comp4_det_val",
+) -> Path:
+    """Write detections as VOC devkit result files ``<prefix>_<class>.txt``."""
+    out = Path(folder)
+    stems = dict(zip(dataset.image_ids.tolist(), _output_stems(dataset)))
+    for cid, name in zip(dataset.category_ids.tolist(), dataset.category_names):
+        rows = np.flatnonzero(detections.category_id == cid)
+        lines = []
+        for r in rows:
+            x, y, w, h = detections.bbox[r].tolist()
+            lines.append(
+                f"{stems[int(detections.image_id[r])]} {detections.score[r]:.6f} "
+                f"{_number(x + 1)} {_number(y + 1)} {_number(x + w)} {_number(y + h)}\n"
+            )
+        atomic_write_text(out / f"{prefix}_{name}.txt", "".join(lines))
+    return out
+
+
+# ----------------------------------------------------------------------------- auto
+def detect_format(path: PathLike) -> str:
+    """``"coco"``, ``"yolo"`` or ``"voc"`` for a ground-truth path."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file or folder")
+    if p.is_file():
+        if p.suffix.lower() == ".json":
+            return "coco"
+        if p.suffix.lower() in (".yaml", ".yml"):
+            return "yolo"
+        raise UserError(f"{p}: not a COCO json or a YOLO data.yaml")
+    if (p / "Annotations").is_dir():
+        return "voc"
+    if (p / "data.yaml").is_file() or (p / "dataset.yaml").is_file():
+        return "yolo"
+    raise UserError(f"{p}: neither a YOLO data set (data.yaml) nor a VOC one (Annotations/)")
+
+
+def load_dataset(path: PathLike, split: str = "val") -> DetectionDataset:
+    """Read a ground truth in any of the three formats (see :func:`detect_format`)."""
+    fmt = detect_format(path)
+    if fmt == "coco":
+        return read_coco(path)
+    if fmt == "yolo":
+        return read_yolo(path, split)
+    return read_voc(path, split)
+
+
+def load_predictions(path: PathLike, dataset: DetectionDataset) -> Detections:
+    """Read predictions for ``dataset``: a COCO results json, a folder of YOLO prediction
+    files (named by image) or of VOC devkit result files (named by class)."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file or folder")
+    if p.is_file() and p.suffix.lower() == ".json":
+        return read_coco_results(p, dataset)
+    txt = sorted(p.glob("*.txt")) if p.is_dir() else [p]
+    stems = _stem_index(dataset)
+    if p.is_dir() and (not txt or any(f.stem in stems for f in txt)):
+        return read_yolo_predictions(p, dataset)
+    return read_voc_predictions(p, dataset)
+
+
+def convert(
+    source: PathLike,
+    target: PathLike,
+    to: str,
+    *,
+    split: str = "val",
+    image_dir: PathLike | None = None,
+) -> Path:
+    """Convert a ground truth between COCO, YOLO and VOC (``to``: one of those names).
+
+    ``image_dir`` is where the images of a COCO source live (copied into YOLO/VOC
+    folders); for YOLO/VOC sources it defaults to their own image folders.
+    """
+    if to not in ("coco", "yolo", "voc"):
+        raise ValueError(f"to must be one of 'coco', 'yolo', 'voc', got {to!r}")
+    dataset = load_dataset(source, split)
+    if image_dir is None and dataset.image_root:
+        image_dir = dataset.image_root
+    if to == "coco":
+        return write_coco(dataset, target)
+    if to == "yolo":
+        return write_yolo(dataset, target, split, image_dir=image_dir)
+    return write_voc(dataset, target, split, image_dir=image_dir)
+
+
+# ----------------------------------------------------------------------------- shards
+def write_matches(matches: ImageMatches, path: PathLike) -> Path:
+    """Write one process's :class:`ImageMatches` as an ``.npz`` shard."""
+    with atomic_open(path, "wb") as handle:
+        np.savez(handle, **matches.to_arrays())
+    return Path(path)
+
+
+def read_matches(paths: Iterable[PathLike]) -> ImageMatches:
+    """Read shards written by :func:`write_matches` and merge them."""
+    shards = []
+    for path in paths:
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                shards.append(ImageMatches.from_arrays({k: data[k] for k in data.files}))
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise UserError(f"{path}: not a match shard ({exc})") from None
+    return merge_matches(shards)

@@ -1,0 +1,547 @@
+"""Box geometry on torch tensors: formats, areas, clipping and the IoU family.
+
+Boxes are ``(x1, y1, x2, y2)`` in absolute, continuous coordinates unless a ``fmt=`` argument
+says otherwise. Every function works on any device and is autograd-safe; names, arguments
+and results are ``torchvision.ops``'s, including its dtype rules (half precision and integer
+boxes give float32 IoUs).
+
+On CPU, when no gradient is needed, the pairwise IoU matrices come from a compiled loop
+(:mod:`tinyvision.ops._kernels`) that repeats torch's arithmetic operation for operation in
+the input's dtype, so both paths return the same bits.
+
+NaN and infinite coordinates are not rejected (checking would cost a pass over the data);
+they propagate like torch's own operations do: a NaN coordinate makes every IoU that involves
+its box NaN, and ``inf - inf`` gives NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from tinyvision._validate import (
+    check_choice,
+    check_float,
+    check_int,
+    check_real_dtype,
+    check_same_device,
+    check_tensor,
+    describe,
+)
+from tinyvision.ops import _kernels
+
+__all__ = [
+    "BOX_FORMATS",
+    "bbox_iou",
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "clip_boxes_to_image",
+    "complete_box_iou",
+    "distance_box_iou",
+    "generalized_box_iou",
+    "remove_small_boxes",
+]
+
+BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
+IOU_KINDS = ("iou", "giou", "diou", "ciou")
+
+# Below this many pairs the torch ops are as fast as the compiled loop.
+_COMPILED_MIN_PAIRS = 4096
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_box_tensor(value: object, name: str, *, min_ndim: int = 1) -> Tensor:
+    """``value`` must be a real tensor of shape ``[..., 4]`` with at least ``min_ndim`` dims."""
+    check_tensor(value, name)
+    assert isinstance(value, Tensor)
+    if value.ndim < min_ndim or value.shape[-1] != 4:
+        lead = "N, " if min_ndim == 2 else "..., "
+        raise ValueError(f"{name} must be a Tensor of shape [{lead}4], got {describe(value)}")
+    check_real_dtype(value, name)
+    return value
+
+
+def _check_pairwise(boxes1: object, boxes2: object) -> tuple[Tensor, Tensor]:
+    """Two box sets ``[..., N, 4]`` and ``[..., M, 4]`` with equal leading dimensions."""
+    b1 = _check_box_tensor(boxes1, "boxes1", min_ndim=2)
+    b2 = _check_box_tensor(boxes2, "boxes2", min_ndim=2)
+    if b1.shape[:-2] != b2.shape[:-2]:
+        raise ValueError(
+            "boxes1 and boxes2 must have the same leading (batch) dimensions, got "
+            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
+        )
+    check_same_device("boxes1", b1, "boxes2", b2)
+    return b1, b2
+
+
+def _check_elementwise(boxes1: object, boxes2: object) -> tuple[Tensor, Tensor]:
+    """Two box tensors ``[..., 4]`` whose shapes broadcast (``[N, 4]`` with ``[N, 4]``)."""
+    b1 = _check_box_tensor(boxes1, "boxes1")
+    b2 = _check_box_tensor(boxes2, "boxes2")
+    try:
+        torch.broadcast_shapes(b1.shape, b2.shape)
+    except RuntimeError:
+        raise ValueError(
+            "boxes1 and boxes2 must have the same shape [N, 4] (or broadcast), got "
+            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
+        ) from None
+    check_same_device("boxes1", b1, "boxes2", b2)
+    return b1, b2
+
+
+def _check_fmt(fmt: object, name: str = "fmt") -> str:
+    return check_choice(fmt, name, BOX_FORMATS)
+
+
+# --------------------------------------------------------------------------- dtype helpers
+
+
+def _upcast(t: Tensor) -> Tensor:
+    """Half/bfloat16 -> float32, small integers -> int32 (torchvision's overflow guard)."""
+    if t.is_floating_point():
+        return t if t.dtype in (torch.float32, torch.float64) else t.float()
+    return t if t.dtype in (torch.int32, torch.int64) else t.int()
+
+
+def _upcast_non_float(t: Tensor) -> Tensor:
+    """Anything but float32/float64 -> float32 (the losses' rule)."""
+    return t if t.dtype in (torch.float32, torch.float64) else t.float()
+
+
+def _legacy(boxes: Tensor) -> Tensor:
+    """The "+1 pixel" convention as continuous boxes: ``(x1, y1, x2 + 1, y2 + 1)``.
+
+    Inclusive pixel corners make every width ``x2 - x1 + 1``; shifting the far corner by one
+    pixel gives exactly those widths, areas, intersections and enclosing boxes.
+    """
+    boxes = _upcast(boxes)
+    return torch.cat((boxes[..., :2], boxes[..., 2:] + 1), dim=-1)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
+    """Convert boxes between ``"xyxy"``, ``"xywh"`` and ``"cxcywh"``.
+
+    ``xyxy`` is ``(x1, y1, x2, y2)``; ``xywh`` is ``(x1, y1, w, h)``; ``cxcywh`` is
+    ``(cx, cy, w, h)``.
+
+    Args:
+        boxes (Tensor[..., 4]): boxes in ``in_fmt``; any number of leading dimensions.
+        in_fmt (str): format of ``boxes``.
+        out_fmt (str): format of the result.
+
+    Returns:
+        Tensor[..., 4]: the converted boxes (a copy when the formats are equal).
+    """
+    _check_box_tensor(boxes, "boxes")
+    _check_fmt(in_fmt, "in_fmt")
+    _check_fmt(out_fmt, "out_fmt")
+    if in_fmt == out_fmt:
+        return boxes.clone()
+    xyxy = boxes if in_fmt == "xyxy" else _to_xyxy(boxes, in_fmt)
+    return xyxy if out_fmt == "xyxy" else _from_xyxy(xyxy, out_fmt)
+
+
+def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    a, b, w, h = boxes.unbind(-1)
+    if fmt == "xywh":
+        return torch.stack((a, b, a + w, b + h), dim=-1)
+    # cxcywh
+    return torch.stack((a - 0.5 * w, b - 0.5 * h, a + 0.5 * w, b + 0.5 * h), dim=-1)
+
+
+def _from_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    if fmt == "xywh":
+        return torch.stack((x1, y1, x2 - x1, y2 - y1), dim=-1)
+    # cxcywh
+    return torch.stack(((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1), dim=-1)
+
+
+def box_area(boxes: Tensor, fmt: str = "xyxy") -> Tensor:
+    """Area of each box: ``(x2 - x1) * (y2 - y1)`` or ``w * h``.
+
+    Inverted boxes (``x2 < x1``) give negative areas, as in torchvision; nothing is clamped.
+
+    Args:
+        boxes (Tensor[..., 4]): boxes in ``fmt``.
+        fmt (str): ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+
+    Returns:
+        Tensor[...]: areas; float32 for half precision, int32 for 8/16-bit integers.
+    """
+    _check_box_tensor(boxes, "boxes")
+    _check_fmt(fmt)
+    boxes = _upcast(boxes)
+    if fmt == "xyxy":
+        return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+    return boxes[..., 2] * boxes[..., 3]
+
+
+def clip_boxes_to_image(boxes: Tensor, size: Sequence[int]) -> Tensor:
+    """Clip ``(x1, y1, x2, y2)`` boxes to an image of ``size = (height, width)``.
+
+    x coordinates are clamped to ``[0, width]`` and y coordinates to ``[0, height]``;
+    NaN stays NaN.
+
+    Args:
+        boxes (Tensor[..., 4]): boxes in ``xyxy`` format.
+        size (tuple[int, int]): ``(height, width)`` of the image.
+
+    Returns:
+        Tensor[..., 4]: clipped boxes, same dtype.
+    """
+    _check_box_tensor(boxes, "boxes")
+    if isinstance(size, (str, bytes)) or not isinstance(size, Sequence) or len(size) != 2:
+        raise ValueError(f"size must be a (height, width) pair, got {describe(size)}")
+    height = check_int(size[0], "size[0] (height)", minimum=0)
+    width = check_int(size[1], "size[1] (width)", minimum=0)
+    xs = boxes[..., 0::2].clamp(min=0, max=width)
+    ys = boxes[..., 1::2].clamp(min=0, max=height)
+    return torch.stack((xs, ys), dim=-1).reshape(boxes.shape)
+
+
+def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
+    """Indices of the boxes whose width and height are both ``>= min_size``.
+
+    Boxes with a NaN side are removed (the comparison is false).
+
+    Args:
+        boxes (Tensor[N, 4]): boxes in ``xyxy`` format.
+        min_size (float): minimum side length.
+
+    Returns:
+        Tensor[K]: int64 indices of the boxes kept, increasing.
+    """
+    _check_box_tensor(boxes, "boxes", min_ndim=2)
+    if boxes.ndim != 2:
+        raise ValueError(f"boxes must be a Tensor of shape [N, 4], got {describe(boxes)}")
+    min_size = check_float(min_size, "min_size")
+    ws = boxes[:, 2] - boxes[:, 0]
+    hs = boxes[:, 3] - boxes[:, 1]
+    return torch.where((ws >= min_size) & (hs >= min_size))[0]
+
+
+# --------------------------------------------------------------------------- pairwise IoUs
+
+
+def _use_compiled(boxes1: Tensor, boxes2: Tensor) -> bool:
+    """The compiled loop serves plain CPU float32/float64 matrices that need no gradient."""
+    return (
+        boxes1.device.type == "cpu"
+        and boxes1.ndim == 2
+        and boxes1.dtype == boxes2.dtype
+        and boxes1.dtype in (torch.float32, torch.float64)
+        and boxes1.shape[0] * boxes2.shape[0] >= _COMPILED_MIN_PAIRS
+        and not (torch.is_grad_enabled() and (boxes1.requires_grad or boxes2.requires_grad))
+    )
+
+
+def _compiled_pairwise(boxes1: Tensor, boxes2: Tensor, kind: int, eps: float) -> Tensor:
+    a = boxes1.detach().contiguous().numpy()
+    b = boxes2.detach().contiguous().numpy()
+    if kind == _kernels.CIOU:
+        atan1 = _aspect_atan(boxes1.detach()).contiguous().numpy()
+        atan2 = _aspect_atan(boxes2.detach()).contiguous().numpy()
+    else:
+        atan1 = atan2 = np.empty(0, dtype=a.dtype)
+    consts = _kernels.pairwise_constants(a.dtype, eps)
+    return torch.from_numpy(_kernels.pairwise_iou(a, b, kind, consts, atan1, atan2))
+
+
+def _aspect_atan(boxes: Tensor) -> Tensor:
+    """``atan(w / h)`` per box: one atan per box for the CIoU aspect term."""
+    return torch.atan((boxes[..., 2] - boxes[..., 0]) / (boxes[..., 3] - boxes[..., 1]))
+
+
+def _box_inter_union(boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy") -> tuple[Tensor, Tensor]:
+    """Intersections and unions ``[..., N, M]``, torchvision's arithmetic for each format."""
+    area1 = box_area(boxes1, fmt=fmt)
+    area2 = box_area(boxes2, fmt=fmt)
+    a_lo, a_hi = _corners(boxes1[..., None, :], fmt)  # [..., N, 1, 2]
+    b_lo, b_hi = _corners(boxes2[..., None, :, :], fmt)  # [..., 1, M, 2]
+    wh = _upcast(torch.min(a_hi, b_hi) - torch.max(a_lo, b_lo)).clamp(min=0)  # [..., N, M, 2]
+    inter = wh[..., 0] * wh[..., 1]
+    union = area1[..., None] + area2[..., None, :] - inter
+    return inter, union
+
+
+def _corners(boxes: Tensor, fmt: str) -> tuple[Tensor, Tensor]:
+    """Top-left and bottom-right corners ``[..., 2]`` computed as torchvision does per format."""
+    if fmt == "xyxy":
+        return boxes[..., :2], boxes[..., 2:]
+    if fmt == "xywh":
+        return boxes[..., :2], boxes[..., :2] + boxes[..., 2:]
+    half = boxes[..., 2:] / 2
+    return boxes[..., :2] - half, boxes[..., :2] + half
+
+
+def _enclosing_wh(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Width and height ``[..., N, M, 2]`` of the smallest box enclosing each pair."""
+    lti = torch.min(boxes1[..., None, :2], boxes2[..., None, :, :2])
+    rbi = torch.max(boxes1[..., None, 2:], boxes2[..., None, :, 2:])
+    return _upcast(rbi - lti).clamp(min=0)
+
+
+def box_iou(
+    boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy", *, legacy_pixel: bool = False
+) -> Tensor:
+    """Pairwise intersection over union (Jaccard index).
+
+    ``IoU = |A ∩ B| / |A ∪ B|``. Two empty boxes give ``0 / 0 = NaN``, as in torchvision.
+    The notes' "one ground truth against many predictions" is
+    ``box_iou(gt[None], preds)[0]`` followed by ``.max(0)``.
+
+    Args:
+        boxes1 (Tensor[..., N, 4]): first set of boxes.
+        boxes2 (Tensor[..., M, 4]): second set of boxes.
+        fmt (str): ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        legacy_pixel (bool): the old VOC convention where ``(x1, y1, x2, y2)`` are inclusive
+            pixel indices and every width is ``x2 - x1 + 1`` (``"xyxy"`` only).
+
+    Returns:
+        Tensor[..., N, M]: IoU of every pair; float32 for half and integer boxes.
+    """
+    b1, b2 = _check_pairwise(boxes1, boxes2)
+    _check_fmt(fmt)
+    b1, b2 = _apply_legacy(b1, b2, legacy_pixel, fmt)
+    if fmt == "xyxy" and _use_compiled(b1, b2):
+        return _compiled_pairwise(b1, b2, _kernels.IOU, 0.0)
+    inter, union = _box_inter_union(b1, b2, fmt)
+    return inter / union
+
+
+def generalized_box_iou(boxes1: Tensor, boxes2: Tensor, *, legacy_pixel: bool = False) -> Tensor:
+    """Pairwise generalized IoU: ``IoU - (|C| - |A ∪ B|) / |C|``, ``C`` the enclosing box.
+
+    Values lie in ``[-1, 1]`` for proper boxes.
+
+    Args:
+        boxes1 (Tensor[..., N, 4]): first set of ``xyxy`` boxes.
+        boxes2 (Tensor[..., M, 4]): second set of ``xyxy`` boxes.
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`).
+
+    Returns:
+        Tensor[..., N, M]: GIoU of every pair.
+    """
+    b1, b2 = _check_pairwise(boxes1, boxes2)
+    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
+    if _use_compiled(b1, b2):
+        return _compiled_pairwise(b1, b2, _kernels.GIOU, 0.0)
+    inter, union = _box_inter_union(b1, b2)
+    iou = inter / union
+    whi = _enclosing_wh(b1, b2)
+    enclosing = whi[..., 0] * whi[..., 1]
+    return iou - (enclosing - union) / enclosing
+
+
+def distance_box_iou(
+    boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7, *, legacy_pixel: bool = False
+) -> Tensor:
+    """Pairwise distance IoU: ``IoU - d^2 / (c^2 + eps)``.
+
+    ``d`` is the distance between the box centres and ``c`` the diagonal of the enclosing
+    box. Values lie in ``[-1, 1]``.
+
+    Args:
+        boxes1 (Tensor[..., N, 4]): first set of ``xyxy`` boxes.
+        boxes2 (Tensor[..., M, 4]): second set of ``xyxy`` boxes.
+        eps (float): added to ``c^2`` against division by zero. Default ``1e-7``.
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`).
+
+    Returns:
+        Tensor[..., N, M]: DIoU of every pair (float32 for half and integer boxes).
+    """
+    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, legacy_pixel)
+    if _use_compiled(b1, b2):
+        return _compiled_pairwise(b1, b2, _kernels.DIOU, eps)
+    return _box_diou_iou(b1, b2, eps)[0]
+
+
+def complete_box_iou(
+    boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7, *, legacy_pixel: bool = False
+) -> Tensor:
+    """Pairwise complete IoU: ``DIoU - alpha * v``.
+
+    ``v = 4 / pi^2 * (atan(w1 / h1) - atan(w2 / h2))^2`` measures the difference in aspect
+    ratio (one ``atan`` per box) and ``alpha = v / (1 - IoU + v + eps)`` is treated as a
+    constant by autograd, as in the CIoU paper and torchvision.
+
+    Args:
+        boxes1 (Tensor[..., N, 4]): first set of ``xyxy`` boxes.
+        boxes2 (Tensor[..., M, 4]): second set of ``xyxy`` boxes.
+        eps (float): added to denominators against division by zero. Default ``1e-7``.
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`).
+
+    Returns:
+        Tensor[..., N, M]: CIoU of every pair (float32 for half and integer boxes).
+    """
+    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, legacy_pixel)
+    if _use_compiled(b1, b2):
+        return _compiled_pairwise(b1, b2, _kernels.CIOU, eps)
+    diou, iou = _box_diou_iou(b1, b2, eps)
+    atan1 = _aspect_atan(b1)[..., :, None]  # [..., N, 1]
+    atan2 = _aspect_atan(b2)[..., None, :]  # [..., 1, M]
+    v = (4 / (torch.pi**2)) * torch.pow(atan1 - atan2, 2)
+    with torch.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return diou - alpha * v
+
+
+def _distance_inputs(
+    boxes1: object, boxes2: object, eps: object, legacy_pixel: bool
+) -> tuple[Tensor, Tensor, float]:
+    """Checked, legacy-shifted and upcast boxes (half/int8/int16 -> float32/int32) and eps."""
+    b1, b2 = _check_pairwise(boxes1, boxes2)
+    eps_value = check_float(eps, "eps", minimum=0.0)
+    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
+    return _upcast(b1), _upcast(b2), eps_value
+
+
+def _box_diou_iou(boxes1: Tensor, boxes2: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """``(DIoU, IoU)`` matrices ``[..., N, M]`` of upcast boxes."""
+    inter, union = _box_inter_union(boxes1, boxes2)
+    iou = inter / union
+    whi = _enclosing_wh(boxes1, boxes2)
+    diagonal_squared = (whi[..., 0] ** 2) + (whi[..., 1] ** 2) + eps
+    x_p = (boxes1[..., 0] + boxes1[..., 2]) / 2
+    y_p = (boxes1[..., 1] + boxes1[..., 3]) / 2
+    x_g = (boxes2[..., 0] + boxes2[..., 2]) / 2
+    y_g = (boxes2[..., 1] + boxes2[..., 3]) / 2
+    centers_squared = (_upcast(x_p[..., None] - x_g[..., None, :]) ** 2) + (
+        _upcast(y_p[..., None] - y_g[..., None, :]) ** 2
+    )
+    return iou - (centers_squared / diagonal_squared), iou
+
+
+def _apply_legacy(
+    boxes1: Tensor, boxes2: Tensor, legacy_pixel: bool, fmt: str = "xyxy"
+) -> tuple[Tensor, Tensor]:
+    if not isinstance(legacy_pixel, bool):
+        raise TypeError(f"legacy_pixel must be True or False, got {describe(legacy_pixel)}")
+    if not legacy_pixel:
+        return boxes1, boxes2
+    if fmt != "xyxy":
+        raise ValueError(f"legacy_pixel=True needs fmt='xyxy' (pixel corners), got fmt={fmt!r}")
+    return _legacy(boxes1), _legacy(boxes2)
+
+
+# --------------------------------------------------------------------------- aligned IoUs
+
+
+def bbox_iou(
+    boxes1: Tensor,
+    boxes2: Tensor,
+    kind: str = "iou",
+    fmt: str = "xyxy",
+    eps: float = 1e-7,
+    *,
+    legacy_pixel: bool = False,
+) -> Tensor:
+    """Element-wise IoU, GIoU, DIoU or CIoU of matched boxes, as a loss needs it.
+
+    ``eps`` is added, consistently, to every denominator: ``IoU = I / (U + eps)``,
+    ``GIoU = IoU - (|C| - U) / (|C| + eps)``, ``DIoU = IoU - d^2 / (c^2 + eps)`` and
+    ``CIoU = DIoU - alpha * v`` with ``alpha = v / (1 - IoU + v + eps)`` (no gradient).
+    With ``fmt="xyxy"``, ``1 - bbox_iou(a, b, "giou")`` is exactly torchvision's
+    ``generalized_box_iou_loss(a, b)``; see :mod:`tinyvision.losses` for the losses.
+
+    Args:
+        boxes1 (Tensor[..., 4]): predicted boxes.
+        boxes2 (Tensor[..., 4]): target boxes, same shape (or broadcastable).
+        kind (str): ``"iou"``, ``"giou"``, ``"diou"`` or ``"ciou"``.
+        fmt (str): ``"xyxy"`` (default) or ``"cxcywh"`` (YOLO predictions); ``"xywh"`` too.
+        eps (float): small positive number against division by zero. Default ``1e-7``.
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (``"xyxy"`` only).
+
+    Returns:
+        Tensor[...]: one value per pair (float32 unless the boxes are float64).
+    """
+    b1, b2 = _check_elementwise(boxes1, boxes2)
+    kind = check_choice(kind, "kind", IOU_KINDS)
+    _check_fmt(fmt)
+    eps = check_float(eps, "eps", minimum=0.0)
+    b1, b2 = _upcast_non_float(b1), _upcast_non_float(b2)
+    b1, b2 = _apply_legacy(b1, b2, legacy_pixel, fmt)
+    if fmt != "xyxy":
+        b1, b2 = _to_xyxy(b1, fmt), _to_xyxy(b2, fmt)
+    inter, union = _loss_inter_union(b1, b2)
+    iou = inter / (union + eps)
+    if kind == "iou":
+        return iou
+    if kind == "giou":
+        return iou - _giou_penalty(b1, b2, union, eps)
+    diou = iou - _distance_penalty(b1, b2, eps)
+    return diou if kind == "diou" else diou - _aspect_penalty(b1, b2, iou, eps)
+
+
+# The helpers below repeat torchvision's loss code operation for operation, each stage with
+# its own ``unbind``: autograd sums a tensor's gradient contributions per node, so the same
+# graph shape is what makes the gradients equal to the last bit, not only the values.
+
+
+def _loss_inter_union(boxes1: Tensor, boxes2: Tensor) -> tuple[Tensor, Tensor]:
+    """Intersection and union of matched ``[..., 4]`` boxes (empty overlaps give 0)."""
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    xk1 = torch.max(x1, x1g)
+    yk1 = torch.max(y1, y1g)
+    xk2 = torch.min(x2, x2g)
+    yk2 = torch.min(y2, y2g)
+    # The product only where the boxes overlap; the zeros elsewhere carry no gradient.
+    overlap = (yk2 > yk1) & (xk2 > xk1)
+    inter = torch.where(overlap, xk2 - xk1, 0.0) * torch.where(overlap, yk2 - yk1, 0.0)
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
+    return inter, union
+
+
+def _giou_penalty(boxes1: Tensor, boxes2: Tensor, union: Tensor, eps: float) -> Tensor:
+    """``(|C| - U) / (|C| + eps)`` with ``C`` the smallest enclosing box."""
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    xc1 = torch.min(x1, x1g)
+    yc1 = torch.min(y1, y1g)
+    xc2 = torch.max(x2, x2g)
+    yc2 = torch.max(y2, y2g)
+    area_c = (xc2 - xc1) * (yc2 - yc1)
+    return (area_c - union) / (area_c + eps)
+
+
+def _distance_penalty(boxes1: Tensor, boxes2: Tensor, eps: float) -> Tensor:
+    """``d^2 / (c^2 + eps)``: squared centre distance over the enclosing box's diagonal."""
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    xc1 = torch.min(x1, x1g)
+    yc1 = torch.min(y1, y1g)
+    xc2 = torch.max(x2, x2g)
+    yc2 = torch.max(y2, y2g)
+    diagonal_squared = ((xc2 - xc1) ** 2) + ((yc2 - yc1) ** 2) + eps
+    x_p = (x2 + x1) / 2
+    y_p = (y2 + y1) / 2
+    x_g = (x1g + x2g) / 2
+    y_g = (y1g + y2g) / 2
+    centers_squared = ((x_p - x_g) ** 2) + ((y_p - y_g) ** 2)
+    return centers_squared / diagonal_squared
+
+
+def _aspect_penalty(boxes1: Tensor, boxes2: Tensor, iou: Tensor, eps: float) -> Tensor:
+    """CIoU's ``alpha * v``; ``alpha = v / (1 - IoU + v + eps)`` carries no gradient."""
+    x1, y1, x2, y2 = boxes1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(dim=-1)
+    w_pred = x2 - x1
+    h_pred = y2 - y1
+    w_gt = x2g - x1g
+    h_gt = y2g - y1g
+    v = (4 / (math.pi**2)) * torch.pow(torch.atan(w_gt / h_gt) - torch.atan(w_pred / h_pred), 2)
+    with torch.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return alpha * v

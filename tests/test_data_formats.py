@@ -1,0 +1,263 @@
+"""COCO json, YOLO txt and Pascal VOC xml: reading, writing, converting, evaluating."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detection_helpers import assert_same_as_pycoco, pycoco
+from tinyvision._errors import UserError
+from tinyvision.data import formats, make_coco_like
+from tinyvision.metrics import evaluate_detections
+
+
+def integer_coco(n_images: int = 6, seed: int = 0) -> tuple[dict, list]:
+    """A COCO set with integer boxes inside their images, no crowd, sizes known."""
+    gt, dt = make_coco_like(n_images, 3, seed=seed, crowd_fraction=0.0, detections_per_image=12)
+    sizes = {im["id"]: (im["width"], im["height"]) for im in gt["images"]}
+
+    def snap(box: list[float], image_id: int) -> list[float]:
+        w, h = sizes[image_id]
+        x1, y1 = min(max(round(box[0]), 0), w - 2), min(max(round(box[1]), 0), h - 2)
+        x2 = min(max(round(box[0] + box[2]), x1 + 1), w)
+        y2 = min(max(round(box[1] + box[3]), y1 + 1), h)
+        return [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]
+
+    for a in gt["annotations"]:
+        a["bbox"] = snap(a["bbox"], a["image_id"])
+        a["area"] = a["bbox"][2] * a["bbox"][3]
+    for d in dt:
+        d["bbox"] = snap(d["bbox"], d["image_id"])
+    return gt, dt
+
+
+def write_images(gt: dict, folder: Path, suffix: str = ".png") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for im in gt["images"]:
+        name = Path(im["file_name"]).with_suffix(suffix).name
+        im["file_name"] = name
+        cv2.imwrite(str(folder / name), np.zeros((im["height"], im["width"], 3), np.uint8))
+
+
+def test_image_size_from_headers(tmp_path: Path) -> None:
+    image = np.zeros((23, 37, 3), np.uint8)
+    for suffix in (".png", ".jpg", ".bmp", ".webp"):
+        path = tmp_path / f"x{suffix}"
+        assert cv2.imwrite(str(path), image)
+        assert formats.image_size(path) == (37, 23), suffix
+    gif = tmp_path / "x.gif"
+    gif.write_bytes(b"GIF89a" + struct.pack("<HH", 37, 23) + b"\x00" * 10)
+    assert formats.image_size(gif) == (37, 23)
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(UserError, match="not a readable image"):
+        formats.image_size(tmp_path / "bad.png")
+
+
+def test_coco_round_trip(tmp_path: Path) -> None:
+    gt, dt = make_coco_like(8, 4, seed=1)
+    dataset = formats.read_coco(gt)
+    formats.write_coco(dataset, tmp_path / "gt.json")
+    again = formats.read_coco(tmp_path / "gt.json")
+    for name in ("image_ids", "category_ids", "image_id", "category_id", "bbox", "area",
+                 "iscrowd", "annotation_id", "image_sizes"):  # fmt: skip
+        assert np.array_equal(getattr(dataset, name), getattr(again, name)), name
+    assert again.category_names == dataset.category_names
+    dets = formats.read_coco_results(dt)
+    formats.write_coco_results(dets, tmp_path / "dt.json")
+    back = formats.read_coco_results(tmp_path / "dt.json")
+    assert np.array_equal(back.bbox, dets.bbox) and np.array_equal(back.score, dets.score)
+
+
+def test_yolo_round_trip_and_direct_evaluation(tmp_path: Path) -> None:
+    gt, dt = integer_coco()
+    write_images(gt, tmp_path / "src")
+    dataset = formats.read_coco(gt)
+    yaml_path = formats.write_yolo(dataset, tmp_path / "yolo", "val", image_dir=tmp_path / "src")
+    read = formats.read_yolo(yaml_path)
+    assert read.category_names == dataset.category_names
+    assert all(Path(p).is_file() for p in read.image_paths())
+    assert np.array_equal(read.image_ids, np.sort(dataset.image_ids))  # stems are the ids
+    names = dict(zip(dataset.category_ids.tolist(), dataset.category_names))
+    # Same objects, boxes to the 6 decimals of normalised coordinates.
+    order_a = np.lexsort((dataset.bbox[:, 0], dataset.image_id))
+    order_b = np.lexsort((read.bbox[:, 0], read.image_id))
+    assert [names[c] for c in dataset.category_id[order_a]] == [
+        read.category_names[c] for c in read.category_id[order_b]
+    ]
+    np.testing.assert_allclose(read.bbox[order_b], dataset.bbox[order_a], atol=1e-3)
+    # Predictions written the YOLOv5 way and evaluated straight from the folders give
+    # pycocotools' numbers on the same data converted to COCO files.
+    dets = formats.read_coco_results(dt)
+    folder = formats.write_yolo_predictions(dets, dataset, tmp_path / "pred")
+    loaded = formats.load_predictions(folder, read)
+    direct = evaluate_detections(formats.load_dataset(tmp_path / "yolo"), loaded)
+    formats.write_coco(read, tmp_path / "gt.json")
+    formats.write_coco_results(loaded, tmp_path / "dt.json")
+    ev, _ = pycoco(
+        json.loads((tmp_path / "gt.json").read_text()),
+        json.loads((tmp_path / "dt.json").read_text()),
+    )
+    assert_same_as_pycoco(direct, ev)
+    # ... and nearly the numbers of the original boxes (labels keep 6 decimals).
+    np.testing.assert_allclose(direct.stats, evaluate_detections(gt, dt).stats, atol=0.02)
+
+
+def test_voc_round_trip_is_exact_and_evaluates_the_same(tmp_path: Path) -> None:
+    gt, dt = integer_coco(seed=2)
+    for i, a in enumerate(gt["annotations"]):
+        a["ignore"] = int(i % 7 == 0)  # difficult
+    dataset = formats.read_coco(gt)
+    formats.write_voc(dataset, tmp_path / "voc", "val")
+    read = formats.read_voc(tmp_path / "voc", "val", classes=list(dataset.category_names))
+    assert np.array_equal(read.image_ids, np.sort(dataset.image_ids))
+    assert np.array_equal(read.bbox, dataset.bbox[np.argsort(dataset.image_id, kind="stable")])
+    assert read.ignore.sum() == dataset.ignore.sum() > 0
+    folder = formats.write_voc_predictions(formats.read_coco_results(dt), dataset, tmp_path / "res")
+    dets = formats.load_predictions(folder, read)
+    for mode in ("voc07", "coco", "coco-fixed"):
+        direct = evaluate_detections(read, dets, mode=mode)
+        reference = evaluate_detections(gt, dt, mode=mode)
+        assert np.array_equal(direct.stats, reference.stats), mode
+
+
+def test_voc_xml_conventions(tmp_path: Path) -> None:
+    (tmp_path / "Annotations").mkdir()
+    (tmp_path / "Annotations" / "2008_000001.xml").write_text(
+        "<annotation><filename>2008_000001.jpg</filename><size><width>100</width>"
+        "<height>80</height></size><object><name>dog</name><difficult>1</difficult>"
+        "<bndbox><xmin>1</xmin><ymin>11</ymin><xmax>10</xmax><ymax>30</ymax></bndbox>"
+        "</object></annotation>"
+    )
+    data = formats.read_voc(tmp_path, split=None)
+    # Pixels 1..10 (1-based, inclusive) are the continuous span [0, 10].
+    assert data.bbox.tolist() == [[0.0, 10.0, 10.0, 20.0]]
+    assert data.ignore.tolist() == [True]
+    assert data.image_ids.tolist() == [1]  # a stem that is no integer: 1..N
+    assert data.image_sizes.tolist() == [[100, 80]]
+    assert data.category_names == ("dog",)
+
+
+def test_convert_between_the_three_formats(tmp_path: Path) -> None:
+    gt, _ = integer_coco(seed=3)
+    write_images(gt, tmp_path / "images", ".jpg")
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    formats.convert(tmp_path / "gt.json", tmp_path / "yolo", "yolo", image_dir=tmp_path / "images")
+    formats.convert(tmp_path / "yolo", tmp_path / "voc", "voc")
+    assert len(list((tmp_path / "voc" / "JPEGImages").glob("*.jpg"))) == len(gt["images"])
+    formats.convert(tmp_path / "voc", tmp_path / "back.json", "coco")
+    back = formats.read_coco(tmp_path / "back.json")
+    original = formats.read_coco(gt)
+    assert len(back) == len(original)
+    a = original.bbox[np.lexsort((original.bbox[:, 0], original.image_id))]
+    b = back.bbox[np.lexsort((back.bbox[:, 0], back.image_id))]
+    np.testing.assert_allclose(b, a, atol=1e-3)
+
+
+def test_coco_results_with_file_stem_image_ids(tmp_path: Path) -> None:
+    gt, dt = integer_coco(seed=4)
+    dataset = formats.read_coco(gt)
+    files = {im["id"]: Path(im["file_name"]).stem for im in gt["images"]}
+    named = [{**d, "image_id": files[d["image_id"]]} for d in dt]
+    (tmp_path / "dt.json").write_text(json.dumps(named))
+    dets = formats.load_predictions(tmp_path / "dt.json", dataset)
+    assert np.array_equal(dets.image_id, np.array([d["image_id"] for d in dt]))
+    with pytest.raises(ValueError, match="refers to image 'nope'"):
+        formats.read_coco_results([{**named[0], "image_id": "nope"}], dataset)
+
+
+def test_yolo_names_as_mapping_and_polygon_labels(tmp_path: Path) -> None:
+    (tmp_path / "images" / "val").mkdir(parents=True)
+    (tmp_path / "labels" / "val").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "images" / "val" / "7.png"), np.zeros((50, 100, 3), np.uint8))
+    (tmp_path / "labels" / "val" / "7.txt").write_text("1 0.1 0.2 0.3 0.2 0.3 0.6 0.1 0.6\n\n")
+    (tmp_path / "data.yaml").write_text("path: .\nval: images/val\nnames: {0: cat, 1: dog}\n")
+    data = formats.read_yolo(tmp_path)
+    assert data.category_names == ("cat", "dog")
+    assert data.image_ids.tolist() == [7]
+    np.testing.assert_allclose(data.bbox, [[10.0, 10.0, 20.0, 20.0]])
+
+
+@pytest.mark.parametrize(
+    ("files", "match"),
+    [
+        ({"data.yaml": "names: [a]\nval: [unclosed\n"}, "malformed YAML"),
+        ({"data.yaml": "val: images/val\n"}, "needs 'names'"),
+        ({"data.yaml": "names: [a]\ntrain: images/val\n"}, "no 'val' entry"),
+        (
+            {"data.yaml": "names: [a]\nval: images/val\n", "labels/val/1.txt": "3 .5 .5 .1 .1\n"},
+            r"1\.txt:1: class must be an index in 0\.\.0",
+        ),
+        (
+            {"data.yaml": "names: [a]\nval: images/val\n", "labels/val/1.txt": "0 .5 .5 -.1 .1\n"},
+            "w, h >= 0",
+        ),
+        (
+            {"data.yaml": "names: [a]\nval: images/val\n", "labels/val/1.txt": "0 .5 x .1 .1\n"},
+            "not numbers",
+        ),
+    ],
+)
+def test_yolo_bad_input(tmp_path: Path, files: dict[str, str], match: str) -> None:
+    (tmp_path / "images" / "val").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "images" / "val" / "1.png"), np.zeros((8, 8, 3), np.uint8))
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with pytest.raises(UserError, match=match):
+        formats.read_yolo(tmp_path)
+
+
+def test_prediction_files_bad_input(tmp_path: Path) -> None:
+    gt, _ = integer_coco(seed=5)
+    dataset = formats.read_coco(gt)
+    stem = Path(gt["images"][0]["file_name"]).stem
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    (pred / f"{stem}.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(UserError, match="class cx cy w h conf"):
+        formats.read_yolo_predictions(pred, dataset)
+    (pred / f"{stem}.txt").unlink()
+    (pred / "unknown_image.txt").write_text("0 0.5 0.5 0.1 0.1 0.9\n")
+    with pytest.raises(UserError, match="no image 'unknown_image'"):
+        formats.read_yolo_predictions(pred, dataset)
+    voc = tmp_path / "voc"
+    voc.mkdir()
+    (voc / "comp4_det_val_zebra.txt").write_text(f"{stem} 0.9 1 1 5 5\n")
+    with pytest.raises(UserError, match="does not end with a class"):
+        formats.read_voc_predictions(voc, dataset)
+
+
+def test_voc_bad_xml(tmp_path: Path) -> None:
+    (tmp_path / "Annotations").mkdir()
+    (tmp_path / "Annotations" / "1.xml").write_text("<annotation>\n<object><name>a</name>\n")
+    with pytest.raises(UserError, match=r"1\.xml: malformed XML at line 3"):
+        formats.read_voc(tmp_path, split=None)
+    (tmp_path / "Annotations" / "1.xml").write_text(
+        "<annotation><object><name>a</name><bndbox><xmin>5</xmin><ymin>1</ymin>"
+        "<xmax>2</xmax><ymax>3</ymax></bndbox></object></annotation>"
+    )
+    with pytest.raises(UserError, match="xmin <= xmax"):
+        formats.read_voc(tmp_path, split=None)
+
+
+def test_detect_format_and_missing_paths(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text("{}")
+    assert formats.detect_format(tmp_path / "a.json") == "coco"
+    with pytest.raises(FileNotFoundError):
+        formats.detect_format(tmp_path / "none")
+    with pytest.raises(UserError, match="neither a YOLO data set"):
+        formats.detect_format(tmp_path)
+
+
+def test_match_shard_files(tmp_path: Path) -> None:
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(UserError, match="not a match shard"):
+        formats.read_matches([tmp_path / "junk.npz"])
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(UserError, match=r"not a match shard \(no 'mode' array\)"):
+        formats.read_matches([tmp_path / "other.npz"])
