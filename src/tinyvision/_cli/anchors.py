@@ -1,0 +1,152 @@
+"""`tinyvision anchors LABELS_DIR --n 9 --img-size 640`: anchor boxes for a YOLO data set."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "anchors",
+        help="compute anchor boxes from YOLO label files",
+        description=(
+            "Read YOLO label files (one box per line: class cx cy w h, normalised), fit "
+            "anchors by k-means on whitened box sizes plus YOLOv5's genetic refinement, and "
+            "print them with the best possible recall (BPR). Image sizes are read from the "
+            "matching images (labels/ -> images/) when found, else images are taken as square."
+        ),
+    )
+    parser.add_argument(
+        "labels", type=Path, help="folder of YOLO .txt label files (searched recursively)"
+    )
+    parser.add_argument("--n", type=int, default=9, help="number of anchors (default 9)")
+    parser.add_argument(
+        "--img-size", type=int, default=640, help="training image size (default 640)"
+    )
+    parser.add_argument(
+        "--thr",
+        type=float,
+        default=4.0,
+        help="anchor fit threshold on the side ratio (default 4.0)",
+    )
+    parser.add_argument(
+        "--generations", type=int, default=1000, help="genetic refinement rounds (default 1000)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.set_defaults(func=run)
+
+
+def read_yolo_sizes(folder: Path) -> tuple[np.ndarray, int, int]:
+    """Box sizes of all label files under ``folder`` as fractions of each image's longer side.
+
+    Returns ``(wh [N, 2], files, files_with_image_size)``. A line is ``class cx cy w h`` or a
+    polygon ``class x1 y1 x2 y2 ...`` (its bounding box is used). Errors name file and line.
+    """
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: expected a folder of YOLO .txt label files")
+    files = sorted(p for p in folder.rglob("*.txt") if p.name != "classes.txt")
+    if not files:
+        raise ValueError(f"{folder}: no .txt label files found")
+    sizes: list[np.ndarray] = []
+    with_size = 0
+    for path in files:
+        boxes = _read_label_file(path)
+        scale = _image_scale(path)
+        if scale is not None:
+            with_size += 1
+            boxes = boxes * scale
+        sizes.append(boxes)
+    return np.concatenate(sizes) if sizes else np.zeros((0, 2)), len(files), with_size
+
+
+def _read_label_file(path: Path) -> np.ndarray:
+    rows = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise ValueError(
+                f"{path}:{line_no}: expected numbers 'class cx cy w h', got {line.strip()!r}"
+            ) from None
+        if len(values) == 5:
+            w, h = values[3], values[4]
+        elif len(values) >= 7 and len(values) % 2 == 1:  # polygon: class x1 y1 x2 y2 ...
+            xs, ys = values[1::2], values[2::2]
+            w, h = max(xs) - min(xs), max(ys) - min(ys)
+        else:
+            raise ValueError(
+                f"{path}:{line_no}: expected 'class cx cy w h' (5 numbers), got {len(values)}"
+            )
+        if not (w > 0 and h > 0):
+            raise ValueError(f"{path}:{line_no}: box width and height must be > 0, got {w:g} {h:g}")
+        rows.append((w, h))
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+
+
+def _image_scale(label_path: Path) -> np.ndarray | None:
+    """``(W, H) / max(W, H)`` of the image matching a label file, or None if not found."""
+    parts = list(label_path.parts)
+    if "labels" not in parts:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("labels")
+    parts[at] = "images"
+    stem = Path(*parts).with_suffix("")
+    for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
+        image = stem.with_suffix(suffix)
+        if image.is_file():
+            from PIL import Image
+
+            try:
+                with Image.open(image) as img:
+                    width, height = img.size
+            except OSError:
+                return None
+            return np.array([width, height], dtype=np.float64) / max(width, height)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinyvision.cluster import anchor_fitness, anchor_kmeans, best_possible_recall
+
+    wh, n_files, with_size = read_yolo_sizes(args.labels)
+    if wh.shape[0] == 0:
+        raise ValueError(f"{args.labels}: the label files hold no boxes")
+    print(
+        f"{wh.shape[0]} boxes in {n_files} label files; image sizes read for {with_size} "
+        f"(others taken as square)"
+    )
+    anchors = anchor_kmeans(
+        wh,
+        args.n,
+        args.img_size,
+        thr=args.thr,
+        generations=args.generations,
+        random_state=args.seed,
+    )
+    pixels = wh * args.img_size
+    bpr = best_possible_recall(pixels, anchors, thr=args.thr)
+    fitness = anchor_fitness(pixels, anchors, thr=args.thr)
+    per_target = _anchors_per_target(pixels, anchors, args.thr)
+    print(f"anchors (w,h in pixels at img-size {args.img_size}, smallest area first):")
+    print("  " + ",  ".join(f"{w:.0f},{h:.0f}" for w, h in anchors))
+    print(f"best possible recall (thr={args.thr:g}): {bpr:.4f}")
+    print(f"anchors above threshold per target: {per_target:.2f}")
+    print(f"fitness: {fitness:.4f}")
+    return 0
+
+
+def _anchors_per_target(wh: np.ndarray, anchors: np.ndarray, thr: float) -> float:
+    """Mean number of anchors each label fits (YOLOv5's 'anchors/target')."""
+    r = wh[:, None, :] / anchors[None, :, :]
+    x = np.minimum(r, 1.0 / r).min(axis=2)
+    return float((x > 1.0 / thr).sum(axis=1).mean())
