@@ -13,8 +13,18 @@ import pytest
 import torch
 
 NAMES = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"]
-CLASSES = [b"airplane", b"automobile", b"bird", b"cat", b"deer",
-           b"dog", b"frog", b"horse", b"ship", b"truck"]  # fmt: skip
+CLASSES = [
+    b"airplane",
+    b"automobile",
+    b"bird",
+    b"cat",
+    b"deer",
+    b"dog",
+    b"frog",
+    b"horse",
+    b"ship",
+    b"truck",
+]
 
 
 def tiny_cifar_batches(per_batch: int = 6, seed: int = 0) -> dict[str, bytes]:

@@ -225,8 +225,11 @@ def test_checkpoint_round_trip_and_errors(tmp_path: Path) -> None:
 
 def test_model_from_checkpoint(tmp_path: Path) -> None:
     model = small_model()
-    record = {"model_name": "fast", "model_kwargs": {"in_channels": 1, "num_classes": 2,
-              "widths": (8, 8), "stem_width": 4}, "model": model.state_dict()}  # fmt: skip
+    record = {
+        "model_name": "fast",
+        "model_kwargs": {"in_channels": 1, "num_classes": 2, "widths": (8, 8), "stem_width": 4},
+        "model": model.state_dict(),
+    }
     rebuilt = model_from_checkpoint(record)
     assert states_equal(rebuilt, model) and not rebuilt.training
     wrong = {
