@@ -13,11 +13,20 @@ class TrainProgress:
 
     On a terminal it draws one tqdm bar over all steps, with the epoch and loss; when the
     output is a file or a pipe it prints one line per epoch instead. ``enabled=False``
-    (e.g. on ranks other than 0) shows nothing.
+    (e.g. on ranks other than 0) shows nothing; ``lines=False`` keeps the bar but drops the
+    per-epoch lines (for jobs that print their own summary).
     """
 
-    def __init__(self, label: str, *, stream: IO[str] | None = None, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        stream: IO[str] | None = None,
+        enabled: bool = True,
+        lines: bool = True,
+    ) -> None:
         self.label = label
+        self.lines = lines
         self.stream = stream if stream is not None else sys.stdout
         self.enabled = enabled
         self.interactive = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
@@ -28,7 +37,7 @@ class TrainProgress:
             return
         if self.interactive:
             self._draw(event)
-        elif event.kind == "epoch":
+        elif event.kind == "epoch" and self.lines:
             line = (
                 f"{self.label}: epoch {event.epoch}/{event.epochs}  loss {event.loss:.4f}  "
                 f"lr {event.lr:.4g}  {event.elapsed:.1f}s"

@@ -15,12 +15,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
-import torch
+from typing import IO, TYPE_CHECKING, Any
 
 from tinyvision._errors import UserError
+
+if TYPE_CHECKING:  # imported where used: `tinyvision --help` stays fast
+    import numpy as np
+    import torch
 
 DEFAULT_OUT = "runs/classify"
 OVERRIDES = ("epochs", "batch_size", "lr", "schedule", "cycles")
@@ -65,6 +66,7 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
     add("--cycles", type=int, help="cycles of the restarts schedule (default 3)")
     add("--seed", type=int, default=0, help="seed of weights, order and augmentation")
     add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_argument(train)
     add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA-MODEL)")
     add(
         "--resume",
@@ -91,6 +93,7 @@ def _register_eval(actions: argparse._SubParsersAction) -> None:
         "--data", choices=DATA_CHOICES, help="data set to evaluate on (default: the checkpoint's)"
     )
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_argument(evaluate)
     evaluate.add_argument("--out", help="output folder (default: eval/ beside the input)")
     _add_data_arguments(evaluate)
     evaluate.set_defaults(func=run_eval)
@@ -105,6 +108,24 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--download", action="store_true", help="CIFAR-10: download it if it is missing"
     )
+
+
+def add_threads_argument(parser: argparse.ArgumentParser, default: int | None = None) -> None:
+    what = "PyTorch's default" if default is None else str(default)
+    parser.add_argument(
+        "--threads", type=int, default=default, help=f"CPU threads for PyTorch (default {what})"
+    )
+
+
+def set_threads(threads: int | None) -> None:
+    """Apply ``--threads``: PyTorch's intra-op threads on the CPU."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -222,8 +243,11 @@ def train_job(
     data_dir: str = "data",
     download: bool = False,
     stream: IO[str] | None = None,
+    lines: bool = True,
 ) -> TrainedRun:
     """Load the data (unless given), build the model, train; rank 0 writes checkpoints."""
+    import torch
+
     from tinyvision._cli._progress import TrainProgress
     from tinyvision.nn.classifier import build_classifier
     from tinyvision.train.classify import train_classifier
@@ -249,7 +273,7 @@ def train_job(
     torch.manual_seed(job.seed)
     model = build_classifier(job.model, **kwargs)
     label = job.label or f"{job.data}/{job.model}"
-    progress = TrainProgress(label, stream=stream, enabled=ctx.is_main)
+    progress = TrainProgress(label, stream=stream, enabled=ctx.is_main, lines=lines)
     try:
         result = train_classifier(
             model,
@@ -269,6 +293,7 @@ def train_job(
 def run_train(args: argparse.Namespace) -> int:
     from tinyvision.train.distributed import cleanup_distributed, setup_distributed
 
+    set_threads(args.threads)
     job = job_from_args(args)
     ctx = setup_distributed(args.device)
     try:
@@ -349,9 +374,12 @@ def report(
     title: str,
     extra: dict[str, Any],
     members: Sequence[tuple[str, np.ndarray]] = (),
+    tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = (),
     stream: IO[str] | None = None,
 ) -> Any:
     """Evaluate (an ensemble's mean probabilities when ``members`` are given), write, print."""
+    import numpy as np
+
     from tinyvision.metrics import accuracy_score
     from tinyvision.train.evaluate import (
         evaluate_scores,
@@ -360,7 +388,7 @@ def report(
         write_predictions_csv,
     )
 
-    tables = []
+    tables = list(tables)
     if members:
         probs = np.mean([p for _, p in members], axis=0)
         accuracies = [float(accuracy_score(y_true, p.argmax(axis=1))) for _, p in members]
@@ -400,6 +428,7 @@ def report(
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
     if args.predictions:
         from tinyvision.train.evaluate import read_predictions_csv
 

@@ -317,8 +317,6 @@ def train_classifier(
         generator = _epoch_generator(config.seed, epoch)
         order = torch.randperm(n, generator=generator).to(device)
         epoch_images = normalize(_augment(images, config, generator), mean, std)
-        if config.channels_last:
-            epoch_images = epoch_images.contiguous(memory_format=torch.channels_last)
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         seen = 0
         for i in range(per_epoch):
@@ -326,8 +324,11 @@ def train_classifier(
             local = batch[ctx.rank :: ctx.world_size]  # this rank's share of the batch
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
+            inputs = epoch_images[local]
+            if config.channels_last:  # indexing returns a contiguous (NCHW) tensor
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = net(epoch_images[local])
+                logits = net(inputs)
             summed = F.cross_entropy(
                 logits.float(),
                 labels[local],
