@@ -1,0 +1,706 @@
+"""Compiled loops behind the classification metrics, each with a NumPy reference twin.
+
+Every ``numba`` kernel here has a plain NumPy function with the same contract (suffix
+``_reference``) that the tests compare it against. The kernels exist because a benchmark
+showed the NumPy formulation to be the bottleneck (a stable ``argsort`` of all scores, or
+``np.unique`` over millions of labels); the references are the readable statement of what
+they compute.
+
+Floating point: the kernels perform exactly the IEEE operations, in the order, that
+scikit-learn's NumPy code performs (division, subtraction, the trapezoid ``d * (a + b) / 2``),
+so that the arrays they return are bitwise equal; sums over arrays are left to ``np.sum`` on
+the caller's side, which is what scikit-learn uses (pairwise summation).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+# --------------------------------------------------------------------------------------
+# Splitting scores by class
+# --------------------------------------------------------------------------------------
+
+
+@_jit
+def split_by_label(is_pos, scores):  # pragma: no cover - compiled
+    """Scores of the positives and of the negatives, in input order; and a -0.0 flag.
+
+    ``is_pos (uint8[n])`` (a bool array viewed as bytes), ``scores (T[n])`` ->
+    ``(T[n_pos], T[n_neg], bool)``. The flag says whether a negative zero occurs
+    (scikit-learn returns the sign of the last of tied scores, which needs its order).
+    Branch-free: every score is written to both outputs and one cursor advances.
+    """
+    n = scores.shape[0]
+    n_pos = 0
+    for i in range(n):
+        n_pos += is_pos[i]
+    pos = np.empty(n_pos + 1, dtype=scores.dtype)
+    neg = np.empty(n - n_pos + 1, dtype=scores.dtype)
+    i_pos = 0
+    i_neg = 0
+    negative_zero = False
+    for i in range(n):
+        s = scores[i]
+        b = is_pos[i]
+        pos[i_pos] = s
+        neg[i_neg] = s
+        i_pos += b
+        i_neg += 1 - b
+        if s == 0 and math.copysign(1.0, s) < 0:
+            negative_zero = True
+    return pos[:n_pos], neg[: n - n_pos], negative_zero
+
+
+def split_by_label_reference(is_pos, scores):
+    """NumPy twin of :func:`split_by_label` (``is_pos`` as bool)."""
+    is_pos = is_pos.astype(bool)
+    negative_zero = bool(np.any((scores == 0) & np.signbit(scores)))
+    return scores[is_pos], scores[~is_pos], negative_zero
+
+
+# --------------------------------------------------------------------------------------
+# Curve counts: distinct thresholds in decreasing order, cumulative tp and fp counts
+# --------------------------------------------------------------------------------------
+
+
+@_jit
+def _top_group(pos, neg, i, j):  # pragma: no cover - compiled
+    """The largest score left in ``pos[: i + 1]`` and ``neg[: j + 1]`` (both ascending), and
+    the two cursors moved below all its ties."""
+    v = pos[i] if j < 0 or (i >= 0 and pos[i] >= neg[j]) else neg[j]
+    while i >= 0 and pos[i] == v:
+        i -= 1
+    while j >= 0 and neg[j] == v:
+        j -= 1
+    return v, i, j
+
+
+@_jit
+def _bottom_group(pos, neg, i, j):  # pragma: no cover - compiled
+    """The smallest score left in ``pos[i:]`` and ``neg[j:]`` (both ascending), and the two
+    cursors moved past all its ties."""
+    m = pos.shape[0]
+    k = neg.shape[0]
+    v = pos[i] if j >= k or (i < m and pos[i] <= neg[j]) else neg[j]
+    while i < m and pos[i] == v:
+        i += 1
+    while j < k and neg[j] == v:
+        j += 1
+    return v, i, j
+
+
+@_jit
+def merge_counts(pos, neg):  # pragma: no cover - compiled
+    """Walk two ascending score arrays from the top and count per distinct threshold.
+
+    ``pos (T[m])``, ``neg (T[k])`` sorted ascending -> ``thresholds (T[L])`` decreasing,
+    ``tps (float64[L])``, ``fps (float64[L])``: the numbers of positives and negatives
+    with score >= thresholds[i]. These are scikit-learn's ``confusion_matrix_at_thresholds``
+    counts for unit weights.
+    """
+    i = pos.shape[0] - 1
+    j = neg.shape[0] - 1
+    size = pos.shape[0] + neg.shape[0]
+    thresholds = np.empty(size, dtype=pos.dtype)
+    tps = np.empty(size, dtype=np.float64)
+    fps = np.empty(size, dtype=np.float64)
+    k = 0
+    while i >= 0 or j >= 0:
+        v, i, j = _top_group(pos, neg, i, j)
+        thresholds[k] = v
+        tps[k] = pos.shape[0] - 1 - i
+        fps[k] = neg.shape[0] - 1 - j
+        k += 1
+    return thresholds[:k], tps[:k], fps[:k]
+
+
+def merge_counts_reference(pos, neg):
+    """NumPy twin of :func:`merge_counts` (sort everything, cumulate, keep group ends)."""
+    scores = np.concatenate([pos, neg])
+    labels = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+    order = np.argsort(scores, kind="stable")[::-1]
+    scores, labels = scores[order], labels[order]
+    ends = np.r_[np.nonzero(np.diff(scores))[0], len(scores) - 1] if len(scores) else []
+    ends = np.asarray(ends, dtype=np.intp)
+    tps = np.cumsum(labels)[ends]
+    fps = (ends + 1) - tps
+    return scores[ends], tps, fps.astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------
+# ROC: drop_intermediate and the trapezoid terms
+# --------------------------------------------------------------------------------------
+
+
+def roc_keep_mask_reference(tps, fps):
+    """scikit-learn's ``drop_intermediate``: keep the ends and every corner.
+
+    A point is kept when ``np.diff(fps, 2)`` or ``np.diff(tps, 2)`` is non-zero there.
+    """
+    if len(tps) <= 2:
+        return np.ones(len(tps), dtype=bool)
+    inner = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
+    return np.r_[True, inner, True]
+
+
+@_jit
+def roc_arrays(thresholds, tps, fps, drop_intermediate):  # pragma: no cover - compiled
+    """scikit-learn's ``roc_curve`` arrays from the per-threshold counts, in one pass.
+
+    Keeps the points ``drop_intermediate`` keeps, prepends the ``(0, 0, inf)`` point and
+    divides by the totals (NaN rates when a total is not positive). Returns float64
+    ``fpr``, ``tpr``, ``thresholds``.
+    """
+    n = tps.shape[0]
+    fpr = np.empty(n + 1, dtype=np.float64)
+    tpr = np.empty(n + 1, dtype=np.float64)
+    out_thresholds = np.empty(n + 1, dtype=np.float64)
+    fps_total = fps[n - 1] if n > 0 else 0.0
+    tps_total = tps[n - 1] if n > 0 else 0.0
+    fpr[0] = 0.0 if fps_total > 0 else np.nan
+    tpr[0] = 0.0 if tps_total > 0 else np.nan
+    out_thresholds[0] = np.inf
+    k = 1
+    for i in range(n):
+        if drop_intermediate and n > 2 and 0 < i < n - 1:
+            d2f = (fps[i + 1] - fps[i]) - (fps[i] - fps[i - 1])
+            d2t = (tps[i + 1] - tps[i]) - (tps[i] - tps[i - 1])
+            if d2f == 0 and d2t == 0:
+                continue
+        fpr[k] = fps[i] / fps_total if fps_total > 0 else np.nan
+        tpr[k] = tps[i] / tps_total if tps_total > 0 else np.nan
+        out_thresholds[k] = thresholds[i]
+        k += 1
+    return fpr[:k], tpr[:k], out_thresholds[:k]
+
+
+def roc_arrays_reference(thresholds, tps, fps, drop_intermediate):
+    """NumPy twin of :func:`roc_arrays`, the way scikit-learn writes it."""
+    if drop_intermediate and fps.shape[0] > 2:
+        keep = roc_keep_mask_reference(tps, fps)
+        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    tps = np.r_[0.0, tps]
+    fps = np.r_[0.0, fps]
+    thresholds = np.r_[np.inf, thresholds.astype(np.float64)]
+    fpr = np.full(fps.shape, np.nan) if fps[-1] <= 0 else fps / fps[-1]
+    tpr = np.full(tps.shape, np.nan) if tps[-1] <= 0 else tps / tps[-1]
+    return fpr, tpr, thresholds
+
+
+@_jit
+def pr_arrays(thresholds, tps, fps):  # pragma: no cover - compiled
+    """scikit-learn's ``precision_recall_curve`` arrays from the counts, in one pass.
+
+    Returns ``precision`` and ``recall`` (float64, length ``L + 1``, in increasing
+    threshold order and ending in 1 and 0) and the thresholds increasing. Recall is 1
+    everywhere when there is no positive.
+    """
+    n = tps.shape[0]
+    precision = np.empty(n + 1, dtype=np.float64)
+    recall = np.empty(n + 1, dtype=np.float64)
+    out_thresholds = np.empty(n, dtype=thresholds.dtype)
+    total = tps[n - 1] if n > 0 else 0.0
+    for i in range(n):
+        k = n - 1 - i
+        ps = tps[k] + fps[k]
+        precision[i] = tps[k] / ps if ps != 0 else 0.0
+        recall[i] = tps[k] / total if total != 0 else 1.0
+        out_thresholds[i] = thresholds[k]
+    precision[n] = 1.0
+    recall[n] = 0.0
+    return precision, recall, out_thresholds
+
+
+def pr_arrays_reference(thresholds, tps, fps):
+    """NumPy twin of :func:`pr_arrays`, the way scikit-learn writes it."""
+    ps = tps + fps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(ps != 0, np.divide(tps, ps), 0.0)
+    no_positive = tps.shape[0] == 0 or tps[-1] == 0
+    recall = np.full(tps.shape, 1.0) if no_positive else tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thresholds[::-1]
+
+
+@_jit
+def roc_auc_terms(pos, neg):  # pragma: no cover - compiled
+    """Trapezoid terms of the ROC curve of two ascending score arrays, in curve order.
+
+    Fuses :func:`merge_counts`, ``drop_intermediate``, the leading (0, 0) point and the
+    division by the totals; returns ``d * (tpr[1:] + tpr[:-1]) / 2`` with
+    ``d = fpr[1:] - fpr[:-1]``, the array scikit-learn's trapezoid sums. Needs both classes.
+    """
+    n_pos = float(pos.shape[0])
+    n_neg = float(neg.shape[0])
+    i = pos.shape[0] - 1
+    j = neg.shape[0] - 1
+    terms = np.empty(pos.shape[0] + neg.shape[0] + 1, dtype=np.float64)
+    n_terms = 0
+    # The last kept point (its rates) and the two most recent curve points (counts).
+    kept_fpr = 0.0
+    kept_tpr = 0.0
+    have_prev = False  # a curve point P[k-1] exists
+    have_prev2 = False  # P[k-2] exists
+    prev_tp = 0.0
+    prev_fp = 0.0
+    prev2_tp = 0.0
+    prev2_fp = 0.0
+    while i >= 0 or j >= 0:
+        _, i, j = _top_group(pos, neg, i, j)
+        cur_tp = float(pos.shape[0] - 1 - i)
+        cur_fp = float(neg.shape[0] - 1 - j)
+        # Decide on the previous point P[k-1] now that its successor P[k] is known.
+        if have_prev:
+            keep = True
+            if have_prev2:
+                d2f = (cur_fp - prev_fp) - (prev_fp - prev2_fp)
+                d2t = (cur_tp - prev_tp) - (prev_tp - prev2_tp)
+                keep = d2f != 0 or d2t != 0
+            if keep:
+                fpr = prev_fp / n_neg
+                tpr = prev_tp / n_pos
+                terms[n_terms] = (fpr - kept_fpr) * (tpr + kept_tpr) / 2.0
+                n_terms += 1
+                kept_fpr = fpr
+                kept_tpr = tpr
+            prev2_tp = prev_tp
+            prev2_fp = prev_fp
+            have_prev2 = True
+        prev_tp = cur_tp
+        prev_fp = cur_fp
+        have_prev = True
+    if have_prev:  # the last point is always kept
+        fpr = prev_fp / n_neg
+        tpr = prev_tp / n_pos
+        terms[n_terms] = (fpr - kept_fpr) * (tpr + kept_tpr) / 2.0
+        n_terms += 1
+    return terms[:n_terms]
+
+
+def roc_auc_terms_reference(pos, neg):
+    """NumPy twin of :func:`roc_auc_terms`, written the way scikit-learn computes it."""
+    _, tps, fps = merge_counts_reference(pos, neg)
+    keep = roc_keep_mask_reference(tps, fps)
+    tps = np.r_[0.0, tps[keep]]
+    fps = np.r_[0.0, fps[keep]]
+    fpr, tpr = fps / fps[-1], tps / tps[-1]
+    return (fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2.0
+
+
+@_jit
+def roc_curve_sorted(pos, neg, drop_intermediate):  # pragma: no cover - compiled
+    """:func:`merge_counts` and :func:`roc_arrays` fused: the ROC arrays from sorted scores.
+
+    ``pos``, ``neg`` ascending. Walks from the top, decides on each point once its successor
+    is known (``drop_intermediate``) and writes ``fpr``, ``tpr``, ``thresholds`` directly.
+    """
+    n_pos = float(pos.shape[0])
+    n_neg = float(neg.shape[0])
+    size = pos.shape[0] + neg.shape[0] + 1
+    fpr = np.empty(size, dtype=np.float64)
+    tpr = np.empty(size, dtype=np.float64)
+    thresholds = np.empty(size, dtype=np.float64)
+    fpr[0] = 0.0 if n_neg > 0 else np.nan
+    tpr[0] = 0.0 if n_pos > 0 else np.nan
+    thresholds[0] = np.inf
+    k = 1
+    i = pos.shape[0] - 1
+    j = neg.shape[0] - 1
+    n_points = 0
+    prev_tp = 0.0
+    prev_fp = 0.0
+    prev_v = 0.0
+    prev2_tp = 0.0
+    prev2_fp = 0.0
+    while i >= 0 or j >= 0:
+        v, i, j = _top_group(pos, neg, i, j)
+        cur_tp = float(pos.shape[0] - 1 - i)
+        cur_fp = float(neg.shape[0] - 1 - j)
+        if n_points >= 1:  # decide on the previous point
+            keep = True
+            if drop_intermediate and n_points >= 2:
+                d2f = (cur_fp - prev_fp) - (prev_fp - prev2_fp)
+                d2t = (cur_tp - prev_tp) - (prev_tp - prev2_tp)
+                keep = d2f != 0 or d2t != 0
+            if keep:
+                fpr[k] = prev_fp / n_neg if n_neg > 0 else np.nan
+                tpr[k] = prev_tp / n_pos if n_pos > 0 else np.nan
+                thresholds[k] = prev_v
+                k += 1
+        prev2_tp = prev_tp
+        prev2_fp = prev_fp
+        prev_tp = cur_tp
+        prev_fp = cur_fp
+        prev_v = v
+        n_points += 1
+    if n_points >= 1:  # the last point is always kept
+        fpr[k] = prev_fp / n_neg if n_neg > 0 else np.nan
+        tpr[k] = prev_tp / n_pos if n_pos > 0 else np.nan
+        thresholds[k] = prev_v
+        k += 1
+    return fpr[:k], tpr[:k], thresholds[:k]
+
+
+@_jit
+def pr_curve_sorted(pos, neg):  # pragma: no cover - compiled
+    """:func:`merge_counts` and :func:`pr_arrays` fused: the PR arrays from sorted scores.
+
+    Walks from the bottom, so the outputs come out in their final (increasing threshold)
+    order: at threshold ``v`` the counts at or above it are ``total - count below``.
+    """
+    m = pos.shape[0]
+    k_neg = neg.shape[0]
+    size = m + k_neg + 1
+    precision = np.empty(size, dtype=np.float64)
+    recall = np.empty(size, dtype=np.float64)
+    thresholds = np.empty(size - 1, dtype=pos.dtype)
+    total = float(m)
+    i = 0
+    j = 0
+    out = 0
+    while i < m or j < k_neg:
+        tp = float(m - i)  # at or above the next threshold: all but those below it
+        fp = float(k_neg - j)
+        v, i, j = _bottom_group(pos, neg, i, j)
+        ps = tp + fp
+        precision[out] = tp / ps if ps != 0 else 0.0
+        recall[out] = tp / total if total != 0 else 1.0
+        thresholds[out] = v
+        out += 1
+    precision[out] = 1.0
+    recall[out] = 0.0
+    return precision[: out + 1], recall[: out + 1], thresholds[:out]
+
+
+@_jit
+def average_precision_sorted(pos, neg):  # pragma: no cover - compiled
+    """:func:`average_precision_terms` straight from sorted scores (needs a positive).
+
+    Walks from the bottom; term ``i`` is ``(recall[i + 1] - recall[i]) * precision[i]``,
+    written once the next point's recall is known.
+    """
+    m = pos.shape[0]
+    k_neg = neg.shape[0]
+    terms = np.empty(m + k_neg, dtype=np.float64)
+    total = float(m)
+    i = 0
+    j = 0
+    out = 0
+    have_prev = False
+    prev_precision = 0.0
+    prev_recall = 0.0
+    while i < m or j < k_neg:
+        tp = float(m - i)
+        fp = float(k_neg - j)
+        _, i, j = _bottom_group(pos, neg, i, j)
+        ps = tp + fp
+        cur_precision = tp / ps if ps != 0 else 0.0
+        cur_recall = tp / total
+        if have_prev:
+            terms[out] = (cur_recall - prev_recall) * prev_precision
+            out += 1
+        prev_precision = cur_precision
+        prev_recall = cur_recall
+        have_prev = True
+    if have_prev:
+        terms[out] = (0.0 - prev_recall) * prev_precision
+        out += 1
+    return terms[:out]
+
+
+# --------------------------------------------------------------------------------------
+# Average precision terms
+# --------------------------------------------------------------------------------------
+
+
+def average_precision_terms_reference(tps, fps):
+    """``diff(recall) * precision[:-1])`` of scikit-learn's PR arrays (needs a positive).
+
+    NumPy twin of :func:`average_precision_sorted`, from the counts of :func:`merge_counts`.
+    """
+    ps = tps + fps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(ps != 0, tps / ps, 0.0)
+    recall = tps / tps[-1]
+    precision = np.r_[precision[::-1], 1.0]
+    recall = np.r_[recall[::-1], 0.0]
+    return np.diff(recall) * precision[:-1]
+
+
+# --------------------------------------------------------------------------------------
+# DeLong placement values from sorted scores
+# --------------------------------------------------------------------------------------
+
+
+@_jit
+def delong_sums(pos, neg, auc):  # pragma: no cover - compiled
+    """Sums of squared deviations of the DeLong placement values from ``auc``.
+
+    ``pos (T[m])``, ``neg (T[k])`` sorted ascending. The placement of a positive with score
+    ``x`` is ``V10(x) = (#neg < x + #neg == x / 2) / k``, of a negative ``y``
+    ``V01(y) = (#pos > y + #pos == y / 2) / m``. Returns
+    ``(sum((V10 - auc)**2), sum((V01 - auc)**2), mann_whitney_auc)``.
+    """
+    m = pos.shape[0]
+    k = neg.shape[0]
+    i = 0
+    j = 0
+    s10 = 0.0
+    s01 = 0.0
+    u = 0.0
+    while i < m or j < k:
+        i0 = i
+        j0 = j
+        _, i, j = _bottom_group(pos, neg, i, j)
+        c_pos = i - i0
+        c_neg = j - j0
+        if c_pos > 0:
+            v10 = (j0 + 0.5 * c_neg) / k
+            s10 += c_pos * (v10 - auc) ** 2
+            u += c_pos * (j0 + 0.5 * c_neg)
+        if c_neg > 0:
+            v01 = ((m - i) + 0.5 * c_pos) / m
+            s01 += c_neg * (v01 - auc) ** 2
+    return s10, s01, u / (float(m) * float(k))
+
+
+def delong_placements_reference(pos, neg):
+    """Per-sample placement values ``(V10[m], V01[k])`` by the Sun & Xu midrank algorithm."""
+    m, k = len(pos), len(neg)
+    tx = midranks_reference(pos)
+    ty = midranks_reference(neg)
+    tz = midranks_reference(np.concatenate([pos, neg]))
+    v10 = (tz[:m] - tx) / k
+    v01 = 1.0 - (tz[m:] - ty) / m
+    return v10, v01
+
+
+def midranks_reference(x):
+    """Ranks 1..n of ``x`` with ties given their average rank (NumPy only)."""
+    order = np.argsort(x, kind="stable")
+    sorted_x = x[order]
+    n = len(x)
+    starts = np.r_[0, np.nonzero(np.diff(sorted_x))[0] + 1] if n else np.zeros(0, np.intp)
+    ends = np.r_[starts[1:], n] if n else np.zeros(0, np.intp)
+    ranks_sorted = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[order] = ranks_sorted
+    return ranks
+
+
+@_jit
+def midranks(x):  # pragma: no cover - compiled
+    """Ranks 1..n of ``x`` with ties given their average rank (Sun & Xu 2014, step 1)."""
+    n = x.shape[0]
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(n, dtype=np.float64)
+    start = 0
+    while start < n:
+        end = start + 1
+        v = x[order[start]]
+        while end < n and x[order[end]] == v:
+            end += 1
+        r = 0.5 * (start + end + 1)
+        for t in range(start, end):
+            ranks[order[t]] = r
+        start = end
+    return ranks
+
+
+# --------------------------------------------------------------------------------------
+# Label counting: confusion matrices and per-class sums
+# --------------------------------------------------------------------------------------
+
+
+@_jit
+def confusion_counts(y_true, y_pred, offset, n_codes):  # pragma: no cover - compiled
+    """Unweighted confusion counts over the codes ``y - offset`` in ``[0, n_codes)``.
+
+    Returns ``counts (int64[n_codes, n_codes])`` (rows: true, columns: predicted).
+    Which codes occur follows from the row and column sums.
+    """
+    counts = np.zeros((n_codes, n_codes), dtype=np.int64)
+    for i in range(y_true.shape[0]):
+        counts[y_true[i] - offset, y_pred[i] - offset] += 1
+    return counts
+
+
+@_jit
+def confusion_sums(y_true, y_pred, offset, n_codes, weights, acc):  # pragma: no cover
+    """Weighted confusion sums: ``acc[t, p] += weights[i]`` in sample order.
+
+    ``acc`` (float64 or int64 ``[n_codes, n_codes]``) is updated in place, one sample at a
+    time, which is the order scikit-learn's sparse-to-dense conversion adds duplicates in.
+    Returns ``(in_true, in_pred)``: which codes occur in ``y_true`` and in ``y_pred``.
+    """
+    in_true = np.zeros(n_codes, dtype=np.bool_)
+    in_pred = np.zeros(n_codes, dtype=np.bool_)
+    for i in range(y_true.shape[0]):
+        t = y_true[i] - offset
+        p = y_pred[i] - offset
+        acc[t, p] += weights[i]
+        in_true[t] = True
+        in_pred[p] = True
+    return in_true, in_pred
+
+
+def confusion_sums_reference(codes_true, codes_pred, n_codes, weights=None):
+    """NumPy twin of the two confusion kernels for codes in ``[0, n_codes)``."""
+    dtype = np.int64 if weights is None or weights.dtype.kind in "biu" else np.float64
+    acc = np.zeros((n_codes, n_codes), dtype=dtype)
+    w = np.ones(len(codes_true), dtype=dtype) if weights is None else weights.astype(dtype)
+    np.add.at(acc, (codes_true, codes_pred), w)
+    in_true = np.zeros(n_codes, dtype=bool)
+    in_pred = np.zeros(n_codes, dtype=bool)
+    in_true[codes_true] = True
+    in_pred[codes_pred] = True
+    return acc, in_true, in_pred
+
+
+@_jit
+def class_sums(y_true, y_pred, offset, n_codes, weights):  # pragma: no cover - compiled
+    """Per-class weighted sums in sample order, as three ``np.bincount(..., weights)`` calls.
+
+    Returns float64 ``tp[n_codes]`` (weights of correct samples by class), ``pred`` (by
+    predicted class), ``true`` (by true class), the presence flags ``in_true``, ``in_pred``
+    and the number of correct samples (whatever their weight).
+    """
+    tp = np.zeros(n_codes, dtype=np.float64)
+    pred = np.zeros(n_codes, dtype=np.float64)
+    true = np.zeros(n_codes, dtype=np.float64)
+    in_true = np.zeros(n_codes, dtype=np.bool_)
+    in_pred = np.zeros(n_codes, dtype=np.bool_)
+    n_hits = 0
+    for i in range(y_true.shape[0]):
+        t = y_true[i] - offset
+        p = y_pred[i] - offset
+        w = float(weights[i])
+        if t == p:
+            tp[t] += w
+            n_hits += 1
+        pred[p] += w
+        true[t] += w
+        in_true[t] = True
+        in_pred[p] = True
+    return tp, pred, true, in_true, in_pred, n_hits
+
+
+def class_sums_reference(codes_true, codes_pred, n_codes, weights):
+    """NumPy twin of :func:`class_sums`."""
+    w = weights.astype(np.float64)
+    hit = codes_true == codes_pred
+    tp = np.bincount(codes_true[hit], weights=w[hit], minlength=n_codes)
+    pred = np.bincount(codes_pred, weights=w, minlength=n_codes)
+    true = np.bincount(codes_true, weights=w, minlength=n_codes)
+    in_true = np.bincount(codes_true, minlength=n_codes) > 0
+    in_pred = np.bincount(codes_pred, minlength=n_codes) > 0
+    return tp, pred, true, in_true, in_pred, int(hit.sum())
+
+
+@_jit
+def count_equal(a, b):  # pragma: no cover - compiled
+    """``np.count_nonzero(a == b)`` without the temporary boolean array."""
+    count = 0
+    for i in range(a.shape[0]):
+        count += a[i] == b[i]
+    return count
+
+
+# --------------------------------------------------------------------------------------
+# Encoding labels by hashing (strings, integers spread over a wide range)
+# --------------------------------------------------------------------------------------
+
+_FNV_OFFSET = np.uint64(14695981039346656037)
+_FNV_PRIME = np.uint64(1099511628211)
+
+
+@_jit
+def _row_hash(words, i):  # pragma: no cover - compiled
+    h = _FNV_OFFSET
+    for c in range(words.shape[1]):
+        h = (h ^ np.uint64(words[i, c])) * _FNV_PRIME
+    return h ^ (h >> np.uint64(29))
+
+
+@_jit
+def _same_row(words_a, ia, words_b, ib):  # pragma: no cover - compiled
+    for c in range(words_a.shape[1]):  # noqa: SIM110 - compiled, no generators
+        if words_a[ia, c] != words_b[ib, c]:
+            return False
+    return True
+
+
+@_jit
+def hash_encode(words_a, words_b):  # pragma: no cover - compiled
+    """Give every distinct row of two ``uint32[n, w]`` word matrices a code 0, 1, ...
+
+    Codes follow first appearance (``words_a`` before ``words_b``). Returns
+    ``codes_a (int64[n_a])``, ``codes_b (int64[n_b])`` and, for each code, the source
+    (0 for ``a``, 1 for ``b``) and row of its first appearance: ``first (int64[n_codes, 2])``.
+    Open addressing with linear probing; the table doubles when half full.
+    """
+    capacity = 1024
+    table = np.full(capacity, -1, dtype=np.int64)
+    first = np.empty((64, 2), dtype=np.int64)
+    n_codes = 0
+    codes_a = np.empty(words_a.shape[0], dtype=np.int64)
+    codes_b = np.empty(words_b.shape[0], dtype=np.int64)
+    for source in range(2):
+        words = words_a if source == 0 else words_b
+        codes = codes_a if source == 0 else codes_b
+        for i in range(words.shape[0]):
+            mask = np.uint64(capacity - 1)
+            slot = np.int64(_row_hash(words, i) & mask)
+            while True:
+                code = table[slot]
+                if code < 0:
+                    break
+                src_words = words_a if first[code, 0] == 0 else words_b
+                if _same_row(words, i, src_words, first[code, 1]):
+                    break
+                slot = (slot + 1) & (capacity - 1)
+            if code < 0:
+                code = n_codes
+                if n_codes == first.shape[0]:
+                    grown = np.empty((2 * n_codes, 2), dtype=np.int64)
+                    grown[:n_codes] = first
+                    first = grown
+                first[code, 0] = source
+                first[code, 1] = i
+                table[slot] = code
+                n_codes += 1
+                if 2 * n_codes > capacity:  # rehash into a table twice the size
+                    capacity *= 2
+                    table = np.full(capacity, -1, dtype=np.int64)
+                    for c in range(n_codes):
+                        src_words = words_a if first[c, 0] == 0 else words_b
+                        s = np.int64(_row_hash(src_words, first[c, 1]) & np.uint64(capacity - 1))
+                        while table[s] >= 0:
+                            s = (s + 1) & (capacity - 1)
+                        table[s] = c
+            codes[i] = code
+    return codes_a, codes_b, first[:n_codes].copy()
+
+
+def hash_encode_reference(words_a, words_b):
+    """NumPy twin of :func:`hash_encode` (codes in first-appearance order)."""
+    both = np.concatenate([words_a, words_b])
+    if len(both) == 0:
+        return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
+    _, first_index, inverse = np.unique(both, axis=0, return_index=True, return_inverse=True)
+    # renumber the sorted codes by first appearance
+    order = np.argsort(first_index, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes = rank[inverse.reshape(-1)]
+    firsts = np.sort(first_index)
+    n_a = len(words_a)
+    first = np.stack(
+        [(firsts >= n_a).astype(np.int64), np.where(firsts >= n_a, firsts - n_a, firsts)], 1
+    )
+    return codes[:n_a].astype(np.int64), codes[n_a:].astype(np.int64), first.astype(np.int64)
