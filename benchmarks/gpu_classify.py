@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
+    if not args.tiny and args.device == "auto" and not torch.cuda.is_available():
+        print("gpu_classify: no CUDA GPU here, skipped (--tiny runs a CPU smoke test)")
+        return
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = True
     n = 128 if args.tiny else 50_000

@@ -6,6 +6,12 @@ and shuffling, and SGD(lr=0.001, momentum=0.9) with one step per batch. Ours:
 ``train_classifier`` with the data resident as one tensor, whole-batch augmentation off (the
 notes use none), batch 128. Same network, one thread, images per second, best of rounds,
 alternating. Run: ``python benchmarks/train.py`` (``--quick`` for a short run).
+
+Where torchvision is importable (the reference venv: ``PYTHONPATH=src
+/work/tvenv/venv/bin/python benchmarks/train.py``) the notes' code is also timed literally:
+``torchvision.datasets.CIFAR10`` (PIL image per sample, ``ToTensor``, ``Normalize``) over
+random images written in the CIFAR-10 python format, with ``num_workers`` 0 and 2 (the
+notes use 2).
 """
 
 from __future__ import annotations
@@ -77,6 +83,51 @@ def notes_loop(images: np.ndarray, labels: np.ndarray) -> Clock:
     return clock
 
 
+def torchvision_notes_loop(root: str, n: int, workers: int) -> Clock:
+    """The notes' code literally: torchvision's CIFAR10 and transforms, batch 4."""
+    import torchvision
+    import torchvision.datasets.cifar as tv_cifar
+    import torchvision.transforms as transforms
+
+    tv_cifar.check_integrity = lambda *args, **kwargs: True  # random data: no official md5
+    transform = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]
+    )
+    trainset = torchvision.datasets.CIFAR10(
+        root=root, train=True, download=False, transform=transform
+    )
+    subset = torch.utils.data.Subset(trainset, range(n))
+    loader = torch.utils.data.DataLoader(subset, batch_size=4, shuffle=True, num_workers=workers)
+    torch.manual_seed(0)
+    net = ToyNet()
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    with Clock() as clock:
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            loss = criterion(net(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+    return clock
+
+
+def write_cifar_folder(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """Random images in the CIFAR-10 python layout, readable by torchvision."""
+    import pickle
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    flat = images.transpose(0, 3, 1, 2).reshape(len(images), -1)  # RGB planes per row
+    parts = np.array_split(np.arange(len(images)), 5)
+    for i, index in enumerate(parts, start=1):
+        batch = {"data": flat[index], "labels": labels[index].tolist()}
+        (folder / f"data_batch_{i}").write_bytes(pickle.dumps(batch, protocol=2))
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": flat[:1], "labels": [0]}))
+    meta = {"label_names": [f"class{k}" for k in range(10)]}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+
+
 def our_trainer(data: ImageDataset, batch_size: int) -> Clock:
     """One epoch of ``train_classifier`` (data resident, no augmentation, like the notes)."""
     torch.manual_seed(0)
@@ -111,23 +162,47 @@ def main() -> None:
         wall, cpu = best.get(name, (0.0, 0.0))
         best[name] = (max(wall, n / clock.wall), max(cpu, n / clock.cpu))
 
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        tv_root = None
+    else:
+        import tempfile
+
+        tv_root = tempfile.mkdtemp(prefix="tinyvision-bench-")
+        write_cifar_folder(Path(tv_root), images[:n_notes], labels[:n_notes])
     for _ in range(rounds):  # alternate, keep the best of each
         record("notes", n_notes, notes_loop(images[:n_notes], labels[:n_notes]))
+        if tv_root is not None:
+            for workers in (0, 2):
+                record(f"tv{workers}", n_notes, torchvision_notes_loop(tv_root, n_notes, workers))
         for batch in (128, 512):
             record(f"ours{batch}", n_ours, our_trainer(data, batch))
+    if tv_root is not None:
+        import shutil
+
+        shutil.rmtree(tv_root)
     print(f"ToyNet training on CIFAR-shaped 3x32x32 images, 1 thread, torch {torch.__version__}")
     print(f"{'':58}{'wall img/s':>12}{'CPU img/s':>12}")
     rows = [
         ("notes' loop: batch 4, DataLoader, per-image transform", "notes"),
+        ("notes' code via torchvision CIFAR10, num_workers=0", "tv0"),
+        ("notes' code via torchvision CIFAR10, num_workers=2 (*)", "tv2"),
         ("tinyvision train_classifier, batch 128", "ours128"),
         ("tinyvision train_classifier, batch 512", "ours512"),
     ]
     for label, key in rows:
-        print(f"  {label:<56}{best[key][0]:>12.0f}{best[key][1]:>12.0f}")
+        if key in best:
+            print(f"  {label:<56}{best[key][0]:>12.0f}{best[key][1]:>12.0f}")
     for key in ("ours128", "ours512"):
         wall = best[key][0] / best["notes"][0]
         cpu = best[key][1] / best["notes"][1]
-        print(f"  ratio {key[4:]:>3} / notes: {wall:.1f}x wall, {cpu:.1f}x CPU time")
+        line = f"  ratio {key[4:]:>3} / notes' loop: {wall:.1f}x wall, {cpu:.1f}x CPU time"
+        if "tv2" in best:
+            line += f"; / torchvision num_workers=2: {best[key][0] / best['tv2'][0]:.1f}x wall"
+        print(line)
+    if "tv2" in best:
+        print("  (*) CPU time of the main process only: the workers' time is not counted")
 
 
 if __name__ == "__main__":

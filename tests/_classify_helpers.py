@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import struct
 import tarfile
 from pathlib import Path
 
@@ -27,11 +28,41 @@ CLASSES = [
 ]
 
 
+class Py2Pickler(pickle._Pickler):
+    """Pickles like Python 2's cPickle did for the official CIFAR-10 files.
+
+    Python 2 had one string type: every ``str`` and ``bytes`` becomes a (SHORT_)BINSTRING,
+    which Python 3 reads back as bytes with ``encoding="bytes"`` (the CIFAR page's advice)
+    and as str with ``encoding="latin1"`` (torchvision's choice). numpy's classes are named
+    by their numpy 1 module paths (``numpy.core.multiarray``).
+    """
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def save_string(self, obj: str | bytes) -> None:
+        data = obj.encode("latin1") if isinstance(obj, str) else obj
+        if len(data) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(data)) + data)
+        self.memoize(obj)
+
+    dispatch[str] = save_string
+    dispatch[bytes] = save_string
+
+
+def py2_pickle(obj: object) -> bytes:
+    """``obj`` pickled the way the official CIFAR-10 files were (protocol 2, Python 2)."""
+    buffer = io.BytesIO()
+    Py2Pickler(buffer, protocol=2).dump(obj)
+    return buffer.getvalue().replace(b"cnumpy._core.", b"cnumpy.core.")
+
+
 def tiny_cifar_batches(per_batch: int = 6, seed: int = 0) -> dict[str, bytes]:
     """The seven pickles of a CIFAR-10 release with ``per_batch`` images per batch.
 
     Each batch is a dict with b'batch_label', b'labels', b'data' (uint8 [N, 3072]) and
-    b'filenames', pickled with protocol 2 like the official files; batches.meta holds
+    b'filenames', pickled like the official (Python 2) files; batches.meta holds
     b'label_names', b'num_cases_per_batch' and b'num_vis'.
     """
     rng = np.random.default_rng(seed)
@@ -45,9 +76,9 @@ def tiny_cifar_batches(per_batch: int = 6, seed: int = 0) -> dict[str, bytes]:
             b"data": data,
             b"filenames": [f"img_{i}_{j}.png".encode() for j in range(per_batch)],
         }
-        files[name] = pickle.dumps(batch, protocol=2)
+        files[name] = py2_pickle(batch)
     meta = {b"label_names": CLASSES, b"num_cases_per_batch": per_batch, b"num_vis": 3072}
-    files["batches.meta"] = pickle.dumps(meta, protocol=2)
+    files["batches.meta"] = py2_pickle(meta)
     return files
 
 

@@ -1,0 +1,45 @@
+"""`tinyvision demo` (the classifier demo) end to end, with shortened recipes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+import tinyvision.train.recipes as recipes
+from _classify_helpers import one_thread  # noqa: F401 (autouse fixture)
+from tinyvision.cli import main
+
+
+def test_demo_trains_compares_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = recipes.get_recipe
+
+    def short(model: str, data: str, variant: str = "tuned") -> recipes.Recipe:
+        recipe = full(model, data, variant)
+        epochs = 3 if model == "fast" else 1  # restarts with 3 cycles needs a multiple of 3
+        config = dataclasses.replace(
+            recipe.config, epochs=epochs, batch_size=max(recipe.config.batch_size, 64)
+        )
+        return dataclasses.replace(recipe, config=config)
+
+    monkeypatch.setattr(recipes, "get_recipe", short)
+    assert main(["demo", "--out", str(tmp_path), "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "FastNet  our fast recipe, mean of 2 seeds" in out
+    assert "ToyNet   the notes' settings" in out and "ToyNet   our trainer" in out
+    assert "snapshot ensemble" in out and "its best member" in out
+    summary = json.loads((tmp_path / "demo.json").read_text())
+    per_seed = summary["fast_recipe"]["accuracy_per_seed"]
+    assert len(per_seed) == 2 and summary["fast_recipe"]["mean_accuracy"] == sum(per_seed) / 2
+    ensemble = summary["snapshot_ensemble"]
+    assert ensemble["members"] == ["snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt"]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["accuracy"] == per_seed[0]  # the report evaluates the fast recipe, seed 0
+    html = (tmp_path / "report.html").read_text()
+    assert "<h2>Comparison</h2>" in html and "<h2>Snapshot ensemble</h2>" in html
+    for run in ("fast-seed0", "fast-seed1", "toy-notes", "toy-tuned", "fast-restarts"):
+        assert (tmp_path / run / "last.pt").is_file()
