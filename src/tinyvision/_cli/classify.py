@@ -63,7 +63,11 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
         choices=("one_cycle", "restarts", "constant"),
         help="learning-rate schedule; 'restarts' saves a snapshot at the end of each cycle",
     )
-    add("--cycles", type=int, help="cycles of the restarts schedule (default 3)")
+    add(
+        "--cycles",
+        type=int,
+        help="cycles of the restarts schedule (default 3, or 2, whichever divides the epochs)",
+    )
     add("--seed", type=int, default=0, help="seed of weights, order and augmentation")
     add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_argument(train)
@@ -183,7 +187,8 @@ def job_from_args(args: argparse.Namespace) -> TrainJob:
     recipe = get_recipe(model, data, variant)
     changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
     if changes.get("schedule") == "restarts" and "cycles" not in changes:
-        changes["cycles"] = 3 if changes.get("epochs", recipe.config.epochs) % 3 == 0 else 1
+        epochs = changes.get("epochs", recipe.config.epochs)
+        changes["cycles"] = next(c for c in (3, 2, 1) if epochs % c == 0)
     config = dataclasses.replace(recipe.config, seed=args.seed, **changes)
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / f"{data}-{model}"
     return TrainJob(

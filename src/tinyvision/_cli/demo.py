@@ -134,9 +134,12 @@ def run(args: argparse.Namespace) -> int:
     ]
     notes = _train("ToyNet", "the notes' settings", "toy", "notes", 0, data, out / "toy-notes", ctx)
     toy = _train("ToyNet", "our trainer", "toy", "tuned", 0, data, out / "toy-tuned", ctx)
+    from tinyvision.train.recipes import get_recipe
+
+    cycle = -(-get_recipe("fast", "digits").config.epochs // 3)  # 3 cycles of ceil(epochs/3)
     snap = _train(
         "FastNet",
-        "cosine restarts, 3 cycles",
+        f"cosine restarts, 3 cycles of {cycle} epochs",
         "fast",
         "tuned",
         0,
@@ -145,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         ctx,
         schedule="restarts",
         cycles=3,
+        epochs=3 * cycle,
     )
 
     # The snapshot ensemble: average the probabilities of the three end-of-cycle models.
