@@ -94,7 +94,7 @@ def _train(
         name, settings, config.epochs, config.batch_size, result.train_seconds, accuracy, probs, run
     )
     print(
-        f"  {name:<24} {settings:<34} {accuracy:7.2%}  in {result.train_seconds:5.1f} s", flush=True
+        f"  {name:<8} {settings:<40} {accuracy:7.2%}  in {result.train_seconds:5.1f} s", flush=True
     )
     return outcome
 
