@@ -70,6 +70,11 @@ def notes_loop(images: np.ndarray, labels: np.ndarray) -> Clock:
     loader = torch.utils.data.DataLoader(
         NotesDataset(images, labels), batch_size=4, shuffle=True, num_workers=0
     )
+    return notes_epoch(net, loader)
+
+
+def notes_epoch(net: torch.nn.Module, loader: torch.utils.data.DataLoader) -> Clock:
+    """The notes' loop: SGD(lr=0.001, momentum=0.9), one step per batch, loss summed."""
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
     running_loss = 0.0
@@ -99,17 +104,7 @@ def torchvision_notes_loop(root: str, n: int, workers: int) -> Clock:
     subset = torch.utils.data.Subset(trainset, range(n))
     loader = torch.utils.data.DataLoader(subset, batch_size=4, shuffle=True, num_workers=workers)
     torch.manual_seed(0)
-    net = ToyNet()
-    criterion = torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
-    with Clock() as clock:
-        for inputs, targets in loader:
-            optimizer.zero_grad()
-            loss = criterion(net(inputs), targets)
-            loss.backward()
-            optimizer.step()
-            loss.item()
-    return clock
+    return notes_epoch(ToyNet(), loader)
 
 
 def write_cifar_folder(root: Path, images: np.ndarray, labels: np.ndarray) -> None:

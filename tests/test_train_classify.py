@@ -81,6 +81,14 @@ def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path: Path) ->
     assert resumed.epoch_losses == whole.epoch_losses[2:]
 
 
+def test_resume_with_weights_of_another_model(tmp_path: Path) -> None:
+    train_classifier(small_model(), toy_data(), TrainConfig(**CONFIG), out_dir=tmp_path)
+    record = load_checkpoint(tmp_path / "last.pt")
+    other = FastNet(1, 2, widths=(8, 16), stem_width=4)
+    with pytest.raises(UserError, match="holds weights of another model"):
+        train_classifier(other, toy_data(), TrainConfig(**CONFIG), resume=record)
+
+
 def test_checkpoint_every(tmp_path: Path) -> None:
     saved = []
     train_classifier(

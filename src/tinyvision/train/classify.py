@@ -255,7 +255,11 @@ def train_classifier(
     mean, std = normalization_stats(images, config.normalization)
     if resume is not None:
         mean, std = list(resume["mean"]), list(resume["std"])
-        model.load_state_dict(resume["model"])
+        try:
+            model.load_state_dict(resume["model"])
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"the checkpoint holds weights of another model ({first})") from exc
     n = len(train)
     per_epoch = steps_per_epoch(n, config.batch_size, config.drop_last)
     total_steps = per_epoch * config.epochs
