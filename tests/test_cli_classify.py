@@ -144,13 +144,13 @@ def test_snapshot_ensemble(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_resume_gives_the_uninterrupted_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    args = ["classify", "train", "--epochs", "3"]
+    args = ["classify", "train", "--epochs", "2"]
     assert run_cli(capsys, *args, "--out", str(tmp_path / "whole"))[0] == 0
     original = TrainProgress.__call__
 
     def interrupt(self: TrainProgress, event: object) -> None:
         original(self, event)
-        if event.kind == "epoch" and event.epoch == 2:
+        if event.kind == "epoch" and event.epoch == 1:
             raise KeyboardInterrupt
 
     monkeypatch.setattr(TrainProgress, "__call__", interrupt)
