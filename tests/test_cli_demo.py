@@ -1,65 +1,45 @@
-"""`tinyvision demo` and the synthetic scene behind it."""
+"""`tinyvision demo` (the classifier demo) end to end, with shortened recipes."""
 
 from __future__ import annotations
 
-import re
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
-import torch
 
+import tinyvision.train.recipes as recipes
+from _classify_helpers import one_thread  # noqa: F401 (autouse fixture)
 from tinyvision.cli import main
-from tinyvision.ops._synthetic import clustered_detections
 
 
-def _run_demo(capsys: pytest.CaptureFixture[str], out: Path, *extra: str) -> str:
-    code = main(["demo", "--out", str(out), "--objects", "4", "--per-object", "12", *extra])
-    assert code == 0
-    return capsys.readouterr().out
-
-
-def test_demo_prints_a_table_and_writes_a_png(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_demo_trains_compares_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = _run_demo(capsys, tmp_path / "demo")
-    png = tmp_path / "demo" / "nms_demo.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {png}" in out
-    assert re.search(r"object\s+class\s+candidates\s+kept", out)
-    total = re.search(r"total\s+(\d+)\s+(\d+)", out)
-    assert total is not None and 0 < int(total.group(2)) < int(total.group(1))
+    full = recipes.get_recipe
 
+    def short(model: str, data: str, variant: str = "tuned") -> recipes.Recipe:
+        recipe = full(model, data, variant)
+        epochs = 1  # the demo's restarts run makes it 3 cycles of 1 epoch
+        config = dataclasses.replace(
+            recipe.config, epochs=epochs, batch_size=max(recipe.config.batch_size, 64)
+        )
+        return dataclasses.replace(recipe, config=config)
 
-def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    def table(text: str) -> str:
-        return text.split("\n\n")[1]  # the table, without the timings
-
-    first = table(_run_demo(capsys, tmp_path / "a", "--seed", "3"))
-    second = table(_run_demo(capsys, tmp_path / "b", "--seed", "3"))
-    other = table(_run_demo(capsys, tmp_path / "c", "--seed", "4"))
-    assert first == second
-    assert first != other
-
-
-def test_demo_bad_argument_is_one_line_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["demo", "--out", str(tmp_path), "--iou-threshold", "2"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--iou-threshold must be <= 1.0" in err
-    assert not (tmp_path / "nms_demo.png").exists()
-
-
-def test_clustered_detections_are_seeded_and_inside_the_image() -> None:
-    a = clustered_detections(5, 10, num_classes=3, seed=1, image_size=(100, 200))
-    b = clustered_detections(5, 10, num_classes=3, seed=1, image_size=(100, 200))
-    c = clustered_detections(5, 10, num_classes=3, seed=2, image_size=(100, 200))
-    assert torch.equal(a.boxes, b.boxes) and torch.equal(a.scores, b.scores)
-    assert not torch.equal(a.boxes, c.boxes)
-    assert a.boxes.shape == (55, 4)  # 5 * 10 around objects + 10% background
-    assert a.objects.shape == (5, 4) and a.image_size == (100, 200)
-    assert bool((a.boxes[:, 0::2] >= 0).all() and (a.boxes[:, 0::2] <= 200).all())
-    assert bool((a.boxes[:, 1::2] >= 0).all() and (a.boxes[:, 1::2] <= 100).all())
-    assert bool(((a.scores > 0) & (a.scores < 1)).all())
-    assert set(a.labels.tolist()) <= {0, 1, 2}
-    assert (a.source == -1).sum() == 5
+    monkeypatch.setattr(recipes, "get_recipe", short)
+    assert main(["demo", "--out", str(tmp_path), "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "FastNet  our fast recipe, mean of 2 seeds" in out
+    assert "ToyNet   the notes' settings" in out and "ToyNet   our trainer" in out
+    assert "snapshot ensemble" in out and "its best member" in out
+    summary = json.loads((tmp_path / "demo.json").read_text())
+    per_seed = summary["fast_recipe"]["accuracy_per_seed"]
+    assert len(per_seed) == 2 and summary["fast_recipe"]["mean_accuracy"] == sum(per_seed) / 2
+    ensemble = summary["snapshot_ensemble"]
+    assert ensemble["members"] == ["snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt"]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["accuracy"] == per_seed[0]  # the report evaluates the fast recipe, seed 0
+    html = (tmp_path / "report.html").read_text()
+    assert "<h2>Comparison</h2>" in html and "<h2>Snapshot ensemble</h2>" in html
+    for run in ("fast-seed0", "fast-seed1", "toy-notes", "toy-tuned", "fast-restarts"):
+        assert (tmp_path / run / "last.pt").is_file()

@@ -1,175 +1,249 @@
-"""`tinyvision demo`: synthetic clustered detections -> class-aware NMS -> table and PNG.
+"""`tinyvision demo`: the classifier system on offline data, end to end (what `make demo` runs).
 
-What exists end to end until a training system replaces this command: a seeded scene of
-objects with many overlapping candidate boxes each, :func:`tinyvision.ops.batched_nms`, a
-printed table per object and a PNG showing the kept and the suppressed boxes.
+On scikit-learn's 8x8 handwritten digits (fixed stratified 80/20 split) it trains
+- the fast recipe (FastNet) with three seeds,
+- the notes' ToyNet with the notes' own settings (batch 4, lr 0.001, 2 epochs),
+- the notes' ToyNet with our trainer and recipe,
+- the fast recipe with cosine restarts, evaluated as a snapshot ensemble,
+prints the comparison, and writes the full evaluation of the fast recipe (seed 0) with
+``metrics.json``, plots and ``report.html`` into ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import statistics
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # imported lazily at run time: the CLI front loads every command module
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-    from torch import Tensor
+from tinyvision._cli.classify import add_threads_argument, set_threads
+from tinyvision._fileio import atomic_write_json
 
-    from tinyvision.ops._synthetic import DetectionScene
-
-DEFAULT_OUT = Path("runs") / "demo"
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="run NMS on a synthetic scene of clustered detections (table + PNG)",
-        description=(
-            "Draw a seeded synthetic scene of objects, each surrounded by overlapping candidate "
-            "boxes as a detector emits them, run class-aware NMS, print a table per object and "
-            "write a PNG of the kept and suppressed boxes."
-        ),
+        help="train and compare classifiers on the offline digits, write a report",
+        description="Train the fast recipe and the notes' ToyNet (with the notes' settings and "
+        "with our trainer) on scikit-learn's 8x8 digits, print the comparison and write the "
+        "evaluation report.",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (%(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (%(default)s)")
-    parser.add_argument("--objects", type=int, default=6, help="objects in the scene (%(default)s)")
-    parser.add_argument(
-        "--per-object", type=int, default=25, help="candidate boxes per object (%(default)s)"
-    )
-    parser.add_argument("--classes", type=int, default=3, help="object classes (%(default)s)")
-    parser.add_argument(
-        "--iou-threshold",
-        type=float,
-        default=0.5,
-        help="suppress a box when IoU > this with a kept box of its class (%(default)s)",
-    )
-    parser.add_argument(
-        "--score-threshold",
-        type=float,
-        default=0.1,
-        help="drop detections scoring below this before NMS (%(default)s)",
-    )
+    parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the fast recipe (default 3)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    # One thread by default: these models are small, and on a shared 2-core machine two
+    # threads made the demo several times slower (the threads wait for each other).
+    add_threads_argument(parser, default=1)
     parser.set_defaults(func=run)
 
 
+@dataclasses.dataclass
+class Outcome:
+    """One trained model of the demo."""
+
+    name: str
+    settings: str
+    epochs: int
+    batch_size: int
+    seconds: float
+    accuracy: float
+    probs: np.ndarray = dataclasses.field(repr=False)
+    run: Any = dataclasses.field(repr=False, default=None)
+
+
+def _train(
+    name: str,
+    settings: str,
+    model: str,
+    variant: str,
+    seed: int,
+    data: tuple[Any, Any],
+    out: Path,
+    ctx: Any,
+    **changes: Any,
+) -> Outcome:
+    from tinyvision._cli.classify import TrainJob, _probabilities, train_job
+    from tinyvision.metrics import accuracy_score
+    from tinyvision.train.recipes import get_recipe
+
+    recipe = get_recipe(model, "digits", variant)
+    config = dataclasses.replace(recipe.config, seed=seed, **changes)
+    job = TrainJob(
+        model,
+        "digits",
+        variant,
+        out,
+        config,
+        dict(recipe.model_kwargs),
+        recipe.upscale,
+        seed,
+        label=f"{name} ({settings})",
+    )
+    run = train_job(job, ctx, data=data, lines=False)
+    result = run.result
+    probs = _probabilities(
+        result.model, result.mean, result.std, run.test.float_images(ctx.device), config
+    )
+    accuracy = float(accuracy_score(run.test.labels.numpy(), probs.argmax(axis=1)))
+    outcome = Outcome(
+        name, settings, config.epochs, config.batch_size, result.train_seconds, accuracy, probs, run
+    )
+    print(
+        f"  {name:<8} {settings:<40} {accuracy:7.2%}  in {result.train_seconds:5.1f} s", flush=True
+    )
+    return outcome
+
+
 def run(args: argparse.Namespace) -> int:
-    import torch
+    from tinyvision._cli.classify import _probabilities, report
+    from tinyvision.data.digits import load_digits
+    from tinyvision.metrics import accuracy_score
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND, model_from_checkpoint
+    from tinyvision.train.distributed import DistContext, resolve_device
 
-    from tinyvision._validate import check_float, check_int
-    from tinyvision.ops import batched_nms, box_iou
-    from tinyvision.ops._synthetic import clustered_detections
-    from tinyvision.report.plots import save_png
+    set_threads(args.threads)
+    import numpy as np
 
-    objects = check_int(args.objects, "--objects", minimum=1, maximum=200)
-    per_object = check_int(args.per_object, "--per-object", minimum=1, maximum=1000)
-    classes = check_int(args.classes, "--classes", minimum=1, maximum=20)
-    threshold = check_float(args.iou_threshold, "--iou-threshold", minimum=0.0, maximum=1.0)
-    min_score = check_float(args.score_threshold, "--score-threshold", minimum=0.0, maximum=1.0)
-
-    scene = clustered_detections(
-        objects, per_object, num_classes=classes, seed=args.seed, image_size=(480, 640)
+    start = time.perf_counter()
+    out = Path(args.out)
+    ctx = DistContext(device=resolve_device(args.device))
+    data = load_digits()
+    train, test = data
+    print(
+        f"tinyvision demo: classifiers on scikit-learn's 8x8 digits ({len(train)} training / "
+        f"{len(test)} test images, fixed stratified split, seed 0), device {ctx.device}"
     )
-    candidates = torch.nonzero(scene.scores >= min_score).flatten()
-    timings = []
-    for _ in range(2):  # the first call also loads the compiled kernel
-        start = time.perf_counter()
-        kept_local = batched_nms(
-            scene.boxes[candidates], scene.scores[candidates], scene.labels[candidates], threshold
+    fast = [
+        _train(
+            "FastNet",
+            f"our fast recipe, seed {seed}",
+            "fast",
+            "tuned",
+            seed,
+            data,
+            out / f"fast-seed{seed}",
+            ctx,
         )
-        timings.append((time.perf_counter() - start) * 1e3)
-    keep = candidates[kept_local]
+        for seed in range(args.seeds)
+    ]
+    notes = _train("ToyNet", "the notes' settings", "toy", "notes", 0, data, out / "toy-notes", ctx)
+    toy = _train("ToyNet", "our trainer", "toy", "tuned", 0, data, out / "toy-tuned", ctx)
+    from tinyvision.train.recipes import get_recipe
 
-    # best ground-truth match of every kept box: one row of box_iou per kept box
-    best_iou = box_iou(scene.boxes[keep], scene.objects).max(dim=1).values  # [K]
-
-    n = scene.boxes.shape[0]
-    print(
-        f"tinyvision demo: {objects} objects, {n} detections, {classes} classes, seed {args.seed}"
+    cycle = -(-get_recipe("fast", "digits").config.epochs // 3)  # 3 cycles of ceil(epochs/3)
+    snap = _train(
+        "FastNet",
+        f"cosine restarts, 3 cycles of {cycle} epochs",
+        "fast",
+        "tuned",
+        0,
+        data,
+        out / "fast-restarts",
+        ctx,
+        schedule="restarts",
+        cycles=3,
+        epochs=3 * cycle,
     )
-    print(
-        f"score >= {min_score:g}: {candidates.numel()} candidates; batched_nms (IoU > "
-        f"{threshold:g} suppresses, per class) kept {keep.numel()} in {timings[1]:.2f} ms "
-        f"(first call, loading the compiled kernel: {timings[0]:.0f} ms)\n"
-    )
-    print(_object_table(scene, candidates, keep, best_iou))
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = save_png(_figure(scene, candidates, keep, threshold), args.out / "nms_demo.png")
-    print(f"\nwrote {path}")
+    # The snapshot ensemble: average the probabilities of the three end-of-cycle models.
+    labels = test.labels.numpy()
+    members = []
+    for path in snap.run.result.snapshots:
+        record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+        model = model_from_checkpoint(record, path).to(ctx.device)
+        probs = _probabilities(
+            model,
+            record["mean"],
+            record["std"],
+            snap.run.test.float_images(ctx.device),
+            snap.run.job.config,
+        )
+        members.append((Path(path).name, probs))
+    member_acc = [float(accuracy_score(labels, p.argmax(axis=1))) for _, p in members]
+    ensemble_acc = float(
+        accuracy_score(labels, np.mean([p for _, p in members], axis=0).argmax(axis=1))
+    )
+
+    accuracies = [o.accuracy for o in fast]
+    mean_acc = statistics.fmean(accuracies)
+    mean_seconds = statistics.fmean(o.seconds for o in fast)
+    header = ["model", "settings", "epochs", "batch", "train s", "test accuracy"]
+    rows = [
+        [
+            "FastNet",
+            f"our fast recipe, mean of {len(fast)} seeds",
+            fast[0].epochs,
+            fast[0].batch_size,
+            mean_seconds,
+            mean_acc,
+        ],
+        *[
+            [o.name, o.settings, o.epochs, o.batch_size, o.seconds, o.accuracy]
+            for o in (notes, toy)
+        ],
+        [
+            "FastNet",
+            "snapshot ensemble of 3 cycles",
+            snap.epochs,
+            snap.batch_size,
+            snap.seconds,
+            ensemble_acc,
+        ],
+    ]
+    print()
+    print(
+        f"{'model':<8} {'settings':<36} {'epochs':>6} {'batch':>5} {'train s':>8} {'accuracy':>9}"
+    )
+    for row in rows:
+        print(f"{row[0]:<8} {row[1]:<36} {row[2]:>6} {row[3]:>5} {row[4]:>8.1f} {row[5]:>9.2%}")
+    verdict = "beats" if ensemble_acc > max(member_acc) else "does not beat"
+    print(
+        f"fast recipe per seed: {', '.join(f'{a:.2%}' for a in accuracies)}; the snapshot "
+        f"ensemble ({ensemble_acc:.2%}) {verdict} its best member ({max(member_acc):.2%})"
+    )
+    print()
+    print("Evaluation of the fast recipe, seed 0:")
+    summary = {
+        "data": "digits",
+        "train_images": len(train),
+        "test_images": len(test),
+        "fast_recipe": {
+            "accuracy_per_seed": accuracies,
+            "mean_accuracy": mean_acc,
+            "train_seconds_per_seed": [o.seconds for o in fast],
+        },
+        "toy_notes_settings": {"accuracy": notes.accuracy, "train_seconds": notes.seconds},
+        "toy_our_trainer": {"accuracy": toy.accuracy, "train_seconds": toy.seconds},
+        "snapshot_ensemble": {
+            "members": [n for n, _ in members],
+            "member_accuracy": member_acc,
+            "accuracy": ensemble_acc,
+            "beats_best_member": ensemble_acc > max(member_acc),
+        },
+    }
+    ensemble_rows = [[name, acc] for (name, _), acc in zip(members, member_acc)]
+    ensemble_rows.append(["ensemble (mean probabilities)", ensemble_acc])
+    report(
+        labels,
+        fast[0].probs,
+        test.classes,
+        out,
+        title="tinyvision demo: classifiers on the digits",
+        extra={
+            "evaluated": "FastNet, our fast recipe, seed 0",
+            "checkpoint": str(out / "fast-seed0" / "last.pt"),
+        },
+        tables=[
+            ("Comparison", header, rows),
+            ("Snapshot ensemble", ["model", "accuracy"], ensemble_rows),
+        ],
+    )
+    atomic_write_json(out / "demo.json", summary)
+    print(f"demo finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
     return 0
-
-
-def _object_table(scene: DetectionScene, candidates: Tensor, keep: Tensor, best_iou: Tensor) -> str:
-    """One row per object (and one for background boxes): candidates, kept, best match."""
-    source = scene.source[candidates]
-    kept_source = scene.source[keep]
-    header = ("object", "class", "candidates", "kept", "top kept score", "its best GT IoU")
-    rows = [header]
-    groups = [(str(k), str(int(scene.object_labels[k])), k) for k in range(len(scene.objects))]
-    for name, label, k in [*groups, ("background", "-", -1)]:
-        mine = (kept_source == k).nonzero().flatten()  # positions in keep, by score
-        top = f"{float(scene.scores[keep[mine[0]]]):.3f}" if mine.numel() else "-"
-        match = f"{float(best_iou[mine[0]]):.3f}" if mine.numel() and k >= 0 else "-"
-        rows.append((name, label, str(int((source == k).sum())), str(mine.numel()), top, match))
-    rows.append(("total", "", str(candidates.numel()), str(keep.numel()), "", ""))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _figure(scene: DetectionScene, candidates: Tensor, keep: Tensor, threshold: float) -> Figure:
-    """Two panels: the candidates, then kept (solid, by class) vs suppressed (grey)."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-
-    height, width = scene.image_size
-    kept = set(keep.tolist())
-    fig = Figure(figsize=(12.0, 4.8))
-    colors = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
-    panels = (("before NMS", False), (f"after NMS (IoU > {threshold:g} suppressed)", True))
-    for col, (title, after) in enumerate(panels):
-        ax = fig.add_subplot(1, 2, col + 1)
-        for box in scene.objects.tolist():
-            ax.add_patch(_rect(Rectangle, box, "black", 1.4, "--"))
-        for i in candidates.tolist():
-            box = scene.boxes[i].tolist()
-            color = colors[int(scene.labels[i]) % len(colors)]
-            if not after:
-                ax.add_patch(_rect(Rectangle, box, color, 0.6, "-", alpha=0.5))
-            elif i in kept:
-                ax.add_patch(_rect(Rectangle, box, color, 2.0, "-"))
-                ax.text(box[0], box[1], f"{float(scene.scores[i]):.2f}", fontsize=6, color=color)
-            else:
-                ax.add_patch(_rect(Rectangle, box, "0.6", 0.4, ":", alpha=0.6))
-        shown = len(kept) if after else candidates.numel()
-        ax.set_title(f"{title}: {shown} boxes", fontsize=10)
-        ax.set_xlim(0, width)
-        ax.set_ylim(height, 0)
-        ax.set_aspect("equal")
-        ax.tick_params(labelsize=7)
-    fig.suptitle("dashed black: objects; colour: class; grey dotted: suppressed", fontsize=9)
-    return fig
-
-
-def _rect(
-    rectangle: type[Rectangle],
-    box: list[float],
-    color: str,
-    width: float,
-    style: str,
-    alpha: float = 1.0,
-) -> Rectangle:
-    x1, y1, x2, y2 = box
-    return rectangle(
-        (x1, y1),
-        x2 - x1,
-        y2 - y1,
-        fill=False,
-        edgecolor=color,
-        linewidth=width,
-        linestyle=style,
-        alpha=alpha,
-    )

@@ -1,10 +1,14 @@
-"""Data: detection data set formats (COCO json, YOLO txt, Pascal VOC xml) and generated
-COCO-like data.
+"""Data: image-classification data sets and whole-batch transforms, detection data set formats
+(COCO json, YOLO txt, Pascal VOC xml) and generated COCO-like data.
 
-See :mod:`tinyvision.data.formats` for the readers, writers and their conventions.
+See :mod:`tinyvision.data.formats` for the detection readers, writers and their conventions,
+:mod:`tinyvision.data.cifar` and :mod:`tinyvision.data.digits` for the classification data sets.
 """
 
+from tinyvision.data.cifar import CIFAR10_CLASSES, download_cifar10, load_cifar10
 from tinyvision.data.cocolike import make_coco_like, make_coco_like_tables
+from tinyvision.data.dataset import ImageDataset, stratified_split
+from tinyvision.data.digits import load_digits
 from tinyvision.data.formats import (
     DetectionDataset,
     Detections,
@@ -26,15 +30,25 @@ from tinyvision.data.formats import (
     write_yolo,
     write_yolo_predictions,
 )
+from tinyvision.data.transforms import channel_stats, normalize, random_flip, random_translate
 
 __all__ = [
+    "CIFAR10_CLASSES",
     "DetectionDataset",
     "Detections",
+    "ImageDataset",
+    "channel_stats",
     "convert",
+    "download_cifar10",
+    "load_cifar10",
     "load_dataset",
+    "load_digits",
     "load_predictions",
     "make_coco_like",
     "make_coco_like_tables",
+    "normalize",
+    "random_flip",
+    "random_translate",
     "read_coco",
     "read_coco_results",
     "read_matches",
@@ -42,6 +56,7 @@ __all__ = [
     "read_voc_predictions",
     "read_yolo",
     "read_yolo_predictions",
+    "stratified_split",
     "write_coco",
     "write_coco_results",
     "write_matches",

@@ -1,0 +1,503 @@
+"""`tinyvision classify train|eval`: train an image classifier, evaluate one.
+
+``train`` loads a data set (the offline digits by default, or CIFAR-10 from its official
+files), builds the fast recipe's network or the notes' ToyNet, trains it (checkpoints in
+``--out``, ``--resume`` to continue) and ends with the evaluation that ``eval`` does:
+``metrics.json``, PNG plots, ``report.html`` and ``predictions.csv`` in the output folder,
+and a short table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from tinyvision._errors import UserError
+
+if TYPE_CHECKING:  # imported where used: `tinyvision --help` stays fast
+    import numpy as np
+    import torch
+
+DEFAULT_OUT = "runs/classify"
+OVERRIDES = ("epochs", "batch_size", "lr", "schedule", "cycles")
+DATA_CHOICES = ("digits", "cifar10")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="train and evaluate image classifiers",
+        description="Train an image classifier (digits or CIFAR-10) or evaluate one.",
+    )
+    parser.set_defaults(func=lambda args: _usage(parser))
+    actions = parser.add_subparsers(dest="classify_command", metavar="<action>")
+    _register_train(actions)
+    _register_eval(actions)
+
+
+def _register_train(actions: argparse._SubParsersAction) -> None:
+    train = actions.add_parser(
+        "train",
+        help="train a classifier, then evaluate it",
+        description="Train the fast recipe or the notes' ToyNet, then evaluate it on the "
+        "test split (metrics.json, plots, report.html).",
+    )
+    add = train.add_argument
+    add("--data", choices=DATA_CHOICES, help="data set (default digits: offline 8x8 digits)")
+    add("--model", choices=("fast", "toy"), help="our FastNet or the notes' ToyNet (default fast)")
+    add(
+        "--recipe",
+        choices=("tuned", "notes"),
+        help="our settings (tuned, default) or the notes' (batch 4, lr 0.001, 2 epochs)",
+    )
+    add("--epochs", type=int, help="passes over the training set")
+    add("--batch-size", type=int, help="images per step, all processes together")
+    add("--lr", type=float, help="peak learning rate")
+    add(
+        "--schedule",
+        choices=("one_cycle", "restarts", "constant"),
+        help="learning-rate schedule; 'restarts' saves a snapshot at the end of each cycle",
+    )
+    add(
+        "--cycles",
+        type=int,
+        help="cycles of the restarts schedule (default 3, or 2, whichever divides the epochs)",
+    )
+    add("--seed", type=int, default=0, help="seed of weights, order and augmentation")
+    add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_argument(train)
+    add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA-MODEL)")
+    add(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="CKPT",
+        help="continue an interrupted run from CKPT (default OUT/last.pt)",
+    )
+    _add_data_arguments(train)
+    train.set_defaults(func=run_train)
+
+
+def _register_eval(actions: argparse._SubParsersAction) -> None:
+    evaluate = actions.add_parser(
+        "eval",
+        help="evaluate checkpoints or a predictions CSV",
+        description="Evaluate a checkpoint, several (their probabilities averaged: a snapshot "
+        "ensemble), or a predictions CSV with a 'label' column and one score column per class.",
+    )
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", nargs="+", metavar="CKPT", help="checkpoint file(s)")
+    source.add_argument("--predictions", metavar="CSV", help="true labels and class scores")
+    evaluate.add_argument(
+        "--data", choices=DATA_CHOICES, help="data set to evaluate on (default: the checkpoint's)"
+    )
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_argument(evaluate)
+    evaluate.add_argument("--out", help="output folder (default: eval/ beside the input)")
+    _add_data_arguments(evaluate)
+    evaluate.set_defaults(func=run_eval)
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default="data",
+        help="CIFAR-10: folder with cifar-10-python.tar.gz or cifar-10-batches-py/",
+    )
+    parser.add_argument(
+        "--download", action="store_true", help="CIFAR-10: download it if it is missing"
+    )
+
+
+def add_threads_argument(parser: argparse.ArgumentParser, default: int | None = None) -> None:
+    what = "PyTorch's default" if default is None else str(default)
+    parser.add_argument(
+        "--threads", type=int, default=default, help=f"CPU threads for PyTorch (default {what})"
+    )
+
+
+def set_threads(threads: int | None) -> None:
+    """Apply ``--threads``: PyTorch's intra-op threads on the CPU."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def load_data(name: str, *, data_dir: str = "data", download: bool = False) -> tuple[Any, Any]:
+    """The ``(train, test)`` :class:`~tinyvision.data.dataset.ImageDataset` pair of ``name``."""
+    if name == "digits":
+        from tinyvision.data.digits import load_digits
+
+        return load_digits()
+    from tinyvision.data.cifar import load_cifar10
+
+    return load_cifar10(data_dir, download=download)
+
+
+# ----------------------------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainJob:
+    """A training run, resolved from the command line (a recipe) or from a checkpoint."""
+
+    model: str  # "fast" or "toy"
+    data: str  # "digits" or "cifar10"
+    variant: str  # recipe variant: "tuned" or "notes"
+    out: Path  # output folder
+    config: Any  # TrainConfig
+    model_kwargs: dict[str, Any]  # without in_channels/num_classes (added from the data)
+    upscale: int
+    seed: int
+    resume: dict[str, Any] | None = None  # checkpoint record to continue from
+    label: str = ""  # progress label
+
+
+@dataclass
+class TrainedRun:
+    job: TrainJob
+    result: Any  # TrainResult
+    train: Any  # ImageDataset, upscaled as trained
+    test: Any
+
+
+def job_from_args(args: argparse.Namespace) -> TrainJob:
+    """Resolve the training job: a recipe with the command line's overrides, or a resumed run."""
+    from tinyvision.train.recipes import get_recipe
+
+    if args.resume is not None:
+        return _resumed_job(args)
+    model, data, variant = args.model or "fast", args.data or "digits", args.recipe or "tuned"
+    recipe = get_recipe(model, data, variant)
+    changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
+    if changes.get("schedule") == "restarts" and "cycles" not in changes:
+        epochs = changes.get("epochs", recipe.config.epochs)
+        changes["cycles"] = next(c for c in (3, 2, 1) if epochs % c == 0)
+    config = dataclasses.replace(recipe.config, seed=args.seed, **changes)
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / f"{data}-{model}"
+    return TrainJob(
+        model, data, variant, out, config, dict(recipe.model_kwargs), recipe.upscale, args.seed
+    )
+
+
+def _resumed_job(args: argparse.Namespace) -> TrainJob:
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND, TrainConfig
+
+    given = [f"--{name.replace('_', '-')}" for name in OVERRIDES if getattr(args, name)]
+    if given:
+        raise UserError(f"--resume continues the run as it was set up; drop {' '.join(given)}")
+    if isinstance(args.resume, str):
+        path = Path(args.resume)
+    elif args.out:
+        path = Path(args.out) / "last.pt"
+    else:
+        raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
+    record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    stored = {
+        "model": record.get("model_name"),
+        "data": record.get("data"),
+        "recipe": record.get("recipe"),
+    }
+    for option, value in stored.items():
+        wanted = getattr(args, option)
+        if wanted is not None and wanted != value:
+            raise UserError(
+                f"{path} is a checkpoint of {option} {value!r}, not {wanted!r}: "
+                "it cannot resume this run"
+            )
+    if args.seed not in (0, record.get("seed")):
+        raise UserError(f"{path} was trained with --seed {record.get('seed')}, not {args.seed}")
+    kwargs = {
+        k: v for k, v in record["model_kwargs"].items() if k not in ("in_channels", "num_classes")
+    }
+    return TrainJob(
+        model=str(record["model_name"]),
+        data=str(record["data"]),
+        variant=str(record.get("recipe", "tuned")),
+        out=Path(args.out) if args.out else path.parent,
+        config=TrainConfig.from_dict(record["config"]),
+        model_kwargs=kwargs,
+        upscale=int(record.get("upscale", 1)),
+        seed=int(record.get("seed", 0)),
+        resume=record,
+    )
+
+
+def train_job(
+    job: TrainJob,
+    ctx: Any,
+    *,
+    data: tuple[Any, Any] | None = None,
+    data_dir: str = "data",
+    download: bool = False,
+    stream: IO[str] | None = None,
+    lines: bool = True,
+) -> TrainedRun:
+    """Load the data (unless given), build the model, train; rank 0 writes checkpoints."""
+    import torch
+
+    from tinyvision._cli._progress import TrainProgress
+    from tinyvision.nn.classifier import build_classifier
+    from tinyvision.train.classify import train_classifier
+
+    train_set, test_set = data or load_data(job.data, data_dir=data_dir, download=download)
+    train_set, test_set = train_set.upscale(job.upscale), test_set.upscale(job.upscale)
+    c, h, _ = train_set.image_shape
+    kwargs = {"in_channels": c, "num_classes": train_set.num_classes, **job.model_kwargs}
+    if job.model == "toy":
+        kwargs.setdefault("image_size", h)
+    meta = {
+        "model_name": job.model,
+        "model_kwargs": kwargs,
+        "data": job.data,
+        "recipe": job.variant,
+        "classes": list(train_set.classes),
+        "upscale": job.upscale,
+        "image_shape": list(train_set.image_shape),
+        "seed": job.seed,
+    }
+    if job.resume is not None and list(job.resume.get("image_shape", [])) != meta["image_shape"]:
+        raise UserError("the checkpoint was trained on images of another shape than this data set")
+    torch.manual_seed(job.seed)
+    model = build_classifier(job.model, **kwargs)
+    label = job.label or f"{job.data}/{job.model}"
+    progress = TrainProgress(label, stream=stream, enabled=ctx.is_main, lines=lines)
+    try:
+        result = train_classifier(
+            model,
+            train_set,
+            job.config,
+            ctx=ctx,
+            out_dir=job.out,
+            resume=job.resume,
+            meta=meta,
+            callback=progress,
+        )
+    finally:
+        progress.close()
+    return TrainedRun(job, result, train_set, test_set)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from tinyvision.train.distributed import cleanup_distributed, setup_distributed
+
+    set_threads(args.threads)
+    job = job_from_args(args)
+    ctx = setup_distributed(args.device)
+    try:
+        run = train_job(job, ctx, data_dir=args.data_dir, download=args.download)
+        if ctx.is_main:
+            seconds = run.result.train_seconds
+            print(f"trained {job.model} on {job.data} in {seconds:.1f}s -> {job.out / 'last.pt'}")
+            evaluate_run(run, job.out, ctx.device)
+    finally:
+        cleanup_distributed(ctx)
+    return 0
+
+
+def evaluate_run(run: TrainedRun, out: Path, device: torch.device) -> Any:
+    """Evaluate a finished run on its test split (its snapshots too) and write the report."""
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND, model_from_checkpoint
+
+    job, result = run.job, run.result
+    images = run.test.float_images(device)
+    probs = _probabilities(result.model, result.mean, result.std, images, job.config)
+    members = []
+    snapshots = sorted(out.glob("snapshot_*.pt")) if job.config.schedule == "restarts" else []
+    if len(snapshots) > 1:
+        for path in snapshots:
+            record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+            model = model_from_checkpoint(record, str(path)).to(device)
+            members.append(
+                (
+                    path.name,
+                    _probabilities(model, record["mean"], record["std"], images, job.config),
+                )
+            )
+    extra = {
+        "model": job.model,
+        "data": job.data,
+        "recipe": job.variant,
+        "epochs": job.config.epochs,
+        "seed": job.seed,
+        "train_seconds": round(result.train_seconds, 3),
+        "checkpoint": str(out / "last.pt"),
+    }
+    return report(
+        run.test.labels.numpy(),
+        probs if not members else None,
+        run.test.classes,
+        out,
+        title=f"{job.model} on {job.data}",
+        extra=extra,
+        members=members,
+    )
+
+
+def _probabilities(
+    model: torch.nn.Module, mean: Any, std: Any, images: torch.Tensor, config: Any
+) -> np.ndarray:
+    from tinyvision.train.classify import predict_proba
+
+    probs = predict_proba(
+        model.to(images.device),
+        images,
+        mean,
+        std,
+        batch_size=config.eval_batch_size,
+        tta_flip=config.tta_flip,
+        channels_last=config.channels_last,
+        amp=config.amp,
+    )
+    return probs.double().cpu().numpy()
+
+
+def report(
+    y_true: np.ndarray,
+    probs: np.ndarray | None,
+    classes: Sequence[str],
+    out: Path,
+    *,
+    title: str,
+    extra: dict[str, Any],
+    members: Sequence[tuple[str, np.ndarray]] = (),
+    tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = (),
+    stream: IO[str] | None = None,
+) -> Any:
+    """Evaluate (an ensemble's mean probabilities when ``members`` are given), write, print."""
+    import numpy as np
+
+    from tinyvision.metrics import accuracy_score
+    from tinyvision.train.evaluate import (
+        evaluate_scores,
+        format_table,
+        write_evaluation,
+        write_predictions_csv,
+    )
+
+    tables = list(tables)
+    if members:
+        probs = np.mean([p for _, p in members], axis=0)
+        accuracies = [float(accuracy_score(y_true, p.argmax(axis=1))) for _, p in members]
+        ensemble = float(accuracy_score(y_true, probs.argmax(axis=1)))
+        best = max(accuracies)
+        extra = {
+            **extra,
+            "ensemble": {
+                "members": [name for name, _ in members],
+                "member_accuracy": accuracies,
+                "accuracy": ensemble,
+                "beats_best_member": ensemble > best,
+            },
+        }
+        rows = [[name, acc] for (name, _), acc in zip(members, accuracies)]
+        rows.append([f"ensemble of {len(members)}", ensemble])
+        tables.append(("Snapshot ensemble", ["model", "accuracy"], rows))
+    assert probs is not None
+    evaluation = evaluate_scores(y_true, probs, classes)
+    paths = write_evaluation(evaluation, out, title=title, extra=extra, extra_tables=tables)
+    write_predictions_csv(out / "predictions.csv", y_true, probs, classes)
+    print(format_table(evaluation), file=stream)
+    if members:
+        verdict = "beats" if ensemble > best else "does not beat"
+        print(
+            f"snapshot ensemble of {len(members)}: accuracy {ensemble:.4f}, {verdict} its best "
+            f"member ({best:.4f})",
+            file=stream,
+        )
+    print(f"wrote {paths['metrics.json']}, {paths['report.html']} and plots", file=stream)
+    return evaluation
+
+
+# ----------------------------------------------------------------------------------------
+# Evaluation
+# ----------------------------------------------------------------------------------------
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
+    if args.predictions:
+        from tinyvision.train.evaluate import read_predictions_csv
+
+        y, scores, classes = read_predictions_csv(args.predictions)
+        out = Path(args.out) if args.out else Path(args.predictions).parent / "eval"
+        extra = {"predictions": os.fspath(args.predictions)}
+        report(y, scores, classes, out, title="Classifier evaluation", extra=extra)
+        return 0
+    evaluate_checkpoints(args)
+    return 0
+
+
+def evaluate_checkpoints(args: argparse.Namespace) -> Any:
+    """Evaluate one checkpoint, or the ensemble of several, on a data set's test split."""
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND, TrainConfig, model_from_checkpoint
+    from tinyvision.train.distributed import resolve_device
+
+    device = resolve_device(args.device)
+    records = [(Path(p), load_checkpoint(p, kind=CHECKPOINT_KIND)) for p in args.checkpoint]
+    first_path, first = records[0]
+    for path, record in records[1:]:
+        for key in ("classes", "image_shape", "upscale"):
+            if record.get(key) != first.get(key):
+                raise UserError(
+                    f"{path} and {first_path} were trained on different data ({key} differ)"
+                )
+    data = args.data or first.get("data")
+    if data not in DATA_CHOICES:
+        raise UserError(f"{first_path} names no known data set; pass --data")
+    _, test = load_data(data, data_dir=args.data_dir, download=args.download)
+    test = test.upscale(int(first.get("upscale", 1)))
+    if list(test.image_shape) != list(first.get("image_shape", [])):
+        raise UserError(
+            f"{first_path} expects images of shape {first.get('image_shape')}, but {data} has "
+            f"{list(test.image_shape)}: a checkpoint of another model or data set"
+        )
+    if list(test.classes) != list(first.get("classes", [])):
+        raise UserError(f"{first_path} was trained on other classes than those of {data}")
+    images = test.float_images(device)
+    members = []
+    for path, record in records:
+        model = model_from_checkpoint(record, str(path)).to(device)
+        config = TrainConfig.from_dict(record["config"])
+        members.append(
+            (path.name, _probabilities(model, record["mean"], record["std"], images, config))
+        )
+    out = Path(args.out) if args.out else first_path.parent / "eval"
+    extra = {"checkpoints": [os.fspath(p) for p, _ in records], "data": data}
+    if len(members) == 1:
+        return report(
+            test.labels.numpy(),
+            members[0][1],
+            test.classes,
+            out,
+            title=f"{first.get('model_name')} on {data}",
+            extra=extra,
+        )
+    return report(
+        test.labels.numpy(),
+        None,
+        test.classes,
+        out,
+        title=f"snapshot ensemble on {data}",
+        extra=extra,
+        members=members,
+    )

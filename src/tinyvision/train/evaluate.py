@@ -1,0 +1,432 @@
+"""Classifier evaluation: metrics from class scores, and the files a user reads.
+
+:func:`evaluate_scores` turns true labels and a ``[N, K]`` score matrix into a
+:class:`ClassifierEvaluation` (accuracy, confusion matrix, per-class precision / recall /
+F1, one-vs-rest ROC curves with AUC and its DeLong interval, PR curves with AP), all from
+:mod:`tinyvision.metrics`. :func:`write_evaluation` writes ``metrics.json``, the PNG plots
+and one self-contained ``report.html``. Predictions made elsewhere come in as a CSV with a
+``label`` column and one score column per class (:func:`read_predictions_csv`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyvision._errors import UserError
+from tinyvision._fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from tinyvision._validate import as_numpy, check_finite_array
+
+__all__ = [
+    "LABEL_COLUMNS",
+    "ClassifierEvaluation",
+    "evaluate_scores",
+    "format_table",
+    "read_predictions_csv",
+    "write_evaluation",
+    "write_predictions_csv",
+]
+
+LABEL_COLUMNS = ("label", "y_true", "true", "target")
+
+
+@dataclass(frozen=True)
+class ClassifierEvaluation:
+    """Metrics of a K-class classifier on N samples (arrays indexed by class).
+
+    Attributes:
+        classes: the K class names.
+        accuracy: fraction of samples whose top-scoring class is the true one.
+        confusion (ndarray[K, K] int64): rows true class, columns predicted class.
+        precision, recall, f1 (ndarray[K] float64): per class (0 where undefined).
+        support (ndarray[K] int64): true samples per class.
+        roc_auc, auc_lower, auc_upper (ndarray[K] float64): one-vs-rest ROC AUC of each
+            class's score and its DeLong interval at ``confidence`` (NaN where undefined:
+            a class absent from, or the only class in, the labels).
+        average_precision (ndarray[K] float64): area under each one-vs-rest PR curve.
+        roc_curves, pr_curves: per class ``(fpr, tpr)`` and ``(recall, precision)`` arrays
+            (empty when undefined).
+    """
+
+    classes: tuple[str, ...]
+    accuracy: float
+    confusion: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    roc_auc: np.ndarray
+    auc_lower: np.ndarray
+    auc_upper: np.ndarray
+    average_precision: np.ndarray
+    roc_curves: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    pr_curves: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    confidence: float = 0.95
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.support.sum())
+
+    def macro(self) -> dict[str, float]:
+        """Unweighted means over classes (NaN entries skipped)."""
+
+        def mean(values: np.ndarray) -> float:
+            finite = values[np.isfinite(values)]
+            return float(finite.mean()) if finite.size else math.nan
+
+        return {
+            "precision": mean(self.precision),
+            "recall": mean(self.recall),
+            "f1": mean(self.f1),
+            "roc_auc": mean(self.roc_auc),
+            "average_precision": mean(self.average_precision),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The content of ``metrics.json`` (NaN becomes ``null`` when written)."""
+        per_class = {
+            name: {
+                "precision": float(self.precision[k]),
+                "recall": float(self.recall[k]),
+                "f1": float(self.f1[k]),
+                "support": int(self.support[k]),
+                "roc_auc": float(self.roc_auc[k]),
+                "roc_auc_ci": [float(self.auc_lower[k]), float(self.auc_upper[k])],
+                "average_precision": float(self.average_precision[k]),
+            }
+            for k, name in enumerate(self.classes)
+        }
+        return {
+            "accuracy": self.accuracy,
+            "num_samples": self.num_samples,
+            "macro": self.macro(),
+            "per_class": per_class,
+            "confusion_matrix": self.confusion.tolist(),
+            "classes": list(self.classes),
+            "roc_auc_ci_confidence": self.confidence,
+        }
+
+
+def evaluate_scores(
+    y_true: Any, scores: Any, classes: Sequence[str], *, confidence: float = 0.95
+) -> ClassifierEvaluation:
+    """Evaluate class scores against true labels.
+
+    Args:
+        y_true (array-like[N] int): true class indices in ``[0, K)``.
+        scores (array-like[N, K] float): a score per class (probabilities or logits); the
+            prediction is the arg-max, ROC and PR curves are one-vs-rest on each column.
+        classes: the K class names.
+        confidence: level of the DeLong intervals of the AUCs.
+    """
+    from tinyvision import metrics
+
+    y = as_numpy(y_true, "y_true", ndim=1)
+    s = as_numpy(scores, "scores", ndim=2).astype(np.float64, copy=False)
+    k = len(classes)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y_true must hold integer class indices, got dtype {y.dtype}")
+    if s.shape != (y.shape[0], k):
+        raise ValueError(
+            f"scores must have shape ({y.shape[0]}, {k}) (one column per class), got {s.shape}"
+        )
+    check_finite_array(s, "scores")
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"y_true must lie in [0, {k}), got values in [{y.min()}, {y.max()}]")
+    labels = np.arange(k)
+    y_pred = s.argmax(axis=1) if y.size else np.zeros(0, np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined entries become 0 or NaN, as documented
+        precision, recall, f1, support = metrics.precision_recall_fscore_support(
+            y, y_pred, labels=labels, zero_division=0
+        )
+        accuracy = float(metrics.accuracy_score(y, y_pred)) if y.size else math.nan
+        confusion = metrics.confusion_matrix(y, y_pred, labels=labels)
+        auc, lower, upper, ap = (np.full(k, math.nan) for _ in range(4))
+        roc_curves, pr_curves = [], []
+        empty = (np.zeros(0), np.zeros(0))
+        for c in range(k):
+            positive = y == c
+            if not 0 < positive.sum() < y.size:  # one-vs-rest needs both sides
+                roc_curves.append(empty)
+                pr_curves.append(empty)
+                continue
+            ci = metrics.roc_auc_ci(positive, s[:, c], confidence=confidence)
+            auc[c], lower[c], upper[c] = ci.auc, ci.lower, ci.upper
+            fpr, tpr, _ = metrics.roc_curve(positive, s[:, c])
+            prec, rec, _ = metrics.precision_recall_curve(positive, s[:, c])
+            ap[c] = metrics.average_precision_score(positive, s[:, c])
+            roc_curves.append((fpr, tpr))
+            pr_curves.append((rec, prec))
+    return ClassifierEvaluation(
+        tuple(classes),
+        accuracy,
+        np.asarray(confusion, dtype=np.int64),
+        np.asarray(precision, dtype=np.float64),
+        np.asarray(recall, dtype=np.float64),
+        np.asarray(f1, dtype=np.float64),
+        np.asarray(support, dtype=np.int64),
+        auc,
+        lower,
+        upper,
+        ap,
+        roc_curves,
+        pr_curves,
+        confidence,
+    )
+
+
+def format_table(evaluation: ClassifierEvaluation) -> str:
+    """A short text table: headline numbers, then one row per class."""
+    ev = evaluation
+    macro = ev.macro()
+    pct = round(ev.confidence * 100)
+    lines = [
+        f"accuracy {ev.accuracy:.4f}   macro F1 {macro['f1']:.4f}   "
+        f"macro AUC {macro['roc_auc']:.4f}   macro AP {macro['average_precision']:.4f}   "
+        f"({ev.num_samples} samples)",
+        f"{'class':<12} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>7}  "
+        f"{'AUC [' + str(pct) + '% CI]':<24} {'AP':>6}",
+    ]
+    for k, name in enumerate(ev.classes):
+        auc = (
+            f"{ev.roc_auc[k]:.4f} [{ev.auc_lower[k]:.4f}, {ev.auc_upper[k]:.4f}]"
+            if np.isfinite(ev.roc_auc[k])
+            else "-"
+        )
+        ap = f"{ev.average_precision[k]:.4f}" if np.isfinite(ev.average_precision[k]) else "-"
+        lines.append(
+            f"{name[:12]:<12} {ev.precision[k]:>9.4f} {ev.recall[k]:>7.4f} {ev.f1[k]:>7.4f} "
+            f"{int(ev.support[k]):>7d}  {auc:<24} {ap:>6}"
+        )
+    return "\n".join(lines)
+
+
+def write_evaluation(
+    evaluation: ClassifierEvaluation,
+    out_dir: str | os.PathLike[str],
+    *,
+    title: str = "Classifier evaluation",
+    subtitle: str | None = None,
+    extra: dict[str, Any] | None = None,
+    extra_tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = (),
+) -> dict[str, Path]:
+    """Write ``metrics.json``, four PNG plots and ``report.html`` into ``out_dir``.
+
+    ``extra`` entries are added to ``metrics.json`` (and shown in the report);
+    ``extra_tables`` are ``(heading, header, rows)`` sections appended to the report (e.g. a
+    snapshot ensemble against its members). Every file is written atomically; returns the
+    paths by name.
+    """
+    from tinyvision.report import HtmlReport
+    from tinyvision.report.plots import (
+        bars_figure,
+        confusion_matrix_figure,
+        curves_figure,
+        png_bytes,
+    )
+
+    ev = evaluation
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pct = round(ev.confidence * 100)
+    roc = [
+        (fpr, tpr, f"{name} AUC {ev.roc_auc[k]:.3f} [{ev.auc_lower[k]:.3f}, {ev.auc_upper[k]:.3f}]")
+        for k, (name, (fpr, tpr)) in enumerate(zip(ev.classes, ev.roc_curves))
+        if fpr.size
+    ]
+    pr = [
+        (rec, prec, f"{name} AP {ev.average_precision[k]:.3f}")
+        for k, (name, (rec, prec)) in enumerate(zip(ev.classes, ev.pr_curves))
+        if rec.size
+    ]
+    figures = {
+        "confusion_matrix.png": (
+            confusion_matrix_figure(ev.confusion, ev.classes),
+            "Confusion matrix (rows: true class; fractions of each row, counts in brackets)",
+        ),
+        "roc_curves.png": (
+            curves_figure(
+                roc,
+                title=f"One-vs-rest ROC curves (AUC, {pct}% DeLong interval)",
+                xlabel="false positive rate",
+                ylabel="true positive rate",
+                diagonal=True,
+            ),
+            "ROC curve of each class against the rest",
+        ),
+        "pr_curves.png": (
+            curves_figure(
+                pr,
+                title="One-vs-rest precision-recall curves",
+                xlabel="recall",
+                ylabel="precision",
+            ),
+            "Precision-recall curve of each class against the rest, with its AP",
+        ),
+        "per_class.png": (
+            bars_figure(
+                ev.classes,
+                {"precision": ev.precision, "recall": ev.recall, "F1": ev.f1},
+                title="Per-class precision, recall and F1",
+            ),
+            "Precision, recall and F1 of each class",
+        ),
+    }
+    paths: dict[str, Path] = {}
+    images: list[tuple[bytes, str]] = []
+    for name, (figure, caption) in figures.items():
+        data = png_bytes(figure)
+        atomic_write_bytes(out / name, data)
+        paths[name] = out / name
+        images.append((data, caption))
+
+    record = {**ev.to_dict(), **(extra or {})}
+    atomic_write_json(out / "metrics.json", record)
+    paths["metrics.json"] = out / "metrics.json"
+
+    report = HtmlReport(title, subtitle=subtitle)
+    macro = ev.macro()
+    report.add_metrics(
+        {
+            "accuracy": ev.accuracy,
+            "macro F1": macro["f1"],
+            "macro ROC AUC": macro["roc_auc"],
+            "macro AP": macro["average_precision"],
+            "samples": ev.num_samples,
+        }
+    )
+    if extra:
+        report.add_table(["setting", "value"], [[k, _cell(v)] for k, v in extra.items()])
+    report.add_section("Per class")
+    report.add_table(
+        ["class", "precision", "recall", "F1", "support", "ROC AUC", f"{pct}% CI", "AP"],
+        [
+            [
+                name,
+                ev.precision[k],
+                ev.recall[k],
+                ev.f1[k],
+                int(ev.support[k]),
+                ev.roc_auc[k],
+                f"[{ev.auc_lower[k]:.4f}, {ev.auc_upper[k]:.4f}]",
+                ev.average_precision[k],
+            ]
+            for k, name in enumerate(ev.classes)
+        ],
+    )
+    for heading, header, rows in extra_tables:
+        report.add_section(heading)
+        report.add_table(header, rows)
+    report.add_section("Plots")
+    for data, caption in images:
+        report.add_image(data, caption=caption)
+    paths["report.html"] = report.write(out / "report.html")
+    return paths
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return value
+
+
+def write_predictions_csv(
+    path: str | os.PathLike[str], y_true: Any, scores: Any, classes: Sequence[str]
+) -> Path:
+    """Write ``label,<class 0>,...,<class K-1>`` rows: the true class name and the scores.
+
+    The file is what ``tinyvision classify eval --predictions`` reads back.
+    """
+    y = as_numpy(y_true, "y_true", ndim=1)
+    s = as_numpy(scores, "scores", ndim=2)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["label", *classes])
+    for label, row in zip(y.tolist(), s.tolist()):
+        writer.writerow([classes[label], *(f"{v:.9g}" for v in row)])
+    atomic_write_text(path, buffer.getvalue())
+    return Path(path)
+
+
+def read_predictions_csv(
+    path: str | os.PathLike[str], *, label_column: str | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Read a predictions CSV: a true-label column and one numeric score column per class.
+
+    The label column is ``label_column`` or the first of ``label``, ``y_true``, ``true``,
+    ``target`` present; every other column is a class, named by its header, and each label
+    must be one of those names.
+
+    Returns:
+        ``(y_true, scores, classes)``: ``ndarray[N]`` int64 class indices,
+        ``ndarray[N, K]`` float64 scores and the K class names.
+
+    Raises:
+        UserError: one line naming the file, the row and column, and what is wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"predictions file {path} not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not a UTF-8 text file") from exc
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise UserError(f"{path} is empty: expected a header with a 'label' column and classes")
+    header = [h.strip() for h in rows[0]]
+    wanted = (label_column,) if label_column else LABEL_COLUMNS
+    found = [name for name in wanted if name in header]
+    if not found:
+        raise UserError(
+            f"{path} has no true-label column (expected one of {', '.join(wanted)}; "
+            f"columns are {', '.join(header) or 'none'})"
+        )
+    label_at = header.index(found[0])
+    classes = tuple(h for i, h in enumerate(header) if i != label_at)
+    if len(classes) < 2:
+        raise UserError(f"{path} needs a score column for each of at least 2 classes")
+    if len(set(classes)) != len(classes) or any(not c for c in classes):
+        raise UserError(f"{path}: class columns must have distinct, non-empty names")
+    index = {name: k for k, name in enumerate(classes)}
+    y = np.empty(len(rows) - 1, dtype=np.int64)
+    scores = np.empty((len(rows) - 1, len(classes)), dtype=np.float64)
+    for r, row in enumerate(rows[1:]):
+        line = r + 2
+        if len(row) != len(header):
+            raise UserError(f"{path}, line {line}: {len(row)} fields, expected {len(header)}")
+        label = row[label_at].strip()
+        if label not in index:
+            raise UserError(
+                f"{path}, line {line}: label {label!r} is not one of the class columns "
+                f"({', '.join(classes)})"
+            )
+        y[r] = index[label]
+        values = [cell for i, cell in enumerate(row) if i != label_at]
+        for k, cell in enumerate(values):
+            try:
+                value = float(cell)
+            except ValueError:
+                raise UserError(
+                    f"{path}, line {line}, column {classes[k]!r}: {cell.strip()!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise UserError(
+                    f"{path}, line {line}, column {classes[k]!r}: the score must be finite, "
+                    f"got {cell.strip()}"
+                )
+            scores[r, k] = value
+    return y, scores, classes

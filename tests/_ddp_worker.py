@@ -1,0 +1,31 @@
+"""Run under torchrun by test_train_distributed.py: DDP-train ToyNet, save each rank's weights."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_train_classify import toy_data
+from test_train_distributed import CONFIG, toy_model
+from tinyvision.train import TrainConfig, setup_distributed, train_classifier
+from tinyvision.train.distributed import cleanup_distributed
+
+
+def main(out: str) -> None:
+    torch.set_num_threads(1)
+    ctx = setup_distributed("cpu")
+    assert ctx.world_size == 2, ctx
+    result = train_classifier(
+        toy_model(), toy_data(), TrainConfig(**CONFIG), ctx=ctx, out_dir=Path(out) / "run"
+    )
+    torch.save(result.model.state_dict(), Path(out) / f"rank{ctx.rank}.pt")
+    torch.save(result.epoch_losses, Path(out) / f"losses{ctx.rank}.pt")
+    cleanup_distributed(ctx)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

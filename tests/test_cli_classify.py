@@ -1,0 +1,353 @@
+"""`tinyvision classify train|eval` and `tinyvision demo` through main(argv)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from _classify_helpers import one_thread, write_tiny_archive, write_tiny_folder  # noqa: F401
+from tinyvision._cli._progress import TrainProgress
+from tinyvision.cli import main
+from tinyvision.train import load_checkpoint, save_checkpoint
+
+# Three epochs of the fast recipe on the digits: 15 steps of 256 images.
+QUICK = ["classify", "train", "--epochs", "3"]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, pattern: str) -> None:
+    import re
+
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tinyvision: error: ")
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished one-epoch run of the fast recipe on the digits."""
+    out = tmp_path_factory.mktemp("fast")
+    torch.set_num_threads(1)
+    assert main([*QUICK, "--out", str(out)]) == 0
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_train_writes_the_evaluation(trained: Path) -> None:
+    files = {p.name for p in trained.iterdir()}
+    assert {
+        "last.pt",
+        "metrics.json",
+        "report.html",
+        "predictions.csv",
+        "confusion_matrix.png",
+        "roc_curves.png",
+        "pr_curves.png",
+        "per_class.png",
+    } <= files
+    record = json.loads((trained / "metrics.json").read_text())
+    assert 0.6 < record["accuracy"] <= 1.0  # three epochs already learn the digits
+    assert set(record["per_class"]) == {str(d) for d in range(10)}
+    assert record["model"] == "fast" and record["data"] == "digits" and record["epochs"] == 3
+    assert len(record["per_class"]["3"]["roc_auc_ci"]) == 2
+    checkpoint = load_checkpoint(trained / "last.pt", kind="classifier")
+    assert checkpoint["model_name"] == "fast" and checkpoint["image_shape"] == [1, 8, 8]
+
+
+def test_eval_checkpoint_and_predictions_agree(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = json.loads((trained / "metrics.json").read_text())
+    code, out, _ = run_cli(
+        capsys,
+        "classify",
+        "eval",
+        "--checkpoint",
+        str(trained / "last.pt"),
+        "--out",
+        str(tmp_path / "a"),
+    )
+    assert code == 0 and "accuracy" in out and "AUC [95% CI]" in out
+    from_checkpoint = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert from_checkpoint["accuracy"] == expected["accuracy"]
+    assert from_checkpoint["confusion_matrix"] == expected["confusion_matrix"]
+    code, _, _ = run_cli(
+        capsys,
+        "classify",
+        "eval",
+        "--predictions",
+        str(trained / "predictions.csv"),
+        "--out",
+        str(tmp_path / "b"),
+    )
+    assert code == 0
+    from_csv = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert from_csv["accuracy"] == expected["accuracy"]
+    assert from_csv["per_class"]["7"]["f1"] == expected["per_class"]["7"]["f1"]
+
+
+def test_snapshot_ensemble(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "restarts"
+    code, text, err = run_cli(
+        capsys,
+        "classify",
+        "train",
+        "--epochs",
+        "2",
+        "--schedule",
+        "restarts",
+        "--cycles",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert (out / "snapshot_1.pt").is_file() and (out / "snapshot_2.pt").is_file()
+    assert "snapshot ensemble of 2: accuracy" in text
+    record = json.loads((out / "metrics.json").read_text())
+    ensemble = record["ensemble"]
+    assert ensemble["members"] == ["snapshot_1.pt", "snapshot_2.pt"]
+    assert ensemble["beats_best_member"] == (
+        ensemble["accuracy"] > max(ensemble["member_accuracy"])
+    )
+    assert record["accuracy"] == ensemble["accuracy"]
+    # `classify eval` with the same checkpoints gives the same ensemble.
+    code, text, _ = run_cli(
+        capsys,
+        "classify",
+        "eval",
+        "--checkpoint",
+        str(out / "snapshot_1.pt"),
+        str(out / "snapshot_2.pt"),
+        "--out",
+        str(tmp_path / "e"),
+    )
+    assert code == 0
+    again = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert again["ensemble"]["accuracy"] == ensemble["accuracy"]
+
+
+def test_resume_gives_the_uninterrupted_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["classify", "train", "--epochs", "2"]
+    assert run_cli(capsys, *args, "--out", str(tmp_path / "whole"))[0] == 0
+    original = TrainProgress.__call__
+
+    def interrupt(self: TrainProgress, event: object) -> None:
+        original(self, event)
+        if event.kind == "epoch" and event.epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TrainProgress, "__call__", interrupt)
+    code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "cut"))
+    assert code == 130 and "interrupted" in err
+    assert not (tmp_path / "cut" / "metrics.json").exists()
+    monkeypatch.undo()
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(tmp_path / "cut"))
+    assert code == 0, err
+    whole = load_checkpoint(tmp_path / "whole" / "last.pt")["model"]
+    resumed = load_checkpoint(tmp_path / "cut" / "last.pt")["model"]
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+
+
+def test_cifar10_from_the_official_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tiny_folder(tmp_path / "data")
+    code, _, err = run_cli(
+        capsys,
+        "classify",
+        "train",
+        "--data",
+        "cifar10",
+        "--model",
+        "toy",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert code == 0, err
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["num_samples"] == 6 and "airplane" in record["per_class"]
+
+
+# --- bad input: one line on stderr, exit code 2, earlier outputs intact ------------------
+
+
+def test_cifar10_wrong_md5(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tiny_archive(tmp_path / "cifar-10-python.tar.gz")
+    code, _, err = run_cli(
+        capsys,
+        "classify",
+        "train",
+        "--data",
+        "cifar10",
+        "--data-dir",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert_one_line_error(
+        code, err, r"has md5 [0-9a-f]{32}, expected c58f30108f718f92721af3b95e74349a"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_cifar10_truncated_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cifar-10-python.tar.gz"
+    write_tiny_archive(path)
+    path.write_bytes(path.read_bytes()[:100])
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--data", "cifar10", "--data-dir", str(tmp_path)
+    )
+    assert_one_line_error(code, err, "incomplete or corrupt")
+
+
+def test_cifar10_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--data", "cifar10", "--data-dir", str(tmp_path)
+    )
+    assert_one_line_error(code, err, r"CIFAR-10 not found in .*--download")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_gpu(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, *QUICK, "--device", "cuda", "--out", str(tmp_path))
+    assert_one_line_error(code, err, "no CUDA GPU is available")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_from_another_model(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(trained)
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--model", "toy", "--resume", str(trained / "last.pt")
+    )
+    assert_one_line_error(code, err, "checkpoint of model 'fast', not 'toy'")
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--resume", str(trained / "last.pt"), "--epochs", "5"
+    )
+    assert_one_line_error(code, err, "drop --epochs")
+    assert snapshot(trained) == before
+
+
+def test_eval_checkpoint_of_another_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save_checkpoint(tmp_path / "det.pt", "detector", {"model": {}})
+    code, _, err = run_cli(capsys, "classify", "eval", "--checkpoint", str(tmp_path / "det.pt"))
+    assert_one_line_error(code, err, "is a detector checkpoint, not a classifier checkpoint")
+    (tmp_path / "junk.pt").write_bytes(b"\x00" * 50)
+    code, _, err = run_cli(capsys, "classify", "eval", "--checkpoint", str(tmp_path / "junk.pt"))
+    assert_one_line_error(code, err, "not a readable checkpoint")
+
+
+def test_eval_checkpoint_on_other_data(trained: Path, tmp_path: Path, capsys) -> None:
+    write_tiny_folder(tmp_path)
+    code, _, err = run_cli(
+        capsys,
+        "classify",
+        "eval",
+        "--checkpoint",
+        str(trained / "last.pt"),
+        "--data",
+        "cifar10",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert_one_line_error(code, err, r"expects images of shape \[1, 8, 8\].*\[3, 32, 32\]")
+
+
+def test_eval_checkpoint_with_foreign_weights(trained: Path, tmp_path: Path, capsys) -> None:
+    record = load_checkpoint(trained / "last.pt")
+    record["model_kwargs"] = {**record["model_kwargs"], "widths": [32, 32]}
+    save_checkpoint(tmp_path / "bad.pt", "classifier", record)
+    code, _, err = run_cli(capsys, "classify", "eval", "--checkpoint", str(tmp_path / "bad.pt"))
+    assert_one_line_error(code, err, "holds weights of another model than 'fast'")
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("prediction,0,1\n0,0.2,0.8\n", "no true-label column"),
+        ("label,0,1\n0,0.2,zero\n", "'zero' is not a number"),
+        ("label,0,1\n2,0.2,0.8\n", "label '2' is not one of the class columns"),
+    ],
+)
+def test_eval_bad_predictions_csv(tmp_path: Path, capsys, text: str, pattern: str) -> None:
+    (tmp_path / "p.csv").write_text(text)
+    code, _, err = run_cli(capsys, "classify", "eval", "--predictions", str(tmp_path / "p.csv"))
+    assert_one_line_error(code, err, pattern)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]
+
+
+def test_nan_loss_keeps_earlier_outputs(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(trained)
+    code, _, err = run_cli(
+        capsys,
+        "classify",
+        "train",
+        "--model",
+        "toy",
+        "--epochs",
+        "1",
+        "--lr",
+        "1e30",
+        "--out",
+        str(trained),
+    )
+    assert_one_line_error(code, err, r"training loss became (nan|inf) in epoch 1")
+    assert snapshot(trained) == before
+
+
+def test_classify_without_action_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "classify")
+    assert code == 2 and "train" in out and "eval" in out
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_lines_otherwise() -> None:
+    from tinyvision.train import TrainConfig, train_classifier
+    from tinyvision.train.classify import TrainEvent
+
+    assert TrainEvent  # the events both renderers read
+    from test_train_classify import small_model, toy_data
+
+    terminal, pipe = FakeTerminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = TrainProgress("toy", stream=stream)
+        train_classifier(
+            small_model(), toy_data(), TrainConfig(epochs=2, batch_size=32), callback=progress
+        )
+        progress.close()
+    bar = terminal.getvalue()
+    assert "6/6" in bar and "step" in bar and "\r" in bar  # tqdm: 3 steps x 2 epochs
+    lines = pipe.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("toy: epoch 1/2  loss ")
+    quiet = io.StringIO()
+    progress = TrainProgress("toy", stream=quiet, enabled=False)
+    train_classifier(small_model(), toy_data(), TrainConfig(epochs=1), callback=progress)
+    assert quiet.getvalue() == ""

@@ -1,0 +1,267 @@
+"""The classifier trainer: determinism, exact resume, snapshots, divergence, checkpoints."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from _classify_helpers import one_thread  # noqa: F401 (autouse fixture)
+from tinyvision._errors import UserError
+from tinyvision.data import ImageDataset
+from tinyvision.nn import FastNet, ToyNet
+from tinyvision.train import (
+    TrainConfig,
+    TrainingDiverged,
+    load_checkpoint,
+    predict_logits,
+    predict_proba,
+    save_checkpoint,
+    train_classifier,
+)
+from tinyvision.train.classify import model_from_checkpoint, steps_per_epoch
+
+
+def toy_data(n: int = 96, seed: int = 0) -> ImageDataset:
+    """Images whose class says which half (top or bottom) is brighter (kept by flips)."""
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 200, (n, 1, 6, 6), generator=g, dtype=torch.uint8)
+    top, bottom = images[:, :, :3].float(), images[:, :, 3:].float()
+    labels = top.mean((1, 2, 3)) > bottom.mean((1, 2, 3))
+    return ImageDataset(images, labels.long(), ("bottom", "top"), 255, "toy")
+
+
+def small_model(seed: int = 0) -> FastNet:
+    torch.manual_seed(seed)
+    return FastNet(1, 2, widths=(8, 8), stem_width=4)
+
+
+CONFIG = {"epochs": 4, "batch_size": 16, "lr": 0.2, "translate": 1, "flip": True, "seed": 3}
+
+
+def states_equal(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_seeded_runs_are_identical_and_learn() -> None:
+    data = toy_data()
+    a = train_classifier(small_model(), data, TrainConfig(**CONFIG))
+    b = train_classifier(small_model(), data, TrainConfig(**CONFIG))
+    assert states_equal(a.model, b.model)
+    assert a.epoch_losses == b.epoch_losses
+    assert a.epoch_losses[-1] < a.epoch_losses[0]
+    c = train_classifier(small_model(), data, TrainConfig(**{**CONFIG, "seed": 4}))
+    assert not states_equal(a.model, c.model)
+
+
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path: Path) -> None:
+    data = toy_data()
+    config = TrainConfig(**CONFIG)
+    whole = train_classifier(small_model(), data, config, out_dir=tmp_path / "whole")
+
+    def stop_after_two(event) -> None:
+        if event.kind == "epoch" and event.epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(
+            small_model(), data, config, out_dir=tmp_path / "cut", callback=stop_after_two
+        )
+    record = load_checkpoint(tmp_path / "cut" / "last.pt", kind="classifier")
+    assert record["epoch"] == 2 and record["step"] == 2 * steps_per_epoch(96, 16, True)
+    # A different initialisation: everything must come from the checkpoint.
+    resumed = train_classifier(
+        small_model(seed=99), data, config, out_dir=tmp_path / "cut", resume=record
+    )
+    assert states_equal(resumed.model, whole.model)
+    assert len(resumed.epoch_losses) == 2
+    assert resumed.epoch_losses == whole.epoch_losses[2:]
+
+
+def test_resume_with_weights_of_another_model(tmp_path: Path) -> None:
+    train_classifier(small_model(), toy_data(), TrainConfig(**CONFIG), out_dir=tmp_path)
+    record = load_checkpoint(tmp_path / "last.pt")
+    other = FastNet(1, 2, widths=(8, 16), stem_width=4)
+    with pytest.raises(UserError, match="holds weights of another model"):
+        train_classifier(other, toy_data(), TrainConfig(**CONFIG), resume=record)
+
+
+def test_checkpoint_every(tmp_path: Path) -> None:
+    saved = []
+    train_classifier(
+        small_model(),
+        toy_data(),
+        TrainConfig(**{**CONFIG, "epochs": 5, "checkpoint_every": 2}),
+        out_dir=tmp_path,
+        callback=lambda e: saved.append(e.epoch) if e.checkpoint else None,
+    )
+    assert saved == [2, 4, 5]  # and always the last epoch
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    model = small_model()
+
+    def poison(event) -> None:
+        if event.kind == "epoch" and event.epoch == 1:
+            with torch.no_grad():
+                model.head.weight.fill_(float("nan"))
+
+    with pytest.raises(TrainingDiverged, match=r"loss became nan in epoch 2 .*last\.pt"):
+        train_classifier(
+            model, toy_data(), TrainConfig(**CONFIG), out_dir=tmp_path, callback=poison
+        )
+    record = load_checkpoint(tmp_path / "last.pt")
+    assert record["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in record["model"].values() if v.is_floating_point())
+
+
+def test_huge_learning_rate_diverges() -> None:
+    torch.manual_seed(0)
+    model = ToyNet(1, 2, 6, padding=2)
+    with pytest.raises(TrainingDiverged, match="too high"):
+        train_classifier(
+            model, toy_data(), TrainConfig(**{**CONFIG, "lr": 1e30, "label_smoothing": 0})
+        )
+
+
+def test_restarts_save_a_snapshot_at_each_cycle_end(tmp_path: Path) -> None:
+    config = TrainConfig(**{**CONFIG, "epochs": 6, "schedule": "restarts", "cycles": 3})
+    lrs = {}
+    result = train_classifier(
+        small_model(),
+        toy_data(),
+        config,
+        out_dir=tmp_path,
+        callback=lambda e: lrs.setdefault(e.step, e.lr) if e.kind == "step" else None,
+    )
+    assert [Path(p).name for p in result.snapshots] == [f"snapshot_{k}.pt" for k in (1, 2, 3)]
+    per_epoch = steps_per_epoch(96, 16, True)  # 6 steps
+    for k, path in enumerate(result.snapshots, start=1):
+        record = load_checkpoint(path)
+        assert record["epoch"] == 2 * k and record["step"] == 2 * k * per_epoch
+        # The step that ended the cycle ran at the cycle's lowest rate.
+        assert lrs[record["step"]] == min(
+            lrs[s] for s in range(record["step"] - 2 * per_epoch + 1, record["step"] + 1)
+        )
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert all(
+        torch.equal(last["model"][k], v)
+        for k, v in load_checkpoint(result.snapshots[-1])["model"].items()
+    )
+
+
+def test_predictions() -> None:
+    model = small_model().eval()
+    x = torch.rand(5, 1, 6, 6)
+    mean, std = [0.5], [0.25]
+    logits = predict_logits(model, x, mean, std, batch_size=2)
+    with torch.no_grad():
+        direct = model((x - 0.5) / 0.25)
+        flipped = model((x.flip(-1) - 0.5) / 0.25)
+    assert torch.allclose(logits, direct, atol=1e-6)
+    tta = predict_logits(model, x, mean, std, tta_flip=True)
+    assert torch.allclose(tta, (direct + flipped) / 2, atol=1e-6)
+    probs = predict_proba(model, x, mean, std)
+    assert torch.allclose(probs.sum(1), torch.ones(5))
+    other = small_model(seed=1).eval()
+    both = predict_proba([model, other], x, [mean, [0.4]], [std, [0.3]])
+    assert torch.allclose(both, (probs + predict_proba(other, x, [0.4], [0.3])) / 2)
+    assert predict_logits(model, x[:0], mean, std).shape == (0, 2)
+    assert model.training is False
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"epochs": 0}, "epochs must be >= 1"),
+        ({"schedule": "step"}, "schedule must be one of"),
+        ({"momentum": 1.0}, "momentum must be < 1"),
+        ({"schedule": "restarts", "epochs": 5, "cycles": 2}, "multiple of cycles"),
+        ({"nesterov": True, "momentum": 0.0}, "nesterov needs momentum"),
+        ({"normalization": "imagenet"}, "normalization must be one of"),
+        ({"lr": float("nan")}, "lr must not be NaN"),
+    ],
+)
+def test_config_validation(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes)
+
+
+def test_config_from_dict() -> None:
+    config = TrainConfig(epochs=3)
+    from dataclasses import asdict
+
+    assert TrainConfig.from_dict(asdict(config)) == config
+    with pytest.raises(ValueError, match="unknown training settings: colour"):
+        TrainConfig.from_dict({"colour": 1})
+
+
+def test_empty_training_set() -> None:
+    empty = ImageDataset(
+        torch.zeros(0, 1, 6, 6, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), ("a", "b")
+    )
+    with pytest.raises(ValueError, match="training set is empty"):
+        train_classifier(small_model(), empty, TrainConfig(**CONFIG))
+
+
+def test_steps_per_epoch() -> None:
+    assert steps_per_epoch(100, 32, True) == 3  # 96 images, the last 4 skipped
+    assert steps_per_epoch(100, 32, False) == 4
+    assert steps_per_epoch(10, 32, True) == 1  # fewer images than a batch: one small batch
+    assert steps_per_epoch(0, 32, True) == 0
+
+
+def test_checkpoint_round_trip_and_errors(tmp_path: Path) -> None:
+    path = save_checkpoint(tmp_path / "a.pt", "classifier", {"x": torch.arange(3), "n": 1})
+    record = load_checkpoint(path, kind="classifier")
+    assert torch.equal(record["x"], torch.arange(3)) and record["format"] == "tinyvision"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pt"]  # no temporary file left
+    with pytest.raises(UserError, match="is a classifier checkpoint, not a detector checkpoint"):
+        load_checkpoint(path, kind="detector")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(UserError, match="junk.pt is not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"model": {}}, tmp_path / "plain.pt")
+    with pytest.raises(UserError, match="plain.pt is not a tinyvision checkpoint"):
+        load_checkpoint(tmp_path / "plain.pt")
+    with pytest.raises(UserError, match="not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_model_from_checkpoint(tmp_path: Path) -> None:
+    model = small_model()
+    record = {
+        "model_name": "fast",
+        "model_kwargs": {"in_channels": 1, "num_classes": 2, "widths": (8, 8), "stem_width": 4},
+        "model": model.state_dict(),
+    }
+    rebuilt = model_from_checkpoint(record)
+    assert states_equal(rebuilt, model) and not rebuilt.training
+    wrong = {
+        **record,
+        "model_name": "toy",
+        "model_kwargs": {"in_channels": 1, "num_classes": 2, "image_size": 6},
+    }
+    with pytest.raises(UserError, match="weights of another model than 'toy'"):
+        model_from_checkpoint(wrong)
+    with pytest.raises(UserError, match="cannot rebuild model 'fast'"):
+        model_from_checkpoint({**record, "model_kwargs": {"colour": 1}})
+    with pytest.raises(UserError, match="does not describe a classifier"):
+        model_from_checkpoint({"model": {}})
+
+
+def test_atomic_checkpoint_survives_a_failed_write(tmp_path: Path, monkeypatch) -> None:
+    path = save_checkpoint(tmp_path / "last.pt", "classifier", {"v": 1})
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("tinyvision.train.checkpoint.torch.save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, "classifier", {"v": 2})
+    assert path.read_bytes() == before
+    assert math.isfinite(1.0)
