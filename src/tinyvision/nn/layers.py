@@ -2,6 +2,11 @@
 
 ``dropout`` is the notes' inverted dropout, written so that it never changes its input and
 works on integer arrays (by promoting them to floating point).
+
+The detector's blocks are YOLOv5's (the notes' ViT section): :class:`Conv` (convolution,
+batch norm, SiLU), :class:`Bottleneck`, the CSP block :class:`C3`, the notes'
+:class:`TransformerLayer` and :class:`TransformerBlock`, and :class:`C3TR` (a C3 whose
+bottlenecks are a transformer block). Shapes are ``(B, C, H, W)`` unless stated.
 """
 
 from __future__ import annotations
@@ -10,10 +15,20 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+from torch import Tensor, nn
 
-from tinyvision._validate import check_float, describe
+from tinyvision._validate import check_float, check_int, describe
 
-__all__ = ["dropout"]
+__all__ = [
+    "C3",
+    "C3TR",
+    "Bottleneck",
+    "Conv",
+    "TransformerBlock",
+    "TransformerLayer",
+    "autopad",
+    "dropout",
+]
 
 ArrayOrTensor = TypeVar("ArrayOrTensor", np.ndarray, torch.Tensor)
 
@@ -98,3 +113,145 @@ def _dropout_torch(x: torch.Tensor, p: float, training: bool, generator: object)
     mask = torch.rand(out.shape, generator=gen, device=out.device) < keep
     # Out of place, so the input (and its autograd history) is left untouched.
     return out * mask.to(out.dtype) / keep
+
+
+# ----------------------------------------------------------------------------- detector blocks
+def autopad(kernel: int, padding: int | None = None, dilation: int = 1) -> int:
+    """The padding that keeps the spatial size at stride 1 ("same"), unless given."""
+    if padding is not None:
+        return padding
+    return (dilation * (kernel - 1) + 1) // 2
+
+
+class Conv(nn.Module):
+    """Convolution (no bias) -> BatchNorm -> activation (SiLU by default).
+
+    ``(B, c1, H, W) -> (B, c2, H / s, W / s)`` with "same" padding.
+    ``act=False`` (or ``act_layer=None``) leaves the activation out.
+    """
+
+    def __init__(
+        self,
+        c1: int,
+        c2: int,
+        k: int = 1,
+        s: int = 1,
+        p: int | None = None,
+        g: int = 1,
+        d: int = 1,
+        act: bool = True,
+        *,
+        act_layer: type[nn.Module] | None = nn.SiLU,
+    ) -> None:
+        super().__init__()
+        c1, c2 = check_int(c1, "c1", minimum=1), check_int(c2, "c2", minimum=1)
+        self.conv = nn.Conv2d(c1, c2, k, s, autopad(k, p, d), dilation=d, groups=g, bias=False)
+        self.bn = nn.BatchNorm2d(c2, eps=1e-3, momentum=0.03)  # YOLOv5's BN settings
+        self.act = act_layer() if act and act_layer is not None else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+class Bottleneck(nn.Module):
+    """1x1 conv to ``c2 * e`` channels, 3x3 conv back to ``c2``; residual when shapes allow."""
+
+    def __init__(self, c1: int, c2: int, shortcut: bool = True, g: int = 1, e: float = 0.5) -> None:
+        super().__init__()
+        hidden = max(1, int(c2 * e))
+        self.cv1 = Conv(c1, hidden, 1, 1)
+        self.cv2 = Conv(hidden, c2, 3, 1, g=g)
+        self.add = shortcut and c1 == c2
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.cv2(self.cv1(x))
+        return x + y if self.add else y
+
+
+class C3(nn.Module):
+    """CSP bottleneck with 3 convolutions: ``cv3(cat(m(cv1(x)), cv2(x)))``.
+
+    ``(B, c1, H, W) -> (B, c2, H, W)``; ``n`` bottlenecks on half (``e``) of the channels.
+    """
+
+    def __init__(
+        self, c1: int, c2: int, n: int = 1, shortcut: bool = True, g: int = 1, e: float = 0.5
+    ) -> None:
+        super().__init__()
+        n = check_int(n, "n", minimum=1)
+        hidden = max(1, int(c2 * e))
+        self.cv1 = Conv(c1, hidden, 1, 1)
+        self.cv2 = Conv(c1, hidden, 1, 1)
+        self.cv3 = Conv(2 * hidden, c2, 1)
+        self.m: nn.Module = nn.Sequential(
+            *(Bottleneck(hidden, hidden, shortcut, g, e=1.0) for _ in range(n))
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.cv3(torch.cat((self.m(self.cv1(x)), self.cv2(x)), dim=1))
+
+
+class TransformerLayer(nn.Module):
+    """The notes' transformer layer (ViT without LayerNorm): q/k/v projections, multi-head
+    self-attention and two linear layers, each with a residual connection.
+
+    ``(S, B, c) -> (S, B, c)``: a sequence of ``S`` tokens (sequence first, as
+    ``nn.MultiheadAttention`` takes it by default).
+    """
+
+    def __init__(self, c: int, num_heads: int) -> None:
+        super().__init__()
+        c = check_int(c, "c", minimum=1)
+        num_heads = check_int(num_heads, "num_heads", minimum=1)
+        if c % num_heads:
+            raise ValueError(f"c ({c}) must be divisible by num_heads ({num_heads})")
+        self.q = nn.Linear(c, c, bias=False)
+        self.k = nn.Linear(c, c, bias=False)
+        self.v = nn.Linear(c, c, bias=False)
+        self.ma = nn.MultiheadAttention(embed_dim=c, num_heads=num_heads)
+        self.fc1 = nn.Linear(c, c, bias=False)
+        self.fc2 = nn.Linear(c, c, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.ma(self.q(x), self.k(x), self.v(x), need_weights=False)[0] + x
+        return self.fc2(self.fc1(x)) + x
+
+
+class TransformerBlock(nn.Module):
+    """Optional :class:`Conv` to ``c2`` channels, a learned position embedding (a linear
+    map of the tokens), then ``num_layers`` :class:`TransformerLayer`\\ s over the ``H * W``
+    positions. ``(B, c1, H, W) -> (B, c2, H, W)``."""
+
+    def __init__(self, c1: int, c2: int, num_heads: int, num_layers: int) -> None:
+        super().__init__()
+        num_layers = check_int(num_layers, "num_layers", minimum=1)
+        self.conv: nn.Module = Conv(c1, c2) if c1 != c2 else nn.Identity()
+        self.linear = nn.Linear(c2, c2)  # learned position embedding
+        self.tr = nn.Sequential(*(TransformerLayer(c2, num_heads) for _ in range(num_layers)))
+        self.c2 = c2
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(x)
+        b, _, h, w = x.shape
+        p = x.flatten(2).permute(2, 0, 1)  # (H*W, B, c2)
+        y = self.tr(p + self.linear(p))
+        return y.permute(1, 2, 0).reshape(b, self.c2, h, w)
+
+
+class C3TR(C3):
+    """:class:`C3` with a :class:`TransformerBlock` (``num_heads`` heads, ``n`` layers) in
+    place of its bottlenecks. ``(B, c1, H, W) -> (B, c2, H, W)``."""
+
+    def __init__(
+        self,
+        c1: int,
+        c2: int,
+        n: int = 1,
+        shortcut: bool = True,
+        g: int = 1,
+        e: float = 0.5,
+        num_heads: int = 4,
+    ) -> None:
+        super().__init__(c1, c2, n, shortcut, g, e)
+        hidden = max(1, int(c2 * e))
+        self.m = TransformerBlock(hidden, hidden, num_heads, n)

@@ -1,0 +1,331 @@
+"""Detection training batches: images in memory, augmentation in worker threads.
+
+:func:`load_images` decodes a data set's images once (resized so the longer side is the
+training size) with their labels as ``[N, 5]`` arrays ``(class, x1, y1, x2, y2)`` in the
+resized pixels. :class:`DetectionLoader` cuts an epoch into batches and builds each one —
+mosaic, random perspective, HSV jitter, flip (:mod:`tinyvision.data.augment`), then the
+float tensor — in a pool of threads, a few batches ahead of the training step. OpenCV and
+numpy release the GIL in the heavy parts, so the threads run beside the training.
+
+Every random choice of sample ``j`` of epoch ``e`` comes from a generator seeded with
+``(seed, e, j)``: the batches do not depend on the number of threads or on timing, and a
+run resumed at epoch ``e`` sees the same batches as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from tinyvision._errors import UserError
+from tinyvision._validate import check_float, check_int
+from tinyvision.data.augment import (
+    augment_hsv,
+    hflip,
+    letterbox,
+    mosaic,
+    random_perspective,
+    resize_longest,
+)
+from tinyvision.data.formats import DetectionDataset
+
+__all__ = [
+    "AugmentConfig",
+    "DetectionBatch",
+    "DetectionLoader",
+    "augmented_sample",
+    "collate",
+    "load_images",
+    "read_image",
+]
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Training augmentation (YOLOv5's hyp names; fractions unless stated)."""
+
+    mosaic: float = 1.0  # probability that a sample is a 4-image mosaic
+    degrees: float = 0.0  # rotation, +/- degrees
+    translate: float = 0.1  # translation, +/- fraction of the image
+    scale: float = 0.5  # zoom in [1 - scale, 1 + scale]
+    shear: float = 0.0  # shear, +/- degrees
+    perspective: float = 0.0  # perspective, +/- (0 to 0.001)
+    hsv_h: float = 0.015  # hue gain
+    hsv_s: float = 0.7  # saturation gain
+    hsv_v: float = 0.4  # value gain
+    fliplr: float = 0.5  # probability of a left-right flip
+
+    def __post_init__(self) -> None:
+        for name in ("mosaic", "fliplr"):
+            check_float(getattr(self, name), name, minimum=0.0, maximum=1.0)
+        for name in ("degrees", "shear", "perspective", "hsv_h", "hsv_s", "hsv_v"):
+            check_float(getattr(self, name), name, minimum=0.0)
+        check_float(self.translate, "translate", minimum=0.0, maximum=0.5)
+        check_float(self.scale, "scale", minimum=0.0, maximum=1.0, max_inclusive=False)
+
+
+def read_image(path: str) -> np.ndarray:
+    """Decode an image file as ``uint8[H, W, 3]`` RGB.
+
+    Raises:
+        UserError: the file is missing or not a readable image.
+    """
+    import cv2
+
+    data = np.fromfile(path, dtype=np.uint8) if _exists(path) else None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    if image is None:
+        raise UserError(f"{path}: not a readable image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _exists(path: str) -> bool:
+    import os
+
+    return os.path.isfile(path)
+
+
+def load_images(
+    dataset: DetectionDataset, size: int, *, threads: int = 4
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Decode every image of ``dataset``, resized so that the longer side is ``size``.
+
+    Returns:
+        ``(images, labels)``: per image ``uint8[h, w, 3]`` RGB and ``float64[N, 5]``
+        ``(class index, x1, y1, x2, y2)`` in the resized pixels (crowd regions left out).
+
+    Raises:
+        UserError: an image cannot be read, or its size differs from the size the data
+            set recorded (a truncated or replaced file).
+    """
+    size = check_int(size, "size", minimum=1)
+    paths = dataset.image_paths()
+    index = dataset.category_index()
+    boxes = dataset.boxes_xyxy()
+    rows = dataset.annotations_by_image()
+    recorded = dataset.image_sizes
+
+    def load(i: int) -> tuple[np.ndarray, np.ndarray]:
+        image = read_image(paths[i])
+        h, w = image.shape[:2]
+        if recorded.size and tuple(recorded[i].tolist()) not in ((w, h), (0, 0)):
+            raise UserError(
+                f"{paths[i]}: the image is {w}x{h}, but its header said "
+                f"{recorded[i][0]}x{recorded[i][1]} (a damaged file?)"
+            )
+        resized, ratio = resize_longest(image, size)
+        r = rows[i][~dataset.iscrowd[rows[i]]]
+        labels = np.zeros((r.size, 5))
+        labels[:, 0] = [index[int(c)] for c in dataset.category_id[r]]
+        labels[:, 1:] = boxes[r] * ratio
+        return resized, labels
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        loaded = list(pool.map(load, range(dataset.num_images)))
+    return [x for x, _ in loaded], [y for _, y in loaded]
+
+
+def augmented_sample(
+    images: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    index: int,
+    size: int,
+    config: AugmentConfig,
+    rng: np.random.Generator,
+    *,
+    use_mosaic: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One training sample: a mosaic of image ``index`` and 3 random others (with
+    probability ``config.mosaic``) or the letterboxed image alone, then random perspective,
+    HSV jitter and flip. Returns ``uint8[size, size, 3]`` and ``float64[M, 5]``."""
+    if use_mosaic and config.mosaic > 0 and rng.random() < config.mosaic:
+        picks = [index, *rng.integers(0, len(images), size=3).tolist()]
+        canvas, boxes = mosaic(
+            [images[k] for k in picks], [labels[k] for k in picks], size, seed=rng
+        )
+        border = (-size // 2, -size // 2)
+    else:
+        canvas, ratio, (pad_x, pad_y) = letterbox(images[index], size)
+        boxes = labels[index].copy()
+        boxes[:, 1:] *= ratio
+        boxes[:, [1, 3]] += pad_x
+        boxes[:, [2, 4]] += pad_y
+        border = (0, 0)
+    image, boxes = random_perspective(
+        canvas,
+        boxes,
+        degrees=config.degrees,
+        translate=config.translate,
+        scale=config.scale,
+        shear=config.shear,
+        perspective=config.perspective,
+        border=border,
+        seed=rng,
+    )
+    if config.hsv_h or config.hsv_s or config.hsv_v:
+        image = augment_hsv(image, config.hsv_h, config.hsv_s, config.hsv_v, seed=rng)
+    if config.fliplr and rng.random() < config.fliplr:
+        image, boxes = hflip(image, boxes)
+    return image, boxes
+
+
+@dataclass(frozen=True)
+class DetectionBatch:
+    """A training batch: ``images`` float32 ``[B, 3, S, S]`` in [0, 1] and ``targets``
+    float32 ``[M, 6]`` rows ``(image index, class, cx, cy, w, h)`` normalised by ``S``."""
+
+    images: torch.Tensor
+    targets: torch.Tensor
+    build_seconds: float  # time a worker spent building this batch
+
+
+def collate(
+    samples: Sequence[tuple[np.ndarray, np.ndarray]], size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack samples into ``(images float32[B, 3, S, S] in [0, 1], targets float32[M, 6])``."""
+    stacked = np.stack([image for image, _ in samples])  # (B, S, S, 3)
+    images = torch.from_numpy(stacked).permute(0, 3, 1, 2).float().div_(255.0)
+    rows = []
+    for i, (_, boxes) in enumerate(samples):
+        if boxes.shape[0] == 0:
+            continue
+        t = np.empty((boxes.shape[0], 6), dtype=np.float32)
+        t[:, 0] = i
+        t[:, 1] = boxes[:, 0]
+        t[:, 2] = (boxes[:, 1] + boxes[:, 3]) / (2 * size)
+        t[:, 3] = (boxes[:, 2] + boxes[:, 4]) / (2 * size)
+        t[:, 4] = (boxes[:, 3] - boxes[:, 1]) / size
+        t[:, 5] = (boxes[:, 4] - boxes[:, 2]) / size
+        rows.append(t)
+    targets = torch.from_numpy(np.concatenate(rows)) if rows else torch.zeros((0, 6))
+    return images.contiguous(), targets
+
+
+class DetectionLoader:
+    """Augmented training batches, built by ``workers`` threads ahead of the consumer.
+
+    Args:
+        images, labels: from :func:`load_images`.
+        size: square training size (a multiple of 32).
+        batch_size: images per step over all ranks together.
+        config: augmentation settings.
+        seed: seeds the order and every augmentation.
+        workers: threads building batches (0: build in the calling thread).
+        prefetch: batches built ahead per worker.
+        rank, world_size: this process's share of every batch under DDP.
+        drop_last: skip an epoch's last incomplete batch (when there is more than one).
+
+    ``wait_seconds`` and ``build_seconds`` accumulate the time the consumer waited for
+    batches and the time the workers spent building them.
+    """
+
+    def __init__(
+        self,
+        images: Sequence[np.ndarray],
+        labels: Sequence[np.ndarray],
+        size: int,
+        batch_size: int,
+        config: AugmentConfig | None = None,
+        *,
+        seed: int = 0,
+        workers: int = 2,
+        prefetch: int = 2,
+        rank: int = 0,
+        world_size: int = 1,
+        drop_last: bool = True,
+    ) -> None:
+        if len(images) != len(labels):
+            raise ValueError(
+                f"images and labels must have the same length, got {len(images)} and {len(labels)}"
+            )
+        if not images:
+            raise ValueError("the training set has no images")
+        self.images, self.labels = list(images), list(labels)
+        self.size = check_int(size, "size", minimum=32)
+        if self.size % 32:
+            raise ValueError(f"size must be a multiple of 32, got {self.size}")
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
+        self.config = config or AugmentConfig()
+        self.seed = check_int(seed, "seed", minimum=0)
+        self.workers = check_int(workers, "workers", minimum=0)
+        self.prefetch = check_int(prefetch, "prefetch", minimum=1)
+        self.rank, self.world_size = rank, world_size
+        self.drop_last = drop_last
+        self.wait_seconds = 0.0
+        self.build_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        n = len(self.images)
+        if self.drop_last and n >= self.batch_size:
+            return n // self.batch_size
+        return math.ceil(n / self.batch_size)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The epoch's permutation of the images."""
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+
+    def build(self, epoch: int, step: int, *, use_mosaic: bool = True) -> DetectionBatch:
+        """Batch ``step`` of ``epoch`` (this rank's share), built in the calling thread."""
+        start = time.perf_counter()
+        order = self.order(epoch)
+        positions = range(step * self.batch_size, min((step + 1) * self.batch_size, order.size))
+        mine = list(positions)[self.rank :: self.world_size]
+        samples = [
+            augmented_sample(
+                self.images,
+                self.labels,
+                int(order[j]),
+                self.size,
+                self.config,
+                np.random.default_rng([self.seed, epoch, j]),
+                use_mosaic=use_mosaic,
+            )
+            for j in mine
+        ]
+        images, targets = collate(samples, self.size)
+        seconds = time.perf_counter() - start
+        with self._lock:
+            self.build_seconds += seconds
+        return DetectionBatch(images, targets, seconds)
+
+    def epoch(
+        self, epoch: int, *, use_mosaic: bool = True, start: int = 0
+    ) -> Iterator[DetectionBatch]:
+        """The batches of ``epoch`` from step ``start``, in order."""
+        steps = range(start, len(self))
+        if self.workers == 0:
+            for step in steps:
+                yield self.build(epoch, step, use_mosaic=use_mosaic)
+            return
+        import cv2
+
+        cv2.setNumThreads(1)  # the pool is the parallelism; no nested OpenCV threads
+        ahead = self.workers * self.prefetch
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tv-loader") as pool:
+            pending: deque[Future[DetectionBatch]] = deque()
+            queue = iter(steps)
+            for step in queue:
+                pending.append(pool.submit(self.build, epoch, step, use_mosaic=use_mosaic))
+                if len(pending) >= ahead:
+                    break
+            try:
+                while pending:
+                    waited = time.perf_counter()
+                    batch = pending.popleft().result()
+                    self.wait_seconds += time.perf_counter() - waited
+                    step = next(queue, None)
+                    if step is not None:
+                        pending.append(pool.submit(self.build, epoch, step, use_mosaic=use_mosaic))
+                    yield batch
+            finally:
+                for future in pending:
+                    future.cancel()
