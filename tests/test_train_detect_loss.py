@@ -172,9 +172,23 @@ def test_loss_box_term_uses_ciou_of_decoded_boxes() -> None:
         if t.image.numel():
             picked = raw[t.image, t.anchor, t.gy, t.gx].detach()
             pxy = picked[:, :2].sigmoid() * 2 - 0.5
-            pwh = (picked[:, 2:4].sigmoid() * 2) ** 2 * t.anchor_wh
+            pwh = (picked[:, 2:4].sigmoid() * 2) ** 2 * t.anchor_wh + 1e-7
             total += (1 - bbox_iou(torch.cat((pxy, pwh), 1), t.box, "ciou", "cxcywh")).mean()
     torch.testing.assert_close(parts[0], total * config.box)
+
+
+def test_vanishing_predicted_height_keeps_gradients_finite() -> None:
+    # sigmoid(-60) underflows: the predicted height is 0 but for the eps; CIoU's atan(w / h)
+    # without it gave NaN gradients (seen in training at raw values near -30)
+    outputs = _outputs(batch=1, size=64)
+    with torch.no_grad():
+        for o in outputs:
+            o[..., 3] = -60.0
+    targets = torch.tensor([[0, 1, 0.5, 0.5, 0.3, 0.4]])
+    loss, _ = yolo_loss(outputs, targets, ANCHORS, STRIDES)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(o.grad).all() for o in outputs)
 
 
 def test_focal_flag_uses_sigmoid_focal_loss() -> None:

@@ -62,6 +62,7 @@ from tinyvision.metrics.coco import ImageMatches, merge_matches
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "BadLabelsWarning",
     "DetectionDataset",
     "Detections",
     "convert",
@@ -395,36 +396,82 @@ def _parse_yolo_line(
         raise UserError(f"{where}: a label line is 'class cx cy w h', got {line.strip()!r}")
     if not all(np.isfinite([cx, cy, w, h, conf])) or w < 0 or h < 0:
         raise UserError(f"{where}: box must be finite with w, h >= 0, got {line.strip()!r}")
+    if not with_conf and not all(0.0 <= v <= 1.0 for v in numbers[1:]):
+        raise UserError(f"{where}: coordinates must be normalised to [0, 1], got {line.strip()!r}")
     return cls, cx, cy, w, h, conf
 
 
-def read_yolo(source: PathLike, split: str = "val") -> DetectionDataset:
+class BadLabelsWarning(UserWarning):
+    """Label lines or images left out by ``read_yolo(..., skip_bad=True)``."""
+
+
+def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -> DetectionDataset:
     """Read one split of a YOLO data set (``data.yaml`` or the folder holding it).
 
     Image files are relative to the images folder (e.g. ``val/000001.jpg``); category ids
-    are the class indices. An image without a label file has no objects.
+    are the class indices. An image without a label file has no objects. A label line must
+    be ``class cx cy w h`` (or a polygon) with a class index below the number of names and
+    coordinates in [0, 1].
+
+    Raises:
+        UserError: the first bad label line (naming the file and line) or unreadable image;
+            with ``skip_bad=True`` those lines and images are left out instead and one
+            :class:`BadLabelsWarning` tells how many.
     """
     yaml_path, config = _yolo_config(source)
     names = _yolo_names(config, yaml_path)
     images = _yolo_images(config, yaml_path, split)
     files, sizes, objects = [], [], []
     base = _common_images_root(images)
+    bad_lines: list[str] = []
+    bad_images: list[str] = []
     for image in images:
-        width, height = image_size(image)
+        try:
+            width, height = image_size(image)
+        except (UserError, OSError) as exc:
+            if not skip_bad:
+                raise UserError(f"{image}: not a readable image ({exc})") from None
+            bad_images.append(str(exc))
+            continue
         label = _label_path(image)
         objs = []
         if label.is_file():
             for n, line in enumerate(label.read_text(encoding="utf-8").splitlines(), start=1):
                 if not line.strip():
                     continue
-                cls, cx, cy, w, h, _ = _parse_yolo_line(line, f"{label}:{n}", len(names), False)
+                try:
+                    cls, cx, cy, w, h, _ = _parse_yolo_line(line, f"{label}:{n}", len(names), False)
+                except UserError as exc:
+                    if not skip_bad:
+                        raise
+                    bad_lines.append(str(exc))
+                    continue
                 objs.append(
                     (cls, (cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height, False)
                 )
         files.append(image.relative_to(base).as_posix())
         sizes.append((width, height))
         objects.append(objs)
+    if bad_lines or bad_images:
+        _warn_skipped(yaml_path, split, bad_lines, bad_images)
     return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64), base)
+
+
+def _warn_skipped(yaml_path: Path, split: str, lines: list[str], images: list[str]) -> None:
+    import warnings
+
+    label_files = {entry.rsplit(":", 2)[0] for entry in lines}
+    parts = []
+    if lines:
+        parts.append(f"{len(lines)} bad label line(s) in {len(label_files)} file(s)")
+    if images:
+        parts.append(f"{len(images)} unreadable image(s)")
+    first = (lines or images)[0]
+    warnings.warn(
+        f"{yaml_path} ({split}): skipped {' and '.join(parts)}; first: {first}",
+        BadLabelsWarning,
+        stacklevel=2,
+    )
 
 
 def _common_images_root(images: list[Path]) -> Path:

@@ -41,10 +41,12 @@ __all__ = [
     "AugmentConfig",
     "DetectionBatch",
     "DetectionLoader",
+    "LoadedImages",
     "augmented_sample",
     "collate",
     "load_images",
     "read_image",
+    "subset_images",
 ]
 
 
@@ -80,31 +82,46 @@ def read_image(path: str) -> np.ndarray:
     """
     import cv2
 
-    data = np.fromfile(path, dtype=np.uint8) if _exists(path) else None
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        data = None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
     if image is None:
         raise UserError(f"{path}: not a readable image")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def _exists(path: str) -> bool:
-    import os
+@dataclass(frozen=True)
+class LoadedImages:
+    """A data set's images decoded and resized for training or evaluation.
 
-    return os.path.isfile(path)
+    Attributes:
+        dataset: the ground truth of the images kept (all of them unless some were
+            unreadable and skipped).
+        images: per image ``uint8[h, w, 3]`` RGB, the longer side resized to the size.
+        labels: per image ``float64[N, 5]`` ``(class index, x1, y1, x2, y2)`` in the
+            resized pixels (crowd regions left out).
+        scales: per image the resize ratio (resized pixels per original pixel).
+        skipped: the image files left out as unreadable.
+    """
+
+    dataset: DetectionDataset
+    images: list[np.ndarray]
+    labels: list[np.ndarray]
+    scales: list[float]
+    skipped: list[str]
 
 
 def load_images(
-    dataset: DetectionDataset, size: int, *, threads: int = 4
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    dataset: DetectionDataset, size: int, *, skip_bad: bool = False, threads: int = 4
+) -> LoadedImages:
     """Decode every image of ``dataset``, resized so that the longer side is ``size``.
 
-    Returns:
-        ``(images, labels)``: per image ``uint8[h, w, 3]`` RGB and ``float64[N, 5]``
-        ``(class index, x1, y1, x2, y2)`` in the resized pixels (crowd regions left out).
-
     Raises:
-        UserError: an image cannot be read, or its size differs from the size the data
-            set recorded (a truncated or replaced file).
+        UserError: an image cannot be decoded, or its size differs from the one the data
+            set recorded (a damaged file); with ``skip_bad=True`` such images are left out
+            (with their objects) and listed in ``skipped``.
     """
     size = check_int(size, "size", minimum=1)
     paths = dataset.image_paths()
@@ -113,24 +130,65 @@ def load_images(
     rows = dataset.annotations_by_image()
     recorded = dataset.image_sizes
 
-    def load(i: int) -> tuple[np.ndarray, np.ndarray]:
-        image = read_image(paths[i])
+    def load(i: int) -> tuple[np.ndarray, np.ndarray, float] | str:
+        try:
+            image = read_image(paths[i])
+        except UserError as exc:
+            if skip_bad:
+                return str(exc)
+            raise
         h, w = image.shape[:2]
         if recorded.size and tuple(recorded[i].tolist()) not in ((w, h), (0, 0)):
-            raise UserError(
+            message = (
                 f"{paths[i]}: the image is {w}x{h}, but its header said "
                 f"{recorded[i][0]}x{recorded[i][1]} (a damaged file?)"
             )
+            if skip_bad:
+                return message
+            raise UserError(message)
         resized, ratio = resize_longest(image, size)
         r = rows[i][~dataset.iscrowd[rows[i]]]
         labels = np.zeros((r.size, 5))
         labels[:, 0] = [index[int(c)] for c in dataset.category_id[r]]
         labels[:, 1:] = boxes[r] * ratio
-        return resized, labels
+        return resized, labels, ratio
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         loaded = list(pool.map(load, range(dataset.num_images)))
-    return [x for x, _ in loaded], [y for _, y in loaded]
+    kept = [i for i, item in enumerate(loaded) if not isinstance(item, str)]
+    skipped = [item for item in loaded if isinstance(item, str)]
+    if skipped:
+        dataset = subset_images(dataset, kept)
+    good = [item for item in loaded if not isinstance(item, str)]
+    return LoadedImages(
+        dataset,
+        [item[0] for item in good],
+        [item[1] for item in good],
+        [item[2] for item in good],
+        skipped,
+    )
+
+
+def subset_images(dataset: DetectionDataset, keep: Sequence[int]) -> DetectionDataset:
+    """The data set restricted to the images at positions ``keep`` (and their objects)."""
+    positions = np.asarray(keep, dtype=np.int64)
+    image_ids = dataset.image_ids[positions]
+    rows = np.isin(dataset.image_id, image_ids)
+    return DetectionDataset.from_columns(
+        image_id=dataset.image_id[rows],
+        category_id=dataset.category_id[rows],
+        bbox=dataset.bbox[rows],
+        image_ids=image_ids,
+        category_ids=dataset.category_ids,
+        category_names=dataset.category_names,
+        area=dataset.area[rows],
+        iscrowd=dataset.iscrowd[rows],
+        ignore=dataset.ignore[rows],
+        annotation_id=dataset.annotation_id[rows],
+        image_files=[dataset.image_files[i] for i in positions] if dataset.image_files else None,
+        image_sizes=dataset.image_sizes[positions] if dataset.image_sizes.size else None,
+        image_root=dataset.image_root,
+    )
 
 
 def augmented_sample(

@@ -30,6 +30,7 @@ __all__ = ["LevelTargets", "LossConfig", "build_targets", "yolo_loss"]
 
 # The four neighbours a target may also be assigned to, as offsets of half a cell:
 # left, up, right, down (YOLOv5's order after the centre cell).
+_EPS = 1e-7  # added to predicted widths and heights (in cells)
 _OFFSETS = torch.tensor([[0.0, 0.0], [0.5, 0.0], [0.0, 0.5], [-0.5, 0.0], [0.0, -0.5]])
 
 
@@ -210,7 +211,9 @@ def yolo_loss(
         if t.image.numel():
             picked = raw[t.image, t.anchor, t.gy, t.gx]  # (P, 5 + K)
             pxy = picked[:, 0:2].sigmoid() * 2 - 0.5
-            pwh = (picked[:, 2:4].sigmoid() * 2) ** 2 * t.anchor_wh
+            # + eps as YOLOv5: CIoU's atan(w / h) has no eps (torchvision's formula), and a
+            # height that underflows to 0 would give an infinite or NaN gradient
+            pwh = (picked[:, 2:4].sigmoid() * 2) ** 2 * t.anchor_wh + _EPS
             iou = bbox_iou(torch.cat((pxy, pwh), 1), t.box, kind="ciou", fmt="cxcywh")
             box_loss = box_loss + (1.0 - iou).mean()
             tobj[t.image, t.anchor, t.gy, t.gx] = iou.detach().clamp(0).to(tobj.dtype)

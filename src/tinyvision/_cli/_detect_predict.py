@@ -1,0 +1,155 @@
+"""`tinyvision detect predict --checkpoint CKPT IMAGES...`: run a trained detector.
+
+Writes ``predictions.json`` (COCO results: ``image_id`` is the file stem, as an integer when
+every stem is one, as YOLOv5 does; ``tinyvision detect eval`` maps stems to a data set's
+images) and each image with its boxes drawn into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from tinyvision._cli.classify import add_threads_argument
+
+    parser = subparsers.add_parser(
+        "predict",
+        help="detect objects in images with a trained detector (COCO json + drawn images)",
+        description=(
+            "Run a detector checkpoint (its EMA weights) on images or folders of images: "
+            "letterbox, decode, confidence filter, class-aware NMS, top-k. Writes "
+            "predictions.json (COCO results) and the images with their boxes drawn."
+        ),
+    )
+    parser.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    parser.add_argument("--checkpoint", required=True, type=Path, help="detector checkpoint")
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs/detect/predict"), help="output folder"
+    )
+    parser.add_argument("--conf", type=float, default=0.25, help="confidence threshold (0.25)")
+    parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (0.45)")
+    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
+    parser.add_argument("--img-size", type=int, help="input size (default: the training size)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--no-draw", action="store_true", help="write only predictions.json")
+    add_threads_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def image_files(sources: list[Path]) -> list[Path]:
+    """The image files named, folders expanded (sorted); an unknown path is an error."""
+    from tinyvision.data.formats import IMAGE_SUFFIXES
+
+    files: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            found = sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise FileNotFoundError(f"{source}: no images in this folder")
+            files += found
+        elif source.is_file():
+            files.append(source)
+        else:
+            raise FileNotFoundError(f"{source}: no such file or folder")
+    return files
+
+
+def image_ids(files: list[Path]) -> list[int | str]:
+    """File stems, as integers when all of them are (YOLOv5's results convention)."""
+    stems = [f.stem for f in files]
+    if all(s.isascii() and s.isdigit() for s in stems) and len(set(map(int, stems))) == len(stems):
+        return [int(s) for s in stems]
+    return stems
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinyvision._cli.classify import set_threads
+    from tinyvision._fileio import atomic_write_json
+    from tinyvision._validate import check_float, check_int
+    from tinyvision.data.loader import read_image
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.detect import CHECKPOINT_KIND, detector_from_checkpoint, predict_images
+    from tinyvision.train.distributed import resolve_device
+
+    set_threads(args.threads)
+    conf = check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
+    iou = check_float(args.iou, "--iou", minimum=0.0, maximum=1.0)
+    max_det = check_int(args.max_det, "--max-det", minimum=1)
+    files = image_files(args.images)
+    record = load_checkpoint(args.checkpoint, kind=CHECKPOINT_KIND)
+    model = detector_from_checkpoint(record, str(args.checkpoint))
+    img_size = args.img_size or int(record.get("img_size", 640))
+    if img_size < 32 or img_size % 32:
+        raise ValueError(f"--img-size must be a positive multiple of 32, got {img_size}")
+    names = list(record.get("names") or [str(k) for k in range(model.num_classes)])
+    model = model.to(resolve_device(args.device))
+    images = [read_image(str(f)) for f in files]
+    found = predict_images(
+        model, images, img_size, conf_threshold=conf, iou_threshold=iou, max_det=max_det
+    )
+    ids = image_ids(files)
+    records = []
+    for image_id, (boxes, scores, classes) in zip(ids, found):
+        for (x1, y1, x2, y2), score, cls in zip(boxes.tolist(), scores.tolist(), classes.tolist()):
+            records.append(
+                {
+                    "image_id": image_id,
+                    "category_id": int(cls),
+                    "bbox": [round(v, 3) for v in (x1, y1, x2 - x1, y2 - y1)],
+                    "score": round(score, 5),
+                }
+            )
+    atomic_write_json(args.out / "predictions.json", records, indent=None)
+    for file, image, (boxes, scores, classes) in zip(files, images, found):
+        counts: dict[str, int] = {}
+        for cls in classes.tolist():
+            counts[names[cls]] = counts.get(names[cls], 0) + 1
+        listed = ", ".join(f"{n} {c}" for n, c in sorted(counts.items())) or "nothing"
+        print(f"{file}: {len(scores)} object(s): {listed}")
+        if not args.no_draw:
+            _write_drawing(args.out / file.name, image, boxes, scores, classes, names)
+    print(f"wrote {args.out / 'predictions.json'} ({len(records)} detections)")
+    return 0
+
+
+def _write_drawing(
+    path: Path, image: Any, boxes: Any, scores: Any, classes: Any, names: list[str]
+) -> None:
+    """The image with one coloured, labelled rectangle per detection."""
+    import cv2
+
+    from tinyvision._fileio import atomic_write_bytes
+
+    canvas = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    thickness = max(1, round(max(canvas.shape[:2]) / 400))
+    for (x1, y1, x2, y2), score, cls in zip(boxes.tolist(), scores.tolist(), classes.tolist()):
+        hue = (cls * 47) % 180
+        colour = cv2.cvtColor(np_pixel(hue), cv2.COLOR_HSV2BGR)[0, 0].tolist()
+        top_left, bottom_right = (round(x1), round(y1)), (round(x2) - 1, round(y2) - 1)
+        cv2.rectangle(canvas, top_left, bottom_right, colour, thickness)
+        label = f"{names[cls]} {score:.2f}"
+        cv2.putText(
+            canvas,
+            label,
+            (top_left[0], max(top_left[1] - 2, 8)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.3 * thickness,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )
+    suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg") else ".png"
+    ok, encoded = cv2.imencode(suffix, canvas)
+    if not ok:
+        raise OSError(f"could not encode {path}")
+    atomic_write_bytes(path.with_suffix(suffix), encoded.tobytes())
+
+
+def np_pixel(hue: int) -> Any:
+    """A one-pixel HSV image of a saturated colour with ``hue`` (OpenCV's 0-179)."""
+    import numpy as np
+
+    return np.array([[[hue, 220, 255]]], dtype=np.uint8)

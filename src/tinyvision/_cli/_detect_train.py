@@ -1,0 +1,345 @@
+"""`tinyvision detect train`: train the tiny detector, then evaluate it (COCO-exact).
+
+The data is the offline shapes set (generated on first use under ``--data-dir``) or any
+YOLO data set (``data.yaml``). Training prints the anchor check, a progress bar (plain
+lines when not on a terminal), and ends with the evaluation of the EMA model on the
+validation split: ``metrics.json`` (top-level ``map50`` and ``map50_95``), PR-curve PNGs and
+``report.html`` in ``--out``, the same report as ``tinyvision detect eval``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinyvision._errors import UserError
+
+DEFAULT_OUT = "runs/detect"
+SHAPES = "shapes"
+# Options a resumed run takes from its checkpoint (giving them is an error).
+OVERRIDES = ("epochs", "img_size", "batch_size", "lr", "optimizer", "width", "workers")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from tinyvision._cli.classify import add_threads_argument
+
+    parser = subparsers.add_parser(
+        "train",
+        help="train the tiny YOLO-style detector (shapes or a YOLO data set), then evaluate",
+        description=(
+            "Train the tiny detector (C3 backbone with a transformer block, PAN neck, "
+            "anchor-based head) with mosaic and random-perspective augmentation, CIoU box "
+            "loss, BCE or focal objectness/class loss, warm-up + one-cycle learning rate and "
+            "an EMA of the weights; then evaluate on the validation split and write "
+            "metrics.json, PR curves and report.html to --out."
+        ),
+    )
+    add = parser.add_argument
+    add("--data", default=SHAPES, help="'shapes' (offline synthetic set, default) or DATA.yaml")
+    add("--data-dir", default="data", help="where the shapes set is generated (default data)")
+    add("--train-images", type=int, default=1000, help="shapes: training images (1000)")
+    add("--val-images", type=int, default=200, help="shapes: validation images (200)")
+    add("--epochs", type=int, help="passes over the training images (default 20)")
+    add("--img-size", type=int, help="square input size, a multiple of 32 (default 128)")
+    add("--batch-size", type=int, help="images per step, all processes together (default 32)")
+    add("--lr", type=float, help="peak learning rate (default 0.002)")
+    add("--optimizer", choices=("adamw", "sgd"), help="optimiser (default adamw)")
+    add("--width", type=int, help="channels of the first stage; stages double it (default 16)")
+    add("--focal", action="store_true", help="sigmoid focal loss for objectness and classes")
+    add("--workers", type=int, help="threads building augmented batches (default 2)")
+    add("--seed", type=int, default=0, help="seed of weights, order and augmentation (0)")
+    add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_argument(parser)
+    add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA)")
+    add(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="CKPT",
+        help="continue an interrupted run from CKPT (default OUT/last.pt)",
+    )
+    add(
+        "--skip-bad-labels",
+        action="store_true",
+        help="leave out bad label lines and unreadable images (with a warning) instead of "
+        "stopping at the first",
+    )
+    add("--conf", type=float, default=0.25, help="confidence for the report's counts (0.25)")
+    parser.set_defaults(func=run)
+
+
+@dataclass
+class DetectJob:
+    """A training run, from the command line or from a checkpoint."""
+
+    data: str  # "shapes" or the path of a data.yaml
+    shapes: dict[str, Any] | None  # ShapesConfig values when data is shapes
+    config: Any  # DetectTrainConfig
+    width: int
+    out: Path
+    seed: int
+    resume: dict[str, Any] | None = None
+
+
+def job_from_args(args: argparse.Namespace) -> DetectJob:
+    """The training job: defaults with the command line's values, or a resumed run."""
+    from tinyvision.train.detect import DetectTrainConfig
+
+    if args.resume is not None:
+        return _resumed_job(args)
+    config = DetectTrainConfig()
+    changes: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in ("epochs", "img_size", "batch_size", "lr", "optimizer", "workers")
+        if getattr(args, name) is not None
+    }
+    if args.focal:
+        changes["loss"] = dataclasses.replace(config.loss, focal=True)
+    config = dataclasses.replace(config, seed=args.seed, **changes)
+    shapes = None
+    if args.data == SHAPES:
+        from tinyvision.data.shapes import ShapesConfig
+
+        shapes = dataclasses.asdict(
+            ShapesConfig(train=args.train_images, val=args.val_images, image_size=config.img_size)
+        )
+    name = SHAPES if args.data == SHAPES else Path(args.data).stem
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / name
+    width = args.width if args.width is not None else 16
+    return DetectJob(args.data, shapes, config, width, out, args.seed)
+
+
+def _resumed_job(args: argparse.Namespace) -> DetectJob:
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.detect import CHECKPOINT_KIND, DetectTrainConfig
+
+    given = [f"--{n.replace('_', '-')}" for n in OVERRIDES if getattr(args, n) is not None]
+    if args.focal:
+        given.append("--focal")
+    if given:
+        raise UserError(f"--resume continues the run as it was set up; drop {' '.join(given)}")
+    if isinstance(args.resume, str):
+        path = Path(args.resume)
+    elif args.out:
+        path = Path(args.out) / "last.pt"
+    else:
+        raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
+    record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    if args.seed not in (0, record.get("seed")):
+        raise UserError(f"{path} was trained with --seed {record.get('seed')}, not {args.seed}")
+    if args.data not in (SHAPES, record.get("data")):
+        raise UserError(f"{path} was trained on {record.get('data')}, not {args.data}")
+    return DetectJob(
+        data=str(record["data"]),
+        shapes=record.get("shapes"),
+        config=DetectTrainConfig.from_dict(record["config"]),
+        width=int(record["detector"]["width"]),
+        out=Path(args.out) if args.out else path.parent,
+        seed=int(record.get("seed", 0)),
+        resume=record,
+    )
+
+
+def _read_split(path: Path, split: str, skip_bad: bool) -> Any:
+    """``read_yolo`` with its skip warnings printed as one line each on stderr."""
+    from tinyvision.data.formats import BadLabelsWarning, read_yolo
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BadLabelsWarning)
+        dataset = read_yolo(path, split, skip_bad=skip_bad)
+    for warning in caught:
+        if issubclass(warning.category, BadLabelsWarning):
+            print(f"tinyvision: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return dataset
+
+
+def load_data(job: DetectJob, ctx: Any, data_dir: str, skip_bad: bool) -> tuple[Any, Any, Path]:
+    """Generate shapes if needed (rank 0), read both splits, decode the images."""
+    from tinyvision.data.loader import load_images
+    from tinyvision.data.shapes import ShapesConfig, make_shapes
+    from tinyvision.train.distributed import barrier
+
+    if job.data == SHAPES:
+        assert job.shapes is not None
+        yaml_path = Path(data_dir) / SHAPES / "data.yaml"
+        if ctx.is_main:
+            yaml_path = make_shapes(Path(data_dir) / SHAPES, ShapesConfig(**job.shapes))
+        barrier(ctx)
+    else:
+        yaml_path = Path(job.data)
+    size = job.config.img_size
+    loaded = []
+    for split in ("train", "val"):
+        dataset = _read_split(yaml_path, split, skip_bad)
+        if dataset.num_images == 0:
+            raise UserError(f"{yaml_path}: the {split} split has no images")
+        images = load_images(dataset, size, skip_bad=skip_bad)
+        if images.skipped and ctx.is_main:
+            print(
+                f"tinyvision: warning: {split}: skipped {len(images.skipped)} unreadable "
+                f"image(s); first: {images.skipped[0]}",
+                file=sys.stderr,
+            )
+        loaded.append(images)
+    return loaded[0], loaded[1], yaml_path
+
+
+def _anchors(job: DetectJob, train: Any) -> Any:
+    """Autoanchor for a new run (printed); a resumed run keeps its checkpoint's anchors."""
+    import numpy as np
+
+    from tinyvision.nn.detector import DEFAULT_ANCHORS
+    from tinyvision.train.detect import check_anchors
+
+    if job.resume is not None:
+        return tuple(tuple(a) for a in job.resume["detector"]["anchors"])
+    default = np.array(DEFAULT_ANCHORS, dtype=np.float64).reshape(-1, 2)
+    check = check_anchors(
+        train.labels,
+        default,
+        img_size=job.config.img_size,
+        anchor_t=job.config.loss.anchor_t,
+        seed=job.seed,
+    )
+    if check.recomputed:
+        shown = ", ".join(f"{w:.0f}x{h:.0f}" for w, h in check.anchors)
+        print(
+            f"anchors: best possible recall {check.bpr:.4f} of the default anchors < 0.98; "
+            f"k-means anchors [{shown}] reach {check.new_bpr:.4f}"
+        )
+    else:
+        print(f"anchors: best possible recall {check.bpr:.4f} of the default anchors >= 0.98, kept")
+    levels = check.anchors.reshape(len(DEFAULT_ANCHORS), -1)
+    return tuple(tuple(float(v) for v in level) for level in levels)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from tinyvision._cli._progress import TrainProgress
+    from tinyvision._cli.classify import set_threads
+    from tinyvision.nn.detector import DetectorConfig, TinyDetector
+    from tinyvision.train.detect import train_detector
+    from tinyvision.train.distributed import cleanup_distributed, setup_distributed
+
+    set_threads(args.threads)
+    job = job_from_args(args)
+    ctx = setup_distributed(args.device)
+    try:
+        train, val, yaml_path = load_data(job, ctx, args.data_dir, args.skip_bad_labels)
+        names = list(train.dataset.category_names)
+        if ctx.is_main:
+            objects = sum(lab.shape[0] for lab in train.labels)
+            print(
+                f"data: {yaml_path} ({len(train.images)} training images with {objects} "
+                f"objects, {len(val.images)} validation images, {len(names)} classes: "
+                f"{', '.join(names)})"
+            )
+        anchors = _anchors(job, train) if ctx.is_main or job.resume else None
+        if ctx.distributed:  # every rank trains with rank 0's anchors
+            shared = [anchors]
+            torch.distributed.broadcast_object_list(shared, src=0)
+            anchors = shared[0]
+        torch.manual_seed(job.seed)
+        detector = DetectorConfig(len(names), width=job.width, anchors=anchors)
+        model = TinyDetector(detector, image_size=job.config.img_size)
+        meta = {
+            "data": job.data,
+            "shapes": job.shapes,
+            "names": names,
+            "seed": job.seed,
+            "img_size": job.config.img_size,
+        }
+        progress = TrainProgress("detect", enabled=ctx.is_main)
+        try:
+            result = train_detector(
+                model,
+                train.images,
+                train.labels,
+                job.config,
+                ctx=ctx,
+                out_dir=job.out,
+                resume=job.resume,
+                meta=meta,
+                callback=progress,
+            )
+        finally:
+            progress.close()
+        if ctx.is_main:
+            report_run(job, result, val, yaml_path, args.conf)
+    finally:
+        cleanup_distributed(ctx)
+    return 0
+
+
+def loading_summary(result: Any) -> dict[str, float]:
+    """Data-loading cost against the training step, from a :class:`DetectTrainResult`."""
+    steps = max(result.steps, 1)
+    step = result.train_seconds / steps
+    build = result.data_build_seconds / steps
+    wait = result.data_wait_seconds / steps
+    return {
+        "steps": result.steps,
+        "step_seconds": step,
+        "build_seconds_per_batch": build,
+        "wait_seconds_per_batch": wait,
+        "build_share_of_step": build / step if step else 0.0,
+        "wait_share_of_step": wait / step if step else 0.0,
+    }
+
+
+def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: float) -> Any:
+    """Evaluate the EMA model on the validation split; print and write the report."""
+    from tinyvision._fileio import atomic_write_json
+    from tinyvision.report.detection import write_detection_report
+    from tinyvision.train.detect import evaluate_detector
+
+    img_size = job.config.img_size
+    evaluation, _ = evaluate_detector(result.model, val.dataset, val.images, val.scales, img_size)
+    loading = loading_summary(result)
+    print(
+        f"trained in {result.train_seconds:.1f} s ({loading['steps']} steps of "
+        f"{loading['step_seconds'] * 1e3:.0f} ms; building a batch took "
+        f"{loading['build_seconds_per_batch'] * 1e3:.0f} ms in the loader threads = "
+        f"{loading['build_share_of_step']:.0%} of a step, the step waited "
+        f"{loading['wait_share_of_step']:.1%}) -> {job.out / 'last.pt'}"
+    )
+    print(evaluation.summary())
+    print()
+    print(evaluation.per_class_text())
+    print(f"\nmAP@0.5 {evaluation.map50:.4f}  mAP@0.5:0.95 {evaluation.map50_95:.4f}")
+    metrics = evaluation.to_dict(confidence=conf)
+    metrics["training"] = {
+        "data": job.data,
+        "data_yaml": str(yaml_path),
+        "epochs": job.config.epochs,
+        "img_size": img_size,
+        "width": job.width,
+        "seed": job.seed,
+        "focal": job.config.loss.focal,
+        "train_seconds": round(result.train_seconds, 3),
+        "epoch_losses": result.epoch_losses,
+        "data_loading": loading,
+        "anchors": [list(a) for a in result.model.config.anchors],
+        "checkpoint": str(job.out / "last.pt"),
+    }
+    atomic_write_json(job.out / "metrics.json", metrics)
+    paths = write_detection_report(
+        evaluation,
+        job.out,
+        title="Detector training",
+        subtitle=f"tiny detector (width {job.width}) on {job.data}, {job.config.epochs} "
+        f"epochs at {img_size} px; validation split",
+        confidence=conf,
+    )
+    print(f"wrote {job.out / 'metrics.json'}, {paths['report']} and plots")
+    return evaluation

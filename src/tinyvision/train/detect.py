@@ -1,0 +1,503 @@
+"""Detector training: mosaic batches from worker threads, the YOLOv5 loss, one-cycle, EMA.
+
+:func:`train_detector` runs the loop; :class:`DetectTrainConfig` holds every knob with its
+unit. Each step takes a batch built ahead by :class:`~tinyvision.data.loader.DetectionLoader`
+(mosaic, random perspective, HSV, flip), computes :func:`~tinyvision.train.detect_loss.yolo_loss`
+(CIoU box term, BCE or focal objectness and classes), and sets the learning rate from
+:func:`~tinyvision.train.schedule.one_cycle_lr` (warm-up, then cosine annealing). An
+exponential moving average of the weights (:class:`~tinyvision.train.ema.ModelEMA`) is the
+model that gets evaluated and saved for prediction. The last ``close_mosaic`` epochs train
+on single letterboxed images, closer to what the detector sees at test time.
+
+Every random choice of epoch ``e`` comes from generators seeded with ``(seed, e, ...)``, so a
+run resumed from the checkpoint of epoch ``e`` ends with the weights of an uninterrupted run
+(on the CPU). Under ``torchrun`` each rank builds and trains on its share of every batch and
+DDP averages the gradients.
+
+:func:`check_anchors` is YOLOv5's autoanchor; :func:`predict_images` and
+:func:`evaluate_detector` run the model on images (letterbox, decode, confidence filter,
+class-aware NMS, top-k) and score it with the COCO-exact evaluator.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from tinyvision._errors import UserError
+from tinyvision._validate import check_choice, check_float, check_int
+from tinyvision.data.augment import letterbox
+from tinyvision.data.formats import DetectionDataset, Detections
+from tinyvision.data.loader import AugmentConfig, DetectionLoader
+from tinyvision.nn.detector import STRIDES, DetectorConfig, TinyDetector, decode, postprocess
+from tinyvision.train.checkpoint import save_checkpoint
+from tinyvision.train.classify import TrainEvent, TrainingDiverged, _param_groups
+from tinyvision.train.detect_loss import LossConfig, yolo_loss
+from tinyvision.train.distributed import DistContext, all_reduce_sum, barrier
+from tinyvision.train.ema import ModelEMA
+from tinyvision.train.schedule import one_cycle_lr
+
+__all__ = [
+    "CHECKPOINT_KIND",
+    "AnchorCheck",
+    "DetectTrainConfig",
+    "DetectTrainResult",
+    "check_anchors",
+    "detector_from_checkpoint",
+    "evaluate_detector",
+    "predict_images",
+    "train_detector",
+]
+
+CHECKPOINT_KIND = "detector"
+
+
+@dataclass
+class DetectTrainConfig:
+    """Hyper-parameters of a detector training run (units in the comments)."""
+
+    epochs: int = 20  # passes over the training images
+    batch_size: int = 32  # images per optimiser step, over all ranks together
+    img_size: int = 128  # square training input, pixels (a multiple of 32)
+    optimizer: str = "adamw"  # "adamw" or "sgd" (Nesterov)
+    lr: float = 0.002  # peak learning rate
+    momentum: float = 0.937  # SGD momentum / Adam beta1
+    weight_decay: float = 5e-4  # on conv and linear weights (not biases, not BN)
+    warmup: float = 0.05  # fraction of the steps spent rising to the peak
+    div_factor: float = 25.0  # start lr = lr / div_factor
+    final_div_factor: float = 4.0  # last lr = start lr / final_div_factor (lr / 100)
+    close_mosaic: int = 2  # the last epochs train without mosaic
+    ema_decay: float = 0.9999  # EMA decay the ramp tends to
+    ema_tau: float = 300.0  # EMA ramp length in steps
+    grad_clip: float = 10.0  # max gradient norm, 0 = off (non-finite gradients: step skipped)
+    loss: LossConfig = field(default_factory=LossConfig)  # loss weights, focal flag
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # mosaic, warps, colour
+    workers: int = 2  # threads building batches (0: in the training thread)
+    checkpoint_every: int = 1  # epochs between checkpoints (the last epoch always saves)
+    amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
+    seed: int = 0  # seeds order and augmentation (the caller seeds the weights)
+
+    def __post_init__(self) -> None:
+        check_int(self.epochs, "epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.img_size, "img_size", minimum=32)
+        if self.img_size % 32:
+            raise ValueError(f"img_size must be a multiple of 32, got {self.img_size}")
+        check_choice(self.optimizer, "optimizer", ("adamw", "sgd"))
+        check_float(self.lr, "lr", minimum=0.0, min_inclusive=False)
+        check_float(self.momentum, "momentum", minimum=0.0, maximum=1.0, max_inclusive=False)
+        check_float(self.weight_decay, "weight_decay", minimum=0.0)
+        check_float(self.warmup, "warmup", minimum=0.0, maximum=1.0)
+        check_float(self.div_factor, "div_factor", minimum=0.0, min_inclusive=False)
+        check_float(self.final_div_factor, "final_div_factor", minimum=0.0, min_inclusive=False)
+        check_int(self.close_mosaic, "close_mosaic", minimum=0)
+        check_float(self.ema_decay, "ema_decay", minimum=0.0, maximum=1.0, max_inclusive=False)
+        check_float(self.ema_tau, "ema_tau", minimum=0.0, min_inclusive=False)
+        check_float(self.grad_clip, "grad_clip", minimum=0.0)
+        check_int(self.workers, "workers", minimum=0)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        check_int(self.seed, "seed", minimum=0)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["loss"]["balance"] = list(self.loss.balance)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DetectTrainConfig:
+        """Rebuild a config saved with :meth:`to_dict` (unknown keys are an error)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+        values = dict(values)
+        if isinstance(values.get("loss"), dict):
+            loss = dict(values["loss"])
+            loss["balance"] = tuple(loss.get("balance", LossConfig().balance))
+            values["loss"] = LossConfig(**loss)
+        if isinstance(values.get("augment"), dict):
+            values["augment"] = AugmentConfig(**values["augment"])
+        return cls(**values)
+
+
+@dataclass
+class DetectTrainResult:
+    """What :func:`train_detector` returns (times in seconds, this call only)."""
+
+    model: nn.Module  # the EMA model (unwrapped), in eval mode: the one to evaluate
+    raw_model: nn.Module  # the trained weights themselves
+    epoch_losses: list[list[float]] = field(default_factory=list)  # (box, obj, cls) per epoch
+    train_seconds: float = 0.0  # wall time of the loop
+    data_wait_seconds: float = 0.0  # the loop waited this long for batches
+    data_build_seconds: float = 0.0  # the loader threads spent this long building batches
+    steps: int = 0  # optimiser steps run
+    skipped_steps: int = 0  # steps whose gradient was not finite (no update made)
+    checkpoints: list[str] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- anchors
+@dataclass(frozen=True)
+class AnchorCheck:
+    """YOLOv5's autoanchor outcome (anchors ``[L * A, 2]`` pixels, small to large)."""
+
+    bpr: float  # best possible recall of the given anchors
+    anchors: np.ndarray  # the anchors to train with
+    new_bpr: float  # their BPR (== bpr when kept)
+    recomputed: bool  # k-means anchors replaced the given ones
+
+
+def check_anchors(
+    labels: Sequence[np.ndarray],
+    anchors: np.ndarray,
+    *,
+    img_size: int,
+    threshold: float = 0.98,
+    anchor_t: float = 4.0,
+    seed: int = 0,
+) -> AnchorCheck:
+    """Keep ``anchors`` when their best possible recall on the training boxes is at least
+    ``threshold``; otherwise fit new ones with :func:`tinyvision.cluster.anchor_kmeans` and
+    take them if their recall is higher.
+
+    Args:
+        labels: per image ``[N, 5]`` ``(class, x1, y1, x2, y2)`` at the training size.
+        anchors: ``[L * A, 2]`` anchors in pixels.
+        img_size: training size in pixels.
+    """
+    from tinyvision.cluster import anchor_kmeans, best_possible_recall
+
+    given = np.asarray(anchors, dtype=np.float64).reshape(-1, 2)
+    boxes = np.concatenate([np.asarray(lab).reshape(-1, 5) for lab in labels] or [np.zeros((0, 5))])
+    wh = boxes[:, 3:5] - boxes[:, 1:3]
+    wh = wh[(wh > 0).all(axis=1)]
+    if wh.shape[0] == 0:
+        return AnchorCheck(float("nan"), given, float("nan"), False)
+    bpr = best_possible_recall(wh, given, thr=anchor_t)
+    if bpr >= threshold:
+        return AnchorCheck(bpr, given, bpr, False)
+    fitted = anchor_kmeans(
+        wh / img_size, given.shape[0], img_size, thr=anchor_t, random_state=seed
+    ).astype(np.float64)
+    new_bpr = best_possible_recall(wh, fitted, thr=anchor_t)
+    if new_bpr > bpr:
+        return AnchorCheck(bpr, fitted, new_bpr, True)
+    return AnchorCheck(bpr, given, bpr, False)
+
+
+# ----------------------------------------------------------------------------- training
+def _optimizer(model: nn.Module, config: DetectTrainConfig) -> torch.optim.Optimizer:
+    groups = _param_groups(model, config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, nesterov=True)
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(config.momentum, 0.999))
+
+
+def lr_at(step: int, total_steps: int, config: DetectTrainConfig) -> float:
+    """The learning rate of ``step`` (0-based): warm-up, then one-cycle cosine annealing."""
+    return one_cycle_lr(
+        step,
+        total_steps,
+        max_lr=config.lr,
+        pct_start=config.warmup,
+        div_factor=config.div_factor,
+        final_div_factor=config.final_div_factor,
+        anneal_strategy="cos",
+    )
+
+
+def train_detector(
+    model: TinyDetector,
+    images: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    config: DetectTrainConfig,
+    *,
+    ctx: DistContext | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    resume: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+    callback: Callable[[TrainEvent], None] | None = None,
+) -> DetectTrainResult:
+    """Train ``model`` on ``images`` and ``labels`` with ``config``.
+
+    Args:
+        model: a :class:`~tinyvision.nn.detector.TinyDetector`; seed its weights first.
+        images, labels: from :func:`~tinyvision.data.loader.load_images` (``uint8[h, w, 3]``
+            resized to the training size, ``[N, 5]`` class and ``x1 y1 x2 y2`` pixels).
+        config: the hyper-parameters.
+        ctx: process and device (default one process on the CPU).
+        out_dir: where rank 0 writes ``last.pt`` every ``checkpoint_every`` epochs.
+        resume: a checkpoint dict from an earlier call with the same config; training
+            continues after its epoch.
+        meta: extra entries stored in every checkpoint.
+        callback: receives a :class:`~tinyvision.train.classify.TrainEvent` at the start,
+            after each step and after each epoch (``loss`` = the epoch's mean total loss).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite; the last checkpoint is kept.
+    """
+    ctx = ctx or DistContext()
+    device = ctx.device
+    meta = dict(meta or {})
+    loader = DetectionLoader(
+        images,
+        labels,
+        config.img_size,
+        config.batch_size,
+        config.augment,
+        seed=config.seed,
+        workers=config.workers,
+        rank=ctx.rank,
+        world_size=ctx.world_size,
+    )
+    model = model.to(device)
+    if resume is not None:
+        try:
+            model.load_state_dict(resume["model"])
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"the checkpoint holds weights of another model ({first})") from exc
+    ema = ModelEMA(model, config.ema_decay, config.ema_tau)
+    if resume is not None:
+        ema.load_state_dict(resume["ema"])
+    net: nn.Module = model
+    if ctx.distributed:
+        device_ids = [device.index] if device.type == "cuda" else None
+        net = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+    per_epoch = len(loader)
+    total_steps = per_epoch * config.epochs
+    optimizer = _optimizer(model, config)
+    start_epoch = 0
+    if resume is not None:
+        optimizer.load_state_dict(resume["optimizer"])
+        start_epoch = int(resume["epoch"])
+    anchors = model.anchor_tensor()
+    amp = config.amp and device.type == "cuda"
+    out = Path(out_dir) if out_dir is not None else None
+    result = DetectTrainResult(model=ema.module, raw_model=model)
+    train_start = time.perf_counter()
+
+    def emit(kind: str, epoch: int, step: int, **extra: Any) -> None:
+        if callback is not None:
+            lr = optimizer.param_groups[0]["lr"]
+            elapsed = time.perf_counter() - train_start
+            callback(
+                TrainEvent(
+                    kind, epoch, config.epochs, step, total_steps, lr, elapsed=elapsed, **extra
+                )
+            )
+
+    def checkpoint(epoch: int, step: int) -> str:
+        payload = {
+            "model": model.state_dict(),
+            "ema": ema.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "config": config.to_dict(),
+            "detector": model.config.to_dict(),
+            **meta,
+        }
+        assert out is not None
+        path = str(save_checkpoint(out / "last.pt", CHECKPOINT_KIND, payload))
+        result.checkpoints.append(path)
+        return path
+
+    step = start_epoch * per_epoch
+    emit("start", start_epoch, step)
+    for epoch in range(start_epoch, config.epochs):
+        net.train()
+        use_mosaic = epoch < config.epochs - config.close_mosaic
+        sums = torch.zeros(4, dtype=torch.float64, device=device)  # box, obj, cls, batches
+        for batch in loader.epoch(epoch, use_mosaic=use_mosaic):
+            lr = lr_at(step, total_steps, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            inputs = batch.images.to(device, non_blocking=True)
+            targets = batch.targets.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                outputs = net(inputs)
+            loss, parts = yolo_loss(
+                outputs, targets, anchors, STRIDES, config.loss, image_size=config.img_size
+            )
+            # DDP averages gradients over ranks; YOLOv5 scales by the world size to match
+            optimizer.zero_grad(set_to_none=True)
+            (loss * ctx.world_size).backward()
+            limit = config.grad_clip or math.inf
+            norm = nn.utils.clip_grad_norm_(model.parameters(), limit)
+            if torch.isfinite(norm):
+                optimizer.step()
+                ema.update(model)
+            else:  # one bad batch (an overflow): skip its update, as AMP's scaler does
+                result.skipped_steps += 1
+            sums[:3] += parts.to(sums)
+            sums[3] += 1
+            step += 1
+            result.steps += 1
+            emit("step", epoch, step)
+        all_reduce_sum(sums, ctx)
+        mean = (sums[:3] / sums[3].clamp(min=1)).tolist()
+        if not all(math.isfinite(v) for v in mean) or result.skipped_steps > per_epoch:
+            last = f"; the last good checkpoint is {out / 'last.pt'}" if out else ""
+            what = (
+                f"the training loss became {sum(mean)}"
+                if not all(math.isfinite(v) for v in mean)
+                else f"{result.skipped_steps} steps had non-finite gradients"
+            )
+            raise TrainingDiverged(
+                f"{what} in epoch {epoch + 1} (learning rate {config.lr} too high?){last}"
+            )
+        result.epoch_losses.append(mean)
+        done = epoch + 1
+        saved = None
+        if (
+            out is not None
+            and ctx.is_main
+            and (done % config.checkpoint_every == 0 or done == config.epochs)
+        ):
+            saved = checkpoint(done, step)
+        barrier(ctx)
+        emit("epoch", done, step, loss=sum(mean), checkpoint=saved)
+    result.train_seconds = time.perf_counter() - train_start
+    result.data_wait_seconds = loader.wait_seconds
+    result.data_build_seconds = loader.build_seconds
+    model.eval()
+    return result
+
+
+# ----------------------------------------------------------------------------- prediction
+@torch.no_grad()
+def predict_images(
+    model: TinyDetector,
+    images: Sequence[np.ndarray],
+    img_size: int,
+    *,
+    conf_threshold: float = 0.001,
+    iou_threshold: float = 0.6,
+    max_det: int = 300,
+    batch_size: int = 32,
+    amp: bool = False,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Detect objects in RGB ``uint8[H, W, 3]`` images of any size.
+
+    Each image is letterboxed to ``img_size``; the boxes are mapped back to its pixels and
+    clipped to it.
+
+    Returns:
+        per image ``(boxes float64[D, 4] xyxy, scores float64[D], labels int64[D])`` by
+        decreasing score (class indices, not category ids).
+    """
+    img_size = check_int(img_size, "img_size", minimum=32)
+    device = next(model.parameters()).device
+    amp = amp and device.type == "cuda"
+    was_training = model.training
+    model.eval()
+    results: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    try:
+        for start in range(0, len(images), batch_size):
+            chunk = images[start : start + batch_size]
+            boxed = [letterbox(image, img_size) for image in chunk]
+            stacked = np.stack([b[0] for b in boxed])
+            x = torch.from_numpy(stacked).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                outputs = model(x)
+            found = postprocess(
+                decode(outputs, model.anchor_tensor()), conf_threshold, iou_threshold, max_det
+            )
+            for image, (_, ratio, (pad_x, pad_y)), (boxes, scores, classes) in zip(
+                chunk, boxed, found
+            ):
+                b = boxes.double().cpu().numpy()
+                b[:, [0, 2]] = ((b[:, [0, 2]] - pad_x) / ratio).clip(0, image.shape[1])
+                b[:, [1, 3]] = ((b[:, [1, 3]] - pad_y) / ratio).clip(0, image.shape[0])
+                results.append((b, scores.double().cpu().numpy(), classes.cpu().numpy()))
+    finally:
+        model.train(was_training)
+    return results
+
+
+def detections_table(
+    predictions: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    image_ids: Sequence[int],
+    category_ids: Sequence[int],
+    scales: Sequence[float] | None = None,
+) -> Detections:
+    """Predictions of :func:`predict_images` as a :class:`Detections` table: class index
+    ``k`` becomes ``category_ids[k]``; boxes are divided by ``scales`` (the resize ratio of
+    each image) to return to the original pixels."""
+    cats = np.asarray(category_ids, dtype=np.int64)
+    rows_image, rows_cat, rows_box, rows_score = [], [], [], []
+    for i, (boxes, scores, classes) in enumerate(predictions):
+        scale = 1.0 if scales is None else float(scales[i])
+        xyxy = boxes / scale
+        rows_image.append(np.full(scores.shape[0], int(image_ids[i]), dtype=np.int64))
+        rows_cat.append(cats[classes.astype(np.int64)])
+        rows_box.append(np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1))
+        rows_score.append(scores)
+    if not rows_image:
+        return Detections.from_columns(image_id=[], category_id=[], bbox=np.zeros((0, 4)), score=[])
+    return Detections.from_columns(
+        image_id=np.concatenate(rows_image),
+        category_id=np.concatenate(rows_cat),
+        bbox=np.concatenate(rows_box),
+        score=np.concatenate(rows_score),
+    )
+
+
+def evaluate_detector(
+    model: TinyDetector,
+    dataset: DetectionDataset,
+    images: Sequence[np.ndarray],
+    scales: Sequence[float],
+    img_size: int,
+    **kwargs: Any,
+) -> tuple[Any, Detections]:
+    """Predict on a data set's images and evaluate with the COCO-exact evaluator.
+
+    Args:
+        dataset: the ground truth (its images in ``image_ids`` order).
+        images, scales: the images as loaded (resized) and each one's resize ratio.
+        kwargs: for :func:`predict_images` (confidence, IoU, ``max_det``, batch size).
+
+    Returns:
+        ``(evaluation, detections)``: a :class:`~tinyvision.metrics.DetectionEvaluation`
+        (``map50``, ``map50_95``, per class, PR curves) and the detections in the data
+        set's pixels.
+    """
+    from tinyvision.metrics import evaluate_detections
+
+    predictions = predict_images(model, images, img_size, **kwargs)
+    detections = detections_table(predictions, dataset.image_ids, dataset.category_ids, scales)
+    return evaluate_detections(dataset, detections), detections
+
+
+def detector_from_checkpoint(
+    record: dict[str, Any], source: str = "checkpoint", *, use_ema: bool = True
+) -> TinyDetector:
+    """Rebuild the detector of a checkpoint record (its EMA weights by default), eval mode.
+
+    Raises:
+        UserError: the record does not describe a detector, or its weights do not fit.
+    """
+    spec = record.get("detector")
+    if not isinstance(spec, dict) or "model" not in record:
+        raise UserError(f"{source} does not describe a detector")
+    try:
+        model = TinyDetector(DetectorConfig.from_dict(spec))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{source}: cannot rebuild the detector ({exc})") from exc
+    weights = record["ema"]["weights"] if use_ema and "ema" in record else record["model"]
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(f"{source} holds weights of another detector ({first})") from exc
+    return model.eval()

@@ -1,0 +1,248 @@
+"""Detector training: a test-sized run learns, resume is exact, the schedule, EMA, autoanchor,
+prediction back to image pixels, the loader's determinism."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tinyvision.data.formats import read_yolo
+from tinyvision.data.loader import AugmentConfig, DetectionLoader, load_images
+from tinyvision.data.shapes import ShapesConfig, make_shapes
+from tinyvision.nn.detector import DEFAULT_ANCHORS, DetectorConfig, TinyDetector
+from tinyvision.train.checkpoint import load_checkpoint
+from tinyvision.train.detect import (
+    DetectTrainConfig,
+    check_anchors,
+    detections_table,
+    evaluate_detector,
+    lr_at,
+    predict_images,
+    train_detector,
+)
+from tinyvision.train.ema import ModelEMA, ema_decay
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_shapes(tmp_path_factory: pytest.TempPathFactory):
+    """64-pixel shapes with 1-3 large objects: learnable within seconds."""
+    root = tmp_path_factory.mktemp("shapes")
+    config = ShapesConfig(
+        train=96, val=32, image_size=64, min_objects=1, max_objects=3, min_size=20, max_size=40
+    )
+    path = make_shapes(root / "shapes", config)
+    train = load_images(read_yolo(path, "train"), 64)
+    val = load_images(read_yolo(path, "val"), 64)
+    return train, val
+
+
+def tiny_model(num_classes: int = 4, width: int = 8) -> TinyDetector:
+    torch.manual_seed(0)
+    anchors = ((8, 8, 12, 12, 16, 16), (20, 20, 26, 26, 32, 32), (36, 36, 44, 44, 56, 56))
+    return TinyDetector(
+        DetectorConfig(num_classes, width=width, anchors=anchors, num_heads=2), image_size=64
+    )
+
+
+def test_a_test_sized_run_learns(tiny_shapes) -> None:
+    train, val = tiny_shapes
+    model = tiny_model()
+    before, _ = evaluate_detector(model, val.dataset, val.images, val.scales, 64)
+    config = DetectTrainConfig(
+        epochs=12,
+        batch_size=16,
+        img_size=64,
+        lr=0.004,
+        close_mosaic=4,
+        ema_tau=20,
+        augment=AugmentConfig(mosaic=0.5, scale=0.2, hsv_s=0.3, hsv_v=0.2),
+        workers=1,
+    )
+    result = train_detector(model, train.images, train.labels, config)
+    after, detections = evaluate_detector(result.model, val.dataset, val.images, val.scales, 64)
+    totals = [sum(parts) for parts in result.epoch_losses]
+    assert len(totals) == 12 and result.steps == 12 * 6
+    assert totals[-1] < 0.6 * totals[0]  # the loss falls
+    assert before.map50 < 0.05
+    assert after.map50 > 0.25, after.summary()  # and mAP@0.5 rises above a floor
+    assert len(detections) > 0 and set(detections.category_id.tolist()) <= {0, 1, 2, 3}
+    assert result.data_build_seconds > 0 and result.train_seconds > 0
+
+
+def test_resume_gives_the_uninterrupted_weights(tiny_shapes, tmp_path: Path) -> None:
+    train, _ = tiny_shapes
+    images, labels = train.images[:32], train.labels[:32]
+    config = DetectTrainConfig(epochs=2, batch_size=16, img_size=64, workers=2, close_mosaic=1)
+    straight = train_detector(tiny_model(width=4), images, labels, config, out_dir=tmp_path / "a")
+    # the same run, interrupted after the checkpoint of epoch 1, then resumed from it
+    record = _run_one_epoch_of(config, images, labels, tmp_path / "b")
+    assert record["ema"]["updates"] == 2
+    resumed = train_detector(
+        tiny_model(width=4), images, labels, config, out_dir=tmp_path / "b", resume=record
+    )
+    assert resumed.steps == 2 and straight.steps == 4
+    for which in ("model", "raw_model"):
+        expected = getattr(straight, which).state_dict()
+        for name, value in getattr(resumed, which).state_dict().items():
+            torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
+    final = load_checkpoint(tmp_path / "b" / "last.pt", kind="detector")
+    assert final["epoch"] == 2 and final["step"] == 4
+
+
+def _run_one_epoch_of(config: DetectTrainConfig, images, labels, out: Path) -> dict:
+    """The checkpoint a 2-epoch run writes after its first epoch."""
+    seen: list[str] = []
+
+    def stop_after_first_epoch(event) -> None:
+        if event.kind == "epoch" and event.checkpoint:
+            seen.append(event.checkpoint)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_detector(
+            tiny_model(width=4),
+            images,
+            labels,
+            config,
+            out_dir=out,
+            callback=stop_after_first_epoch,
+        )
+    record = load_checkpoint(seen[0], kind="detector")
+    assert record["epoch"] == 1
+    return record
+
+
+def test_schedule_warmup_peak_and_end() -> None:
+    config = DetectTrainConfig(lr=0.01, warmup=0.1, div_factor=25, final_div_factor=4)
+    total = 100
+    assert math.isclose(lr_at(0, total, config), 0.01 / 25)
+    # torch's OneCycleLR peaks at step pct_start * total - 1
+    assert math.isclose(lr_at(9, total, config), 0.01)
+    assert math.isclose(lr_at(99, total, config), 0.01 / 100)
+    values = [lr_at(s, total, config) for s in range(total)]
+    assert values.index(max(values)) == 9
+    assert all(a >= b for a, b in itertools.pairwise(values[9:]))  # then only falls
+
+
+def test_ema_by_hand() -> None:
+    # decay ramps: d(1) = 0.9999 * (1 - e^(-1/2000))
+    assert math.isclose(ema_decay(1), 0.9999 * (1 - math.exp(-1 / 2000)))
+    assert ema_decay(0) == 0.0 and ema_decay(10**6) == pytest.approx(0.9999)
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    ema = ModelEMA(model, decay=0.5, tau=1.0)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    ema.update(model)  # d = 0.5 * (1 - e^-1) = 0.31606; 1 * d + 3 * (1 - d)
+    d = 0.5 * (1 - math.exp(-1))
+    assert ema.module.weight.item() == pytest.approx(d + 3 * (1 - d))
+    assert not ema.module.weight.requires_grad and ema.updates == 1
+    with pytest.raises(ValueError, match="decay"):
+        ModelEMA(model, decay=1.0)
+
+
+def test_check_anchors_keeps_fitting_and_refits_poor_anchors() -> None:
+    rng = np.random.default_rng(0)
+    wh = rng.uniform(10, 40, size=(200, 2))
+    labels = [np.column_stack([np.zeros(200), np.zeros((200, 2)), wh])]
+    default = np.array(DEFAULT_ANCHORS, dtype=float).reshape(-1, 2)
+    kept = check_anchors(labels, default, img_size=64)
+    assert not kept.recomputed and kept.bpr >= 0.98
+    np.testing.assert_array_equal(kept.anchors, default)
+    # anchors 100x too large fit nothing: k-means anchors are fitted and recover the recall
+    poor = check_anchors(labels, default * 100, img_size=64, seed=1)
+    assert poor.bpr == 0.0 and poor.recomputed and poor.new_bpr > 0.98
+    assert poor.anchors.shape == (9, 2)
+    areas = poor.anchors.prod(axis=1)
+    assert (np.diff(areas) >= 0).all()  # small to large: P3 gets the smallest
+
+
+class FixedOutputs(TinyDetector):
+    """A detector whose raw outputs are given: one confident box at a known place."""
+
+    def __init__(self, outputs: list[torch.Tensor]) -> None:
+        super().__init__(DetectorConfig(2, width=4, num_heads=2), image_size=64)
+        self.fixed = outputs
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [o.expand(x.shape[0], *o.shape[1:]) for o in self.fixed]
+
+
+def test_predict_maps_boxes_back_through_the_letterbox() -> None:
+    # letterbox input 64: P3 has 8x8 cells of 8 px. Raw 0 for x, y gives the cell centre;
+    # cell (gx 4, gy 3): centre (36, 28). Raw 0 for w, h gives the anchor: 10x13.
+    outputs = [torch.full((1, 3, s, s, 7), -20.0) for s in (8, 4, 2)]
+    outputs[0][0, 0, 3, 4, :4] = 0.0
+    outputs[0][0, 0, 3, 4, 4] = 10.0  # objectness ~1
+    outputs[0][0, 0, 3, 4, 6] = 10.0  # class 1
+    model = FixedOutputs(outputs)
+    # a 128x64 (w x h) image: ratio 0.5 to 64x32, padded 16 rows above and below
+    image = np.zeros((64, 128, 3), np.uint8)
+    ((boxes, scores, classes),) = predict_images(model, [image], 64, conf_threshold=0.5)
+    assert classes.tolist() == [1] and scores[0] > 0.99
+    # letterboxed (31, 21.5)-(41, 34.5) -> minus pad (0, 16), divided by 0.5
+    np.testing.assert_allclose(boxes[0], [62.0, 11.0, 82.0, 37.0], atol=1e-4)
+    table = detections_table([(boxes, scores, classes)], [7], [10, 20], scales=[0.5])
+    assert table.image_id.tolist() == [7] and table.category_id.tolist() == [20]
+    np.testing.assert_allclose(table.bbox[0], [124.0, 22.0, 40.0, 52.0], atol=1e-4)
+
+
+def test_loader_batches_do_not_depend_on_threads(tiny_shapes) -> None:
+    train, _ = tiny_shapes
+    make = lambda workers: DetectionLoader(  # noqa: E731
+        train.images, train.labels, 64, 8, AugmentConfig(), seed=3, workers=workers
+    )
+    a = list(make(0).epoch(1))
+    b = list(make(3).epoch(1))
+    assert len(a) == len(b) == 12
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x.images, y.images)
+        torch.testing.assert_close(x.targets, y.targets)
+    batch = a[0]
+    assert batch.images.shape == (8, 3, 64, 64) and batch.images.dtype == torch.float32
+    t = batch.targets
+    assert t.shape[1] == 6 and (t[:, 2:] >= 0).all() and (t[:, 2:] <= 1).all()
+    assert set(t[:, 0].long().tolist()) <= set(range(8))
+    # two ranks together see the one-process batch
+    loaders = [
+        DetectionLoader(train.images, train.labels, 64, 8, seed=3, workers=0, rank=r, world_size=2)
+        for r in range(2)
+    ]
+    halves = [loader.build(1, 0) for loader in loaders]
+    assert halves[0].images.shape[0] == halves[1].images.shape[0] == 4
+    torch.testing.assert_close(halves[0].images, a[0].images[0::2])
+    torch.testing.assert_close(halves[1].images, a[0].images[1::2])
+
+
+def test_loader_and_config_bad_input(tiny_shapes) -> None:
+    train, _ = tiny_shapes
+    with pytest.raises(ValueError, match="multiple of 32"):
+        DetectionLoader(train.images, train.labels, 48, 8)
+    with pytest.raises(ValueError, match="same length"):
+        DetectionLoader(train.images, train.labels[:3], 64, 8)
+    with pytest.raises(ValueError, match="no images"):
+        DetectionLoader([], [], 64, 8)
+    with pytest.raises(ValueError, match="img_size"):
+        DetectTrainConfig(img_size=100)
+    with pytest.raises(ValueError, match="optimizer"):
+        DetectTrainConfig(optimizer="adam")
+    with pytest.raises(ValueError, match="mosaic"):
+        AugmentConfig(mosaic=1.5)
+    with pytest.raises(ValueError, match="unknown training settings: colour"):
+        DetectTrainConfig.from_dict({"colour": 1})
+    config = DetectTrainConfig(epochs=3)
+    assert DetectTrainConfig.from_dict(config.to_dict()) == config
