@@ -105,8 +105,16 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
     if args.data == SHAPES:
         from tinyvision.data.shapes import ShapesConfig
 
+        # objects scale with the image: 12-52 px at the default 128
+        scale = config.img_size / ShapesConfig.image_size
         shapes = dataclasses.asdict(
-            ShapesConfig(train=args.train_images, val=args.val_images, image_size=config.img_size)
+            ShapesConfig(
+                train=args.train_images,
+                val=args.val_images,
+                image_size=config.img_size,
+                min_size=ShapesConfig.min_size * scale,
+                max_size=ShapesConfig.max_size * scale,
+            )
         )
     name = SHAPES if args.data == SHAPES else Path(args.data).stem
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / name

@@ -1,0 +1,215 @@
+"""`tinyvision detect train` and `detect predict` through main(argv): files, resume,
+predictions read back by `detect eval`, and one-line errors for bad data sets."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from tinyvision.cli import main
+from tinyvision.data.formats import read_coco_results, read_yolo
+from tinyvision.train.checkpoint import load_checkpoint, save_checkpoint
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+TINY = ["--train-images", "24", "--val-images", "8", "--img-size", "64", "--epochs", "2",
+        "--batch-size", "8", "--width", "4", "--threads", "1", "--workers", "1"]  # fmt: skip
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, pattern: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tinyvision: error: ")
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A finished 2-epoch run on a tiny shapes set: (output folder, data folder)."""
+    root = tmp_path_factory.mktemp("detect")
+    threads = torch.get_num_threads()
+    try:
+        code = main(["detect", "train", "--data-dir", str(root / "data"),
+                     "--out", str(root / "run"), *TINY])  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0
+    return root / "run", root / "data" / "shapes"
+
+
+def test_train_writes_checkpoint_metrics_and_report(trained) -> None:
+    out, data = trained
+    names = {p.name for p in out.iterdir()}
+    assert {"last.pt", "metrics.json", "report.html", "pr_curves.png", "f1_confidence.png",
+            "confusion_matrix.png"} <= names  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0 <= metrics["map50"] <= 1 and 0 <= metrics["map50_95"] <= metrics["map50"]
+    assert metrics["map50"] == metrics["stats"]["AP50"]
+    training = metrics["training"]
+    assert training["epochs"] == 2 and training["img_size"] == 64
+    assert training["data_loading"]["steps"] == 6  # 24 images, batch 8, 2 epochs
+    assert 0 < training["data_loading"]["build_share_of_step"] < 10
+    assert len(training["epoch_losses"]) == 2
+    record = load_checkpoint(out / "last.pt", kind="detector")
+    assert record["names"] == ["circle", "square", "triangle", "star"]
+    assert record["epoch"] == 2 and record["img_size"] == 64 and record["detector"]["width"] == 4
+    html = (out / "report.html").read_text()
+    assert "mAP@0.5" in html and html.count("data:image/png;base64,") >= 3
+    assert (data / "data.yaml").is_file() and len(list((data / "images" / "val").iterdir())) == 8
+
+
+def test_resume_of_a_finished_run_evaluates_again(
+    trained, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = trained
+    before = json.loads((out / "metrics.json").read_text())
+    code, printed, _ = run_cli(capsys, "detect", "train", "--out", str(out), "--resume",
+                               "--threads", "1")  # fmt: skip
+    assert code == 0, printed
+    after = json.loads((out / "metrics.json").read_text())
+    assert after["map50_95"] == before["map50_95"]  # nothing left to train: same weights
+    code, _, err = run_cli(capsys, "detect", "train", "--out", str(out), "--resume",
+                           "--epochs", "5")  # fmt: skip
+    assert_one_line_error(code, err, "drop --epochs")
+
+
+def test_predict_writes_coco_json_and_drawings_that_eval_reads(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, data = trained
+    pred = tmp_path / "pred"
+    code, printed, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
+                                 str(data / "images" / "val"), "--out", str(pred), "--conf",
+                                 "0.001", "--threads", "1")  # fmt: skip
+    assert code == 0, err
+    assert printed.count("object(s)") == 8
+    records = json.loads((pred / "predictions.json").read_text())
+    assert records and {"image_id", "category_id", "bbox", "score"} <= set(records[0])
+    assert {r["image_id"] for r in records} <= set(range(1, 9))  # stems 000001.. as integers
+    assert len(list(pred.glob("*.png"))) == 8
+    drawn = cv2.imread(str(pred / "000001.png"))
+    assert drawn.shape == (64, 64, 3)
+    dataset = read_yolo(data / "data.yaml", "val")
+    detections = read_coco_results(pred / "predictions.json", dataset)
+    assert len(detections) == len(records)
+    code, printed, err = run_cli(capsys, "detect", "eval", "--gt", str(data / "data.yaml"),
+                                 "--dt", str(pred / "predictions.json"))  # fmt: skip
+    assert code == 0, err
+    assert "Average Precision" in printed
+
+
+def test_predict_bad_input(trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, data = trained
+    image = str(data / "images" / "val" / "000001.png")
+    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
+                           str(tmp_path / "missing.png"))  # fmt: skip
+    assert_one_line_error(code, err, "missing.png: no such file")
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
+                           str(tmp_path / "broken.png"), "--out", str(tmp_path / "o"))  # fmt: skip
+    assert_one_line_error(code, err, "broken.png: not a readable image")
+    save_checkpoint(tmp_path / "cls.pt", "classifier", {"model": {}})
+    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(tmp_path / "cls.pt"),
+                           image)  # fmt: skip
+    assert_one_line_error(code, err, "classifier checkpoint, not a detector")
+    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
+                           image, "--conf", "2")  # fmt: skip
+    assert_one_line_error(code, err, "--conf must be <= 1")
+
+
+# ----------------------------------------------------------------------------- bad data
+def yolo_set(root: Path, labels: dict[str, str], *, yaml: str | None = None) -> Path:
+    """A YOLO data set with one 32x32 image per label file, in train and val."""
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True, exist_ok=True)
+        (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+        for stem, text in labels.items():
+            image = np.zeros((32, 32, 3), np.uint8)
+            cv2.imwrite(str(root / "images" / split / f"{stem}.png"), image)
+            (root / "labels" / split / f"{stem}.txt").write_text(text)
+    text = yaml or "path: .\ntrain: images/train\nval: images/val\nnames: [a, b]\n"
+    (root / "data.yaml").write_text(text)
+    return root / "data.yaml"
+
+
+GOOD = "0 0.5 0.5 0.4 0.4\n"
+
+
+@pytest.mark.parametrize(
+    ("label", "pattern"),
+    [
+        ("0 0.5 0.5 0.4\n", r"2\.txt:1: a label line is 'class cx cy w h'"),
+        ("0 0.5 0.5 0.4 0.4 0.1\n", r"2\.txt:1: a label line is 'class cx cy w h'"),
+        (GOOD + "5 0.5 0.5 0.4 0.4\n", r"2\.txt:2: class must be an index in 0\.\.1, got '5'"),
+        ("1 0.5 1.2 0.4 0.4\n", r"2\.txt:1: coordinates must be normalised to \[0, 1\]"),
+        ("0 0.5 0.5 nan 0.4\n", r"2\.txt:1: box must be finite"),
+    ],
+)
+def test_bad_label_lines_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, pattern: str
+) -> None:
+    data = yolo_set(tmp_path / "set", {"1": GOOD, "2": label})
+    code, _, err = run_cli(capsys, "detect", "train", "--data", str(data), "--out",
+                           str(tmp_path / "run"), *TINY[6:])  # fmt: skip
+    assert_one_line_error(code, err, pattern)
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_missing_folder_and_unreadable_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yaml = "path: .\ntrain: images/nowhere\nval: images/val\nnames: [a]\n"
+    data = yolo_set(tmp_path / "missing", {"1": GOOD}, yaml=yaml)
+    code, _, err = run_cli(capsys, "detect", "train", "--data", str(data), *TINY[6:])
+    assert_one_line_error(code, err, r"train images .*images/nowhere not found")
+    data = yolo_set(tmp_path / "broken", {"1": GOOD, "2": GOOD})
+    (tmp_path / "broken" / "images" / "train" / "2.png").write_bytes(b"garbage")
+    code, _, err = run_cli(capsys, "detect", "train", "--data", str(data), *TINY[6:])
+    assert_one_line_error(code, err, r"2\.png: not a readable image")
+
+
+def test_skip_bad_labels_warns_with_counts_and_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = {str(i): GOOD for i in range(1, 9)}
+    labels["3"] = GOOD + "7 0.5 0.5 0.1 0.1\n0 2 0.5 0.1 0.1\n"  # 2 bad lines, 1 good
+    labels["4"] = "0 0.5 0.5\n"
+    data = yolo_set(tmp_path / "set", labels)
+    (tmp_path / "set" / "images" / "train" / "5.png").write_bytes(b"garbage")
+    code, printed, err = run_cli(capsys, "detect", "train", "--data", str(data), "--out",
+                                 str(tmp_path / "run"), "--skip-bad-labels", *TINY[6:])  # fmt: skip
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("tinyvision: warning:")]
+    train_warning = next(w for w in warnings if "(train)" in w)
+    assert "skipped 3 bad label line(s) in 2 file(s) and 1 unreadable image(s)" in train_warning
+    assert "7 training images" in printed
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_under_torchrun(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=SRC, OMP_NUM_THREADS="1")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+               "2", "-m", "tinyvision", "detect", "train", "--device", "cpu", "--data-dir",
+               str(tmp_path / "data"), "--out", str(tmp_path / "run"), *TINY]  # fmt: skip
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("anchors: ") == 1 and proc.stdout.count("mAP@0.5 ") == 1
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["training"]["data_loading"]["steps"] == 6  # each rank: 4 of every 8
+    assert load_checkpoint(tmp_path / "run" / "last.pt", kind="detector")["epoch"] == 2
