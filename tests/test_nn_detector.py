@@ -21,6 +21,7 @@ from tinyvision.nn import (
     decode,
     postprocess,
 )
+from tinyvision.nn.detector import DEFAULT_ANCHORS
 from tinyvision.ops import box_iou
 
 
@@ -108,24 +109,28 @@ def test_layer_bad_arguments() -> None:
         C3(4, 4, n=0)
 
 
-def test_detector_output_shapes_and_decode() -> None:
-    model = TinyDetector(DetectorConfig(num_classes=3, width=4, num_heads=2), image_size=64)
+@pytest.mark.parametrize("levels", [2, 3])
+def test_detector_output_shapes_and_decode(levels: int) -> None:
+    config = DetectorConfig(num_classes=3, width=4, levels=levels, num_heads=2)
+    model = TinyDetector(config, image_size=64)
+    assert model.strides == (8, 16, 32)[:levels]
     x = torch.rand(2, 3, 64, 96)
     outputs = model(x)
-    assert [tuple(o.shape) for o in outputs] == [
-        (2, 3, 8, 12, 8),
-        (2, 3, 4, 6, 8),
-        (2, 3, 2, 3, 8),
-    ]
-    decoded = decode(outputs, model.anchor_tensor())
-    assert decoded.shape == (2, 3 * (96 + 24 + 6), 8)
+    expected = [(2, 3, 8, 12, 8), (2, 3, 4, 6, 8), (2, 3, 2, 3, 8)][:levels]
+    assert [tuple(o.shape) for o in outputs] == expected
+    decoded = decode(outputs, model.anchor_tensor(), model.strides)
+    assert decoded.shape == (2, 3 * sum(h * w for _, _, h, w, _ in expected), 8)
     assert ((decoded[..., 4:] >= 0) & (decoded[..., 4:] <= 1)).all()
+    # the C3TR sits at the lowest level: P4 for two levels, P5 for three
+    lowest = model.stage4[1] if levels == 2 else model.stage5[1]
+    assert isinstance(lowest, C3TR)
+    assert not hasattr(model, "stage5") if levels == 2 else isinstance(model.stage4[1], C3)
     # the objectness prior is log(4 objects / cells): at 128 px the P3 level has 4 times
     # the cells of 64 px, so the same seed gives a bias lower by log 4
     torch.manual_seed(1)
-    small = TinyDetector(DetectorConfig(num_classes=3, width=4, num_heads=2), image_size=64)
+    small = TinyDetector(config, image_size=64)
     torch.manual_seed(1)
-    large = TinyDetector(DetectorConfig(num_classes=3, width=4, num_heads=2), image_size=128)
+    large = TinyDetector(config, image_size=128)
     difference = small.detect.m[0].bias.view(3, 8) - large.detect.m[0].bias.view(3, 8)
     torch.testing.assert_close(difference[:, 4], torch.full((3,), math.log(4)))
     torch.testing.assert_close(difference[:, 5:], torch.zeros(3, 3))
@@ -182,15 +187,21 @@ def test_postprocess_top_k_and_empty() -> None:
 
 
 def test_config_checks_and_round_trip() -> None:
-    config = DetectorConfig(num_classes=2, width=8, anchors=((1, 2, 3, 4),) * 3)
-    assert config.num_anchors == 2
+    config = DetectorConfig(num_classes=2, width=8, anchors=((1, 2, 3, 4),) * 2)
+    assert config.num_anchors == 2 and config.levels == 2
     assert DetectorConfig.from_dict(config.to_dict()) == config
+    assert DetectorConfig(2).anchors == DEFAULT_ANCHORS[:2]
+    assert DetectorConfig(2, levels=3).anchors == DEFAULT_ANCHORS
     with pytest.raises(ValueError, match="3 levels"):
-        DetectorConfig(2, anchors=((1, 2),) * 2)
+        DetectorConfig(2, levels=3, anchors=((1, 2),) * 2)
+    with pytest.raises(ValueError, match="levels must be <= 3"):
+        DetectorConfig(2, levels=4)
     with pytest.raises(ValueError, match="even number"):
-        DetectorConfig(2, anchors=((1, 2, 3),) * 3)
+        DetectorConfig(2, anchors=((1, 2, 3),) * 2)
     with pytest.raises(ValueError, match="positive"):
-        DetectorConfig(2, anchors=((1, -2),) * 3)
+        DetectorConfig(2, anchors=((1, -2),) * 2)
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        DetectorConfig(2, width=3, num_heads=8)
     with pytest.raises(ValueError, match="num_classes"):
         DetectorConfig(0)
     with pytest.raises(TypeError, match="DetectorConfig"):
@@ -200,7 +211,7 @@ def test_config_checks_and_round_trip() -> None:
 
 
 def test_set_anchors_updates_buffer_and_config() -> None:
-    model = TinyDetector(DetectorConfig(2, width=4, num_heads=2))
+    model = TinyDetector(DetectorConfig(2, width=4, levels=3, num_heads=2))
     new = torch.arange(1, 19, dtype=torch.float32).view(9, 2)
     model.set_anchors(new)
     torch.testing.assert_close(model.anchor_tensor(), new.view(3, 3, 2))

@@ -22,7 +22,7 @@ from tinyvision._errors import UserError
 DEFAULT_OUT = "runs/detect"
 SHAPES = "shapes"
 # Options a resumed run takes from its checkpoint (giving them is an error).
-OVERRIDES = ("epochs", "img_size", "batch_size", "lr", "optimizer", "width", "workers")
+OVERRIDES = ("epochs", "img_size", "batch_size", "lr", "optimizer", "width", "levels", "workers")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add("--lr", type=float, help="peak learning rate (default 0.002)")
     add("--optimizer", choices=("adamw", "sgd"), help="optimiser (default adamw)")
     add("--width", type=int, help="channels of the first stage; stages double it (default 16)")
+    add(
+        "--levels",
+        type=int,
+        choices=(2, 3),
+        help="head levels: 2 (strides 8, 16; default) or 3 (8, 16, 32)",
+    )
     add("--focal", action="store_true", help="sigmoid focal loss for objectness and classes")
     add("--workers", type=int, help="threads building augmented batches (default 2)")
     add("--seed", type=int, default=0, help="seed of weights, order and augmentation (0)")
@@ -81,6 +87,7 @@ class DetectJob:
     shapes: dict[str, Any] | None  # ShapesConfig values when data is shapes
     config: Any  # DetectTrainConfig
     width: int
+    levels: int
     out: Path
     seed: int
     resume: dict[str, Any] | None = None
@@ -119,7 +126,8 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
     name = SHAPES if args.data == SHAPES else Path(args.data).stem
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / name
     width = args.width if args.width is not None else 16
-    return DetectJob(args.data, shapes, config, width, out, args.seed)
+    levels = args.levels if args.levels is not None else 2
+    return DetectJob(args.data, shapes, config, width, levels, out, args.seed)
 
 
 def _resumed_job(args: argparse.Namespace) -> DetectJob:
@@ -147,6 +155,7 @@ def _resumed_job(args: argparse.Namespace) -> DetectJob:
         shapes=record.get("shapes"),
         config=DetectTrainConfig.from_dict(record["config"]),
         width=int(record["detector"]["width"]),
+        levels=int(record["detector"]["levels"]),
         out=Path(args.out) if args.out else path.parent,
         seed=int(record.get("seed", 0)),
         resume=record,
@@ -210,7 +219,7 @@ def _anchors(job: DetectJob, train: Any) -> Any:
 
     if job.resume is not None:
         return tuple(tuple(a) for a in job.resume["detector"]["anchors"])
-    default = np.array(DEFAULT_ANCHORS, dtype=np.float64).reshape(-1, 2)
+    default = np.array(DEFAULT_ANCHORS[: job.levels], dtype=np.float64).reshape(-1, 2)
     check = check_anchors(
         train.labels,
         default,
@@ -226,67 +235,83 @@ def _anchors(job: DetectJob, train: Any) -> Any:
         )
     else:
         print(f"anchors: best possible recall {check.bpr:.4f} of the default anchors >= 0.98, kept")
-    levels = check.anchors.reshape(len(DEFAULT_ANCHORS), -1)
-    return tuple(tuple(float(v) for v in level) for level in levels)
+    per_level = check.anchors.reshape(job.levels, -1)
+    return tuple(tuple(float(v) for v in level) for level in per_level)
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from tinyvision._cli._progress import TrainProgress
     from tinyvision._cli.classify import set_threads
-    from tinyvision.nn.detector import DetectorConfig, TinyDetector
-    from tinyvision.train.detect import train_detector
     from tinyvision.train.distributed import cleanup_distributed, setup_distributed
 
     set_threads(args.threads)
     job = job_from_args(args)
     ctx = setup_distributed(args.device)
     try:
-        train, val, yaml_path = load_data(job, ctx, args.data_dir, args.skip_bad_labels)
-        names = list(train.dataset.category_names)
-        if ctx.is_main:
-            objects = sum(lab.shape[0] for lab in train.labels)
-            print(
-                f"data: {yaml_path} ({len(train.images)} training images with {objects} "
-                f"objects, {len(val.images)} validation images, {len(names)} classes: "
-                f"{', '.join(names)})"
-            )
-        anchors = _anchors(job, train) if ctx.is_main or job.resume else None
-        if ctx.distributed:  # every rank trains with rank 0's anchors
-            shared = [anchors]
-            torch.distributed.broadcast_object_list(shared, src=0)
-            anchors = shared[0]
-        torch.manual_seed(job.seed)
-        detector = DetectorConfig(len(names), width=job.width, anchors=anchors)
-        model = TinyDetector(detector, image_size=job.config.img_size)
-        meta = {
-            "data": job.data,
-            "shapes": job.shapes,
-            "names": names,
-            "seed": job.seed,
-            "img_size": job.config.img_size,
-        }
-        progress = TrainProgress("detect", enabled=ctx.is_main)
-        try:
-            result = train_detector(
-                model,
-                train.images,
-                train.labels,
-                job.config,
-                ctx=ctx,
-                out_dir=job.out,
-                resume=job.resume,
-                meta=meta,
-                callback=progress,
-            )
-        finally:
-            progress.close()
-        if ctx.is_main:
-            report_run(job, result, val, yaml_path, args.conf)
+        train_and_report(job, ctx, args.data_dir, skip_bad=args.skip_bad_labels, conf=args.conf)
     finally:
         cleanup_distributed(ctx)
     return 0
+
+
+def train_and_report(
+    job: DetectJob,
+    ctx: Any,
+    data_dir: str,
+    *,
+    skip_bad: bool = False,
+    conf: float = 0.25,
+    label: str = "detect",
+) -> Any:
+    """Load the data, fit the anchors, build and train the detector; rank 0 evaluates it
+    and writes the report. Returns the evaluation (None on other ranks)."""
+    import torch
+
+    from tinyvision._cli._progress import TrainProgress
+    from tinyvision.nn.detector import DetectorConfig, TinyDetector
+    from tinyvision.train.detect import train_detector
+
+    train, val, yaml_path = load_data(job, ctx, data_dir, skip_bad)
+    names = list(train.dataset.category_names)
+    if ctx.is_main:
+        objects = sum(lab.shape[0] for lab in train.labels)
+        print(
+            f"data: {yaml_path} ({len(train.images)} training images with {objects} "
+            f"objects, {len(val.images)} validation images, {len(names)} classes: "
+            f"{', '.join(names)})"
+        )
+    anchors = _anchors(job, train) if ctx.is_main or job.resume else None
+    if ctx.distributed:  # every rank trains with rank 0's anchors
+        shared = [anchors]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        anchors = shared[0]
+    torch.manual_seed(job.seed)
+    detector = DetectorConfig(len(names), width=job.width, levels=job.levels, anchors=anchors)
+    model = TinyDetector(detector, image_size=job.config.img_size)
+    meta = {
+        "data": job.data,
+        "shapes": job.shapes,
+        "names": names,
+        "seed": job.seed,
+        "img_size": job.config.img_size,
+    }
+    progress = TrainProgress(label, enabled=ctx.is_main)
+    try:
+        result = train_detector(
+            model,
+            train.images,
+            train.labels,
+            job.config,
+            ctx=ctx,
+            out_dir=job.out,
+            resume=job.resume,
+            meta=meta,
+            callback=progress,
+        )
+    finally:
+        progress.close()
+    if not ctx.is_main:
+        return None
+    return report_run(job, result, val, yaml_path, conf)
 
 
 def loading_summary(result: Any) -> dict[str, float]:
@@ -332,6 +357,7 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
         "epochs": job.config.epochs,
         "img_size": img_size,
         "width": job.width,
+        "levels": job.levels,
         "seed": job.seed,
         "focal": job.config.loss.focal,
         "train_seconds": round(result.train_seconds, 3),

@@ -1,27 +1,31 @@
 """A tiny YOLO-style detector: C3 backbone with a C3TR at the lowest resolution, a PAN
-neck, and an anchor-based head at strides 8, 16 and 32.
+neck, and an anchor-based head at strides 8 and 16 (or 8, 16 and 32).
 
 The layout is YOLOv5's (v6 "n" scale at ``width=16``), sized by ``width`` (channels of the
-first stage; stages double it) and ``depth`` (bottlenecks per C3)::
+first stage; stages double it), ``depth`` (bottlenecks per C3) and ``levels``::
 
     stem   Conv 3x3 s2              w     /2
     stage  Conv 3x3 s2, C3          2w    /4
     stage  Conv 3x3 s2, C3          4w    /8   -> P3
-    stage  Conv 3x3 s2, C3          8w    /16  -> P4
-    stage  Conv 3x3 s2, C3TR        16w   /32  -> P5 (self-attention over H/32 * W/32 tokens)
-    neck   top-down (upsample + C3) then bottom-up (Conv s2 + C3): outputs 4w, 8w, 16w
+    stage  Conv 3x3 s2, C3 or C3TR  8w    /16  -> P4 (C3TR when it is the lowest level)
+    stage  Conv 3x3 s2, C3TR        16w   /32  -> P5 (levels=3 only)
+    neck   top-down (upsample + C3) then bottom-up (Conv s2 + C3)
     head   1x1 conv per level -> A anchors x (4 box + 1 objectness + K classes)
+
+The C3TR runs self-attention over the ``H/s * W/s`` positions of the lowest level. Two
+levels suit small inputs: at 128 pixels a stride-32 level is a 4 x 4 grid whose few cells
+each get targets of several objects (measured: half the mAP after the same training).
 
 :meth:`TinyDetector.forward` returns the raw head outputs, what the loss takes;
 :func:`decode` turns them into boxes: YOLOv5's ``xy = (2 sigmoid - 0.5 + cell) * stride``,
-``wh = (2 sigmoid)^2 * anchor``.
+``wh = (2 sigmoid)^2 * anchor``; :func:`postprocess` filters, NMS-es and keeps the top k.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -53,49 +57,62 @@ class DetectorConfig:
     """Architecture of a :class:`TinyDetector` (stored in checkpoints)."""
 
     num_classes: int  # K object classes
-    width: int = 16  # channels of the stem; the stages have 2x, 4x, 8x, 16x
+    width: int = 16  # channels of the stem; the stages have 2x, 4x, 8x (, 16x)
     depth: int = 1  # bottlenecks (transformer layers in the C3TR) per block
+    levels: int = 2  # head levels: 2 (strides 8, 16) or 3 (8, 16, 32)
     num_heads: int = 4  # attention heads of the C3TR
     in_channels: int = 3  # image channels
-    anchors: tuple[tuple[float, ...], ...] = field(default=DEFAULT_ANCHORS)  # pixels, per level
+    # pixels, (w, h) pairs per level; default: YOLOv5's first ``levels`` levels
+    anchors: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         check_int(self.num_classes, "num_classes", minimum=1)
         check_int(self.width, "width", minimum=1)
         check_int(self.depth, "depth", minimum=1)
+        check_int(self.levels, "levels", minimum=2, maximum=3)
         check_int(self.num_heads, "num_heads", minimum=1)
         check_int(self.in_channels, "in_channels", minimum=1)
-        if (8 * self.width) % self.num_heads:
+        attention = self.width * (4 if self.levels == 2 else 8)  # the C3TR's channels
+        if attention % self.num_heads:
             raise ValueError(
-                f"8 * width ({8 * self.width}) must be divisible by num_heads ({self.num_heads})"
+                f"the transformer's {attention} channels (width {self.width}) must be "
+                f"divisible by num_heads ({self.num_heads})"
             )
-        anchors = tuple(tuple(float(v) for v in level) for level in self.anchors)
-        if len(anchors) != len(STRIDES):
+        given = DEFAULT_ANCHORS[: self.levels] if self.anchors is None else self.anchors
+        anchors = tuple(tuple(float(v) for v in level) for level in given)
+        if len(anchors) != self.levels:
             raise ValueError(
-                f"anchors must list {len(STRIDES)} levels, got {len(anchors)}: {self.anchors!r}"
+                f"anchors must list {self.levels} levels, got {len(anchors)}: {given!r}"
             )
         counts = {len(level) for level in anchors}
         if len(counts) != 1 or counts.pop() % 2 or not anchors[0]:
             raise ValueError(
-                f"anchors must hold the same even number of values (w, h pairs) per level, "
-                f"got {self.anchors!r}"
+                "anchors must hold the same even number of values (w, h pairs) per level, "
+                f"got {given!r}"
             )
         if not all(math.isfinite(v) and v > 0 for level in anchors for v in level):
-            raise ValueError(f"anchors must be positive, got {self.anchors!r}")
+            raise ValueError(f"anchors must be positive, got {given!r}")
         object.__setattr__(self, "anchors", anchors)
 
     @property
     def num_anchors(self) -> int:
         """Anchors per level."""
+        assert self.anchors is not None
         return len(self.anchors[0]) // 2
 
+    @property
+    def strides(self) -> tuple[int, ...]:
+        return STRIDES[: self.levels]
+
     def to_dict(self) -> dict[str, Any]:
+        assert self.anchors is not None
         return {**asdict(self), "anchors": [list(a) for a in self.anchors]}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DetectorConfig:
         values = dict(values)
-        values["anchors"] = tuple(tuple(a) for a in values.get("anchors", DEFAULT_ANCHORS))
+        if values.get("anchors") is not None:
+            values["anchors"] = tuple(tuple(a) for a in values["anchors"])
         return cls(**values)
 
 
@@ -138,8 +155,9 @@ class Detect(nn.Module):
 class TinyDetector(nn.Module):
     """The tiny YOLO-style detector (see the module docstring).
 
-    ``forward``: ``(B, C, H, W)`` float images in [0, 1], ``H`` and ``W`` multiples of 32
-    -> a list of 3 raw outputs ``(B, A, H / s, W / s, 5 + K)`` for ``s`` in 8, 16, 32.
+    ``forward``: ``(B, C, H, W)`` float images in [0, 1], ``H`` and ``W`` multiples of the
+    largest stride -> a list of ``levels`` raw outputs ``(B, A, H / s, W / s, 5 + K)``.
+    ``image_size`` only sets the objectness prior of the head's biases.
     """
 
     def __init__(self, config: DetectorConfig, *, image_size: int = 640) -> None:
@@ -147,41 +165,52 @@ class TinyDetector(nn.Module):
         if not isinstance(config, DetectorConfig):
             raise TypeError(f"config must be a DetectorConfig, got {describe(config)}")
         self.config = config
-        w, n, c_in = config.width, config.depth, config.in_channels
+        w, n, c_in, heads = config.width, config.depth, config.in_channels, config.num_heads
         c1, c2, c3, c4, c5 = w, 2 * w, 4 * w, 8 * w, 16 * w
+        self.levels = config.levels
         self.stem = Conv(c_in, c1, 3, 2)  # /2
         self.stage2 = nn.Sequential(Conv(c1, c2, 3, 2), C3(c2, c2, n))  # /4
         self.stage3 = nn.Sequential(Conv(c2, c3, 3, 2), C3(c3, c3, n))  # /8  P3
-        self.stage4 = nn.Sequential(Conv(c3, c4, 3, 2), C3(c4, c4, n))  # /16 P4
-        self.stage5 = nn.Sequential(
-            Conv(c4, c5, 3, 2), C3TR(c5, c5, n, num_heads=config.num_heads)
-        )  # /32 P5
+        lowest4 = self.levels == 2
+        block4 = C3TR(c4, c4, n, num_heads=heads) if lowest4 else C3(c4, c4, n)
+        self.stage4 = nn.Sequential(Conv(c3, c4, 3, 2), block4)  # /16 P4
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
-        self.lateral5 = Conv(c5, c4, 1, 1)
-        self.top_down4 = C3(2 * c4, c4, n, shortcut=False)
+        if not lowest4:
+            self.stage5 = nn.Sequential(Conv(c4, c5, 3, 2), C3TR(c5, c5, n, num_heads=heads))
+            self.lateral5 = Conv(c5, c4, 1, 1)
+            self.top_down4 = C3(2 * c4, c4, n, shortcut=False)
+            self.down4 = Conv(c4, c4, 3, 2)
+            self.bottom_up5 = C3(2 * c4, c5, n, shortcut=False)  # out P5
         self.lateral4 = Conv(c4, c3, 1, 1)
         self.top_down3 = C3(2 * c3, c3, n, shortcut=False)  # out P3
         self.down3 = Conv(c3, c3, 3, 2)
         self.bottom_up4 = C3(2 * c3, c4, n, shortcut=False)  # out P4
-        self.down4 = Conv(c4, c4, 3, 2)
-        self.bottom_up5 = C3(2 * c4, c5, n, shortcut=False)  # out P5
-        anchors = torch.tensor(config.anchors, dtype=torch.float32).view(len(STRIDES), -1, 2)
-        self.detect = Detect(config.num_classes, anchors, (c3, c4, c5), STRIDES)
+        assert config.anchors is not None
+        anchors = torch.tensor(config.anchors, dtype=torch.float32).view(self.levels, -1, 2)
+        channels = (c3, c4, c5)[: self.levels]
+        self.detect = Detect(config.num_classes, anchors, channels, config.strides)
         self.detect.initialize_biases(image_size)
 
     @property
     def num_classes(self) -> int:
         return self.config.num_classes
 
+    @property
+    def strides(self) -> tuple[int, ...]:
+        return self.config.strides
+
     def forward(self, x: Tensor) -> list[Tensor]:
         p3 = self.stage3(self.stage2(self.stem(x)))
         p4 = self.stage4(p3)
-        p5 = self.stage5(p4)
-        h5 = self.lateral5(p5)  # (B, 8w, H/32, W/32)
-        n4 = self.top_down4(torch.cat((self.up(h5), p4), dim=1))
-        h4 = self.lateral4(n4)  # (B, 4w, H/16, W/16)
+        if self.levels == 2:
+            h4 = self.lateral4(p4)  # (B, 4w, H/16, W/16)
+        else:
+            h5 = self.lateral5(self.stage5(p4))  # (B, 8w, H/32, W/32)
+            h4 = self.lateral4(self.top_down4(torch.cat((self.up(h5), p4), dim=1)))
         out3 = self.top_down3(torch.cat((self.up(h4), p3), dim=1))
         out4 = self.bottom_up4(torch.cat((self.down3(out3), h4), dim=1))
+        if self.levels == 2:
+            return self.detect((out3, out4))
         out5 = self.bottom_up5(torch.cat((self.down4(out4), h5), dim=1))
         return self.detect((out3, out4, out5))
 

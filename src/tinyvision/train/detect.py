@@ -38,7 +38,7 @@ from tinyvision._validate import check_choice, check_float, check_int
 from tinyvision.data.augment import letterbox
 from tinyvision.data.formats import DetectionDataset, Detections
 from tinyvision.data.loader import AugmentConfig, DetectionLoader
-from tinyvision.nn.detector import STRIDES, DetectorConfig, TinyDetector, decode, postprocess
+from tinyvision.nn.detector import DetectorConfig, TinyDetector, decode, postprocess
 from tinyvision.train.checkpoint import save_checkpoint
 from tinyvision.train.classify import TrainEvent, TrainingDiverged, _param_groups
 from tinyvision.train.detect_loss import LossConfig, yolo_loss
@@ -326,7 +326,7 @@ def train_detector(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 outputs = net(inputs)
             loss, parts = yolo_loss(
-                outputs, targets, anchors, STRIDES, config.loss, image_size=config.img_size
+                outputs, targets, anchors, model.strides, config.loss, image_size=config.img_size
             )
             # DDP averages gradients over ranks; YOLOv5 scales by the world size to match
             optimizer.zero_grad(set_to_none=True)
@@ -409,9 +409,8 @@ def predict_images(
             x = torch.from_numpy(stacked).to(device).permute(0, 3, 1, 2).float().div_(255.0)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 outputs = model(x)
-            found = postprocess(
-                decode(outputs, model.anchor_tensor()), conf_threshold, iou_threshold, max_det
-            )
+            decoded = decode(outputs, model.anchor_tensor(), model.strides)
+            found = postprocess(decoded, conf_threshold, iou_threshold, max_det)
             for image, (_, ratio, (pad_x, pad_y)), (boxes, scores, classes) in zip(
                 chunk, boxed, found
             ):

@@ -46,7 +46,7 @@ class LossConfig:
     focal: bool = False  # sigmoid focal loss for objectness and classes instead of BCE
     focal_gamma: float = 1.5  # focal loss gamma (YOLOv5's fl_gamma)
     focal_alpha: float = 0.25  # focal loss alpha
-    balance: tuple[float, ...] = (4.0, 1.0, 0.4)  # objectness weight per level (P3, P4, P5)
+    balance: tuple[float, ...] = (4.0, 1.0, 0.4)  # objectness weight of P3, P4, P5
 
     def __post_init__(self) -> None:
         for name in ("box", "obj", "cls"):
@@ -204,7 +204,9 @@ def yolo_loss(
     assigned = build_targets(targets, shapes, anchors, strides, config.anchor_t)
     zero = first.new_zeros((), dtype=torch.float32)
     box_loss, obj_loss, cls_loss = zero, zero, zero
-    balance = config.balance if len(config.balance) == len(outputs) else (1.0,) * len(outputs)
+    # YOLOv5: (4, 1, 0.4) for 3 levels, its first entries for fewer
+    balance = config.balance[: len(outputs)] if len(config.balance) >= len(outputs) else None
+    balance = balance or (1.0,) * len(outputs)
     for level, (raw, t) in enumerate(zip(outputs, assigned)):
         raw = raw.float()
         tobj = torch.zeros(raw.shape[:4], dtype=raw.dtype, device=raw.device)
