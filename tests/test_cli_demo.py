@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import tinyvision._cli.demo as demo
 import tinyvision.train.recipes as recipes
 from _classify_helpers import one_thread  # noqa: F401 (autouse fixture)
 from tinyvision.cli import main
@@ -27,7 +28,10 @@ def test_demo_trains_compares_and_reports(
         return dataclasses.replace(recipe, config=config)
 
     monkeypatch.setattr(recipes, "get_recipe", short)
-    assert main(["demo", "--out", str(tmp_path), "--seeds", "2"]) == 0
+    tiny = {"train": 16, "val": 8, "img_size": 64, "epochs": 1, "batch_size": 8, "width": 4}
+    monkeypatch.setattr(demo, "DETECTOR_DEMO", tiny)
+    data = str(tmp_path / "data")
+    assert main(["demo", "--out", str(tmp_path), "--seeds", "2", "--data-dir", data]) == 0
     out = capsys.readouterr().out
     assert "FastNet  our fast recipe, mean of 2 seeds" in out
     assert "ToyNet   the notes' settings" in out and "ToyNet   our trainer" in out
@@ -43,3 +47,10 @@ def test_demo_trains_compares_and_reports(
     assert "<h2>Comparison</h2>" in html and "<h2>Snapshot ensemble</h2>" in html
     for run in ("fast-seed0", "fast-seed1", "toy-notes", "toy-tuned", "fast-restarts"):
         assert (tmp_path / run / "last.pt").is_file()
+    # the detector part: a short `detect train` with its own report
+    assert "the tiny detector on 16 shapes images for 1 epochs" in out and "mAP@0.5 " in out
+    detector = json.loads((tmp_path / "detector" / "metrics.json").read_text())
+    assert summary["detector"]["map50"] == detector["map50"]
+    assert summary["detector"]["map50_95"] == detector["map50_95"]
+    assert (tmp_path / "detector" / "report.html").is_file()
+    assert (tmp_path / "data" / "shapes-demo" / "data.yaml").is_file()

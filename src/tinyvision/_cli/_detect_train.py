@@ -91,6 +91,7 @@ class DetectJob:
     out: Path
     seed: int
     resume: dict[str, Any] | None = None
+    shapes_folder: str = SHAPES  # folder of the shapes set under the data folder
 
 
 def job_from_args(args: argparse.Namespace) -> DetectJob:
@@ -187,9 +188,9 @@ def load_data(job: DetectJob, ctx: Any, data_dir: str, skip_bad: bool) -> tuple[
 
     if job.data == SHAPES:
         assert job.shapes is not None
-        yaml_path = Path(data_dir) / SHAPES / "data.yaml"
+        yaml_path = Path(data_dir) / job.shapes_folder / "data.yaml"
         if ctx.is_main:
-            yaml_path = make_shapes(Path(data_dir) / SHAPES, ShapesConfig(**job.shapes))
+            yaml_path = make_shapes(yaml_path.parent, ShapesConfig(**job.shapes))
         barrier(ctx)
     else:
         yaml_path = Path(job.data)

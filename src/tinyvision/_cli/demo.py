@@ -1,4 +1,5 @@
-"""`tinyvision demo`: the classifier system on offline data, end to end (what `make demo` runs).
+"""`tinyvision demo`: the classifier and detector systems on offline data, end to end (what
+`make demo` runs).
 
 On scikit-learn's 8x8 handwritten digits (fixed stratified 80/20 split) it trains
 - the fast recipe (FastNet) with three seeds,
@@ -6,7 +7,9 @@ On scikit-learn's 8x8 handwritten digits (fixed stratified 80/20 split) it train
 - the notes' ToyNet with our trainer and recipe,
 - the fast recipe with cosine restarts, evaluated as a snapshot ensemble,
 prints the comparison, and writes the full evaluation of the fast recipe (seed 0) with
-``metrics.json``, plots and ``report.html`` into ``--out``.
+``metrics.json``, plots and ``report.html`` into ``--out``. Then a short run of the tiny
+detector on a small shapes set (``tinyvision detect train`` with fewer images and epochs)
+writes its COCO evaluation to ``--out/detector``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the fast recipe (default 3)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument(
+        "--data-dir", default="data", help="where the shapes set is generated (default data)"
+    )
+    parser.add_argument(
+        "--no-detector", action="store_true", help="skip the short detector training"
+    )
     # One thread by default: these models are small, and on a shared 2-core machine two
     # threads made the demo several times slower (the threads wait for each other).
     add_threads_argument(parser, default=1)
@@ -244,6 +253,57 @@ def run(args: argparse.Namespace) -> int:
             ("Snapshot ensemble", ["model", "accuracy"], ensemble_rows),
         ],
     )
+    if not args.no_detector:
+        summary["detector"] = _detector(out / "detector", ctx, args.data_dir)
     atomic_write_json(out / "demo.json", summary)
     print(f"demo finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
     return 0
+
+
+# The detector part: `tinyvision detect train` on a smaller shapes set, fewer epochs.
+DETECTOR_DEMO: dict[str, int] = {
+    "train": 400,  # shapes training images
+    "val": 100,  # validation images
+    "img_size": 128,  # pixels
+    "epochs": 6,
+    "batch_size": 16,
+    "width": 16,
+}
+
+
+def _detector(out: Path, ctx: Any, data_dir: str) -> dict[str, Any]:
+    """Train the tiny detector briefly, evaluate it, write its report; the summary."""
+    from tinyvision._cli._detect_train import SHAPES, DetectJob, train_and_report
+    from tinyvision.data.shapes import ShapesConfig
+    from tinyvision.train.detect import DetectTrainConfig
+
+    settings = DETECTOR_DEMO
+    size = settings["img_size"]
+    shapes = ShapesConfig(train=settings["train"], val=settings["val"], image_size=size)
+    config = DetectTrainConfig(
+        epochs=settings["epochs"], batch_size=settings["batch_size"], img_size=size
+    )
+    print()
+    print(
+        f"tinyvision demo: the tiny detector on {settings['train']} shapes images for "
+        f"{settings['epochs']} epochs (the full run is `tinyvision detect train`)"
+    )
+    job = DetectJob(
+        SHAPES,
+        dataclasses.asdict(shapes),
+        config,
+        settings["width"],
+        2,
+        out,
+        0,
+        shapes_folder="shapes-demo",
+    )
+    start = time.perf_counter()
+    evaluation = train_and_report(job, ctx, data_dir, label="detector")
+    return {
+        "map50": evaluation.map50,
+        "map50_95": evaluation.map50_95,
+        "seconds": time.perf_counter() - start,
+        "report": str(out / "report.html"),
+        **settings,
+    }
