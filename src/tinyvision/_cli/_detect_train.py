@@ -44,10 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add("--data-dir", default="data", help="where the shapes set is generated (default data)")
     add("--train-images", type=int, default=1000, help="shapes: training images (1000)")
     add("--val-images", type=int, default=200, help="shapes: validation images (200)")
-    add("--epochs", type=int, help="passes over the training images (default 20)")
+    add("--epochs", type=int, help="passes over the training images (default 16)")
     add("--img-size", type=int, help="square input size, a multiple of 32 (default 128)")
-    add("--batch-size", type=int, help="images per step, all processes together (default 32)")
-    add("--lr", type=float, help="peak learning rate (default 0.002)")
+    add("--batch-size", type=int, help="images per step, all processes together (default 16)")
+    add("--lr", type=float, help="peak learning rate (default 0.004)")
     add("--optimizer", choices=("adamw", "sgd"), help="optimiser (default adamw)")
     add("--width", type=int, help="channels of the first stage; stages double it (default 16)")
     add(

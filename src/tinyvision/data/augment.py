@@ -84,10 +84,13 @@ def resize_longest(image: np.ndarray, size: int) -> tuple[np.ndarray, float]:
         ``(resized, ratio)``: multiply pixel coordinates by ``ratio`` to follow the pixels
         (exact: OpenCV's resize maps continuous coordinates by the same ratio).
     """
+    _check_image(image)
+    return _resize_longest(image, check_int(size, "size", minimum=1))
+
+
+def _resize_longest(image: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     import cv2
 
-    _check_image(image)
-    size = check_int(size, "size", minimum=1)
     h, w = image.shape[:2]
     ratio = size / max(h, w)
     if ratio == 1:
@@ -107,7 +110,15 @@ def letterbox(
         ``(padded, ratio, (pad_x, pad_y))``: a point ``p`` of the original image is at
         ``p * ratio + pad`` in the padded one.
     """
-    resized, ratio = resize_longest(image, size)
+    _check_image(image)
+    size = check_int(size, "size", minimum=1)
+    return _letterbox(image, size, check_int(fill, "fill", minimum=0, maximum=255))
+
+
+def _letterbox(
+    image: np.ndarray, size: int, fill: int = 114
+) -> tuple[np.ndarray, float, tuple[int, int]]:
+    resized, ratio = _resize_longest(image, size)
     h, w = resized.shape[:2]
     pad_x, pad_y = (size - w) // 2, (size - h) // 2
     out = np.full((size, size, image.shape[2]), fill, dtype=np.uint8)
@@ -118,10 +129,15 @@ def letterbox(
 def hflip(image: np.ndarray, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """Mirror left-right: ``x1, x2 -> W - x2, W - x1``."""
     _check_image(image)
-    boxes = _check_labels(labels).copy()
-    width = image.shape[1]
-    boxes[:, [1, 3]] = width - boxes[:, [3, 1]]
-    return np.ascontiguousarray(image[:, ::-1]), boxes
+    return _hflip(image, _check_labels(labels))
+
+
+def _hflip(image: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import cv2
+
+    boxes = labels.copy()
+    boxes[:, [1, 3]] = image.shape[1] - labels[:, [3, 1]]
+    return cv2.flip(image, 1).reshape(image.shape), boxes
 
 
 def mosaic(
@@ -168,7 +184,13 @@ def mosaic(
             raise ValueError(f"center must be (xc, yc), got {center!r}")
         xc = check_int(center[0], "center[0]", minimum=0, maximum=2 * s)
         yc = check_int(center[1], "center[1]", minimum=0, maximum=2 * s)
-    canvas = np.full((2 * s, 2 * s, channels.pop()), fill, dtype=np.uint8)
+    return _mosaic(tiles, boxes, s, xc, yc, fill)
+
+
+def _mosaic(
+    tiles: Sequence[np.ndarray], boxes: Sequence[np.ndarray], s: int, xc: int, yc: int, fill: int
+) -> tuple[np.ndarray, np.ndarray]:
+    canvas = np.full((2 * s, 2 * s, tiles[0].shape[2]), fill, dtype=np.uint8)
     placed = []
     for i, (tile, lab) in enumerate(zip(tiles, boxes)):
         h, w = tile.shape[:2]
@@ -274,8 +296,6 @@ def random_perspective(
     Returns:
         ``(warped, labels)``: ``uint8[H', W', C]`` and ``float64[M, 5]``.
     """
-    import cv2
-
     _check_image(image)
     boxes = _check_labels(labels)
     degrees = check_float(degrees, "degrees", minimum=0.0)
@@ -290,7 +310,27 @@ def random_perspective(
     if height < 1 or width < 1:
         raise ValueError(f"border {tuple(border)} leaves no output for an image {image.shape}")
     fill = check_int(fill, "fill", minimum=0, maximum=255)
-    rng = _rng(seed)
+    return _random_perspective(
+        image, boxes, degrees, translate, scale, shear, perspective, (height, width), fill,
+        _rng(seed),
+    )  # fmt: skip
+
+
+def _random_perspective(
+    image: np.ndarray,
+    boxes: np.ndarray,
+    degrees: float,
+    translate: float,
+    scale: float,
+    shear: float,
+    perspective: float,
+    out_hw: tuple[int, int],
+    fill: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    import cv2
+
+    height, width = out_hw
     M, zoom = _warp_matrix(
         rng, image.shape[:2], (height, width), degrees, translate, scale, shear, perspective
     )
@@ -340,15 +380,18 @@ def augment_hsv(
     Returns:
         a new ``uint8[H, W, 3]`` image.
     """
-    import cv2
-
     _check_image(image)
     if image.shape[2] != 3:
         raise ValueError(f"image must have 3 channels (RGB), got {image.shape[2]}")
     gains = [check_float(g, n, minimum=0.0) for g, n in ((hgain, "hgain"), (sgain, "sgain"),
                                                           (vgain, "vgain"))]  # fmt: skip
-    rng = _rng(seed)
-    r = rng.uniform(-1, 1, 3) * gains + 1
+    return _augment_hsv(image, gains, _rng(seed))
+
+
+def _augment_hsv(image: np.ndarray, gains: Sequence[float], rng: np.random.Generator) -> np.ndarray:
+    import cv2
+
+    r = rng.uniform(-1, 1, 3) * np.asarray(gains) + 1
     if (r == 1).all():
         return image.copy()
     hue, sat, val = cv2.split(cv2.cvtColor(image, cv2.COLOR_RGB2HSV))

@@ -28,11 +28,11 @@ import torch
 from tinyvision._errors import UserError
 from tinyvision._validate import check_float, check_int
 from tinyvision.data.augment import (
-    augment_hsv,
-    hflip,
-    letterbox,
-    mosaic,
-    random_perspective,
+    _augment_hsv,
+    _hflip,
+    _letterbox,
+    _mosaic,
+    _random_perspective,
     resize_longest,
 )
 from tinyvision.data.formats import DetectionDataset
@@ -206,32 +206,33 @@ def augmented_sample(
     HSV jitter and flip. Returns ``uint8[size, size, 3]`` and ``float64[M, 5]``."""
     if use_mosaic and config.mosaic > 0 and rng.random() < config.mosaic:
         picks = [index, *rng.integers(0, len(images), size=3).tolist()]
-        canvas, boxes = mosaic(
-            [images[k] for k in picks], [labels[k] for k in picks], size, seed=rng
+        xc, yc = (int(v) for v in rng.uniform(size / 2, 3 * size / 2, size=2))  # as mosaic()
+        canvas, boxes = _mosaic(
+            [images[k] for k in picks], [labels[k] for k in picks], size, xc, yc, 114
         )
-        border = (-size // 2, -size // 2)
     else:
-        canvas, ratio, (pad_x, pad_y) = letterbox(images[index], size)
+        canvas, ratio, (pad_x, pad_y) = _letterbox(images[index], size)
         boxes = labels[index].copy()
         boxes[:, 1:] *= ratio
         boxes[:, [1, 3]] += pad_x
         boxes[:, [2, 4]] += pad_y
-        border = (0, 0)
-    image, boxes = random_perspective(
+    # the internal forms of the augment functions: the inputs were checked when loaded
+    image, boxes = _random_perspective(
         canvas,
         boxes,
-        degrees=config.degrees,
-        translate=config.translate,
-        scale=config.scale,
-        shear=config.shear,
-        perspective=config.perspective,
-        border=border,
-        seed=rng,
+        config.degrees,
+        config.translate,
+        config.scale,
+        config.shear,
+        config.perspective,
+        (size, size),
+        114,
+        rng,
     )
     if config.hsv_h or config.hsv_s or config.hsv_v:
-        image = augment_hsv(image, config.hsv_h, config.hsv_s, config.hsv_v, seed=rng)
+        image = _augment_hsv(image, (config.hsv_h, config.hsv_s, config.hsv_v), rng)
     if config.fliplr and rng.random() < config.fliplr:
-        image, boxes = hflip(image, boxes)
+        image, boxes = _hflip(image, boxes)
     return image, boxes
 
 
@@ -249,8 +250,8 @@ def collate(
     samples: Sequence[tuple[np.ndarray, np.ndarray]], size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack samples into ``(images float32[B, 3, S, S] in [0, 1], targets float32[M, 6])``."""
-    stacked = np.stack([image for image, _ in samples])  # (B, S, S, 3)
-    images = torch.from_numpy(stacked).permute(0, 3, 1, 2).float().div_(255.0)
+    stacked = np.stack([image for image, _ in samples]).transpose(0, 3, 1, 2)  # (B, 3, S, S)
+    images = torch.from_numpy(np.ascontiguousarray(stacked)).float().div_(255.0)
     rows = []
     for i, (_, boxes) in enumerate(samples):
         if boxes.shape[0] == 0:
@@ -264,7 +265,7 @@ def collate(
         t[:, 5] = (boxes[:, 4] - boxes[:, 2]) / size
         rows.append(t)
     targets = torch.from_numpy(np.concatenate(rows)) if rows else torch.zeros((0, 6))
-    return images.contiguous(), targets
+    return images, targets
 
 
 class DetectionLoader:
