@@ -35,7 +35,7 @@ from tinyvision.data.augment import mosaic, random_perspective
 from tinyvision.data.formats import read_yolo
 from tinyvision.data.loader import DetectionLoader, load_images
 from tinyvision.data.shapes import ShapesConfig, make_shapes
-from tinyvision.nn.detector import STRIDES, DetectorConfig, TinyDetector
+from tinyvision.nn.detector import DetectorConfig, TinyDetector
 from tinyvision.train.detect import DetectTrainConfig, _optimizer, train_detector
 from tinyvision.train.detect_loss import yolo_loss
 from tinyvision.train.ema import ModelEMA
@@ -73,7 +73,7 @@ def step_seconds(config: DetectTrainConfig, loader: DetectionLoader, steps: int)
         start = time.perf_counter()
         outputs = model(batch.images)
         loss, _ = yolo_loss(
-            outputs, batch.targets, model.anchor_tensor(), STRIDES, config.loss,
+            outputs, batch.targets, model.anchor_tensor(), model.strides, config.loss,
             image_size=config.img_size,
         )  # fmt: skip
         optimizer.zero_grad(set_to_none=True)
