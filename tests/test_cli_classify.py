@@ -10,28 +10,13 @@ import pytest
 import torch
 
 from _classify_helpers import one_thread, write_tiny_archive, write_tiny_folder  # noqa: F401
+from _cli_helpers import assert_one_line_error, run_cli
 from tinyvision._cli._progress import TrainProgress
 from tinyvision.cli import main
 from tinyvision.train import load_checkpoint, save_checkpoint
 
 # Three epochs of the fast recipe on the digits: 15 steps of 256 images.
 QUICK = ["classify", "train", "--epochs", "3"]
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, pattern: str) -> None:
-    import re
-
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("tinyvision: error: ")
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from _cli_helpers import assert_one_line_error, run_cli
 from tinyvision.cli import main
 from tinyvision.data.formats import read_coco_results, read_yolo
 from tinyvision.train.checkpoint import load_checkpoint, save_checkpoint
@@ -22,20 +22,6 @@ from tinyvision.train.checkpoint import load_checkpoint, save_checkpoint
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 TINY = ["--train-images", "24", "--val-images", "8", "--img-size", "64", "--epochs", "2",
         "--batch-size", "8", "--width", "4", "--threads", "1", "--workers", "1"]  # fmt: skip
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, pattern: str) -> None:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("tinyvision: error: ")
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 @pytest.fixture(scope="module")

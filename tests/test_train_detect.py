@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from _classify_helpers import one_thread  # noqa: F401 (autouse fixture)
 from tinyvision.data.formats import read_yolo
 from tinyvision.data.loader import AugmentConfig, DetectionLoader, load_images
 from tinyvision.data.shapes import ShapesConfig, make_shapes
@@ -26,14 +27,6 @@ from tinyvision.train.detect import (
     train_detector,
 )
 from tinyvision.train.ema import ModelEMA, ema_decay
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

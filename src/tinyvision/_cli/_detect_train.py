@@ -26,7 +26,7 @@ OVERRIDES = ("epochs", "img_size", "batch_size", "lr", "optimizer", "width", "le
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from tinyvision._cli.classify import add_threads_argument
+    from tinyvision._cli.classify import add_resume_argument, add_threads_argument
 
     parser = subparsers.add_parser(
         "train",
@@ -62,13 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_argument(parser)
     add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA)")
-    add(
-        "--resume",
-        nargs="?",
-        const=True,
-        metavar="CKPT",
-        help="continue an interrupted run from CKPT (default OUT/last.pt)",
-    )
+    add_resume_argument(parser)
     add(
         "--skip-bad-labels",
         action="store_true",
@@ -132,21 +126,13 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
 
 
 def _resumed_job(args: argparse.Namespace) -> DetectJob:
-    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision._cli.classify import resume_record
     from tinyvision.train.detect import CHECKPOINT_KIND, DetectTrainConfig
 
     given = [f"--{n.replace('_', '-')}" for n in OVERRIDES if getattr(args, n) is not None]
     if args.focal:
         given.append("--focal")
-    if given:
-        raise UserError(f"--resume continues the run as it was set up; drop {' '.join(given)}")
-    if isinstance(args.resume, str):
-        path = Path(args.resume)
-    elif args.out:
-        path = Path(args.out) / "last.pt"
-    else:
-        raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
-    record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    path, record = resume_record(args, given, CHECKPOINT_KIND)
     if args.seed not in (0, record.get("seed")):
         raise UserError(f"{path} was trained with --seed {record.get('seed')}, not {args.seed}")
     if args.data not in (SHAPES, record.get("data")):

@@ -72,13 +72,7 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
     add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_argument(train)
     add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA-MODEL)")
-    add(
-        "--resume",
-        nargs="?",
-        const=True,
-        metavar="CKPT",
-        help="continue an interrupted run from CKPT (default OUT/last.pt)",
-    )
+    add_resume_argument(train)
     _add_data_arguments(train)
     train.set_defaults(func=run_train)
 
@@ -119,6 +113,32 @@ def add_threads_argument(parser: argparse.ArgumentParser, default: int | None = 
     parser.add_argument(
         "--threads", type=int, default=default, help=f"CPU threads for PyTorch (default {what})"
     )
+
+
+def add_resume_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="CKPT",
+        help="continue an interrupted run from CKPT (default OUT/last.pt)",
+    )
+
+
+def resume_record(args: argparse.Namespace, given: Sequence[str], kind: str) -> tuple[Path, Any]:
+    """The checkpoint ``--resume`` names (or ``--out``/last.pt) and its record; the options
+    in ``given`` (set on the command line) are refused: a resumed run keeps its settings."""
+    from tinyvision.train.checkpoint import load_checkpoint
+
+    if given:
+        raise UserError(f"--resume continues the run as it was set up; drop {' '.join(given)}")
+    if isinstance(args.resume, str):
+        path = Path(args.resume)
+    elif args.out:
+        path = Path(args.out) / "last.pt"
+    else:
+        raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
+    return path, load_checkpoint(path, kind=kind)
 
 
 def set_threads(threads: int | None) -> None:
@@ -197,19 +217,10 @@ def job_from_args(args: argparse.Namespace) -> TrainJob:
 
 
 def _resumed_job(args: argparse.Namespace) -> TrainJob:
-    from tinyvision.train.checkpoint import load_checkpoint
     from tinyvision.train.classify import CHECKPOINT_KIND, TrainConfig
 
     given = [f"--{name.replace('_', '-')}" for name in OVERRIDES if getattr(args, name)]
-    if given:
-        raise UserError(f"--resume continues the run as it was set up; drop {' '.join(given)}")
-    if isinstance(args.resume, str):
-        path = Path(args.resume)
-    elif args.out:
-        path = Path(args.out) / "last.pt"
-    else:
-        raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
-    record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    path, record = resume_record(args, given, CHECKPOINT_KIND)
     stored = {
         "model": record.get("model_name"),
         "data": record.get("data"),

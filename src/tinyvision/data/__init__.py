@@ -1,15 +1,26 @@
 """Data: image-classification data sets and whole-batch transforms, detection data set formats
-(COCO json, YOLO txt, Pascal VOC xml) and generated COCO-like data.
+(COCO json, YOLO txt, Pascal VOC xml), generated COCO-like data, the synthetic shapes
+detection set, detection augmentation (mosaic, random perspective, HSV, flip) and the
+threaded detection batch loader.
 
 See :mod:`tinyvision.data.formats` for the detection readers, writers and their conventions,
 :mod:`tinyvision.data.cifar` and :mod:`tinyvision.data.digits` for the classification data sets.
 """
 
+from tinyvision.data.augment import (
+    augment_hsv,
+    hflip,
+    letterbox,
+    mosaic,
+    random_perspective,
+    resize_longest,
+)
 from tinyvision.data.cifar import CIFAR10_CLASSES, download_cifar10, load_cifar10
 from tinyvision.data.cocolike import make_coco_like, make_coco_like_tables
 from tinyvision.data.dataset import ImageDataset, stratified_split
 from tinyvision.data.digits import load_digits
 from tinyvision.data.formats import (
+    BadLabelsWarning,
     DetectionDataset,
     Detections,
     convert,
@@ -30,24 +41,39 @@ from tinyvision.data.formats import (
     write_yolo,
     write_yolo_predictions,
 )
+from tinyvision.data.loader import AugmentConfig, DetectionLoader, LoadedImages, load_images
+from tinyvision.data.shapes import SHAPE_CLASSES, ShapesConfig, make_shapes, render_shapes
 from tinyvision.data.transforms import channel_stats, normalize, random_flip, random_translate
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "SHAPE_CLASSES",
+    "AugmentConfig",
+    "BadLabelsWarning",
     "DetectionDataset",
+    "DetectionLoader",
     "Detections",
     "ImageDataset",
+    "LoadedImages",
+    "ShapesConfig",
+    "augment_hsv",
     "channel_stats",
     "convert",
     "download_cifar10",
+    "hflip",
+    "letterbox",
     "load_cifar10",
     "load_dataset",
     "load_digits",
+    "load_images",
     "load_predictions",
     "make_coco_like",
     "make_coco_like_tables",
+    "make_shapes",
+    "mosaic",
     "normalize",
     "random_flip",
+    "random_perspective",
     "random_translate",
     "read_coco",
     "read_coco_results",
@@ -56,6 +82,8 @@ __all__ = [
     "read_voc_predictions",
     "read_yolo",
     "read_yolo_predictions",
+    "render_shapes",
+    "resize_longest",
     "stratified_split",
     "write_coco",
     "write_coco_results",

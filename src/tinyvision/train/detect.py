@@ -52,8 +52,10 @@ __all__ = [
     "DetectTrainConfig",
     "DetectTrainResult",
     "check_anchors",
+    "detections_table",
     "detector_from_checkpoint",
     "evaluate_detector",
+    "lr_at",
     "predict_images",
     "train_detector",
 ]
