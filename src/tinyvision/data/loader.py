@@ -356,11 +356,9 @@ class DetectionLoader:
             self.build_seconds += seconds
         return DetectionBatch(images, targets, seconds)
 
-    def epoch(
-        self, epoch: int, *, use_mosaic: bool = True, start: int = 0
-    ) -> Iterator[DetectionBatch]:
-        """The batches of ``epoch`` from step ``start``, in order."""
-        steps = range(start, len(self))
+    def epoch(self, epoch: int, *, use_mosaic: bool = True) -> Iterator[DetectionBatch]:
+        """The batches of ``epoch``, in order."""
+        steps = range(len(self))
         if self.workers == 0:
             for step in steps:
                 yield self.build(epoch, step, use_mosaic=use_mosaic)

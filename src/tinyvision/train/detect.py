@@ -252,6 +252,11 @@ def train_detector(
     ctx = ctx or DistContext()
     device = ctx.device
     meta = dict(meta or {})
+    if config.batch_size < ctx.world_size:
+        raise ValueError(
+            f"batch_size ({config.batch_size}) must be at least the number of processes "
+            f"({ctx.world_size}): each takes its share of every batch"
+        )
     loader = DetectionLoader(
         images,
         labels,
