@@ -38,6 +38,20 @@ def test_match_detections_threshold_is_inclusive_and_ties_go_to_first() -> None:
     assert out.tp.tolist() == [False]
 
 
+def test_match_detections_at_threshold_zero_needs_overlap() -> None:
+    # det [0,0,10,10] and gt [50,50,60,60] do not overlap (IoU 0): never a match, even at 0
+    out = match_detections([[0, 0, 10, 10]], [0.9], [[50, 50, 60, 60]], iou_threshold=0.0)
+    assert out.tp.tolist() == [False] and out.matched_gt.tolist() == [-1]
+    assert out.fn.tolist() == [0]
+    # boxes that only touch along an edge have IoU 0 too
+    out = match_detections([[0, 0, 10, 10]], [0.9], [[10, 0, 20, 10]], iou_threshold=0.0)
+    assert out.tp.tolist() == [False]
+    # any overlap matches at 0: [9,9,19,19] shares 1 of 100 + 100 - 1 with [0,0,10,10];
+    # the disjoint object is skipped in favour of the overlapping one
+    out = match_detections([[9, 9, 19, 19]], [0.9], [[50, 50, 60, 60], [0, 0, 10, 10]], 0.0)
+    assert out.matched_gt.tolist() == [1] and out.fn.tolist() == [0]
+
+
 def test_match_detections_empty_inputs() -> None:
     none = match_detections(np.zeros((0, 4)), [], [[0, 0, 1, 1]])
     assert none.tp.shape == (0,) and none.fn.tolist() == [0]

@@ -19,8 +19,9 @@ Modes:
 ``"coco-fixed"``
     The same protocol without the quirks: ``ignore`` honoured, ground truths with id 0
     match, half-open area ranges, max detections per image over all categories, tied
-    scores form one point of the curve, an equal IoU keeps the earlier ground truth, no
-    ``spacing(1)`` in precision, thresholds exactly 0.50, 0.55, ...
+    scores form one point of the curve, an equal IoU keeps the earlier ground truth, a
+    match needs IoU > 0 (even at threshold 0), no ``spacing(1)`` in precision, thresholds
+    exactly 0.50, 0.55, ...
 ``"voc07"``, ``"voc2010"``
     The Pascal VOC devkit: IoU strictly above 0.5 with the best-overlapping ground truth
     (no fallback to the next one), "difficult" (and crowd) objects ignored, no area ranges
