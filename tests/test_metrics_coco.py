@@ -323,6 +323,33 @@ def test_stdlib_json_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None
     assert np.array_equal(got.precision, expected.precision)
 
 
+@pytest.mark.parametrize("parser", ["orjson", "stdlib"])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [  # columns count from 1: the literal's first character
+        ('[{"image_id": 1, "bbox": [0, NaN, 9, 9], "score": 0.9}]', "1, column 30"),
+        ('[{"image_id": 1, "bbox": [0, 0, 9, 9],\n  "score": Infinity}]', "2, column 12"),
+        ('[{"image_id": 1, "bbox": [0, 0, 9, 9], "score": -Infinity}]', "1, column"),
+        # a "NaN" inside a string is fine; the bare one after it is not
+        ('[{"image_id": 1, "name": "NaN", "score": NaN}]', "1, column 42"),
+    ],
+)  # fmt: skip
+def test_both_json_parsers_refuse_nan_and_infinity(
+    parser: str, text: str, where: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from tinyvision.metrics import _coco_io
+
+    if parser == "orjson":
+        pytest.importorskip("orjson")
+    else:
+        monkeypatch.setattr(_coco_io, "_orjson", None)
+    (tmp_path / "dt.json").write_text(text)
+    # one line, the file and the position, whichever parser ran
+    with pytest.raises(ValueError, match=rf"dt\.json: malformed JSON at line {where}") as info:
+        _coco_io.read_json(tmp_path / "dt.json")
+    assert "\n" not in str(info.value)
+
+
 def test_dataset_table_helpers() -> None:
     data = DetectionDataset.from_columns(
         image_id=[5, 3, 5], category_id=[2, 2, 7], bbox=[[0, 0, 2, 3], [1, 1, 1, 1], [2, 2, 4, 4]],
