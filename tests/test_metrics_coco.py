@@ -377,3 +377,30 @@ def test_boolean_crowd_flags_are_accepted() -> None:
     assert np.array_equal(
         evaluate_detections(as_bools, dt).stats, evaluate_detections(gt, dt).stats
     )
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"score": [np.nan]}, "score must be finite, got nan at row 0"),
+        ({"score": [np.float32(np.inf)]}, "score must be finite, got inf at row 0"),
+        ({"image_id": [1.5]}, "image_id must hold integers, got 1.5 at row 0"),
+    ],
+)
+def test_column_messages_print_plain_numbers(columns: dict, message: str) -> None:
+    # the value as the user would write it: 'nan', not 'np.float64(nan)'
+    base = {"image_id": [1], "category_id": [1], "bbox": [[0, 0, 1, 1]], "score": [0.5]}
+    with pytest.raises(ValueError) as info:
+        Detections.from_columns(**{**base, **columns})
+    assert str(info.value) == message
+
+
+def test_evaluation_messages_print_plain_numbers() -> None:
+    gt, dt = make_coco_like(5, 2, seed=1)
+    result = evaluate_detections(gt, dt)
+    with pytest.raises(ValueError) as info:
+        result.counts(iou_threshold=np.float64(0.33))
+    assert str(info.value).endswith("got 0.33")
+    with pytest.raises(ValueError) as info:
+        result.pr_curve(np.int64(99))
+    assert str(info.value).endswith("got 99")

@@ -804,7 +804,7 @@ class DetectionEvaluation:
         hits = np.flatnonzero(self.category_ids == category_id)
         if hits.size == 0:
             raise ValueError(
-                f"category_id must be one of the evaluated categories, got {category_id!r}"
+                f"category_id must be one of the evaluated categories, got {_scalar(category_id)!r}"
             )
         return int(hits[0])
 
@@ -1009,9 +1009,14 @@ def _iou_index(params: EvaluationParams, iou: float) -> int:
     if hits.size == 0:
         raise ValueError(
             f"iou_threshold must be one of the evaluated thresholds "
-            f"{np.round(params.iou_thresholds, 4).tolist()}, got {iou!r}"
+            f"{np.round(params.iou_thresholds, 4).tolist()}, got {_scalar(iou)!r}"
         )
     return int(hits[0])
+
+
+def _scalar(value: Any) -> Any:
+    """A numpy scalar as the Python number, so messages read ``0.5``, not ``np.float64(0.5)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _mean_valid(values: np.ndarray) -> float:
