@@ -291,6 +291,8 @@ def test_eval_checkpoint_with_foreign_weights(trained: Path, tmp_path: Path, cap
         ("prediction,0,1\n0,0.2,0.8\n", "no true-label column"),
         ("label,0,1\n0,0.2,zero\n", "'zero' is not a number"),
         ("label,0,1\n2,0.2,0.8\n", "label '2' is not one of the class columns"),
+        ("label,0,1\n", "has a header but no rows: nothing to evaluate"),
+        ("label,a,b\n\n0,0.2,x\n", r"line 3, column 'b': 'x' is not a number"),
     ],
 )
 def test_eval_bad_predictions_csv(tmp_path: Path, capsys, text: str, pattern: str) -> None:
