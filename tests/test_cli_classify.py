@@ -141,6 +141,67 @@ def test_snapshot_ensemble(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert again["ensemble"]["accuracy"] == ensemble["accuracy"]
 
 
+def test_snapshot_ensemble_uses_exactly_this_runs_snapshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Stale files of an earlier run in the same --out: removed at the start of a fresh run,
+    # never members. Ten cycles: the members come in cycle order (2 before 10), and the
+    # metrics say what was evaluated.
+    out = tmp_path / "restarts"
+    out.mkdir()
+    (out / "snapshot_11.pt").write_bytes(b"stale")
+    (out / "snapshot_3.pt").write_bytes(b"stale")
+    (out / "snapshot_notes.pt").write_bytes(b"not ours")  # not a snapshot name: kept
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--epochs", "10", "--schedule", "restarts",
+        "--cycles", "10", "--batch-size", "512", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    names = [f"snapshot_{k}.pt" for k in range(1, 11)]
+    assert sorted(p.name for p in out.glob("snapshot_*.pt")) == sorted(
+        [*names, "snapshot_notes.pt"]
+    )
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["ensemble"]["members"] == names
+    assert record["evaluated"] == "snapshot ensemble of 10 (mean probabilities)"
+    assert record["snapshots"] == [str(out / n) for n in names]
+    assert record["last_checkpoint"] == str(out / "last.pt") and "checkpoint" not in record
+    html = (out / "report.html").read_text()
+    assert "snapshot ensemble of 10 (mean probabilities)" in html
+
+
+def test_single_model_run_says_what_was_evaluated(trained: Path) -> None:
+    record = json.loads((trained / "metrics.json").read_text())
+    assert record["evaluated"] == "last.pt"
+    assert record["checkpoint"] == str(trained / "last.pt")
+
+
+def test_resumed_restarts_run_refuses_a_foreign_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["classify", "train", "--epochs", "2", "--schedule", "restarts", "--cycles", "2"]
+    assert run_cli(capsys, *args, "--seed", "5", "--out", str(tmp_path / "other"))[0] == 0
+    original = TrainProgress.__call__
+
+    def interrupt(self: TrainProgress, event: object) -> None:
+        original(self, event)
+        if event.kind == "epoch" and event.epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TrainProgress, "__call__", interrupt)
+    cut = tmp_path / "cut"
+    assert run_cli(capsys, *args, "--out", str(cut))[0] == 130
+    monkeypatch.undo()
+    # snapshot_1 of another run (seed 5) takes the place of this run's
+    (cut / "snapshot_1.pt").write_bytes((tmp_path / "other" / "snapshot_1.pt").read_bytes())
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(cut))
+    assert_one_line_error(code, err, r"snapshot_1\.pt is not a snapshot of this run \(its seed")
+    # (training finished meanwhile); a missing snapshot is named as well
+    (cut / "snapshot_1.pt").unlink()
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(cut))
+    assert_one_line_error(code, err, r"snapshot_1\.pt is missing")
+
+
 def test_resume_gives_the_uninterrupted_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
