@@ -176,11 +176,8 @@ def test_single_model_run_says_what_was_evaluated(trained: Path) -> None:
     assert record["checkpoint"] == str(trained / "last.pt")
 
 
-def test_resumed_restarts_run_refuses_a_foreign_snapshot(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    args = ["classify", "train", "--epochs", "2", "--schedule", "restarts", "--cycles", "2"]
-    assert run_cli(capsys, *args, "--seed", "5", "--out", str(tmp_path / "other"))[0] == 0
+def interrupt_after_epoch_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the progress display stop training (as Ctrl-C would) after epoch 1."""
     original = TrainProgress.__call__
 
     def interrupt(self: TrainProgress, event: object) -> None:
@@ -189,6 +186,14 @@ def test_resumed_restarts_run_refuses_a_foreign_snapshot(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(TrainProgress, "__call__", interrupt)
+
+
+def test_resumed_restarts_run_refuses_a_foreign_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["classify", "train", "--epochs", "2", "--schedule", "restarts", "--cycles", "2"]
+    assert run_cli(capsys, *args, "--seed", "5", "--out", str(tmp_path / "other"))[0] == 0
+    interrupt_after_epoch_one(monkeypatch)
     cut = tmp_path / "cut"
     assert run_cli(capsys, *args, "--out", str(cut))[0] == 130
     monkeypatch.undo()
@@ -207,14 +212,7 @@ def test_resume_gives_the_uninterrupted_weights(
 ) -> None:
     args = ["classify", "train", "--epochs", "2"]
     assert run_cli(capsys, *args, "--out", str(tmp_path / "whole"))[0] == 0
-    original = TrainProgress.__call__
-
-    def interrupt(self: TrainProgress, event: object) -> None:
-        original(self, event)
-        if event.kind == "epoch" and event.epoch == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(TrainProgress, "__call__", interrupt)
+    interrupt_after_epoch_one(monkeypatch)
     code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "cut"))
     assert code == 130 and "interrupted" in err
     assert not (tmp_path / "cut" / "metrics.json").exists()
