@@ -88,3 +88,20 @@ def test_closed_stdout_pipe_is_not_a_traceback() -> None:
     proc.wait(timeout=120)
     assert "Traceback" not in err
     assert proc.returncode in (0, 141)
+
+
+def test_os_errors_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from tinyvision._cli import version
+
+    def failing(args: argparse.Namespace) -> int:
+        raise FileExistsError(17, "File exists", str(tmp_path / "out"))
+
+    monkeypatch.setattr(version, "run", failing)
+    assert main(["version"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "File exists" in err

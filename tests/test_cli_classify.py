@@ -126,11 +126,43 @@ def test_snapshot_ensemble(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert again["ensemble"]["accuracy"] == ensemble["accuracy"]
 
 
-def test_resume_gives_the_uninterrupted_weights(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_snapshot_ensemble_uses_exactly_this_runs_snapshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["classify", "train", "--epochs", "2"]
-    assert run_cli(capsys, *args, "--out", str(tmp_path / "whole"))[0] == 0
+    # Stale files of an earlier run in the same --out: removed at the start of a fresh run,
+    # never members. Ten cycles: the members come in cycle order (2 before 10), and the
+    # metrics say what was evaluated.
+    out = tmp_path / "restarts"
+    out.mkdir()
+    (out / "snapshot_11.pt").write_bytes(b"stale")
+    (out / "snapshot_3.pt").write_bytes(b"stale")
+    (out / "snapshot_notes.pt").write_bytes(b"not ours")  # not a snapshot name: kept
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--epochs", "10", "--schedule", "restarts",
+        "--cycles", "10", "--batch-size", "512", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    names = [f"snapshot_{k}.pt" for k in range(1, 11)]
+    assert sorted(p.name for p in out.glob("snapshot_*.pt")) == sorted(
+        [*names, "snapshot_notes.pt"]
+    )
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["ensemble"]["members"] == names
+    assert record["evaluated"] == "snapshot ensemble of 10 (mean probabilities)"
+    assert record["snapshots"] == [str(out / n) for n in names]
+    assert record["last_checkpoint"] == str(out / "last.pt") and "checkpoint" not in record
+    html = (out / "report.html").read_text()
+    assert "snapshot ensemble of 10 (mean probabilities)" in html
+
+
+def test_single_model_run_says_what_was_evaluated(trained: Path) -> None:
+    record = json.loads((trained / "metrics.json").read_text())
+    assert record["evaluated"] == "last.pt"
+    assert record["checkpoint"] == str(trained / "last.pt")
+
+
+def interrupt_after_epoch_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the progress display stop training (as Ctrl-C would) after epoch 1."""
     original = TrainProgress.__call__
 
     def interrupt(self: TrainProgress, event: object) -> None:
@@ -139,6 +171,33 @@ def test_resume_gives_the_uninterrupted_weights(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(TrainProgress, "__call__", interrupt)
+
+
+def test_resumed_restarts_run_refuses_a_foreign_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["classify", "train", "--epochs", "2", "--schedule", "restarts", "--cycles", "2"]
+    assert run_cli(capsys, *args, "--seed", "5", "--out", str(tmp_path / "other"))[0] == 0
+    interrupt_after_epoch_one(monkeypatch)
+    cut = tmp_path / "cut"
+    assert run_cli(capsys, *args, "--out", str(cut))[0] == 130
+    monkeypatch.undo()
+    # snapshot_1 of another run (seed 5) takes the place of this run's
+    (cut / "snapshot_1.pt").write_bytes((tmp_path / "other" / "snapshot_1.pt").read_bytes())
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(cut))
+    assert_one_line_error(code, err, r"snapshot_1\.pt is not a snapshot of this run \(its seed")
+    # (training finished meanwhile); a missing snapshot is named as well
+    (cut / "snapshot_1.pt").unlink()
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(cut))
+    assert_one_line_error(code, err, r"snapshot_1\.pt is missing")
+
+
+def test_resume_gives_the_uninterrupted_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["classify", "train", "--epochs", "2"]
+    assert run_cli(capsys, *args, "--out", str(tmp_path / "whole"))[0] == 0
+    interrupt_after_epoch_one(monkeypatch)
     code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "cut"))
     assert code == 130 and "interrupted" in err
     assert not (tmp_path / "cut" / "metrics.json").exists()
@@ -276,6 +335,8 @@ def test_eval_checkpoint_with_foreign_weights(trained: Path, tmp_path: Path, cap
         ("prediction,0,1\n0,0.2,0.8\n", "no true-label column"),
         ("label,0,1\n0,0.2,zero\n", "'zero' is not a number"),
         ("label,0,1\n2,0.2,0.8\n", "label '2' is not one of the class columns"),
+        ("label,0,1\n", "has a header but no rows: nothing to evaluate"),
+        ("label,a,b\n\n0,0.2,x\n", r"line 3, column 'b': 'x' is not a number"),
     ],
 )
 def test_eval_bad_predictions_csv(tmp_path: Path, capsys, text: str, pattern: str) -> None:

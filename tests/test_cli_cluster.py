@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from PIL import Image
 from sklearn.datasets import make_blobs
 
 from tinyvision._cli.cluster import parse_k_range, read_numeric_csv
@@ -92,7 +93,7 @@ def _yolo_dataset(root: Path) -> Path:
         lines = [f"{c} 0.5 0.5 {a:.4f} {a * 1.5:.4f}" for c, a in zip(rng.randint(0, 3, 4), w)]
         (labels / f"img{i}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         if i < 6:
-            Image.new("RGB", (80, 40)).save(images / f"img{i}.jpg")
+            cv2.imwrite(str(images / f"img{i}.jpg"), np.zeros((40, 80, 3), np.uint8))
     (labels / "classes.txt").write_text("cat\ndog\nbird\n", encoding="utf-8")
     return root / "labels"
 
@@ -129,3 +130,87 @@ def test_anchors_missing_or_empty_folder(tmp_path: Path, capsys) -> None:
     assert "no such folder" in capsys.readouterr().err
     assert main(["anchors", str(tmp_path)]) == 2
     assert "no .txt label files" in capsys.readouterr().err
+
+
+def test_anchors_reads_image_sizes_without_pil(tmp_path: Path, capsys, monkeypatch) -> None:
+    # PIL is not a dependency: with it unimportable the sizes still come from the headers.
+    # One 0.5 x 0.5 box on a 100 x 50 PNG is 0.5 x 0.25 of the longer side; at img-size 320
+    # the single anchor is that box: 160 x 80. A broken image next to it is taken as square.
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    labels, images = tmp_path / "labels", tmp_path / "images"
+    labels.mkdir()
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.zeros((50, 100, 3), np.uint8))
+    (labels / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n", encoding="utf-8")
+    (images / "b.webp").write_bytes(b"not an image")
+    (labels / "b.txt").write_text("0 0.5 0.5 0.5 0.5\n", encoding="utf-8")
+    args = ["anchors", str(labels), "--n", "2", "--img-size", "320", "--generations", "0"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "2 boxes in 2 label files; image sizes read for 1" in text
+    # a.png: 160 x 80; b (square): 160 x 160
+    assert text.splitlines()[2].strip() == "160,80,  160,160"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--n", "0"], "--n (number of anchors) must be >= 1, got 0"),
+        (["--img-size", "0"], "--img-size must be >= 1, got 0"),
+        (["--thr", "1"], "--thr must be > 1 (a width/height ratio), got 1"),
+        (["--thr", "nan"], "--thr must be > 1 (a width/height ratio), got nan"),
+        (["--generations", "-1"], "--generations must be >= 0, got -1"),
+        (["--seed", "-1"], "--seed must be in [0, 2**32), got -1"),
+    ],
+)
+def test_anchors_bad_options_name_the_flag(tmp_path: Path, capsys, flags, message) -> None:
+    folder = _yolo_dataset(tmp_path)
+    assert main(["anchors", str(folder), *flags]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    for library_name in ("n_anchors", "img_size", "random_state"):
+        assert library_name not in err
+
+
+@pytest.mark.parametrize(
+    ("k", "message"),
+    [
+        ("1..3", "--k values must be >= 2 (one cluster has no silhouette), got '1..3'"),
+        ("0", "--k values must be >= 2"),
+        ("2,3,2", "--k must not repeat a K, got '2,3,2'"),
+    ],
+)
+def test_cluster_bad_k_names_the_flag(capsys, k: str, message: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["cluster", "x.csv", "--k", k])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "k_range" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--k", "2..30"], "--k values must be <= 19 (the number of points - 1"),
+        (["--k", "2", "--sample-size", "1"], "--sample-size must be >= 2, got 1"),
+        (["--k", "2", "--n-init", "0"], "--n-init must be >= 1 or 'auto', got 0"),
+        (["--k", "2", "--seed", "-3"], "--seed must be in [0, 2**32), got -3"),
+    ],
+)
+def test_cluster_bad_options_name_the_flag(tmp_path: Path, capsys, flags, message) -> None:
+    csv = _write_csv(tmp_path / "p.csv", np.random.RandomState(0).rand(20, 2))
+    assert main(["cluster", str(csv), "--out", str(tmp_path), *flags]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    for library_name in ("k_range", "sample_size", "n_init", "random_state"):
+        assert library_name not in err
+
+
+def test_cluster_k_above_distinct_points_names_the_flag(tmp_path: Path, capsys) -> None:
+    (tmp_path / "p.csv").write_text("1,2\n1,2\n1,2\n3,4\n", encoding="utf-8")
+    assert main(["cluster", str(tmp_path / "p.csv"), "--k", "3", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--k values must be <= the number of distinct points in X (2), got 3" in err
+    assert "n_clusters" not in err

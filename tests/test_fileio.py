@@ -38,3 +38,19 @@ def test_json_converts_numpy_and_nan(tmp_path: Path) -> None:
 def test_bad_mode() -> None:
     with pytest.raises(ValueError, match="mode"), atomic_open("x", "a"):
         pass
+
+
+def test_new_file_gets_umask_mode_and_existing_mode_is_kept(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "new.txt"
+        atomic_write_text(target, "x")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+        os.chmod(target, 0o600)
+        atomic_write_text(target, "y")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -295,6 +295,8 @@ def test_bad_labels_raise_naming_the_argument(function) -> None:
         function([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="y_true must hold class labels, got continuous"):
         function([0.5, 1.0], [0, 1])
+    with pytest.raises(ValueError, match=r"continuous values such as 0\.5;"):  # not np.float64
+        function([0.5, 1.0], [0, 1])
     with pytest.raises(ValueError, match="y_pred must not contain NaN"):
         function([0, 1], [0.0, np.nan])
     with pytest.raises(ValueError, match="y_true and y_pred mix label types"):

@@ -323,6 +323,33 @@ def test_stdlib_json_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None
     assert np.array_equal(got.precision, expected.precision)
 
 
+@pytest.mark.parametrize("parser", ["orjson", "stdlib"])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [  # columns count from 1: the literal's first character
+        ('[{"image_id": 1, "bbox": [0, NaN, 9, 9], "score": 0.9}]', "1, column 30"),
+        ('[{"image_id": 1, "bbox": [0, 0, 9, 9],\n  "score": Infinity}]', "2, column 12"),
+        ('[{"image_id": 1, "bbox": [0, 0, 9, 9], "score": -Infinity}]', "1, column"),
+        # a "NaN" inside a string is fine; the bare one after it is not
+        ('[{"image_id": 1, "name": "NaN", "score": NaN}]', "1, column 42"),
+    ],
+)  # fmt: skip
+def test_both_json_parsers_refuse_nan_and_infinity(
+    parser: str, text: str, where: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from tinyvision.metrics import _coco_io
+
+    if parser == "orjson":
+        pytest.importorskip("orjson")
+    else:
+        monkeypatch.setattr(_coco_io, "_orjson", None)
+    (tmp_path / "dt.json").write_text(text)
+    # one line, the file and the position, whichever parser ran
+    with pytest.raises(ValueError, match=rf"dt\.json: malformed JSON at line {where}") as info:
+        _coco_io.read_json(tmp_path / "dt.json")
+    assert "\n" not in str(info.value)
+
+
 def test_dataset_table_helpers() -> None:
     data = DetectionDataset.from_columns(
         image_id=[5, 3, 5], category_id=[2, 2, 7], bbox=[[0, 0, 2, 3], [1, 1, 1, 1], [2, 2, 4, 4]],
@@ -350,3 +377,30 @@ def test_boolean_crowd_flags_are_accepted() -> None:
     assert np.array_equal(
         evaluate_detections(as_bools, dt).stats, evaluate_detections(gt, dt).stats
     )
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ({"score": [np.nan]}, "score must be finite, got nan at row 0"),
+        ({"score": [np.float32(np.inf)]}, "score must be finite, got inf at row 0"),
+        ({"image_id": [1.5]}, "image_id must hold integers, got 1.5 at row 0"),
+    ],
+)
+def test_column_messages_print_plain_numbers(columns: dict, message: str) -> None:
+    # the value as the user would write it: 'nan', not 'np.float64(nan)'
+    base = {"image_id": [1], "category_id": [1], "bbox": [[0, 0, 1, 1]], "score": [0.5]}
+    with pytest.raises(ValueError) as info:
+        Detections.from_columns(**{**base, **columns})
+    assert str(info.value) == message
+
+
+def test_evaluation_messages_print_plain_numbers() -> None:
+    gt, dt = make_coco_like(5, 2, seed=1)
+    result = evaluate_detections(gt, dt)
+    with pytest.raises(ValueError) as info:
+        result.counts(iou_threshold=np.float64(0.33))
+    assert str(info.value).endswith("got 0.33")
+    with pytest.raises(ValueError) as info:
+        result.pr_curve(np.int64(99))
+    assert str(info.value).endswith("got 99")

@@ -38,6 +38,20 @@ def test_match_detections_threshold_is_inclusive_and_ties_go_to_first() -> None:
     assert out.tp.tolist() == [False]
 
 
+def test_match_detections_at_threshold_zero_needs_overlap() -> None:
+    # det [0,0,10,10] and gt [50,50,60,60] do not overlap (IoU 0): never a match, even at 0
+    out = match_detections([[0, 0, 10, 10]], [0.9], [[50, 50, 60, 60]], iou_threshold=0.0)
+    assert out.tp.tolist() == [False] and out.matched_gt.tolist() == [-1]
+    assert out.fn.tolist() == [0]
+    # boxes that only touch along an edge have IoU 0 too
+    out = match_detections([[0, 0, 10, 10]], [0.9], [[10, 0, 20, 10]], iou_threshold=0.0)
+    assert out.tp.tolist() == [False]
+    # any overlap matches at 0: [9,9,19,19] shares 1 of 100 + 100 - 1 with [0,0,10,10];
+    # the disjoint object is skipped in favour of the overlapping one
+    out = match_detections([[9, 9, 19, 19]], [0.9], [[50, 50, 60, 60], [0, 0, 10, 10]], 0.0)
+    assert out.matched_gt.tolist() == [1] and out.fn.tolist() == [0]
+
+
 def test_match_detections_empty_inputs() -> None:
     none = match_detections(np.zeros((0, 4)), [], [[0, 0, 1, 1]])
     assert none.tp.shape == (0,) and none.fn.tolist() == [0]
@@ -250,6 +264,40 @@ def test_to_dict_is_strict_json_and_has_headline_numbers() -> None:
         json.dumps(evaluate_detections(gt, dt, mode="voc07").to_dict(), allow_nan=False)
     )
     assert voc["map50_95"] is None and voc["map50"] > 0
+
+
+def test_to_dict_without_iou_05_uses_the_first_evaluated_threshold() -> None:
+    gt, dt = make_coco_like(30, 3, seed=4)
+    result = evaluate_detections(gt, dt, iou_thresholds=[0.6, 0.7])
+    assert result.report_iou_threshold == 0.6
+    data = json.loads(json.dumps(result.to_dict(confidence=0.3), allow_nan=False))
+    # 0.5 was not evaluated: every IoU-dependent section used 0.6 and says so
+    assert data["iou_threshold"] == 0.6
+    for section in ("counts", "errors", "confusion_matrix"):
+        assert data[section]["iou_threshold"] == 0.6
+    assert data["counts"]["at_best_f1"] == result.best_f1(iou_threshold=0.6).to_dict()
+    assert data["counts"]["at_confidence"] == result.counts(0.3, iou_threshold=0.6).to_dict()
+    assert data["errors"]["tp"] == result.error_breakdown(0.3, iou_threshold=0.6)["tp"]
+    # no silent -1: mAP@0.5 and mAP@0.5:0.95 were not measured
+    assert np.isnan(result.map50) and np.isnan(result.map50_95)
+    assert data["map50"] is None and data["map50_95"] is None
+    assert data["stats"]["AP50"] == -1.0  # stats keep pycocotools' layout and sentinel
+    # an explicit, evaluated IoU works; one that was not evaluated is refused
+    assert result.to_dict(iou_threshold=0.7)["counts"]["iou_threshold"] == 0.7
+    with pytest.raises(ValueError, match="iou_threshold must be one of the evaluated"):
+        result.to_dict(iou_threshold=0.5)
+
+
+def test_map50_95_needs_all_ten_thresholds() -> None:
+    gt, dt = make_coco_like(30, 3, seed=4)
+    some = evaluate_detections(gt, dt, iou_thresholds=[0.5, 0.75])
+    assert some.map50 == some.stats[1] and some.report_iou_threshold == 0.5
+    assert np.isnan(some.map50_95)  # stats[0] averages 0.5 and 0.75 only
+    fixed = evaluate_detections(gt, dt, mode="coco-fixed")  # rounded 0.50, ..., 0.95
+    assert fixed.map50_95 == fixed.stats[0]
+    voc = evaluate_detections(gt, dt, mode="voc2010", iou_thresholds=[0.7])
+    assert np.isnan(voc.map50) and voc.report_iou_threshold == 0.7
+    assert voc.to_dict()["counts"]["iou_threshold"] == 0.7
 
 
 def test_per_class_text_lists_every_category() -> None:

@@ -70,6 +70,27 @@ def test_fixed_keeps_the_earlier_ground_truth_on_equal_iou() -> None:
     assert fixed.recall[0, 0, 0, -1] == 0.5  # first -> first object, second -> nothing
 
 
+def test_fixed_needs_overlap_at_iou_threshold_zero() -> None:
+    # Detection [0,0,10,10] and object [50,50,60,60] are disjoint: IoU 0. At threshold 0
+    # pycocotools still matches them (0 < 0 is false), and "coco" keeps that, checked live;
+    # "coco-fixed" requires IoU > 0 for a match.
+    from detection_helpers import assert_same_as_pycoco, pycoco
+
+    gt = coco_gt([(1, 1, [50, 50, 10, 10])], images=[1], categories=[1])
+    dt = coco_dt([(1, 1, [0, 0, 10, 10], 0.9)])
+    coco, fixed = both(gt, dt, iou_thresholds=[0.0])
+    assert_same_as_pycoco(coco, pycoco(gt, dt, iouThrs=np.array([0.0]))[0])
+    assert coco.recall[0, 0, 0, -1] == 1.0
+    assert fixed.recall[0, 0, 0, -1] == 0.0
+    assert fixed.counts(iou_threshold=0.0).tp == 0 and fixed.counts(iou_threshold=0.0).fp == 1
+    # the detection is plain background, not a duplicate or a localization error
+    errors = fixed.error_breakdown(0.0, iou_threshold=0.0, loc_threshold=0.0)
+    assert errors["fp_background"] == 1 and errors["fn_missed"] == 1
+    # a sliver of overlap is enough: [9,9,10,10]-corner overlap of 1 / (100 + 100 - 1)
+    near = coco_dt([(1, 1, [41, 41, 10, 10], 0.9)])
+    assert both(gt, near, iou_thresholds=[0.0])[1].recall[0, 0, 0, -1] == 1.0
+
+
 def test_fixed_precision_without_spacing() -> None:
     gt = coco_gt([(1, 1, [0, 0, 10, 10])], images=[1], categories=[1])
     dt = coco_dt([(1, 1, [0, 0, 10, 10], 0.9)])

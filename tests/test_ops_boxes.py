@@ -196,6 +196,56 @@ def test_nan_and_inf_coordinates_propagate() -> None:
     assert math.isnan(ops.box_iou(a, a)[2, 2].item())  # inf / inf
 
 
+# ------------------------------------------------------------------- fmt= on every pairwise IoU
+
+FMT_PAIRWISE = [ops.generalized_box_iou, ops.distance_box_iou, ops.complete_box_iou]
+
+
+def test_pairwise_fmt_by_hand() -> None:
+    # The quarter-overlap pair of test_quarter_overlap_by_hand, A = [0,0,2,2], B = [1,1,3,3]:
+    # as xywh A = (0,0,2,2), B = (1,1,2,2); as cxcywh A = (1,1,2,2), B = (2,2,2,2).
+    # GIoU = -5/63, DIoU = CIoU = 2/63 (equal aspect ratios) whatever the format.
+    given = {
+        "xyxy": ([0.0, 0, 2, 2], [1.0, 1, 3, 3]),
+        "xywh": ([0.0, 0, 2, 2], [1.0, 1, 2, 2]),
+        "cxcywh": ([1.0, 1, 2, 2], [2.0, 2, 2, 2]),
+    }
+    for fmt, (a, b) in given.items():
+        a_t = torch.tensor([a], dtype=torch.float64)
+        b_t = torch.tensor([b], dtype=torch.float64)
+        assert ops.generalized_box_iou(a_t, b_t, fmt=fmt).item() == pytest.approx(-5 / 63)
+        assert ops.distance_box_iou(a_t, b_t, eps=0, fmt=fmt).item() == pytest.approx(2 / 63)
+        assert ops.complete_box_iou(a_t, b_t, 0, fmt=fmt).item() == pytest.approx(2 / 63)
+
+
+@pytest.mark.parametrize("fmt", ["xywh", "cxcywh"])
+@pytest.mark.parametrize("fn", FMT_PAIRWISE, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("n", [7, 90], ids=["torch-path", "compiled-path"])
+def test_pairwise_fmt_equals_converting_first(fn, fmt: str, n: int) -> None:
+    # corners on a 1/4 grid with even sides: every conversion is exact in float64,
+    # so fmt= must give the xyxy result bit for bit, on both paths (90 x 90 >= 4096 pairs)
+    g = torch.Generator().manual_seed(n)
+    xy = torch.randint(0, 400, (2, n, 2), generator=g).double() / 4
+    wh = torch.randint(1, 100, (2, n, 2), generator=g).double() / 2
+    a, b = (torch.cat([xy[i], xy[i] + wh[i]], 1) for i in range(2))
+    assert _use_compiled(a, b) == (n == 90)
+    a_f, b_f = (ops.box_convert(x, "xyxy", fmt) for x in (a, b))
+    exact(fn(a_f, b_f, fmt=fmt), fn(a, b))
+    exact(fn(a, b, fmt="xyxy"), fn(a, b))
+
+
+def test_pairwise_fmt_keeps_the_dtype_rules() -> None:
+    # int8 xywh boxes: x + w = 100 + 100 would overflow int8; the result is float32 as for xyxy
+    a = torch.tensor([[100, 100, 100, 100]], dtype=torch.int8)
+    b = torch.tensor([[0, 0, 50, 50]], dtype=torch.int8)
+    xyxy_a = torch.tensor([[100, 100, 200, 200]], dtype=torch.int32)
+    xyxy_b = torch.tensor([[0, 0, 50, 50]], dtype=torch.int32)
+    for fn in FMT_PAIRWISE:
+        out = fn(a, b, fmt="xywh")
+        assert out.dtype == torch.float32
+        exact(out, fn(xyxy_a, xyxy_b))
+
+
 # --------------------------------------------------------------------------- bbox_iou
 
 
@@ -277,6 +327,17 @@ def test_box_iou_fmt_and_eps_bad_input() -> None:
         ops.complete_box_iou(BOX, BOX, eps=float("nan"))
     with pytest.raises(TypeError, match="eps"):
         ops.complete_box_iou(BOX, BOX, eps="small")
+
+
+@pytest.mark.parametrize("fn", FMT_PAIRWISE, ids=lambda f: f.__name__)
+def test_pairwise_fmt_bad_input(fn) -> None:
+    # the same validation as box_iou's fmt
+    with pytest.raises(ValueError, match="fmt must be one of"):
+        fn(BOX, BOX, fmt="xyhw")
+    with pytest.raises(ValueError, match="fmt must be one of"):
+        fn(BOX, BOX, fmt=None)
+    with pytest.raises(ValueError, match="legacy_pixel=True needs fmt='xyxy'"):
+        fn(BOX, BOX, fmt="cxcywh", legacy_pixel=True)
 
 
 def test_bbox_iou_bad_input() -> None:

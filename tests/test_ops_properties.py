@@ -1,13 +1,23 @@
 """Hypothesis properties of tinyvision.ops: symmetry and range of the IoUs, round trips,
-NMS survivors, idempotence, translation invariance and class-awareness."""
+NMS survivors, idempotence, translation invariance and class-awareness.
+
+The pairwise IoU properties run twice: once as drawn (small sets, the torch path) and once with
+the compiled-kernel threshold lowered to 0, so that the same properties reach the compiled loop.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from unittest import mock
+
+import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinyvision import ops
+from tinyvision.ops import boxes as boxes_module
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -34,18 +44,39 @@ def scores_for(boxes: torch.Tensor, seed: int) -> torch.Tensor:
 
 
 PAIRWISE = [ops.box_iou, ops.generalized_box_iou, ops.distance_box_iou, ops.complete_box_iou]
+PATHS = ["torch", "compiled"]
 
 
+@contextlib.contextmanager
+def ops_path(path: str, a: torch.Tensor, b: torch.Tensor) -> Iterator[None]:
+    """Run the block on the torch path as drawn, or force the compiled kernels for ``a x b``."""
+    if path == "torch":
+        assert not boxes_module._use_compiled(a, b)  # at most 40 x 40 < 4096 pairs
+        yield
+        return
+    with mock.patch.object(boxes_module, "_COMPILED_MIN_PAIRS", 0):
+        assert boxes_module._use_compiled(a, b)
+        yield
+
+
+@pytest.mark.parametrize("path", PATHS)
 @SETTINGS
 @given(box_sets(1), box_sets(1))
-def test_pairwise_ious_are_symmetric(a: torch.Tensor, b: torch.Tensor) -> None:
-    for fn in PAIRWISE:
-        torch.testing.assert_close(fn(a, b), fn(b, a).T, rtol=0, atol=0)
+def test_pairwise_ious_are_symmetric(path: str, a: torch.Tensor, b: torch.Tensor) -> None:
+    with ops_path(path, a, b):
+        for fn in PAIRWISE:
+            torch.testing.assert_close(fn(a, b), fn(b, a).T, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("path", PATHS)
 @SETTINGS
 @given(box_sets(1), box_sets(1))
-def test_iou_ranges(a: torch.Tensor, b: torch.Tensor) -> None:
+def test_iou_ranges(path: str, a: torch.Tensor, b: torch.Tensor) -> None:
+    with ops_path(path, a, b):
+        _check_iou_ranges(a, b)
+
+
+def _check_iou_ranges(a: torch.Tensor, b: torch.Tensor) -> None:
     iou = ops.box_iou(a, b)
     assert bool(((iou >= 0) & (iou <= 1)).all())
     giou = ops.generalized_box_iou(a, b)
@@ -109,8 +140,24 @@ def test_translation_invariance(boxes, dx: int, dy: int, threshold: float, seed:
     moved = boxes + shift
     scores = scores_for(boxes, seed)
     assert torch.equal(ops.nms(moved, scores, threshold), ops.nms(boxes, scores, threshold))
-    for fn in (ops.box_iou, ops.generalized_box_iou):
-        assert torch.equal(fn(moved, moved), fn(boxes, boxes))
+    for path in PATHS:
+        with ops_path(path, boxes, boxes):
+            for fn in (ops.box_iou, ops.generalized_box_iou):
+                assert torch.equal(fn(moved, moved), fn(boxes, boxes))
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.large_base_example, HealthCheck.too_slow],
+)
+@given(box_sets(70, 80), box_sets(70, 80))
+def test_large_sets_reach_the_compiled_kernels(a: torch.Tensor, b: torch.Tensor) -> None:
+    # >= 70 x 70 = 4900 pairs: the compiled loop at its real threshold, no patching
+    assert boxes_module._use_compiled(a, b)
+    _check_iou_ranges(a, b)
+    for fn in PAIRWISE:
+        torch.testing.assert_close(fn(a, b), fn(b, a).T, rtol=0, atol=0)
 
 
 @SETTINGS

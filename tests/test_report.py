@@ -52,3 +52,21 @@ def test_report_is_self_contained(tmp_path: Path) -> None:
     encoded = text.split("data:image/png;base64,")[1].split('"')[0]
     assert base64.b64decode(encoded) == png
     assert 'src="http' not in text and "<link" not in text
+
+
+def test_detection_report_without_iou_05(tmp_path: Path) -> None:
+    # thresholds without 0.5: the report's curves, counts and errors use 0.6 (the first
+    # evaluated) and say so; no mAP@0.5 / mAP@0.5:0.95 card shows a number nobody measured
+    from tinyvision.data import make_coco_like
+    from tinyvision.metrics import evaluate_detections
+    from tinyvision.report.detection import write_detection_report
+
+    gt, dt = make_coco_like(12, 2, seed=3)
+    result = evaluate_detections(gt, dt, iou_thresholds=[0.6, 0.7])
+    paths = write_detection_report(result, tmp_path)
+    assert paths["pr_curves"].read_bytes().startswith(PNG_MAGIC)
+    html = paths["report"].read_text()
+    assert "Precision-recall curves at IoU 0.6" in html
+    assert "poorly localised (IoU 0.1-0.6)" in html
+    assert "best F1 (IoU 0.6)" in html and "AP@0.60:0.70" in html
+    assert "mAP@0.5" not in html

@@ -265,3 +265,51 @@ def test_atomic_checkpoint_survives_a_failed_write(tmp_path: Path, monkeypatch) 
         save_checkpoint(path, "classifier", {"v": 2})
     assert path.read_bytes() == before
     assert math.isfinite(1.0)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+RESTARTS = {**CONFIG, "epochs": 2, "schedule": "restarts", "cycles": 2}
+
+
+def test_diverging_lr_writes_no_nan_snapshot(tmp_path: Path) -> None:
+    # A good run leaves snapshot_1/2 and last.pt; a run into the same folder whose learning
+    # rate diverges in its first cycle must stop before snapshot_1.pt (written at the cycle's
+    # last step, before the epoch-end check) and leave every earlier file as it was.
+    train_classifier(small_model(), toy_data(), TrainConfig(**RESTARTS), out_dir=tmp_path)
+    before = _files(tmp_path)
+    assert set(before) == {"snapshot_1.pt", "snapshot_2.pt", "last.pt"}
+    torch.manual_seed(0)
+    diverging = TrainConfig(**{**RESTARTS, "lr": 1e30, "label_smoothing": 0})
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"loss became (nan|inf) in epoch 1 .*snapshot_1\.pt was not written, "
+        "no checkpoint of this run was saved",
+    ):
+        train_classifier(ToyNet(1, 2, 6, padding=2), toy_data(), diverging, out_dir=tmp_path)
+    assert _files(tmp_path) == before
+
+
+def test_non_finite_weights_with_a_finite_loss_are_not_saved(tmp_path: Path) -> None:
+    # A NaN in a batch-norm running mean does not touch the training loss (train mode uses
+    # the batch statistics), but it must not be written: the weights are checked as well.
+    model = small_model()
+    per_epoch = steps_per_epoch(96, 16, True)
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+    def poison(event) -> None:
+        if event.kind == "step" and event.step == 2 * per_epoch - 1:  # before the last step
+            bn.running_mean.fill_(float("nan"))
+
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"the weights became nan or inf in epoch 2 .*snapshot_2\.pt was not written, "
+        r"the last good checkpoint is .*last\.pt",
+    ):
+        train_classifier(
+            model, toy_data(), TrainConfig(**RESTARTS), out_dir=tmp_path, callback=poison
+        )
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
+    assert not (tmp_path / "snapshot_2.pt").exists()

@@ -145,6 +145,16 @@ def test_predictions_csv_round_trip(tmp_path: Path) -> None:
         ("label,a,b\na,0.1,0.9\nc,0.5,0.5\n", r"line 3: label 'c' is not one of the class columns"),
         ("label,a,b\na,0.1\n", "line 2: 2 fields, expected 3"),
         ("label,a,b\nb,nan,0.5\n", "the score must be finite, got nan"),
+        # blank lines keep the file's line numbers: the bad cell is on line 4
+        ("label,a,b\n\na,0.1,0.9\nb,0.2,oops\n", r"line 4, column 'b': 'oops' is not a number"),
+        ("\nlabel,a,b\n\n\na,x,0.9\n", r"line 5, column 'a': 'x' is not a number"),
+        # a quoted cell over two lines: the next record starts on line 4
+        ('label,a,b\n"a\n",0.1,0.9\nb,0.2,z\n', r"line 4, column 'b'"),
+        ("label,a,b\n", "has a header but no rows: nothing to evaluate"),
+        ("label,a,b\n\n  \n", "has a header but no rows"),
+        # class indices: out of range, or mixed with class names
+        ("label,a,b\n0,0.1,0.9\n2,0.5,0.5\n", r"line 3: label '2' .* nor a class index 0\.\.1"),
+        ("label,a,b\na,0.1,0.9\n1,0.5,0.5\n", r"label '1' .*only when no label is a column"),
     ],
 )
 def test_predictions_csv_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -161,3 +171,15 @@ def test_predictions_csv_label_column_and_missing_file(tmp_path: Path) -> None:
     assert classes == ("x", "y") and y.tolist() == [1] and s.tolist() == [[1.0, 2.0]]
     with pytest.raises(UserError, match="not found"):
         read_predictions_csv(tmp_path / "missing.csv")
+
+
+def test_predictions_csv_accepts_class_indices_as_labels(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    # labels 1, 0 are not column names: indices into the score columns (a, b)
+    path.write_text("label,a,b\n1,0.1,0.9\n\n0,0.8,0.2\n")
+    y, s, classes = read_predictions_csv(path)
+    assert classes == ("a", "b") and y.tolist() == [1, 0]
+    assert s.tolist() == [[0.1, 0.9], [0.8, 0.2]]
+    # integer column names are names: label "1" is the column "1", which is index 0 here
+    path.write_text("label,1,0\n1,0.9,0.1\n")
+    assert read_predictions_csv(path)[0].tolist() == [0]

@@ -55,3 +55,11 @@ def test_as_numpy_and_finite() -> None:
         v.check_finite_array(np.array([1.0, np.nan]), "x")
     with pytest.raises(ValueError, match="a and b must have the same length, got 2 and 3"):
         v.check_same_length("a", [1, 2], "b", np.zeros(3))
+
+
+def test_describe_prints_numpy_scalars_as_plain_numbers() -> None:
+    assert v.describe(np.float64("nan")) == "nan (float64)"
+    assert v.describe(np.int64(3)) == "3 (int64)"
+    with pytest.raises(TypeError) as info:
+        v.check_int(np.float64(2.5), "k")
+    assert "np." not in str(info.value) and "2.5 (float64)" in str(info.value)

@@ -26,7 +26,8 @@ def describe(value: Any) -> str:
         return f"a Tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
+    # numpy scalars as plain numbers: 'nan (float64)', not 'np.float64(nan) (float64)'
+    text = repr(value.item() if isinstance(value, np.generic) else value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"

@@ -25,10 +25,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     UserError,
     ValueError,
     TypeError,
-    FileNotFoundError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PermissionError,
+    OSError,  # missing, unreadable or unwritable files, a full disk, ... (after BrokenPipeError)
 )
 
 

@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.per_class:
         print()
         print(result.per_class_text())
-    best = result.best_f1()
-    at = result.counts(args.conf)
+    iou = result.report_iou_threshold
+    best = result.best_f1(iou_threshold=iou)
+    at = result.counts(args.conf, iou_threshold=iou)
     print()
     print(
         f"at confidence {at.confidence:g}: TP {at.tp}  FP {at.fp}  FN {at.fn}  "
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"best F1 {best.f1:.3f} at confidence {best.confidence:g} "
-        f"(P {best.precision:.3f}, R {best.recall:.3f}) [IoU 0.5]"
+        f"(P {best.precision:.3f}, R {best.recall:.3f}) [IoU {iou:g}]"
     )
     if args.out is not None:
         from tinyvision.report.detection import write_detection_report

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import struct
 from pathlib import Path
 
 import numpy as np
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +45,10 @@ def read_yolo_sizes(folder: Path) -> tuple[np.ndarray, int, int]:
 
     Returns ``(wh [N, 2], files, files_with_image_size)``. A line is ``class cx cy w h`` or a
     polygon ``class x1 y1 x2 y2 ...`` (its bounding box is used). Errors name file and line.
+
+    ``tinyvision.data.formats`` reads whole YOLO data sets (``data.yaml``, class count) but
+    has no public reader for a bare folder of label files, so the lines are parsed here;
+    image sizes come from its :func:`~tinyvision.data.formats.image_size` (header reads).
     """
     if not folder.exists():
         raise FileNotFoundError(f"{folder}: no such folder")
@@ -94,7 +97,11 @@ def _read_label_file(path: Path) -> np.ndarray:
 
 
 def _image_scale(label_path: Path) -> np.ndarray | None:
-    """``(W, H) / max(W, H)`` of the image matching a label file, or None if not found."""
+    """``(W, H) / max(W, H)`` of the image matching a label file (YOLOv5's rule: the last
+    ``labels`` folder becomes ``images``), or None if none is found or it cannot be read."""
+    from tinyvision._errors import UserError
+    from tinyvision.data.formats import IMAGE_SUFFIXES, image_size
+
     parts = list(label_path.parts)
     if "labels" not in parts:
         return None
@@ -104,20 +111,34 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
     for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
         image = stem.with_suffix(suffix)
         if image.is_file():
-            from PIL import Image
-
             try:
-                with Image.open(image) as img:
-                    width, height = img.size
-            except OSError:
+                width, height = image_size(image)
+            except (UserError, OSError, struct.error):  # unreadable: taken as square
+                return None
+            if min(width, height) <= 0:
                 return None
             return np.array([width, height], dtype=np.float64) / max(width, height)
     return None
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """The flags' own names in the messages (the library would say n_anchors, img_size...)."""
+    if args.n < 1:
+        raise ValueError(f"--n (number of anchors) must be >= 1, got {args.n}")
+    if args.img_size < 1:
+        raise ValueError(f"--img-size must be >= 1, got {args.img_size}")
+    if not args.thr > 1.0:  # also refuses NaN
+        raise ValueError(f"--thr must be > 1 (a width/height ratio), got {args.thr:g}")
+    if args.generations < 0:
+        raise ValueError(f"--generations must be >= 0, got {args.generations}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+
+
 def run(args: argparse.Namespace) -> int:
     from tinyvision.cluster import anchor_fitness, anchor_kmeans, best_possible_recall
 
+    _check_options(args)
     wh, n_files, with_size = read_yolo_sizes(args.labels)
     if wh.shape[0] == 0:
         raise ValueError(f"{args.labels}: the label files hold no boxes")

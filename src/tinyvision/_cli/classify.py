@@ -288,6 +288,8 @@ def train_job(
         raise UserError("the checkpoint was trained on images of another shape than this data set")
     torch.manual_seed(job.seed)
     model = build_classifier(job.model, **kwargs)
+    if job.resume is None and ctx.is_main:
+        remove_stale_snapshots(job.out)
     label = job.label or f"{job.data}/{job.model}"
     progress = TrainProgress(label, stream=stream, enabled=ctx.is_main, lines=lines)
     try:
@@ -304,6 +306,19 @@ def train_job(
     finally:
         progress.close()
     return TrainedRun(job, result, train_set, test_set)
+
+
+def remove_stale_snapshots(out: Path) -> list[Path]:
+    """Delete ``snapshot_<k>.pt`` files an earlier run left in ``out`` (a fresh run starts;
+    they must not join this run's snapshot ensemble). Returns the files removed."""
+    import re
+
+    stale = [
+        p for p in sorted(out.glob("snapshot_*.pt")) if re.fullmatch(r"snapshot_\d+\.pt", p.name)
+    ]
+    for path in stale:
+        path.unlink()
+    return stale
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -325,17 +340,18 @@ def run_train(args: argparse.Namespace) -> int:
 
 def evaluate_run(run: TrainedRun, out: Path, device: torch.device) -> Any:
     """Evaluate a finished run on its test split (its snapshots too) and write the report."""
-    from tinyvision.train.checkpoint import load_checkpoint
-    from tinyvision.train.classify import CHECKPOINT_KIND, model_from_checkpoint
+    from tinyvision.train.classify import model_from_checkpoint
 
     job, result = run.job, run.result
     images = run.test.float_images(device)
     probs = _probabilities(result.model, result.mean, result.std, images, job.config)
     members = []
-    snapshots = sorted(out.glob("snapshot_*.pt")) if job.config.schedule == "restarts" else []
+    # Exactly this run's snapshots, in cycle order (snapshot_2 before snapshot_10).
+    cycles = job.config.cycles if job.config.schedule == "restarts" else 0
+    snapshots = [out / f"snapshot_{k}.pt" for k in range(1, cycles + 1)]
     if len(snapshots) > 1:
         for path in snapshots:
-            record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+            record = _snapshot_of_run(path, job)
             model = model_from_checkpoint(record, str(path)).to(device)
             members.append(
                 (
@@ -343,14 +359,22 @@ def evaluate_run(run: TrainedRun, out: Path, device: torch.device) -> Any:
                     _probabilities(model, record["mean"], record["std"], images, job.config),
                 )
             )
+    if members:
+        evaluated: dict[str, Any] = {
+            "evaluated": f"snapshot ensemble of {len(members)} (mean probabilities)",
+            "snapshots": [str(p) for p in snapshots],
+            "last_checkpoint": str(out / "last.pt"),
+        }
+    else:
+        evaluated = {"evaluated": "last.pt", "checkpoint": str(out / "last.pt")}
     extra = {
+        **evaluated,
         "model": job.model,
         "data": job.data,
         "recipe": job.variant,
         "epochs": job.config.epochs,
         "seed": job.seed,
         "train_seconds": round(result.train_seconds, 3),
-        "checkpoint": str(out / "last.pt"),
     }
     return report(
         run.test.labels.numpy(),
@@ -361,6 +385,37 @@ def evaluate_run(run: TrainedRun, out: Path, device: torch.device) -> Any:
         extra=extra,
         members=members,
     )
+
+
+def _snapshot_of_run(path: Path, job: TrainJob) -> dict[str, Any]:
+    """The checkpoint record at ``path``, checked to be a snapshot of ``job``'s run (same
+    model, data, seed and training settings)."""
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND
+
+    if not path.is_file():
+        raise UserError(f"{path} is missing: the snapshot ensemble needs every cycle's snapshot")
+    record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    ours = {
+        "model": job.model,
+        "data": job.data,
+        "seed": job.seed,
+        "training settings": dataclasses.asdict(job.config),
+    }
+    stored = {
+        "model": record.get("model_name"),
+        "data": record.get("data"),
+        "seed": record.get("seed"),
+        "training settings": record.get("config"),
+    }
+    for key, value in ours.items():
+        if stored[key] != value:
+            verb = "differ" if key.endswith("s") else "differs"
+            raise UserError(
+                f"{path} is not a snapshot of this run (its {key} {verb}); move it away and "
+                "evaluate the run's snapshots with `tinyvision classify eval --checkpoint ...`"
+            )
+    return record
 
 
 def _probabilities(
@@ -493,7 +548,14 @@ def evaluate_checkpoints(args: argparse.Namespace) -> Any:
             (path.name, _probabilities(model, record["mean"], record["std"], images, config))
         )
     out = Path(args.out) if args.out else first_path.parent / "eval"
-    extra = {"checkpoints": [os.fspath(p) for p, _ in records], "data": data}
+    evaluated = (
+        os.fspath(first_path) if len(records) == 1 else f"ensemble of {len(records)} checkpoints"
+    )
+    extra = {
+        "evaluated": evaluated,
+        "checkpoints": [os.fspath(p) for p, _ in records],
+        "data": data,
+    }
     if len(members) == 1:
         return report(
             test.labels.numpy(),

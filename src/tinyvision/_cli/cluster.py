@@ -65,6 +65,12 @@ def parse_k_range(text: str) -> list[int]:
         ) from None
     if not values:
         raise argparse.ArgumentTypeError(f"--k gives no K values, got {text!r}")
+    if min(values) < 2:
+        raise argparse.ArgumentTypeError(
+            f"--k values must be >= 2 (one cluster has no silhouette), got {text!r}"
+        )
+    if len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"--k must not repeat a K, got {text!r}")
     return values
 
 
@@ -132,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from tinyvision.report.plots import save_png
 
     X, names = read_numeric_csv(args.data)
+    _check_options(args, X)
     n_init = args.n_init if args.n_init == "auto" else _int_option(args.n_init, "--n-init")
     result = choose_k(
         X, args.k, n_init=n_init, random_state=args.seed, sample_size=args.sample_size
@@ -166,8 +173,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_options(args: argparse.Namespace, X: np.ndarray) -> None:
+    """The flags' own names in the messages (the library would say k_range, sample_size...)."""
+    n_points = X.shape[0]
+    if max(args.k) > n_points - 1:
+        raise ValueError(
+            f"--k values must be <= {n_points - 1} (the number of points - 1: the silhouette "
+            f"needs a cluster with two points), got K = {max(args.k)}"
+        )
+    distinct = np.unique(X, axis=0).shape[0]
+    if max(args.k) > distinct:
+        raise ValueError(
+            f"--k values must be <= the number of distinct points in X ({distinct}), "
+            f"got {max(args.k)}"
+        )
+    if args.sample_size is not None and args.sample_size < 2:
+        raise ValueError(f"--sample-size must be >= 2, got {args.sample_size}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+
+
 def _int_option(text: str, name: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ValueError(f"{name} must be an integer or 'auto', got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1 or 'auto', got {value}")
+    return value

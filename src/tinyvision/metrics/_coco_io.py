@@ -6,8 +6,9 @@ to a COCO results json file, the parsed results list, or a mapping of columns. P
 come out as one ``ValueError``/``TypeError`` that names the file (or argument), the entry
 and what is wrong, never as a bare ``KeyError``.
 
-JSON is parsed with orjson when it is importable (several times faster on the 40 MB
-results file of a COCO-sized evaluation), else with the standard library.
+JSON is parsed with orjson (a runtime dependency, several times faster on the 40 MB results
+file of a COCO-sized evaluation); where it cannot be imported, with the standard library,
+which is made as strict as orjson about ``NaN`` and ``Infinity`` (not JSON, RFC 8259).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import gc
 import json
 import numbers
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ import numpy as np
 from tinyvision._validate import describe
 from tinyvision.metrics._tables import DetectionDataset, Detections, xyxy_to_xywh
 
-try:  # optional: much faster JSON parsing
+try:  # a runtime dependency, but some machines lack it: the stdlib is the fallback
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised where orjson is missing
     _orjson = None
@@ -44,7 +46,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _orjson.loads(data) if _orjson is not None else json.loads(data)
+        return _orjson.loads(data) if _orjson is not None else _stdlib_loads(data)
     except json.JSONDecodeError as exc:  # orjson's error is a subclass
         raise ValueError(
             f"{file}: malformed JSON at line {exc.lineno}, column {exc.colno} "
@@ -55,6 +57,33 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     finally:
         if collecting:
             gc.enable()
+
+
+class _NonFiniteConstant(Exception):
+    """The standard library met ``NaN``, ``Infinity`` or ``-Infinity``."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteConstant(name)
+
+
+# A JSON string (skipped), or one of the three literals the stdlib would accept.
+_STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)')
+
+
+def _stdlib_loads(data: bytes) -> Any:
+    """``json.loads`` refusing ``NaN``/``Infinity`` as orjson does, with the position."""
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except _NonFiniteConstant as exc:
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        # The parser reads left to right: the first literal outside a string is the one.
+        found = (m for m in _STRING_OR_CONSTANT.finditer(text) if m.group(1) is not None)
+        hit = next(found, None)
+        position = hit.start(1) if hit is not None else 0
+        raise json.JSONDecodeError(
+            f"{exc.args[0]} is not a JSON value (numbers must be finite)", text, position
+        ) from None
 
 
 def _column(records: Sequence[Any], key: str, where: str, default: Any = _MISSING) -> list[Any]:

@@ -183,6 +183,10 @@ def match_groups(
                         if rule == RULE_COCO or m == -1:
                             if iou < best:  # COCO: an equal IoU moves to the later one
                                 continue
+                            # coco-fixed: no match without overlap, even at threshold 0
+                            # (pycocotools matches disjoint boxes at 0; "coco" keeps that)
+                            if iou <= 0.0 and rule != RULE_COCO:
+                                continue
                         elif iou <= best:
                             continue
                         best = iou
@@ -527,9 +531,10 @@ def confuse(
             kind[f] = ERR_CONFUSION
         else:
             out[n_cats, d_cat[f]] += 1
-            if own >= iou_thr:
+            # own == 0 (no overlap with its class) is background even at thresholds of 0
+            if own > 0.0 and own >= iou_thr:
                 kind[f] = ERR_DUPLICATE
-            elif own >= loc_thr:
+            elif own > 0.0 and own >= loc_thr:
                 kind[f] = ERR_LOCALIZATION
             else:
                 kind[f] = ERR_BACKGROUND

@@ -111,7 +111,7 @@ def check_label_floats(array: np.ndarray, name: str) -> None:
         bad = "NaN" if np.isnan(array).any() else "infinity"
         raise ValueError(f"{name} must not contain {bad}")
     if not np.array_equal(array, np.trunc(array)):
-        example = array[array != np.trunc(array)][0]
+        example = array[array != np.trunc(array)][0].item()
         raise ValueError(
             f"{name} must hold class labels, got continuous values such as {example!r}; "
             "threshold scores first (or use roc_curve/precision_recall_curve for scores)"

@@ -37,7 +37,7 @@ def _ids(value: Any, name: str, n: int | None = None) -> np.ndarray:
     elif array.dtype.kind == "f":
         if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
             row = int(np.flatnonzero(~np.isfinite(array) | (array != np.round(array)))[0])
-            raise ValueError(f"{name} must hold integers, got {array[row]!r} at row {row}")
+            raise ValueError(f"{name} must hold integers, got {array[row].item()!r} at row {row}")
         array = array.astype(np.int64)
     elif array.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got {describe(array)}")
@@ -62,7 +62,7 @@ def _reals(value: Any, name: str, n: int, *, nonnegative: bool = False) -> np.nd
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         need = "finite and >= 0" if nonnegative else "finite"
-        raise ValueError(f"{name} must be {need}, got {array[row]!r} at row {row}")
+        raise ValueError(f"{name} must be {need}, got {array[row].item()!r} at row {row}")
     return array
 
 

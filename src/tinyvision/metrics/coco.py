@@ -19,8 +19,9 @@ Modes:
 ``"coco-fixed"``
     The same protocol without the quirks: ``ignore`` honoured, ground truths with id 0
     match, half-open area ranges, max detections per image over all categories, tied
-    scores form one point of the curve, an equal IoU keeps the earlier ground truth, no
-    ``spacing(1)`` in precision, thresholds exactly 0.50, 0.55, ...
+    scores form one point of the curve, an equal IoU keeps the earlier ground truth, a
+    match needs IoU > 0 (even at threshold 0), no ``spacing(1)`` in precision, thresholds
+    exactly 0.50, 0.55, ...
 ``"voc07"``, ``"voc2010"``
     The Pascal VOC devkit: IoU strictly above 0.5 with the best-overlapping ground truth
     (no fallback to the next one), "difficult" (and crowd) objects ignored, no area ranges
@@ -685,16 +686,40 @@ class DetectionEvaluation:
 
     @property
     def map50(self) -> float:
-        """mAP at IoU 0.5 (COCO: ``stats[1]``; VOC: the mean of per-class AP)."""
+        """mAP at IoU 0.5 (COCO: ``stats[1]``; VOC: the mean of per-class AP).
+
+        NaN when 0.5 is not one of the evaluated ``iou_thresholds`` (``stats[1]`` is then
+        pycocotools' -1 sentinel, which would read as a score); -1 when no category has
+        ground truth, as in ``stats``.
+        """
         if self.is_coco:
-            return float(self.stats[1])
-        t = _iou_index(self.params, 0.5)
-        return _mean_valid(self.ap[t, :, 0, -1])
+            # the exact comparison summarize() makes when it picks stats[1]'s threshold
+            return float(self.stats[1]) if np.any(self.params.iou_thresholds == 0.5) else math.nan
+        if not _has_iou(self.params, 0.5):
+            return math.nan
+        return _mean_valid(self.ap[_iou_index(self.params, 0.5), :, 0, -1])
 
     @property
     def map50_95(self) -> float:
-        """COCO's AP averaged over IoU 0.50:0.95 (``stats[0]``); NaN in the VOC modes."""
-        return float(self.stats[0]) if self.is_coco else math.nan
+        """COCO's AP averaged over IoU 0.50:0.05:0.95 (``stats[0]``).
+
+        NaN in the VOC modes and when the evaluated ``iou_thresholds`` are not exactly the
+        ten thresholds 0.50, 0.55, ..., 0.95 (``stats[0]``, "AP", is then the mean over the
+        thresholds that were evaluated, not mAP@0.5:0.95).
+        """
+        if not self.is_coco:
+            return math.nan
+        iou = self.params.iou_thresholds
+        if iou.shape != _COCO_IOUS.shape or not np.allclose(iou, _COCO_IOUS, rtol=0, atol=1e-9):
+            return math.nan
+        return float(self.stats[0])
+
+    @property
+    def report_iou_threshold(self) -> float:
+        """The IoU threshold of :meth:`to_dict`'s counts, errors and confusion matrix (and of
+        the report's curves): 0.5 when it was evaluated, else the first evaluated threshold."""
+        iou = self.params.iou_thresholds
+        return 0.5 if _has_iou(self.params, 0.5) else float(iou[0])
 
     def summary(self) -> str:
         """The text ``COCOeval.summarize()`` prints (VOC: one AP and recall line per IoU)."""
@@ -779,7 +804,7 @@ class DetectionEvaluation:
         hits = np.flatnonzero(self.category_ids == category_id)
         if hits.size == 0:
             raise ValueError(
-                f"category_id must be one of the evaluated categories, got {category_id!r}"
+                f"category_id must be one of the evaluated categories, got {_scalar(category_id)!r}"
             )
         return int(hits[0])
 
@@ -914,24 +939,38 @@ class DetectionEvaluation:
         return matrix + confusions, kind, int(np.count_nonzero(tp))
 
     # ----- export --------------------------------------------------------------------
-    def to_dict(self, *, confidence: float = 0.25) -> dict[str, Any]:
+    def to_dict(
+        self, *, confidence: float = 0.25, iou_threshold: float | None = None
+    ) -> dict[str, Any]:
         """Everything a report needs, as strict-JSON values (-1: no ground truth; None for
-        infinity and NaN)."""
+        infinity and NaN, e.g. ``map50`` when IoU 0.5 was not evaluated).
+
+        The ``counts``, ``errors`` and ``confusion_matrix`` sections are computed at
+        ``iou_threshold`` (one of the evaluated thresholds), by default
+        :attr:`report_iou_threshold` (0.5 when evaluated, else the first evaluated one); each
+        section and the top-level ``"iou_threshold"`` record the value used.
+        """
+        if iou_threshold is None:
+            iou = self.report_iou_threshold
+        else:
+            iou = check_float(iou_threshold, "iou_threshold", minimum=0.0, maximum=1.0)
+            iou = float(self.params.iou_thresholds[_iou_index(self.params, iou)])
         stats = self.stats
-        best = self.best_f1()
+        best = self.best_f1(iou_threshold=iou)
         return _json_safe(
             {
                 "mode": self.params.mode,
                 "map50": self.map50,
-                "map50_95": None if math.isnan(self.map50_95) else self.map50_95,
+                "map50_95": self.map50_95,
                 "stats": dict(zip(self.stat_names, stats.tolist())),
                 "params": self.params.to_dict(),
+                "iou_threshold": iou,
                 "num_images": int(self.matches.image_ids.shape[0]),
                 "num_gt": int(self.matches.npig[:, 0].sum()),
                 "num_detections": int(self.matches.dt_score.shape[0]),
                 "counts": {
-                    "iou_threshold": 0.5,
-                    "at_confidence": self.counts(confidence).to_dict(),
+                    "iou_threshold": iou,
+                    "at_confidence": self.counts(confidence, iou_threshold=iou).to_dict(),
                     "at_best_f1": best.to_dict(),
                 },
                 "per_class": self.per_class(),
@@ -941,14 +980,14 @@ class DetectionEvaluation:
                 ],
                 "errors": {
                     "confidence": confidence,
-                    "iou_threshold": 0.5,
-                    **self.error_breakdown(confidence),
+                    "iou_threshold": iou,
+                    **self.error_breakdown(confidence, iou_threshold=iou),
                 },
                 "confusion_matrix": {
                     "confidence": confidence,
-                    "iou_threshold": 0.5,
+                    "iou_threshold": iou,
                     "labels": [*self.category_names, "background"],
-                    "matrix": self.confusion_matrix(confidence).tolist(),
+                    "matrix": self.confusion_matrix(confidence, iou_threshold=iou).tolist(),
                 },
             }
         )
@@ -958,14 +997,26 @@ def _pct(t: float) -> str:
     return f"{round(float(t) * 100):d}"
 
 
+_COCO_IOUS = np.round(np.arange(10) * 0.05 + 0.5, 2)  # 0.50, 0.55, ..., 0.95
+
+
+def _has_iou(params: EvaluationParams, iou: float) -> bool:
+    return bool(np.isclose(params.iou_thresholds, iou, rtol=0.0, atol=1e-9).any())
+
+
 def _iou_index(params: EvaluationParams, iou: float) -> int:
     hits = np.flatnonzero(np.isclose(params.iou_thresholds, iou, rtol=0.0, atol=1e-9))
     if hits.size == 0:
         raise ValueError(
             f"iou_threshold must be one of the evaluated thresholds "
-            f"{np.round(params.iou_thresholds, 4).tolist()}, got {iou!r}"
+            f"{np.round(params.iou_thresholds, 4).tolist()}, got {_scalar(iou)!r}"
         )
     return int(hits[0])
+
+
+def _scalar(value: Any) -> Any:
+    """A numpy scalar as the Python number, so messages read ``0.5``, not ``np.float64(0.5)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _mean_valid(values: np.ndarray) -> float:

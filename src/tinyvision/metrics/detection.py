@@ -69,13 +69,15 @@ def match_detections(
     Detections are taken by decreasing score (ties in input order); each takes the free
     ground truth it overlaps most, if that IoU is at least ``iou_threshold`` (ties to the
     lower index), and each ground truth is used once. This is COCO's rule for one category
-    without crowd regions or area ranges.
+    without crowd regions or area ranges. A match always needs some overlap (IoU > 0):
+    at ``iou_threshold=0`` disjoint or edge-touching boxes stay unmatched (pycocotools
+    would match them; this is the ``"coco-fixed"`` rule).
 
     Args:
         det_boxes (array[D, 4]): detections, ``(x1, y1, x2, y2)``.
         det_scores (array[D]): their confidences.
         gt_boxes (array[G, 4]): ground truths, ``(x1, y1, x2, y2)``.
-        iou_threshold: the least IoU of a match, in [0, 1].
+        iou_threshold: the least IoU of a match, in [0, 1] (and IoU > 0 always).
 
     Returns:
         :class:`DetectionMatch` with ``tp`` (bool[D]), ``matched_gt`` (int64[D]) and

@@ -320,21 +320,25 @@ def box_iou(
     return inter / union
 
 
-def generalized_box_iou(boxes1: Tensor, boxes2: Tensor, *, legacy_pixel: bool = False) -> Tensor:
+def generalized_box_iou(
+    boxes1: Tensor, boxes2: Tensor, *, fmt: str = "xyxy", legacy_pixel: bool = False
+) -> Tensor:
     """Pairwise generalized IoU: ``IoU - (|C| - |A ∪ B|) / |C|``, ``C`` the enclosing box.
 
     Values lie in ``[-1, 1]`` for proper boxes.
 
     Args:
-        boxes1 (Tensor[..., N, 4]): first set of ``xyxy`` boxes.
-        boxes2 (Tensor[..., M, 4]): second set of ``xyxy`` boxes.
-        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`).
+        boxes1 (Tensor[..., N, 4]): first set of boxes.
+        boxes2 (Tensor[..., M, 4]): second set of boxes.
+        fmt (str): ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``; other formats are
+            converted to ``xyxy`` first (:func:`box_convert`'s arithmetic), as in :func:`bbox_iou`.
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`; ``"xyxy"`` only).
 
     Returns:
         Tensor[..., N, M]: GIoU of every pair.
     """
     b1, b2 = _check_pairwise(boxes1, boxes2)
-    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
+    b1, b2 = _pairwise_as_xyxy(b1, b2, fmt, legacy_pixel)
     if _use_compiled(b1, b2):
         return _compiled_pairwise(b1, b2, _kernels.GIOU, 0.0)
     inter, union = _box_inter_union(b1, b2)
@@ -345,7 +349,12 @@ def generalized_box_iou(boxes1: Tensor, boxes2: Tensor, *, legacy_pixel: bool = 
 
 
 def distance_box_iou(
-    boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7, *, legacy_pixel: bool = False
+    boxes1: Tensor,
+    boxes2: Tensor,
+    eps: float = 1e-7,
+    *,
+    fmt: str = "xyxy",
+    legacy_pixel: bool = False,
 ) -> Tensor:
     """Pairwise distance IoU: ``IoU - d^2 / (c^2 + eps)``.
 
@@ -353,22 +362,29 @@ def distance_box_iou(
     box. Values lie in ``[-1, 1]``.
 
     Args:
-        boxes1 (Tensor[..., N, 4]): first set of ``xyxy`` boxes.
-        boxes2 (Tensor[..., M, 4]): second set of ``xyxy`` boxes.
+        boxes1 (Tensor[..., N, 4]): first set of boxes.
+        boxes2 (Tensor[..., M, 4]): second set of boxes.
         eps (float): added to ``c^2`` against division by zero. Default ``1e-7``.
-        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`).
+        fmt (str): ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"`` (see
+            :func:`generalized_box_iou`).
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`; ``"xyxy"`` only).
 
     Returns:
         Tensor[..., N, M]: DIoU of every pair (float32 for half and integer boxes).
     """
-    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, legacy_pixel)
+    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, fmt, legacy_pixel)
     if _use_compiled(b1, b2):
         return _compiled_pairwise(b1, b2, _kernels.DIOU, eps)
     return _box_diou_iou(b1, b2, eps)[0]
 
 
 def complete_box_iou(
-    boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7, *, legacy_pixel: bool = False
+    boxes1: Tensor,
+    boxes2: Tensor,
+    eps: float = 1e-7,
+    *,
+    fmt: str = "xyxy",
+    legacy_pixel: bool = False,
 ) -> Tensor:
     """Pairwise complete IoU: ``DIoU - alpha * v``.
 
@@ -377,15 +393,17 @@ def complete_box_iou(
     constant by autograd, as in the CIoU paper and torchvision.
 
     Args:
-        boxes1 (Tensor[..., N, 4]): first set of ``xyxy`` boxes.
-        boxes2 (Tensor[..., M, 4]): second set of ``xyxy`` boxes.
+        boxes1 (Tensor[..., N, 4]): first set of boxes.
+        boxes2 (Tensor[..., M, 4]): second set of boxes.
         eps (float): added to denominators against division by zero. Default ``1e-7``.
-        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`).
+        fmt (str): ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"`` (see
+            :func:`generalized_box_iou`).
+        legacy_pixel (bool): widths are ``x2 - x1 + 1`` (see :func:`box_iou`; ``"xyxy"`` only).
 
     Returns:
         Tensor[..., N, M]: CIoU of every pair (float32 for half and integer boxes).
     """
-    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, legacy_pixel)
+    b1, b2, eps = _distance_inputs(boxes1, boxes2, eps, fmt, legacy_pixel)
     if _use_compiled(b1, b2):
         return _compiled_pairwise(b1, b2, _kernels.CIOU, eps)
     diou, iou = _box_diou_iou(b1, b2, eps)
@@ -398,13 +416,25 @@ def complete_box_iou(
 
 
 def _distance_inputs(
-    boxes1: object, boxes2: object, eps: object, legacy_pixel: bool
+    boxes1: object, boxes2: object, eps: object, fmt: object, legacy_pixel: bool
 ) -> tuple[Tensor, Tensor, float]:
-    """Checked, legacy-shifted and upcast boxes (half/int8/int16 -> float32/int32) and eps."""
+    """Checked, legacy-shifted, ``xyxy`` and upcast boxes (half/int8/int16 -> float32/int32)."""
     b1, b2 = _check_pairwise(boxes1, boxes2)
     eps_value = check_float(eps, "eps", minimum=0.0)
-    b1, b2 = _apply_legacy(b1, b2, legacy_pixel)
+    b1, b2 = _pairwise_as_xyxy(b1, b2, fmt, legacy_pixel)
     return _upcast(b1), _upcast(b2), eps_value
+
+
+def _pairwise_as_xyxy(
+    boxes1: Tensor, boxes2: Tensor, fmt: object, legacy_pixel: bool
+) -> tuple[Tensor, Tensor]:
+    """Checked ``fmt`` and ``legacy_pixel``; the boxes legacy-shifted or converted to ``xyxy``."""
+    fmt = _check_fmt(fmt)
+    boxes1, boxes2 = _apply_legacy(boxes1, boxes2, legacy_pixel, fmt)
+    if fmt == "xyxy":
+        return boxes1, boxes2
+    # upcast first so that small integer types cannot overflow in ``x + w``
+    return _to_xyxy(_upcast(boxes1), fmt), _to_xyxy(_upcast(boxes2), fmt)
 
 
 def _box_diou_iou(boxes1: Tensor, boxes2: Tensor, eps: float) -> tuple[Tensor, Tensor]:

@@ -29,13 +29,17 @@ __all__ = ["f1_figure", "pr_curves_figure", "write_detection_report"]
 
 
 def pr_curves_figure(
-    result: DetectionEvaluation, *, iou_threshold: float = 0.5, limit: int = 20
+    result: DetectionEvaluation, *, iou_threshold: float | None = None, limit: int = 20
 ) -> Figure:
-    """Precision-recall curves at one IoU: all classes pooled (thick) and the ``limit``
-    classes with the most ground truths."""
+    """Precision-recall curves at one IoU (default ``result.report_iou_threshold``): all
+    classes pooled (thick) and the ``limit`` classes with the most ground truths."""
+    iou_threshold = _report_iou(result, iou_threshold)
     curves = []
     pooled = result.pr_curve(None, iou_threshold=iou_threshold)
-    curves.append((pooled.recall, pooled.precision, f"all classes (mAP {result.map50:.3f})"))
+    label = "all classes"
+    if iou_threshold == 0.5 and not math.isnan(result.map50):
+        label += f" (mAP {result.map50:.3f})"
+    curves.append((pooled.recall, pooled.precision, label))
     rows = [r for r in result.per_class() if r["gt"] > 0]
     rows.sort(key=lambda r: -r["gt"])
     for row in rows[:limit]:
@@ -56,8 +60,10 @@ def pr_curves_figure(
     return fig
 
 
-def f1_figure(result: DetectionEvaluation, *, iou_threshold: float = 0.5) -> Figure:
-    """Precision, recall and F1 of all classes pooled against the confidence threshold."""
+def f1_figure(result: DetectionEvaluation, *, iou_threshold: float | None = None) -> Figure:
+    """Precision, recall and F1 of all classes pooled against the confidence threshold, at
+    one IoU (default ``result.report_iou_threshold``)."""
+    iou_threshold = _report_iou(result, iou_threshold)
     curve = result.pr_curve(None, iou_threshold=iou_threshold)
     p, r = curve.precision, curve.recall
     denom = p + r
@@ -79,13 +85,26 @@ def f1_figure(result: DetectionEvaluation, *, iou_threshold: float = 0.5) -> Fig
     return fig
 
 
+def _report_iou(result: DetectionEvaluation, iou_threshold: float | None) -> float:
+    return result.report_iou_threshold if iou_threshold is None else iou_threshold
+
+
 def _metric_cards(result: DetectionEvaluation) -> dict[str, Any]:
-    cards: dict[str, Any] = {"mAP@0.5": result.map50}
+    # mAP@0.5 and mAP@0.5:0.95 are NaN when those thresholds were not evaluated: left out,
+    # and COCO's "AP" card then names the thresholds it averages
+    cards: dict[str, Any] = {}
+    if not math.isnan(result.map50):
+        cards["mAP@0.5"] = result.map50
     if result.is_coco:
-        cards["mAP@0.5:0.95"] = result.map50_95
+        if math.isnan(result.map50_95):
+            lo, hi = result.params.iou_thresholds[[0, -1]]
+            cards[f"AP@{lo:.2f}:{hi:.2f}"] = float(result.stats[0])
+        else:
+            cards["mAP@0.5:0.95"] = result.map50_95
         cards.update({n: v for n, v in zip(result.stat_names[2:6], result.stats[2:6].tolist())})
-    best = result.best_f1()
-    cards["best F1"] = best.f1
+    iou = result.report_iou_threshold
+    best = result.best_f1(iou_threshold=iou)
+    cards[f"best F1 (IoU {iou:g})"] = best.f1
     cards["at confidence"] = best.confidence
     return cards
 
@@ -102,8 +121,9 @@ def write_detection_report(
     ``confusion_matrix.png`` and ``report.html`` into ``out_dir``; return their paths."""
     out = Path(out_dir)
     paths: dict[str, Path] = {}
+    iou = result.report_iou_threshold
     figures = {
-        "pr_curves": (pr_curves_figure(result), "Precision-recall curves at IoU 0.5"),
+        "pr_curves": (pr_curves_figure(result), f"Precision-recall curves at IoU {iou:g}"),
         "f1_confidence": (f1_figure(result), "Precision, recall and F1 against confidence"),
     }
     rows = result.per_class()
@@ -117,14 +137,14 @@ def write_detection_report(
             bars_figure([r["name"] for r in valid], series, title="AP per class", ylabel="AP"),
             "AP per class",
         )
-    matrix = result.confusion_matrix(confidence)
+    matrix = result.confusion_matrix(confidence, iou_threshold=iou)
     labels = [*result.category_names, "background"]
     figures["confusion_matrix"] = (
         confusion_matrix_figure(
             matrix,
             labels,
             normalize=True,
-            title=f"Detection confusion matrix (confidence >= {confidence:g}, IoU 0.5)",
+            title=f"Detection confusion matrix (confidence >= {confidence:g}, IoU {iou:g})",
         ),
         "Confusion matrix: rows true class, columns predicted; background = missed / spurious",
     )
@@ -137,7 +157,7 @@ def write_detection_report(
     report.add_metrics(_metric_cards(result))
     report.add_section("Summary")
     report.add_pre(result.summary())
-    counts = [result.counts(confidence), result.best_f1()]
+    counts = [result.counts(confidence, iou_threshold=iou), result.best_f1(iou_threshold=iou)]
     report.add_table(
         ["at", "confidence", "TP", "FP", "FN", "precision", "recall", "F1"],
         [
@@ -166,14 +186,14 @@ def write_detection_report(
         "detection, or missed (background column); each kept detection is a match, a "
         "confusion, or a background false positive (background row)."
     )
-    errors = result.error_breakdown(confidence)
+    errors = result.error_breakdown(confidence, iou_threshold=iou)
     report.add_table(
         ["outcome", "count"],
         [
             ["true positives", errors["tp"]],
             ["false positive: on another class's object", errors["fp_confusion"]],
             ["false positive: duplicate of a found object", errors["fp_duplicate"]],
-            ["false positive: poorly localised (IoU 0.1-0.5)", errors["fp_localization"]],
+            [f"false positive: poorly localised (IoU 0.1-{iou:g})", errors["fp_localization"]],
             ["false positive: background", errors["fp_background"]],
             ["false negative: taken for another class", errors["fn_confused"]],
             ["false negative: missed", errors["fn_missed"]],

@@ -232,7 +232,8 @@ def train_classifier(
         ctx: process and device (:func:`~tinyvision.train.distributed.setup_distributed`);
             default one process on the CPU.
         out_dir: where rank 0 writes ``last.pt`` (every ``checkpoint_every`` epochs and at
-            the end) and, with ``schedule="restarts"``, ``snapshot_<k>.pt`` at each cycle end.
+            the end) and, with ``schedule="restarts"``, ``snapshot_<k>.pt`` at each cycle end
+            (pass the same value on every rank: all ranks check finiteness before a write).
         resume: a checkpoint dict (from :func:`~tinyvision.train.checkpoint.load_checkpoint`)
             written by an earlier call with the same config; training continues after its
             epoch. The caller checks that it belongs to this model.
@@ -240,7 +241,10 @@ def train_classifier(
         callback: receives a :class:`TrainEvent` at the start, after each step and epoch.
 
     Raises:
-        TrainingDiverged: the loss became NaN or infinite; the last checkpoint is kept.
+        TrainingDiverged: the loss or the weights became NaN or infinite. This is checked
+            (a flag kept on the device per step, one sync) before any snapshot or
+            ``last.pt`` is written and at every epoch end, so no file ever holds
+            non-finite weights and earlier files stay as they were.
     """
     ctx = ctx or DistContext()
     device = ctx.device
@@ -298,6 +302,37 @@ def train_classifier(
             )
             callback(event)
 
+    # One flag on the device: all losses of this call finite so far (no host sync per step).
+    finite = torch.ones((), dtype=torch.bool, device=device)
+    last_good: list[str] = []  # the newest checkpoint this run can fall back on
+    if resume is not None and out is not None and (out / "last.pt").is_file():
+        last_good.append(str(out / "last.pt"))
+
+    def check_finite(epoch: int, before: str | None, loss: float) -> None:
+        """Before writing ``before`` (or at an epoch end): stop if a loss or a weight is not
+        finite on any rank, naming the file kept."""
+        bad = (~(finite & _state_is_finite(model, device))).to(torch.float64)
+        all_reduce_sum(bad, ctx)
+        if float(bad) == 0 and math.isfinite(loss):
+            return
+        what = (
+            "the weights became nan or inf"
+            if math.isfinite(loss)
+            else f"the training loss became {loss}"
+        )
+        kept = ""
+        if out is not None:
+            kept = (
+                f"; the last good checkpoint is {last_good[-1]}"
+                if last_good
+                else "; no checkpoint of this run was saved"
+            )
+        if before is not None:
+            kept = f"; {before} was not written{kept.replace(';', ',', 1)}"
+        raise TrainingDiverged(
+            f"{what} in epoch {epoch + 1} (learning rate {config.lr} too high?){kept}"
+        )
+
     def checkpoint(name: str, epoch: int, step: int) -> str:
         payload = {
             "model": model.state_dict(),
@@ -312,6 +347,8 @@ def train_classifier(
         assert out is not None
         path = str(save_checkpoint(out / name, CHECKPOINT_KIND, payload))
         result.checkpoints.append(path)
+        if name == "last.pt":
+            last_good.append(path)
         return path
 
     emit("start", start_epoch, start_epoch * per_epoch)
@@ -345,36 +382,42 @@ def train_classifier(
             loss.backward()
             optimizer.step()
             loss_sum += summed.detach()
+            finite &= torch.isfinite(summed.detach())
             seen += len(batch)
             snapshot = None
-            if step in snapshot_steps and out is not None and ctx.is_main:
+            if step in snapshot_steps and out is not None:
                 cycle = sorted(snapshot_steps).index(step) + 1
-                snapshot = checkpoint(f"snapshot_{cycle}.pt", epoch + 1, step + 1)
-                result.snapshots.append(snapshot)
+                name = f"snapshot_{cycle}.pt"
+                # a NaN mid-epoch must not reach (or replace) a file
+                check_finite(epoch, name, float(loss_sum) / seen)
+                if ctx.is_main:
+                    snapshot = checkpoint(name, epoch + 1, step + 1)
+                    result.snapshots.append(snapshot)
             step += 1
             emit("step", epoch, step, checkpoint=snapshot)
         all_reduce_sum(loss_sum, ctx)
         mean_loss = float(loss_sum) / max(seen, 1)
-        if not math.isfinite(mean_loss):
-            last = f"; the last good checkpoint is {out / 'last.pt'}" if out else ""
-            raise TrainingDiverged(
-                f"the training loss became {mean_loss} in epoch {epoch + 1} "
-                f"(learning rate {config.lr} too high?){last}"
-            )
+        done = epoch + 1
+        save = out is not None and (done % config.checkpoint_every == 0 or done == config.epochs)
+        if not math.isfinite(mean_loss) or save:
+            check_finite(epoch, "last.pt" if save else None, mean_loss)
         result.epoch_losses.append(mean_loss)
         saved = None
-        done = epoch + 1
-        if (
-            out is not None
-            and ctx.is_main
-            and (done % config.checkpoint_every == 0 or done == config.epochs)
-        ):
+        if save and ctx.is_main:
             saved = checkpoint("last.pt", done, step)
         barrier(ctx)
         emit("epoch", done, step, loss=mean_loss, checkpoint=saved)
     result.train_seconds = time.perf_counter() - train_start
     model.eval()
     return result
+
+
+def _state_is_finite(model: nn.Module, device: torch.device) -> torch.Tensor:
+    """A bool scalar on ``device``: every floating weight and buffer of ``model`` is finite."""
+    values = [t for t in model.state_dict().values() if t.is_floating_point()]
+    if not values:
+        return torch.ones((), dtype=torch.bool, device=device)
+    return torch.stack([torch.isfinite(t).all() for t in values]).all()
 
 
 @torch.no_grad()

@@ -366,15 +366,19 @@ def read_predictions_csv(
     """Read a predictions CSV: a true-label column and one numeric score column per class.
 
     The label column is ``label_column`` or the first of ``label``, ``y_true``, ``true``,
-    ``target`` present; every other column is a class, named by its header, and each label
-    must be one of those names.
+    ``target`` present; every other column is a class, named by its header. Each label is
+    one of those names or, when no label is a column name, a class index ``0..K-1`` into the
+    score columns (labels ``0, 1`` with columns ``cat, dog``). Class columns that are
+    themselves integers (``0, 1, ...``) are matched by name only: an index would be
+    ambiguous. Blank lines are skipped; messages give the line numbers of the file.
 
     Returns:
         ``(y_true, scores, classes)``: ``ndarray[N]`` int64 class indices,
         ``ndarray[N, K]`` float64 scores and the K class names.
 
     Raises:
-        UserError: one line naming the file, the row and column, and what is wrong.
+        UserError: one line naming the file, the row and column, and what is wrong (also
+            for a file with a header and no rows).
     """
     path = Path(path)
     if not path.is_file():
@@ -383,11 +387,10 @@ def read_predictions_csv(
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UserError(f"{path} is not a UTF-8 text file") from exc
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+    records = _csv_records(path, text)
+    if not records:
         raise UserError(f"{path} is empty: expected a header with a 'label' column and classes")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in records[0][1]]
     wanted = (label_column,) if label_column else LABEL_COLUMNS
     found = [name for name in wanted if name in header]
     if not found:
@@ -401,18 +404,24 @@ def read_predictions_csv(
         raise UserError(f"{path} needs a score column for each of at least 2 classes")
     if len(set(classes)) != len(classes) or any(not c for c in classes):
         raise UserError(f"{path}: class columns must have distinct, non-empty names")
-    index = {name: k for k, name in enumerate(classes)}
-    y = np.empty(len(rows) - 1, dtype=np.int64)
-    scores = np.empty((len(rows) - 1, len(classes)), dtype=np.float64)
-    for r, row in enumerate(rows[1:]):
-        line = r + 2
+    rows = records[1:]
+    if not rows:
+        raise UserError(f"{path} has a header but no rows: nothing to evaluate")
+    for line, row in rows:
         if len(row) != len(header):
             raise UserError(f"{path}, line {line}: {len(row)} fields, expected {len(header)}")
+    index, by_position = _label_index(classes, [row[label_at].strip() for _, row in rows])
+    y = np.empty(len(rows), dtype=np.int64)
+    scores = np.empty((len(rows), len(classes)), dtype=np.float64)
+    for r, (line, row) in enumerate(rows):
         label = row[label_at].strip()
         if label not in index:
+            hint = f" nor a class index 0..{len(classes) - 1}" if by_position else ""
+            if not by_position and _is_index(label) and not all(map(_is_index, classes)):
+                hint = " (class indices are read only when no label is a column name)"
             raise UserError(
                 f"{path}, line {line}: label {label!r} is not one of the class columns "
-                f"({', '.join(classes)})"
+                f"({', '.join(classes)}){hint}"
             )
         y[r] = index[label]
         values = [cell for i, cell in enumerate(row) if i != label_at]
@@ -430,3 +439,34 @@ def read_predictions_csv(
                 )
             scores[r, k] = value
     return y, scores, classes
+
+
+def _csv_records(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    """The non-blank records of a CSV text, each with the file line it starts on."""
+    records = []
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                records.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise UserError(f"{path}, line {start}: not a readable CSV record ({exc})") from None
+    return records
+
+
+def _is_index(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _label_index(classes: Sequence[str], labels: Sequence[str]) -> tuple[dict[str, int], bool]:
+    """``({label text: class index}, by_position)``: labels are column names, or positions
+    when no label is a column name and the column names are not integers themselves."""
+    by_name = {name: k for k, name in enumerate(classes)}
+    if any(label in by_name for label in labels) or all(map(_is_index, classes)):
+        return by_name, False
+    by_position = {
+        label: int(label) for label in set(labels) if _is_index(label) and int(label) < len(classes)
+    }
+    return by_position, True
