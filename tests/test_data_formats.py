@@ -83,13 +83,13 @@ def test_yolo_round_trip_and_direct_evaluation(tmp_path: Path) -> None:
     assert all(Path(p).is_file() for p in read.image_paths())
     assert np.array_equal(read.image_ids, np.sort(dataset.image_ids))  # stems are the ids
     names = dict(zip(dataset.category_ids.tolist(), dataset.category_names))
-    # Same objects, boxes to the 6 decimals of normalised coordinates.
+    # Same objects; normalised coordinates are written with full float64 precision.
     order_a = np.lexsort((dataset.bbox[:, 0], dataset.image_id))
     order_b = np.lexsort((read.bbox[:, 0], read.image_id))
     assert [names[c] for c in dataset.category_id[order_a]] == [
         read.category_names[c] for c in read.category_id[order_b]
     ]
-    np.testing.assert_allclose(read.bbox[order_b], dataset.bbox[order_a], atol=1e-3)
+    np.testing.assert_allclose(read.bbox[order_b], dataset.bbox[order_a], rtol=0, atol=1e-9)
     # Predictions written the YOLOv5 way and evaluated straight from the folders give
     # pycocotools' numbers on the same data converted to COCO files.
     dets = formats.read_coco_results(dt)
@@ -103,8 +103,52 @@ def test_yolo_round_trip_and_direct_evaluation(tmp_path: Path) -> None:
         json.loads((tmp_path / "dt.json").read_text()),
     )
     assert_same_as_pycoco(direct, ev)
-    # ... and nearly the numbers of the original boxes (labels keep 6 decimals).
-    np.testing.assert_allclose(direct.stats, evaluate_detections(gt, dt).stats, atol=0.02)
+    # ... and the numbers of the original boxes (nothing is lost to rounding in the files).
+    np.testing.assert_allclose(direct.stats, evaluate_detections(gt, dt).stats, atol=1e-12)
+    np.testing.assert_allclose(np.sort(loaded.score), np.sort(dets.score), rtol=0, atol=0)
+
+
+def test_non_integer_boxes_and_scores_keep_their_precision(tmp_path: Path) -> None:
+    gt, dt = make_coco_like(5, 3, seed=4, crowd_fraction=0.0, detections_per_image=9)
+    dataset = formats.read_coco(gt)
+    dets = formats.read_coco_results(dt)
+    order = np.lexsort((dets.score, dets.image_id))
+    folder = formats.write_voc_predictions(dets, dataset, tmp_path / "voc")
+    back = formats.read_voc_predictions(folder, dataset)
+    again = np.lexsort((back.score, back.image_id))
+    assert np.array_equal(back.score[again], dets.score[order])  # scores exactly
+    np.testing.assert_allclose(back.bbox[again], dets.bbox[order], rtol=0, atol=1e-9)
+    formats.write_voc(dataset, tmp_path / "gt")
+    read = formats.read_voc(tmp_path / "gt", "val", classes=list(dataset.category_names))
+    expected = dataset.bbox[np.argsort(dataset.image_id, kind="stable")]
+    np.testing.assert_allclose(read.bbox, expected, rtol=0, atol=1e-9)
+
+
+def test_yolo_predictions_need_image_sizes(tmp_path: Path) -> None:
+    gt, dt = make_coco_like(3, 2, seed=5, crowd_fraction=0.0)
+    for im in gt["images"]:
+        del im["width"], im["height"]
+    dataset = formats.read_coco(gt)
+    with pytest.raises(UserError, match="need image sizes; image"):
+        formats.write_yolo_predictions(formats.read_coco_results(dt), dataset, tmp_path / "p")
+    assert not list((tmp_path / "p").glob("*.txt"))
+
+
+def test_copied_images_leave_no_temporary_files(tmp_path: Path) -> None:
+    gt, _ = integer_coco(seed=6)
+    write_images(gt, tmp_path / "src")
+    dataset = formats.read_coco(gt)
+    formats.write_voc(dataset, tmp_path / "voc", image_dir=tmp_path / "src")
+    copied = sorted(p.name for p in (tmp_path / "voc" / "JPEGImages").iterdir())
+    assert copied == sorted(im["file_name"] for im in gt["images"])
+    for name in copied:
+        assert (tmp_path / "voc" / "JPEGImages" / name).read_bytes() == (
+            tmp_path / "src" / name
+        ).read_bytes()
+    (tmp_path / "src" / copied[-1]).unlink()
+    with pytest.raises(FileNotFoundError):
+        formats.write_voc(dataset, tmp_path / "voc2", image_dir=tmp_path / "src")
+    assert not [p for p in (tmp_path / "voc2").rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_voc_round_trip_is_exact_and_evaluates_the_same(tmp_path: Path) -> None:
@@ -155,7 +199,7 @@ def test_convert_between_the_three_formats(tmp_path: Path) -> None:
     assert len(back) == len(original)
     a = original.bbox[np.lexsort((original.bbox[:, 0], original.image_id))]
     b = back.bbox[np.lexsort((back.bbox[:, 0], back.image_id))]
-    np.testing.assert_allclose(b, a, atol=1e-3)
+    np.testing.assert_allclose(b, a, rtol=0, atol=1e-9)
 
 
 def test_coco_results_with_file_stem_image_ids(tmp_path: Path) -> None:

@@ -39,7 +39,6 @@ Conventions:
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -51,7 +50,7 @@ import numpy as np
 import yaml
 
 from tinyvision._errors import UserError
-from tinyvision._fileio import atomic_open, atomic_write_json, atomic_write_text
+from tinyvision._fileio import atomic_copy, atomic_open, atomic_write_json, atomic_write_text
 from tinyvision.metrics._coco_io import (
     dataset_from_coco,
     detections_from_coco,
@@ -550,8 +549,8 @@ def write_yolo(
             x, y, w, h = dataset.bbox[r].tolist()
             cls = index[int(dataset.category_id[r])]
             lines.append(
-                f"{cls} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
-                f"{w / width:.6f} {h / height:.6f}"
+                f"{cls} {_number((x + w / 2) / width)} {_number((y + h / 2) / height)} "
+                f"{_number(w / width)} {_number(h / height)}"
             )
         atomic_write_text(
             out / "labels" / split / f"{stems[i]}.txt", "".join(f"{x}\n" for x in lines)
@@ -559,8 +558,7 @@ def write_yolo(
         if image_dir is not None:
             src = Path(image_dir) / dataset.image_files[i]
             dst = out / "images" / split / f"{stems[i]}{Path(dataset.image_files[i]).suffix}"
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+            atomic_copy(src, dst)
     config_path = out / "data.yaml"
     config: dict[str, Any] = {}
     if config_path.is_file():
@@ -607,9 +605,14 @@ def write_yolo_predictions(
         detections.score.tolist(),
     ):
         width, height = sizes[image_id]
+        if width <= 0 or height <= 0:
+            raise UserError(
+                f"YOLO predictions need image sizes; image {image_id} has none "
+                "(read the ground truth from a data set that records them)"
+            )
         lines.setdefault(image_id, []).append(
-            f"{index[cat]} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
-            f"{w / width:.6f} {h / height:.6f} {score:.6f}"
+            f"{index[cat]} {_number((x + w / 2) / width)} {_number((y + h / 2) / height)} "
+            f"{_number(w / width)} {_number(h / height)} {_number(score)}"
         )
     for image_id, text in lines.items():
         atomic_write_text(out / f"{stems[image_id]}.txt", "".join(f"{x}\n" for x in text))
@@ -730,14 +733,15 @@ def write_voc(
         )
         if image_dir is not None:
             dst = out / "JPEGImages" / f"{stems[i]}{Path(files[i]).suffix}"
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(Path(image_dir) / files[i], dst)
+            atomic_copy(Path(image_dir) / files[i], dst)
     atomic_write_text(out / "ImageSets" / "Main" / f"{split}.txt", "".join(f"{s}\n" for s in stems))
     return out
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+    """The shortest text that reads back as the same float64 (``12`` for whole numbers)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def read_voc_predictions(source: PathLike, dataset: DetectionDataset) -> Detections:
@@ -797,7 +801,7 @@ def write_voc_predictions(
         for r in rows:
             x, y, w, h = detections.bbox[r].tolist()
             lines.append(
-                f"{stems[int(detections.image_id[r])]} {detections.score[r]:.6f} "
+                f"{stems[int(detections.image_id[r])]} {_number(detections.score[r])} "
                 f"{_number(x + 1)} {_number(y + 1)} {_number(x + w)} {_number(y + h)}\n"
             )
         atomic_write_text(out / f"{prefix}_{name}.txt", "".join(lines))
