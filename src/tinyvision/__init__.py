@@ -7,6 +7,15 @@ schedules, layers) is a small, exact, fast, tested function. Subpackages:
 - :mod:`tinyvision.losses`   focal and IoU-family losses
 - :mod:`tinyvision.metrics`  classification and detection metrics (array-likes in)
 - :mod:`tinyvision.cluster`  k-means, silhouette, KNN, anchors
+- :mod:`tinyvision.nn`       layers and models: ToyNet, FastNet, dropout, Conv/C3/C3TR,
+  the tiny detector with its decoding and post-processing
+- :mod:`tinyvision.data`     data sets (digits, CIFAR-10, shapes), COCO/YOLO/VOC formats,
+  augmentation (mosaic, random perspective, HSV, flip) and the threaded loader
+- :mod:`tinyvision.train`    schedules (warm-up + one-cycle), the classifier and detector
+  trainers, EMA, checkpoints, DDP helpers, evaluation
+- :mod:`tinyvision.report`   plots and the self-contained HTML report
+
+The command line is ``tinyvision`` (``python -m tinyvision``); ``tinyvision --help`` lists it.
 """
 
 __version__ = "0.1.0"

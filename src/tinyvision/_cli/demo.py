@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="train and compare classifiers on the offline digits, write a report",
+        help="the main job offline: classifiers on the digits, then a short detector run",
         description="Train the fast recipe and the notes' ToyNet (with the notes' settings and "
         "with our trainer) on scikit-learn's 8x8 digits, print the comparison and write the "
-        "evaluation report.",
+        "evaluation report; then train the tiny detector briefly on a small shapes set and "
+        "evaluate it with the COCO-exact evaluator (skip with --no-detector).",
     )
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the fast recipe (default 3)")

@@ -15,7 +15,7 @@ import pkgutil
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "detect",
-        help="object detection: evaluate (and more)",
+        help="object detection: train, predict, evaluate, convert data sets",
         description="Object detection commands.",
     )
     commands = parser.add_subparsers(dest="detect_command", metavar="<subcommand>")
