@@ -130,3 +130,23 @@ def test_bad_arguments() -> None:
         make_shapes("unused", {"train": 3})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="seed"):
         render_shapes("0")  # type: ignore[arg-type]
+
+
+def test_make_shapes_never_replaces_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    from tinyvision._errors import UserError
+
+    mine = tmp_path / "shapes"
+    mine.mkdir()
+    (mine / "precious.txt").write_text("keep me")
+    (mine / "data.yaml").write_text("names: [a]\nval: images/val\n")  # a user's set
+    with pytest.raises(UserError, match=r"shapes: exists and is not a shapes data set"):
+        make_shapes(mine, SMALL)
+    assert (mine / "precious.txt").read_text() == "keep me"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(UserError, match="left alone"):
+        make_shapes(file, SMALL)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert make_shapes(empty, SMALL) == empty / "data.yaml"  # an empty folder is fine

@@ -33,6 +33,7 @@ __all__ = ["SHAPE_CLASSES", "ShapesConfig", "make_shapes", "render_shapes"]
 SHAPE_CLASSES = ("circle", "square", "triangle", "star")
 _SAMPLES = 4  # sub-pixel samples per pixel side when drawing
 _VERSION = 2  # bump when the drawing changes, so cached data sets are rebuilt
+_GENERATOR = "tinyvision.data.shapes"  # data.yaml's shapes.generator: the folder is ours
 
 
 @dataclass(frozen=True)
@@ -213,23 +214,43 @@ def render_shapes(
 
 
 def _settings(config: ShapesConfig) -> dict[str, Any]:
-    return {"generator": "tinyvision.data.shapes", "version": _VERSION, **asdict(config)}
+    return {"generator": _GENERATOR, "version": _VERSION, **asdict(config)}
+
+
+def _stored_settings(root: Path) -> dict[str, Any] | None:
+    """The ``shapes`` settings a generated folder's data.yaml records; None when the folder
+    has no data.yaml written by :func:`make_shapes`."""
+    try:
+        stored = yaml.safe_load((root / "data.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    settings = stored.get("shapes") if isinstance(stored, dict) else None
+    if isinstance(settings, dict) and settings.get("generator") == _GENERATOR:
+        return settings
+    return None
 
 
 def _is_complete(root: Path, config: ShapesConfig) -> bool:
-    yaml_path = root / "data.yaml"
-    if not yaml_path.is_file():
-        return False
-    try:
-        stored = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
-    if not isinstance(stored, dict) or stored.get("shapes") != _settings(config):
+    if _stored_settings(root) != _settings(config):
         return False
     for split, n in (("train", config.train), ("val", config.val)):
         if len(list((root / "images" / split).glob("*.png"))) != n:
             return False
     return True
+
+
+def _check_replaceable(root: Path) -> None:
+    """Refuse to replace anything but an empty folder or one :func:`make_shapes` wrote."""
+    if not root.exists() and not root.is_symlink():
+        return
+    real_dir = root.is_dir() and not root.is_symlink()
+    if real_dir and (_stored_settings(root) is not None or not any(root.iterdir())):
+        return
+    raise UserError(
+        f"{root}: exists and is not a shapes data set made by tinyvision (no data.yaml with "
+        "its 'shapes' entry), so it is left alone; move it away or generate the shapes "
+        "set in another folder"
+    )
 
 
 def _write_split(folder: Path, split: str, index: int, config: ShapesConfig) -> None:
@@ -270,8 +291,16 @@ def make_shapes(root: str | os.PathLike[str], config: ShapesConfig | None = None
     the end, so an interrupted run never leaves a half-written data set. Train image ``i``
     depends only on ``(seed, i)``, so a larger set extends a smaller one.
 
+    A shapes set made earlier with other settings (e.g. another image size or number of
+    images) or left incomplete is regenerated in its place: a folder whose ``data.yaml``
+    carries this generator's ``shapes`` entry is ours to replace. Any other non-empty
+    ``root`` is never touched.
+
     Returns:
         the path of ``root/data.yaml``.
+
+    Raises:
+        UserError: ``root`` exists and is not an empty folder or one this function wrote.
     """
     config = config or ShapesConfig()
     if not isinstance(config, ShapesConfig):
@@ -279,6 +308,7 @@ def make_shapes(root: str | os.PathLike[str], config: ShapesConfig | None = None
     target = Path(root)
     if _is_complete(target, config):
         return target / "data.yaml"
+    _check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
