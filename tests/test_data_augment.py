@@ -63,16 +63,20 @@ def assert_labels_follow_pixels(
 ) -> None:
     """Each label box is the extent of its colour's pixels, within ``slack``. A ``tilted``
     (rotated or sheared) box cut by the image edge is the clipped box of all 4 corners, so
-    it only contains the visible pixels (YOLOv5's boxes behave the same)."""
+    it only contains the visible pixels (YOLOv5's boxes behave the same) and may contain
+    none: the corner of a tilted rectangle's bounds can reach into the image while the
+    rectangle itself lies outside."""
     h, w = image.shape[:2]
     for row in labels:
         extent = colour_extent(image, COLOURS[int(row[0]) % len(COLOURS)])
-        assert np.isfinite(extent).all(), f"class {row[0]}: no pixels left for box {row[1:]}"
         box = row[1:]
         at_edge = box[0] <= 0 or box[1] <= 0 or box[2] >= w or box[3] >= h
         if tilted and at_edge:
-            assert (extent[:2] >= box[:2] - slack).all() and (extent[2:] <= box[2:] + slack).all()
+            if np.isfinite(extent).all():
+                assert (extent[:2] >= box[:2] - slack).all()
+                assert (extent[2:] <= box[2:] + slack).all()
         else:
+            assert np.isfinite(extent).all(), f"class {row[0]}: no pixels left for box {row[1:]}"
             np.testing.assert_allclose(extent, box, atol=slack, err_msg=f"class {row[0]}")
 
 
@@ -310,3 +314,75 @@ def test_resize_longest_keeps_aspect() -> None:
     assert out.shape == (60, 120, 3) and ratio == 2.0
     same, r = resize_longest(np.zeros((30, 60, 3), np.uint8), 60)
     assert same.shape == (30, 60, 3) and r == 1.0
+
+
+# ----------------------------------------------------------------------------- bad input
+IMAGE = np.zeros((8, 8, 3), np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "match"),
+    [
+        (np.zeros((0, 3)), ValueError, r"shape \[N, 5\]"),
+        (np.zeros((5, 0)), ValueError, r"shape \[N, 5\]"),
+        (np.zeros((2, 5, 1)), ValueError, r"shape \[N, 5\]"),
+        ([[0.5, 1, 1, 2, 2]], ValueError, r"whole numbers >= 0\), got 0.5"),
+        ([[-1, 1, 1, 2, 2]], ValueError, r"whole numbers >= 0\), got -1"),
+        ([[0, np.nan, 1, 2, 2]], ValueError, "finite"),
+        ([[0, 3, 1, 2, 2]], ValueError, "x1 <= x2"),
+        (np.array([["a"] * 5]), TypeError, "real numbers"),
+    ],
+)
+def test_hflip_bad_labels(labels: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        hflip(IMAGE, labels)
+
+
+def test_empty_labels_forms() -> None:
+    for empty in ([], np.zeros((0, 5)), np.zeros(0, dtype=np.int64)):
+        _, out = hflip(IMAGE, empty)
+        assert out.shape == (0, 5)
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "error", "match"),
+    [
+        (hflip, ([[1, 2]], np.zeros((0, 5))), TypeError, "image must be a numpy array"),
+        (hflip, (np.zeros((8, 8)), np.zeros((0, 5))), ValueError, r"image must have shape"),
+        (hflip, (np.zeros((8, 8, 3)), np.zeros((0, 5))), TypeError, "dtype uint8"),
+        (letterbox, (IMAGE, 0), ValueError, "size"),
+        (letterbox, (IMAGE, 16, 256), ValueError, "fill"),
+        (letterbox, (IMAGE, 16.5), TypeError, "size"),
+        (letterbox, (np.zeros((0, 8, 3), np.uint8), 16), ValueError, "H, W, C > 0"),
+        (resize_longest, (IMAGE, 0), ValueError, "size"),
+        (resize_longest, (IMAGE, "8"), TypeError, "size"),
+        (resize_longest, (IMAGE.astype(np.float32), 8), TypeError, "dtype uint8"),
+    ],
+)
+def test_geometry_bad_input(func: object, args: tuple, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        func(*args)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"box1": np.zeros((3, 2))}, ValueError, r"box1 must have shape \[4, N\]"),
+        ({"box2": np.zeros(4)}, ValueError, r"box2 must have shape \[4, N\]"),
+        ({"box2": np.zeros((4, 3))}, ValueError, "same shape"),
+        ({"box1": np.full((4, 2), np.nan)}, ValueError, "box1 must be finite"),
+        ({"box1": np.full((4, 2), "x")}, TypeError, "box1 must hold real numbers"),
+        ({"wh_thr": -1}, ValueError, "wh_thr"),
+        ({"ar_thr": 0.5}, ValueError, "ar_thr"),
+        ({"area_thr": float("nan")}, ValueError, "area_thr"),
+        ({"eps": "1"}, TypeError, "eps"),
+    ],
+)
+def test_box_candidates_bad_input(kwargs: dict, error: type, match: str) -> None:
+    args = {"box1": np.zeros((4, 2)), "box2": np.zeros((4, 2)), **kwargs}
+    with pytest.raises(error, match=match):
+        box_candidates(**args)
+
+
+def test_box_candidates_empty() -> None:
+    assert box_candidates(np.zeros((4, 0)), np.zeros((4, 0))).shape == (0,)

@@ -305,3 +305,142 @@ def test_match_shard_files(tmp_path: Path) -> None:
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(UserError, match=r"not a match shard \(no 'mode' array\)"):
         formats.read_matches([tmp_path / "other.npz"])
+
+
+# ----------------------------------------------------------------------------- bad YOLO files
+def yolo_split(tmp_path: Path, labels: dict[str, bytes], yaml_text: str = "") -> Path:
+    """A YOLO val split of 8x8 images ``1.png``, ``2.png`` with the given label bytes."""
+    (tmp_path / "images" / "val").mkdir(parents=True)
+    (tmp_path / "labels" / "val").mkdir(parents=True)
+    for stem in ("1", "2"):
+        cv2.imwrite(str(tmp_path / "images" / "val" / f"{stem}.png"), np.zeros((8, 8, 3), np.uint8))
+    for stem, data in labels.items():
+        (tmp_path / "labels" / "val" / f"{stem}.txt").write_bytes(data)
+    (tmp_path / "data.yaml").write_text(yaml_text or "path: .\nval: images/val\nnames: [a, b]\n")
+    return tmp_path / "data.yaml"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf", "1e400"])
+def test_yolo_non_finite_class_is_one_error_or_skipped(tmp_path: Path, value: str) -> None:
+    path = yolo_split(tmp_path, {"1": f"0 .5 .5 .2 .2\n{value} .5 .5 .2 .2\n".encode()})
+    with pytest.raises(
+        UserError, match=rf"1\.txt:2: class must be an index in 0\.\.1, got '{value}'"
+    ):
+        formats.read_yolo(path)
+    with pytest.warns(formats.BadLabelsWarning, match=r"skipped 1 bad label line\(s\) in 1 file"):
+        data = formats.read_yolo(path, skip_bad=True)
+    assert data.category_id.tolist() == [0]  # the good line is kept
+
+
+def test_yolo_label_file_not_utf8_and_byte_order_mark(tmp_path: Path) -> None:
+    path = yolo_split(
+        tmp_path, {"1": b"0 .5 .5 .2 \xe3\x81\n", "2": b"\xef\xbb\xbf1 .5 .5 .2 .2\n"}
+    )
+    with pytest.raises(UserError, match=r"val/1\.txt: not UTF-8 text \(byte 11: b.\\xe3.\)"):
+        formats.read_yolo(path)
+    # skipped: the file and its image (its objects are unknown); the BOM file reads fine
+    with pytest.warns(formats.BadLabelsWarning, match=r"1 unreadable label file\(s\)"):
+        data = formats.read_yolo(path, skip_bad=True)
+    assert data.image_files == ("2.png",) and data.category_id.tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "match"),
+    [
+        ("val: images/val\nnc: 3\nnames: [a, b]\n", "'nc' is 3 but 'names' lists 2 classes"),
+        ("val: images/val\nnc: 2.5\nnames: [a, b]\n", "'nc' is 2.5"),
+        ("val: images/val\nnc: true\nnames: [a]\n", "'nc' is True"),
+        ("val: images/val\nnames: []\n", "'names' is empty"),
+        ("val: images/val\nnames: {}\n", "'names' is empty"),
+    ],
+)
+def test_yolo_names_and_nc_must_agree(tmp_path: Path, yaml_text: str, match: str) -> None:
+    path = yolo_split(tmp_path, {"1": b"0 .5 .5 .2 .2\n"}, yaml_text)
+    with pytest.raises(UserError, match=match):
+        formats.read_yolo(path)
+    (tmp_path / "data.yaml").write_text("val: images/val\nnc: 2\nnames: {0: a, 1: b}\n")
+    assert formats.read_yolo(path).category_names == ("a", "b")  # nc that agrees is fine
+
+
+def test_unreadable_image_names_its_path_once(tmp_path: Path) -> None:
+    path = yolo_split(tmp_path, {})
+    (tmp_path / "images" / "val" / "2.png").write_bytes(b"garbage, not an image")
+    with pytest.raises(UserError) as info:
+        formats.read_yolo(path)
+    assert str(info.value) == f"{tmp_path / 'images' / 'val' / '2.png'}: not a readable image"
+
+
+def test_boxes_past_the_edge_clipped_and_empty_boxes_left_out(tmp_path: Path) -> None:
+    # image 8x8. "0 .95 .5 .5 .2": x 0.7..1.2 -> 5.6..9.6 px, clipped to 5.6..8 (w 2.4);
+    # y 0.4..0.6 -> 3.2..4.8. "1 .5 .5 0 .2": zero width, left out. The last line touches
+    # the edge exactly (x 0.5..1.0): kept as it is.
+    text = b"0 .95 .5 .5 .2\n1 .5 .5 0 .2\n1 .75 .5 .5 .5\n"
+    path = yolo_split(tmp_path, {"1": text})
+    with pytest.warns(formats.BadLabelsWarning) as caught:
+        data = formats.read_yolo(path)
+    message = str(caught[0].message)
+    assert "clipped 1 box(es) reaching past the image edge (first: " in message
+    assert "1.txt:1)" in message and "left out 1 box(es) of zero width or height" in message
+    assert data.category_id.tolist() == [0, 1]
+    np.testing.assert_allclose(data.bbox, [[5.6, 3.2, 2.4, 1.6], [4.0, 2.0, 4.0, 4.0]])
+
+
+# ----------------------------------------------------------------------------- EXIF
+def exif_orientation_jpeg(image: np.ndarray, orientation: int, byte_order: str = ">") -> bytes:
+    """A JPEG of ``image`` with an EXIF APP1 segment holding only the orientation tag."""
+    mark = b"MM" if byte_order == ">" else b"II"
+    tiff = mark + struct.pack(byte_order + "HI", 42, 8) + struct.pack(byte_order + "H", 1)
+    tiff += struct.pack(byte_order + "HHIHH", 0x0112, 3, 1, orientation, 0) + b"\0\0\0\0"
+    payload = b"Exif\0\0" + tiff
+    ok, encoded = cv2.imencode(".jpg", image)
+    assert ok
+    data = encoded.tobytes()
+    return data[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + data[2:]
+
+
+def test_exif_orientation_6_gives_the_displayed_size_everywhere(tmp_path: Path) -> None:
+    from tinyvision.data.loader import load_images, read_image
+
+    stored = np.zeros((64, 96, 3), np.uint8)  # 96 wide, 64 high as stored
+    stored[:16, :32] = 255  # a white block top-left
+    (tmp_path / "images" / "val").mkdir(parents=True)
+    (tmp_path / "labels" / "val").mkdir(parents=True)
+    for order, stem in ((">", "1"), ("<", "2")):
+        jpeg = exif_orientation_jpeg(stored, 6, order)
+        (tmp_path / "images" / "val" / f"{stem}.jpg").write_bytes(jpeg)
+        # 6: turned a quarter clockwise to display: 64 wide, 96 high, block top-right
+        assert formats.image_size(tmp_path / "images" / "val" / f"{stem}.jpg") == (64, 96)
+        image = read_image(tmp_path / "images" / "val" / f"{stem}.jpg")
+        assert image.shape == (96, 64, 3)
+        assert image[:32, 48:].mean() > 200 and image[:32, :16].mean() < 50
+    (tmp_path / "labels" / "val" / "1.txt").write_text("0 .875 .25 .25 .5\n")
+    (tmp_path / "data.yaml").write_text("val: images/val\nnames: [block]\n")
+    data = formats.read_yolo(tmp_path)
+    assert data.image_sizes.tolist() == [[64, 96], [64, 96]]
+    loaded = load_images(data, 96)  # no "damaged file" size mismatch
+    assert [im.shape for im in loaded.images] == [(96, 64, 3), (96, 64, 3)]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientations_match_opencv(tmp_path: Path, orientation: int) -> None:
+    from tinyvision.data.loader import read_image
+
+    stored = np.random.default_rng(orientation).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    path = tmp_path / "x.jpg"
+    path.write_bytes(exif_orientation_jpeg(stored, orientation))
+    expected = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(read_image(path), expected)  # OpenCV orients JPEGs too
+    assert formats.image_size(path) == (expected.shape[1], expected.shape[0])
+
+
+def test_truncated_png_gives_our_error_only(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+    from tinyvision.data.loader import read_image
+
+    _, encoded = cv2.imencode(
+        ".png", np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
+    )
+    path = tmp_path / "cut.png"
+    path.write_bytes(encoded.tobytes()[:200])
+    with pytest.raises(UserError, match=r"cut\.png: not a readable image$"):
+        read_image(path)
+    assert capfd.readouterr().err == ""  # no OpenCV "[ WARN ...]" line before ours

@@ -58,8 +58,9 @@ def _check_image(image: Any, name: str = "image") -> np.ndarray:
 
 
 def _check_labels(labels: Any, name: str = "labels") -> np.ndarray:
+    """``float64[N, 5]``; an empty list or ``[0]`` array counts as ``[0, 5]``."""
     array = as_numpy(labels, name)
-    if array.size == 0:
+    if array.shape == (0,):
         return np.zeros((0, 5), dtype=np.float64)
     if array.ndim != 2 or array.shape[1] != 5:
         raise ValueError(
@@ -70,6 +71,10 @@ def _check_labels(labels: Any, name: str = "labels") -> np.ndarray:
     array = array.astype(np.float64)
     if not np.isfinite(array).all():
         raise ValueError(f"{name} must be finite, got an array containing NaN or infinity")
+    classes = array[:, 0]
+    if ((classes < 0) | (classes != np.floor(classes))).any():
+        bad = classes[(classes < 0) | (classes != np.floor(classes))][0]
+        raise ValueError(f"{name}[:, 0] must hold class indices (whole numbers >= 0), got {bad:g}")
     if (array[:, 3] < array[:, 1]).any() or (array[:, 4] < array[:, 2]).any():
         row = int(np.flatnonzero((array[:, 3] < array[:, 1]) | (array[:, 4] < array[:, 2]))[0])
         raise ValueError(f"{name} must have x1 <= x2 and y1 <= y2, got {array[row].tolist()}")
@@ -231,6 +236,40 @@ def box_candidates(
     ``box2`` after, both ``[4, N]`` (x1, y1, x2, y2). Keeps boxes wider and taller than
     ``wh_thr`` pixels, with aspect ratio below ``ar_thr`` and more than ``area_thr`` of their
     original area left. Returns ``bool[N]``."""
+    boxes = []
+    for name, box in (("box1", box1), ("box2", box2)):
+        array = as_numpy(box, name)
+        if array.ndim != 2 or array.shape[0] != 4:
+            raise ValueError(
+                f"{name} must have shape [4, N] (x1, y1, x2, y2), got {describe(array)}"
+            )
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite, got an array containing NaN or infinity")
+        boxes.append(array.astype(np.float64))
+    if boxes[0].shape != boxes[1].shape:
+        raise ValueError(
+            f"box1 and box2 must have the same shape, got {boxes[0].shape} and {boxes[1].shape}"
+        )
+    return _box_candidates(
+        boxes[0],
+        boxes[1],
+        check_float(wh_thr, "wh_thr", minimum=0.0),
+        check_float(ar_thr, "ar_thr", minimum=1.0),
+        check_float(area_thr, "area_thr", minimum=0.0),
+        check_float(eps, "eps", minimum=0.0),
+    )
+
+
+def _box_candidates(
+    box1: np.ndarray,
+    box2: np.ndarray,
+    wh_thr: float = 2,
+    ar_thr: float = 100,
+    area_thr: float = 0.1,
+    eps: float = 1e-16,
+) -> np.ndarray:
     w1, h1 = box1[2] - box1[0], box1[3] - box1[1]
     w2, h2 = box2[2] - box2[0], box2[3] - box2[1]
     ar = np.maximum(w2 / (h2 + eps), h2 / (w2 + eps))
@@ -359,7 +398,7 @@ def _random_perspective(
     new = np.stack([xs.min(1), ys.min(1), xs.max(1), ys.max(1)], axis=1)
     new[:, [0, 2]] = new[:, [0, 2]].clip(0, width)
     new[:, [1, 3]] = new[:, [1, 3]].clip(0, height)
-    keep = box_candidates(boxes[:, 1:5].T * zoom, new.T)
+    keep = _box_candidates(boxes[:, 1:5].T * zoom, new.T)
     out = np.concatenate([boxes[keep, :1], new[keep]], axis=1)
     return warped, out
 

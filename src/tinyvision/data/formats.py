@@ -38,6 +38,8 @@ Conventions:
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import struct
 import xml.etree.ElementTree as ET
@@ -188,36 +190,85 @@ def write_coco_results(detections: Detections, path: PathLike) -> Path:
 
 
 # ----------------------------------------------------------------------------- images
-def image_size(path: PathLike) -> tuple[int, int]:
-    """``(width, height)`` of an image, from its header (PNG, JPEG, BMP, GIF) or, for other
-    formats, by decoding it with OpenCV. EXIF orientation is not applied."""
-    file = Path(path)
-    with open(file, "rb") as handle:
-        head = handle.read(32)
-        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-            width, height = struct.unpack(">II", head[16:24])
-            return int(width), int(height)
-        if head[:6] in (b"GIF87a", b"GIF89a"):
-            width, height = struct.unpack("<HH", head[6:10])
-            return int(width), int(height)
-        if head[:2] == b"BM" and len(head) >= 26:
-            width, height = struct.unpack("<ii", head[18:26])
-            return int(width), abs(int(height))
-        if head[:2] == b"\xff\xd8":
-            handle.seek(2)
-            size = _jpeg_size(handle)
-            if size is not None:
-                return size
+_OPENCV_QUIET = False
+
+
+def _opencv() -> Any:
+    """``cv2``, its log level lowered to errors once: a decoder's warning about a damaged
+    file ("PNG input buffer is incomplete") would only repeat the error we raise. A level
+    the user chose through ``OPENCV_LOG_LEVEL`` is left alone."""
+    global _OPENCV_QUIET
     import cv2
 
-    image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+    if not _OPENCV_QUIET:
+        _OPENCV_QUIET = True
+        logging = getattr(getattr(cv2, "utils", None), "logging", None)
+        chosen = "OPENCV_LOG_LEVEL" in os.environ
+        if logging is not None and not chosen and logging.getLogLevel() > logging.LOG_LEVEL_ERROR:
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    return cv2
+
+
+def image_size(path: PathLike) -> tuple[int, int]:
+    """``(width, height)`` of an image as displayed: from its header (PNG, JPEG, BMP, GIF)
+    or, for other formats, by decoding it with OpenCV.
+
+    The EXIF orientation of a JPEG (APP1) or PNG (``eXIf``) is applied, as YOLOv5 and
+    :func:`tinyvision.data.loader.read_image` do: orientations 5-8 (a quarter turn) swap
+    width and height. Other formats are taken as stored. YOLO labels are relative to the
+    image as displayed.
+    """
+    file = Path(path)
+    with open(file, "rb") as handle:
+        header = _image_header(handle)
+    if header is not None:
+        width, height, orientation = header
+        return (height, width) if orientation >= 5 else (width, height)
+    data = np.fromfile(file, dtype=np.uint8)
+    cv2 = _opencv()
+    image = cv2.imdecode(data, _decode_flags(cv2)) if data.size else None
     if image is None:
         raise UserError(f"{file}: not a readable image")
     return int(image.shape[1]), int(image.shape[0])
 
 
-def _jpeg_size(handle: Any) -> tuple[int, int] | None:
-    """Walk JPEG markers to the first start-of-frame."""
+def _image_header(handle: Any) -> tuple[int, int, int] | None:
+    """``(width, height, EXIF orientation 1-8)`` as stored in a PNG, GIF, BMP or JPEG
+    header; None for other formats or a header cut short."""
+    head = handle.read(32)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", head[16:24])
+        handle.seek(8)
+        return int(width), int(height), _png_orientation(handle)
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        width, height = struct.unpack("<HH", head[6:10])
+        return int(width), int(height), 1
+    if head[:2] == b"BM" and len(head) >= 26:
+        width, height = struct.unpack("<ii", head[18:26])
+        return int(width), abs(int(height)), 1
+    if head[:2] == b"\xff\xd8":
+        handle.seek(2)
+        return _jpeg_header(handle)
+    return None
+
+
+def _png_orientation(handle: Any) -> int:
+    """The orientation in a PNG's ``eXIf`` chunk (before the image data), else 1."""
+    while True:
+        chunk = handle.read(8)
+        if len(chunk) < 8:
+            return 1
+        length, kind = struct.unpack(">I", chunk[:4])[0], chunk[4:]
+        if kind in (b"IDAT", b"IEND"):
+            return 1
+        if kind == b"eXIf":
+            return _tiff_orientation(handle.read(length))
+        handle.seek(length + 4, os.SEEK_CUR)  # data and CRC
+
+
+def _jpeg_header(handle: Any) -> tuple[int, int, int] | None:
+    """Walk JPEG markers to the first start-of-frame, noting an EXIF orientation."""
+    orientation = 1
     while True:
         byte = handle.read(1)
         while byte and byte != b"\xff":
@@ -238,8 +289,57 @@ def _jpeg_size(handle: Any) -> tuple[int, int] | None:
             if len(data) < 5:
                 return None
             height, width = struct.unpack(">HH", data[1:5])
-            return int(width), int(height)
+            return int(width), int(height), orientation
+        if marker == 0xE1 and length >= 8:
+            data = handle.read(length - 2)
+            if data[:6] == b"Exif\x00\x00":
+                orientation = _tiff_orientation(data[6:])
+            continue
         handle.seek(length - 2, os.SEEK_CUR)
+
+
+def _tiff_orientation(data: bytes) -> int:
+    """Tag 0x0112 of the first IFD of EXIF (TIFF) data; 1 when absent or malformed."""
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 8:
+        return 1
+    ifd = struct.unpack(order + "I", data[4:8])[0]
+    if ifd + 2 > len(data):
+        return 1
+    count = struct.unpack(order + "H", data[ifd : ifd + 2])[0]
+    for i in range(count):
+        entry = data[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        if len(entry) < 12:
+            return 1
+        tag, kind = struct.unpack(order + "HH", entry[:4])
+        if tag == 0x0112 and kind == 3:  # SHORT
+            value = struct.unpack(order + "H", entry[8:10])[0]
+            return value if 1 <= value <= 8 else 1
+    return 1
+
+
+def _decode_flags(cv2: Any) -> int:
+    """Colour, and OpenCV's own EXIF handling off: :func:`_decode_image` orients, the same
+    way for every OpenCV version (some apply a PNG's ``eXIf``, some do not)."""
+    return int(cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+
+
+def _decode_image(data: np.ndarray, source: str) -> np.ndarray:
+    """Decode an encoded image (``uint8[n]``, a file's bytes) as ``uint8[H, W, 3]`` RGB, its
+    EXIF orientation applied as :func:`image_size` does. ``source`` names it in errors."""
+    cv2 = _opencv()
+    image = cv2.imdecode(data, _decode_flags(cv2)) if data.size else None
+    if image is None:
+        raise UserError(f"{source}: not a readable image")
+    header = _image_header(io.BytesIO(data.tobytes()))
+    orientation = header[2] if header is not None else 1
+    if orientation >= 5:  # a quarter turn: transpose, then as 1-4 (OpenCV's order)
+        image = cv2.transpose(image)
+        orientation -= 4
+    flip = {2: 1, 3: -1, 4: 0}.get(orientation)
+    if flip is not None:
+        image = cv2.flip(image, flip)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _image_ids(stems: Sequence[str]) -> np.ndarray:
@@ -294,6 +394,20 @@ def _build(
     )
 
 
+def _read_text(path: Path) -> str:
+    """A text file as UTF-8 (a leading byte-order mark dropped, as Notepad writes one).
+
+    Raises:
+        UserError: the file is not UTF-8 text (naming the file and the first bad byte).
+    """
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r})"
+        ) from None
+
+
 # ----------------------------------------------------------------------------- YOLO
 def _yolo_config(source: PathLike) -> tuple[Path, dict[str, Any]]:
     path = Path(source)
@@ -306,7 +420,7 @@ def _yolo_config(source: PathLike) -> tuple[Path, dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = yaml.safe_load(_read_text(path))
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: malformed YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(config, dict) or "names" not in config:
@@ -315,6 +429,8 @@ def _yolo_config(source: PathLike) -> tuple[Path, dict[str, Any]]:
 
 
 def _yolo_names(config: dict[str, Any], where: Path) -> list[str]:
+    """The class names of a data.yaml (a list, or a mapping ``index: name``), checked
+    against its ``nc`` when it has one."""
     names = config["names"]
     if isinstance(names, dict):
         try:
@@ -323,10 +439,20 @@ def _yolo_names(config: dict[str, Any], where: Path) -> list[str]:
             raise UserError(f"{where}: 'names' keys must be class indices") from None
         if keys != list(range(len(keys))):
             raise UserError(f"{where}: 'names' must number the classes 0..{len(keys) - 1}")
-        return [str(names[k] if k in names else names[str(k)]) for k in keys]
-    if isinstance(names, list):
-        return [str(n) for n in names]
-    raise UserError(f"{where}: 'names' must be a list or a mapping, got {type(names).__name__}")
+        result = [str(names[k] if k in names else names[str(k)]) for k in keys]
+    elif isinstance(names, list):
+        result = [str(n) for n in names]
+    else:
+        raise UserError(f"{where}: 'names' must be a list or a mapping, got {type(names).__name__}")
+    if not result:
+        raise UserError(f"{where}: 'names' is empty: list the class names")
+    nc = config.get("nc")
+    if nc is not None and (isinstance(nc, bool) or nc != len(result)):
+        raise UserError(
+            f"{where}: 'nc' is {nc!r} but 'names' lists {len(result)} classes "
+            "(make them agree, or leave 'nc' out)"
+        )
+    return result
 
 
 def _yolo_images(config: dict[str, Any], yaml_path: Path, split: str) -> list[Path]:
@@ -342,7 +468,7 @@ def _yolo_images(config: dict[str, Any], yaml_path: Path, split: str) -> list[Pa
         if p.is_dir():
             files += [f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES]
         elif p.is_file() and p.suffix == ".txt":
-            for line in p.read_text(encoding="utf-8").splitlines():
+            for line in _read_text(p).splitlines():
                 line = line.strip()
                 if line:
                     f = Path(line)
@@ -374,7 +500,12 @@ def _parse_yolo_line(
         numbers = [float(v) for v in values]
     except ValueError:
         raise UserError(f"{where}: not numbers: {line.strip()!r}") from None
-    if not numbers or numbers[0] != int(numbers[0]) or not 0 <= numbers[0] < n_classes:
+    if (
+        not numbers
+        or not math.isfinite(numbers[0])
+        or numbers[0] != int(numbers[0])
+        or not 0 <= numbers[0] < n_classes
+    ):
         raise UserError(f"{where}: class must be an index in 0..{n_classes - 1}, got {values[0]!r}")
     cls = int(numbers[0])
     if with_conf:
@@ -401,20 +532,45 @@ def _parse_yolo_line(
 
 
 class BadLabelsWarning(UserWarning):
-    """Label lines or images left out by ``read_yolo(..., skip_bad=True)``."""
+    """What ``read_yolo`` left out or corrected: bad label lines, unreadable label files
+    and images (with ``skip_bad=True``), boxes clipped to their image, empty boxes."""
+
+
+_EDGE_SLACK = 1e-6  # normalised; the rounding of label text written with 6 decimals
+
+
+def _yolo_box(
+    cx: float, cy: float, w: float, h: float, width: int, height: int
+) -> tuple[tuple[float, float, float, float], bool]:
+    """``(x, y, w, h)`` in pixels of a normalised YOLO box, clipped to the image when it
+    reaches past an edge (by more than the text's rounding); and whether it was clipped."""
+    box = ((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height)
+    low, high = -_EDGE_SLACK, 1 + _EDGE_SLACK
+    if min(cx - w / 2, cy - h / 2) >= low and max(cx + w / 2, cy + h / 2) <= high:
+        return box, False
+    x1, y1 = max(box[0], 0.0), max(box[1], 0.0)
+    x2, y2 = min(box[0] + box[2], float(width)), min(box[1] + box[3], float(height))
+    return (x1, y1, max(x2 - x1, 0.0), max(y2 - y1, 0.0)), True
 
 
 def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -> DetectionDataset:
     """Read one split of a YOLO data set (``data.yaml`` or the folder holding it).
 
     Image files are relative to the images folder (e.g. ``val/000001.jpg``); category ids
-    are the class indices. An image without a label file has no objects. A label line must
-    be ``class cx cy w h`` (or a polygon) with a class index below the number of names and
-    coordinates in [0, 1].
+    are the class indices. ``names`` must not be empty and must agree with ``nc`` when
+    that is given. An image without a label file has no objects. A label file is UTF-8
+    text (a byte-order mark is allowed); a label line must be ``class cx cy w h`` (or a
+    polygon) with a class index below the number of names and coordinates in [0, 1],
+    relative to the image as displayed (EXIF orientation applied, see :func:`image_size`).
+
+    As YOLOv5's loader does, a box reaching past the image edge (e.g. ``cx + w/2 > 1``)
+    is clipped to the image; unlike YOLOv5, a box of zero width or height (it can never
+    be matched) is left out. One :class:`BadLabelsWarning` counts either.
 
     Raises:
-        UserError: the first bad label line (naming the file and line) or unreadable image;
-            with ``skip_bad=True`` those lines and images are left out instead and one
+        UserError: the first bad label line (naming the file and line), label file that is
+            not UTF-8 text, or unreadable image; with ``skip_bad=True`` those lines, and
+            the images with such files, are left out instead and one
             :class:`BadLabelsWarning` tells how many.
     """
     yaml_path, config = _yolo_config(source)
@@ -422,55 +578,93 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
     images = _yolo_images(config, yaml_path, split)
     files, sizes, objects = [], [], []
     base = _common_images_root(images)
-    bad_lines: list[str] = []
-    bad_images: list[str] = []
+    bad: dict[str, list[str]] = {"lines": [], "files": [], "images": []}
+    fixed: dict[str, list[str]] = {"clipped": [], "empty": []}
     for image in images:
+        label = _label_path(image)
         try:
             width, height = image_size(image)
         except (UserError, OSError) as exc:
-            if not skip_bad:
-                raise UserError(f"{image}: not a readable image ({exc})") from None
-            bad_images.append(str(exc))
+            bad["images"].append(_problem(exc, image, "not a readable image", skip_bad))
             continue
-        label = _label_path(image)
+        try:
+            text = _read_text(label) if label.is_file() else ""
+        except (UserError, OSError) as exc:
+            bad["files"].append(_problem(exc, label, "cannot read", skip_bad))
+            continue
         objs = []
-        if label.is_file():
-            for n, line in enumerate(label.read_text(encoding="utf-8").splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    cls, cx, cy, w, h, _ = _parse_yolo_line(line, f"{label}:{n}", len(names), False)
-                except UserError as exc:
-                    if not skip_bad:
-                        raise
-                    bad_lines.append(str(exc))
-                    continue
-                objs.append(
-                    (cls, (cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height, False)
-                )
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                cls, cx, cy, w, h, _ = _parse_yolo_line(line, f"{label}:{n}", len(names), False)
+            except UserError as exc:
+                if not skip_bad:
+                    raise
+                bad["lines"].append(str(exc))
+                continue
+            box, clipped = _yolo_box(cx, cy, w, h, width, height)
+            if clipped:
+                fixed["clipped"].append(f"{label}:{n}")
+            if box[2] == 0 or box[3] == 0:
+                fixed["empty"].append(f"{label}:{n}")
+                continue
+            objs.append((cls, *box, False))
         files.append(image.relative_to(base).as_posix())
         sizes.append((width, height))
         objects.append(objs)
-    if bad_lines or bad_images:
-        _warn_skipped(yaml_path, split, bad_lines, bad_images)
+    if any(bad.values()):
+        _warn_skipped(yaml_path, split, bad)
+    if any(fixed.values()):
+        _warn_fixed(yaml_path, split, fixed)
     return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64), base)
 
 
-def _warn_skipped(yaml_path: Path, split: str, lines: list[str], images: list[str]) -> None:
+def _problem(exc: Exception, path: Path, what: str, skip_bad: bool) -> str:
+    """The one-line message of a file that cannot be read; raised unless ``skip_bad``."""
+    if isinstance(exc, UserError):
+        message = str(exc)
+    else:
+        message = f"{path}: {what} ({getattr(exc, 'strerror', None) or exc})"
+    if not skip_bad:
+        raise UserError(message) from None
+    return message
+
+
+def _warn_skipped(yaml_path: Path, split: str, bad: dict[str, list[str]]) -> None:
     import warnings
 
-    label_files = {entry.rsplit(":", 2)[0] for entry in lines}
+    label_files = {entry.rsplit(":", 2)[0] for entry in bad["lines"]}
     parts = []
-    if lines:
-        parts.append(f"{len(lines)} bad label line(s) in {len(label_files)} file(s)")
-    if images:
-        parts.append(f"{len(images)} unreadable image(s)")
-    first = (lines or images)[0]
+    if bad["lines"]:
+        parts.append(f"{len(bad['lines'])} bad label line(s) in {len(label_files)} file(s)")
+    if bad["files"]:
+        parts.append(f"{len(bad['files'])} unreadable label file(s) with their image(s)")
+    if bad["images"]:
+        parts.append(f"{len(bad['images'])} unreadable image(s)")
+    first = (bad["lines"] or bad["files"] or bad["images"])[0]
     warnings.warn(
         f"{yaml_path} ({split}): skipped {' and '.join(parts)}; first: {first}",
         BadLabelsWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
+
+
+def _warn_fixed(yaml_path: Path, split: str, fixed: dict[str, list[str]]) -> None:
+    import warnings
+
+    parts = []
+    if fixed["clipped"]:
+        parts.append(
+            f"clipped {len(fixed['clipped'])} box(es) reaching past the image edge "
+            f"(first: {fixed['clipped'][0]})"
+        )
+    if fixed["empty"]:
+        parts.append(
+            f"left out {len(fixed['empty'])} box(es) of zero width or height "
+            f"(first: {fixed['empty'][0]})"
+        )
+    warnings.warn(f"{yaml_path} ({split}): {'; '.join(parts)}", BadLabelsWarning, stacklevel=3)
 
 
 def _common_images_root(images: list[Path]) -> Path:
@@ -497,7 +691,7 @@ def read_yolo_predictions(source: PathLike, dataset: DetectionDataset) -> Detect
         width, height = sizes[image_id]
         if not width or not height:
             raise UserError(f"{file}: the size of image {file.stem!r} is unknown")
-        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(_read_text(file).splitlines(), start=1):
             if not line.strip():
                 continue
             cls, cx, cy, w, h, conf = _parse_yolo_line(line, f"{file}:{n}", n_classes, True)
@@ -634,9 +828,7 @@ def read_voc(
         raise UserError(f"{base}: no Annotations folder (is it a Pascal VOC data set?)")
     listing = base / "ImageSets" / "Main" / f"{split}.txt" if split else None
     if listing is not None and listing.is_file():
-        stems = [
-            s.split()[0] for s in listing.read_text(encoding="utf-8").splitlines() if s.strip()
-        ]
+        stems = [s.split()[0] for s in _read_text(listing).splitlines() if s.strip()]
         xml_files = [ann_dir / f"{s}.xml" for s in stems]
     else:
         xml_files = sorted(ann_dir.glob("*.xml"))
@@ -762,7 +954,7 @@ def read_voc_predictions(source: PathLike, dataset: DetectionDataset) -> Detecti
         ]
         if not match:
             raise UserError(f"{file}: the name does not end with a class of the data set")
-        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(_read_text(file).splitlines(), start=1):
             parts = line.split()
             if not parts:
                 continue

@@ -15,6 +15,7 @@ run resumed at epoch ``e`` sees the same batches as an uninterrupted one.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -26,16 +27,18 @@ import numpy as np
 import torch
 
 from tinyvision._errors import UserError
-from tinyvision._validate import check_float, check_int
+from tinyvision._validate import check_float, check_int, describe
 from tinyvision.data.augment import (
     _augment_hsv,
+    _check_image,
+    _check_labels,
     _hflip,
     _letterbox,
     _mosaic,
     _random_perspective,
     resize_longest,
 )
-from tinyvision.data.formats import DetectionDataset
+from tinyvision.data.formats import DetectionDataset, _decode_image
 
 __all__ = [
     "AugmentConfig",
@@ -74,22 +77,23 @@ class AugmentConfig:
         check_float(self.scale, "scale", minimum=0.0, maximum=1.0, max_inclusive=False)
 
 
-def read_image(path: str) -> np.ndarray:
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Decode an image file as ``uint8[H, W, 3]`` RGB.
 
+    The EXIF orientation of a JPEG or PNG is applied (the image as displayed, as YOLOv5
+    reads it), the same as :func:`tinyvision.data.formats.image_size` reports its size.
+
     Raises:
+        TypeError: ``path`` is not a path.
         UserError: the file is missing or not a readable image.
     """
-    import cv2
-
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
     try:
         data = np.fromfile(path, dtype=np.uint8)
-    except OSError:
-        data = None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
-    if image is None:
-        raise UserError(f"{path}: not a readable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return _decode_image(data, str(path))
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,10 @@ def load_images(
             set recorded (a damaged file); with ``skip_bad=True`` such images are left out
             (with their objects) and listed in ``skipped``.
     """
+    if not isinstance(dataset, DetectionDataset):
+        raise TypeError(f"dataset must be a DetectionDataset, got {describe(dataset)}")
     size = check_int(size, "size", minimum=1)
+    threads = check_int(threads, "threads", minimum=1)
     paths = dataset.image_paths()
     index = dataset.category_index()
     boxes = dataset.boxes_xyxy()
@@ -153,7 +160,7 @@ def load_images(
         labels[:, 1:] = boxes[r] * ratio
         return resized, labels, ratio
 
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         loaded = list(pool.map(load, range(dataset.num_images)))
     kept = [i for i, item in enumerate(loaded) if not isinstance(item, str)]
     skipped = [item for item in loaded if isinstance(item, str)]
@@ -203,7 +210,46 @@ def augmented_sample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One training sample: a mosaic of image ``index`` and 3 random others (with
     probability ``config.mosaic``) or the letterboxed image alone, then random perspective,
-    HSV jitter and flip. Returns ``uint8[size, size, 3]`` and ``float64[M, 5]``."""
+    HSV jitter and flip.
+
+    Args:
+        images, labels: from :func:`load_images` (``uint8[h, w, 3]``, ``[N, 5]`` pixels).
+        index: the sample's image.
+        size: the output side.
+        config: the augmentation.
+        rng: every random draw.
+
+    Returns:
+        ``uint8[size, size, 3]`` and ``float64[M, 5]``.
+    """
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must have the same length, got {len(images)} and {len(labels)}"
+        )
+    if not images:
+        raise ValueError("images must hold at least one image, got none")
+    images = [_check_image(image, f"images[{i}]") for i, image in enumerate(images)]
+    labels = [_check_labels(label, f"labels[{i}]") for i, label in enumerate(labels)]
+    index = check_int(index, "index", minimum=0, maximum=len(images) - 1)
+    size = check_int(size, "size", minimum=1)
+    if not isinstance(config, AugmentConfig):
+        raise TypeError(f"config must be an AugmentConfig, got {describe(config)}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {describe(rng)}")
+    return _augmented_sample(images, labels, index, size, config, rng, use_mosaic=bool(use_mosaic))
+
+
+def _augmented_sample(
+    images: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    index: int,
+    size: int,
+    config: AugmentConfig,
+    rng: np.random.Generator,
+    *,
+    use_mosaic: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`augmented_sample` on inputs already checked (by :func:`load_images`)."""
     if use_mosaic and config.mosaic > 0 and rng.random() < config.mosaic:
         picks = [index, *rng.integers(0, len(images), size=3).tolist()]
         xc, yc = (int(v) for v in rng.uniform(size / 2, 3 * size / 2, size=2))  # as mosaic()
@@ -249,7 +295,28 @@ class DetectionBatch:
 def collate(
     samples: Sequence[tuple[np.ndarray, np.ndarray]], size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack samples into ``(images float32[B, 3, S, S] in [0, 1], targets float32[M, 6])``."""
+    """Stack samples into ``(images float32[B, 3, S, S] in [0, 1], targets float32[M, 6])``.
+
+    Each sample is ``(uint8[S, S, 3], float[N, 5])`` as :func:`augmented_sample` returns;
+    target rows are ``(sample index, class, cx, cy, w, h)`` normalised by ``S``. No samples
+    give ``[0, 3, S, S]`` and ``[0, 6]``.
+    """
+    size = check_int(size, "size", minimum=1)
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, tuple) or len(sample) != 2:
+            raise TypeError(f"samples[{i}] must be an (image, labels) pair, got {describe(sample)}")
+        image, boxes = sample
+        _check_image(image, f"samples[{i}] image")
+        if image.shape != (size, size, 3):
+            raise ValueError(
+                f"samples[{i}] image must have shape ({size}, {size}, 3), got {image.shape}"
+            )
+        if not isinstance(boxes, np.ndarray) or boxes.ndim != 2 or boxes.shape[1] != 5:
+            raise ValueError(
+                f"samples[{i}] labels must be a numpy array [N, 5], got {describe(boxes)}"
+            )
+    if not samples:
+        return torch.zeros((0, 3, size, size)), torch.zeros((0, 6))
     stacked = np.stack([image for image, _ in samples]).transpose(0, 3, 1, 2)  # (B, 3, S, S)
     images = torch.from_numpy(np.ascontiguousarray(stacked)).float().div_(255.0)
     rows = []
@@ -316,8 +383,16 @@ class DetectionLoader:
         self.seed = check_int(seed, "seed", minimum=0)
         self.workers = check_int(workers, "workers", minimum=0)
         self.prefetch = check_int(prefetch, "prefetch", minimum=1)
-        self.rank, self.world_size = rank, world_size
+        self.world_size = check_int(world_size, "world_size", minimum=1)
+        self.rank = check_int(rank, "rank", minimum=0, maximum=self.world_size - 1)
         self.drop_last = drop_last
+        smallest = self._smallest_batch()
+        if smallest < self.world_size:
+            raise ValueError(
+                f"a batch of {smallest} image(s) cannot be shared by world_size="
+                f"{self.world_size} processes ({len(self.images)} images, batch_size="
+                f"{self.batch_size}, drop_last={drop_last}): each process needs at least one"
+            )
         self.wait_seconds = 0.0
         self.build_seconds = 0.0
         self._lock = threading.Lock()
@@ -327,6 +402,13 @@ class DetectionLoader:
         if self.drop_last and n >= self.batch_size:
             return n // self.batch_size
         return math.ceil(n / self.batch_size)
+
+    def _smallest_batch(self) -> int:
+        """The number of images in the epoch's smallest batch."""
+        n, b = len(self.images), self.batch_size
+        if n < b:
+            return n
+        return b if self.drop_last or n % b == 0 else n % b
 
     def order(self, epoch: int) -> np.ndarray:
         """The epoch's permutation of the images."""
@@ -339,7 +421,7 @@ class DetectionLoader:
         positions = range(step * self.batch_size, min((step + 1) * self.batch_size, order.size))
         mine = list(positions)[self.rank :: self.world_size]
         samples = [
-            augmented_sample(
+            _augmented_sample(
                 self.images,
                 self.labels,
                 int(order[j]),
