@@ -29,6 +29,7 @@ def test_demo_trains_compares_and_reports(
 
     monkeypatch.setattr(recipes, "get_recipe", short)
     tiny = {"train": 16, "val": 8, "img_size": 64, "epochs": 1, "batch_size": 8, "width": 4}
+    tiny["close_mosaic"] = 0
     monkeypatch.setattr(demo, "DETECTOR_DEMO", tiny)
     data = str(tmp_path / "data")
     assert main(["demo", "--out", str(tmp_path), "--seeds", "2", "--data-dir", data]) == 0
