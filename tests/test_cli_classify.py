@@ -302,7 +302,9 @@ def test_eval_checkpoint_of_another_kind(
     assert_one_line_error(code, err, "is a detector checkpoint, not a classifier checkpoint")
     (tmp_path / "junk.pt").write_bytes(b"\x00" * 50)
     code, _, err = run_cli(capsys, "classify", "eval", "--checkpoint", str(tmp_path / "junk.pt"))
-    assert_one_line_error(code, err, "not a readable checkpoint")
+    assert_one_line_error(
+        code, err, r"junk\.pt is not a tinyvision checkpoint \(not a PyTorch file\)"
+    )
 
 
 def test_eval_checkpoint_on_other_data(trained: Path, tmp_path: Path, capsys) -> None:

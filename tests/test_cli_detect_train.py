@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,18 +61,126 @@ def test_train_writes_checkpoint_metrics_and_report(trained) -> None:
 
 
 def test_resume_of_a_finished_run_evaluates_again(
-    trained, capsys: pytest.CaptureFixture[str]
+    trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out, _ = trained
+    # the run copied to the default --out of a shapes run, resumed from another folder
+    # without --out or --data-dir: both come from the defaults and the checkpoint
+    monkeypatch.chdir(tmp_path)
+    out = Path("runs/detect/shapes")
+    shutil.copytree(trained[0], out)
     before = json.loads((out / "metrics.json").read_text())
-    code, printed, _ = run_cli(capsys, "detect", "train", "--out", str(out), "--resume",
-                               "--threads", "1")  # fmt: skip
-    assert code == 0, printed
+    code, printed, err = run_cli(capsys, "detect", "train", "--resume", "--threads", "1")
+    assert code == 0, err
+    assert "the run is already complete (all 2 epochs trained); evaluating it again" in printed
     after = json.loads((out / "metrics.json").read_text())
     assert after["map50_95"] == before["map50_95"]  # nothing left to train: same weights
-    code, _, err = run_cli(capsys, "detect", "train", "--out", str(out), "--resume",
-                           "--epochs", "5")  # fmt: skip
-    assert_one_line_error(code, err, "drop --epochs")
+    assert after["training"].pop("checkpoint") == str(out / "last.pt")  # the copy's
+    before["training"].pop("checkpoint")
+    assert after["training"] == before["training"]  # the history, not a run of 0 steps
+    assert not Path("data").exists()  # the shapes set was not generated again here
+    for option in ("--epochs", "--train-images"):
+        code, _, err = run_cli(capsys, "detect", "train", "--resume", option, "5")
+        assert_one_line_error(code, err, f"drop {option}")
+    code, _, err = run_cli(capsys, "detect", "train", "--resume", "--data", "other.yaml")
+    assert_one_line_error(code, err, r"no checkpoint at runs/detect/other/last\.pt")
+
+
+@pytest.mark.parametrize(
+    ("option", "pattern"),
+    [
+        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["--img-size", "48"], "--img-size must be a multiple of 32, got 48"),
+        (["--img-size", "0"], "--img-size must be >= 32, got 0"),
+        (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+        (["--workers", "-1"], "--workers must be >= 0, got -1"),
+        (["--seed", "-2"], "--seed must be >= 0, got -2"),
+        (["--train-images", "-1"], "--train-images must be >= 1, got -1"),
+        (["--val-images", "0"], "--val-images must be >= 1, got 0"),
+        (["--width", "0"], "--width must be >= 1, got 0"),
+        (["--lr", "nan"], "--lr must not be NaN"),
+        (["--conf", "2"], r"--conf must be <= 1\.0, got 2\.0"),
+    ],
+)
+def test_train_options_are_checked_before_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], pattern: str
+) -> None:
+    # the data set does not exist: the option's error comes first, named by its flag
+    code, _, err = run_cli(capsys, "detect", "train", "--data", str(tmp_path / "none.yaml"),
+                           "--out", str(tmp_path / "run"), *option)  # fmt: skip
+    assert_one_line_error(code, err, pattern)
+
+
+def test_unusable_out_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yolo_set(tmp_path / "set", {"1": GOOD})
+    (tmp_path / "taken").write_text("a file")
+    code, printed, err = run_cli(capsys, "detect", "train", "--data", str(data), "--out",
+                                 str(tmp_path / "taken"), *TINY[6:])  # fmt: skip
+    assert_one_line_error(code, err, r"--out .*taken is a file, not a folder")
+    assert "data:" not in printed  # stopped before reading the data
+
+
+def test_shapes_at_32_pixels_keep_the_generators_smallest_objects() -> None:
+    from tinyvision._cli._detect_train import job_from_args
+    from tinyvision.cli import build_parser
+
+    args = build_parser().parse_args(["detect", "train", "--img-size", "32"])
+    shapes = job_from_args(args).shapes
+    # 12-52 px at 128 scale to 3-13 px at 32; the generator draws objects of 4 px or more
+    assert shapes["min_size"] == 4.0 and shapes["max_size"] == 13.0
+    assert shapes["train"] == 1000 and shapes["val"] == 200
+
+
+def test_a_data_set_without_objects_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yolo_set(tmp_path / "set", {"1": "", "2": ""})  # label files, but empty
+    code, _, err = run_cli(capsys, "detect", "train", "--data", str(data), "--out",
+                           str(tmp_path / "run"), *TINY[6:])  # fmt: skip
+    assert_one_line_error(code, err, r"no objects in the labels of the 2 training images")
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_predict_never_writes_over_its_inputs_and_keeps_stems_apart(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, data = trained
+    source = cv2.imread(str(data / "images" / "val" / "000001.png"))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / "x.png"), source)
+    cv2.imwrite(str(tmp_path / "b" / "x.bmp"), source)  # its drawing is a PNG: x.png again
+    kept = (tmp_path / "a" / "x.png").read_bytes()
+    checkpoint = ["--checkpoint", str(out / "last.pt"), "--threads", "1", "--conf", "0.001"]
+    code, _, err = run_cli(capsys, "detect", "predict", str(tmp_path / "a"), str(tmp_path / "b"),
+                           "--out", str(tmp_path / "a"), *checkpoint)  # fmt: skip
+    assert_one_line_error(code, err, r"would write x\.png over the input image .*a/x\.png")
+    assert (tmp_path / "a" / "x.png").read_bytes() == kept
+    assert not (tmp_path / "a" / "predictions.json").exists()
+    pred = tmp_path / "pred"
+    code, _, err = run_cli(capsys, "detect", "predict", str(tmp_path / "a"),
+                           str(tmp_path / "b"), "--out", str(pred), *checkpoint)  # fmt: skip
+    assert code == 0, err
+    assert "2 image(s) share a file stem" in err and "b/x.png -> x_3" in err
+    assert sorted(p.name for p in pred.glob("*.png")) == ["x.png", "x_2.png", "x_3.png"]
+    records = json.loads((pred / "predictions.json").read_text())
+    assert {r["image_id"] for r in records} == {"x", "x_2", "x_3"}
+
+
+def test_files_that_are_not_checkpoints_are_one_line_errors(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, data = trained
+    image = str(data / "images" / "val" / "000001.png")
+    for path in (data / "data.yaml", tmp_path / "x.pt"):
+        if path.suffix == ".pt":
+            torch.save({"path": Path("x")}, path)  # a pickled object: not weights-only
+        code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(path), image)
+        assert_one_line_error(code, err, r"is not a tinyvision checkpoint \(")
+        assert "weights_only" not in err
+        code, _, err = run_cli(capsys, "detect", "train", "--resume", str(path))
+        assert_one_line_error(code, err, r"is not a tinyvision checkpoint \(")
 
 
 def test_predict_writes_coco_json_and_drawings_that_eval_reads(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -217,3 +218,45 @@ def test_set_anchors_updates_buffer_and_config() -> None:
     torch.testing.assert_close(model.anchor_tensor(), new.view(3, 3, 2))
     assert model.config.anchors[2] == (13.0, 14.0, 15.0, 16.0, 17.0, 18.0)
     assert math.isclose(model.state_dict()["detect.anchors"][0, 0, 0].item(), 1.0)
+
+
+def test_forward_bad_input() -> None:
+    model = TinyDetector(DetectorConfig(2, width=4, num_heads=2))  # 2 levels: strides 8, 16
+    for size in (65, 40):  # not multiples of 16: torch.cat failed deep inside the neck
+        with pytest.raises(ValueError, match=r"x must have a height and width that are multip"):
+            model(torch.zeros(1, 3, size, size))
+    with pytest.raises(ValueError, match=r"multiples of 32"):
+        TinyDetector(DetectorConfig(2, width=4, levels=3, num_heads=2))(torch.zeros(1, 3, 48, 48))
+    with pytest.raises(TypeError, match=r"x must have a floating point dtype.*uint8"):
+        model(torch.zeros(1, 3, 64, 64, dtype=torch.uint8))
+    with pytest.raises(ValueError, match=r"x must be a Tensor of shape \[B, 3, H, W\]"):
+        model(torch.zeros(3, 64, 64))
+    with pytest.raises(ValueError, match=r"\[B, 3, H, W\].*\(1, 4, 64, 64\)"):
+        model(torch.zeros(1, 4, 64, 64))
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        model(np.zeros((1, 3, 64, 64), np.float32))
+    assert [o.shape[2] for o in model(torch.zeros(1, 3, 48, 48))] == [6, 3]  # 48 = 3 * 16
+
+
+def test_decode_bad_input() -> None:
+    anchors = torch.tensor([[[16.0, 24.0]]])  # one level, one anchor
+    good = torch.zeros(1, 1, 2, 2, 6)
+    with pytest.raises(TypeError, match="outputs must be a non-empty list"):
+        decode(good, anchors, (8,))
+    with pytest.raises(TypeError, match="outputs must be a non-empty list"):
+        decode([], anchors, (8,))
+    with pytest.raises(ValueError, match=r"outputs\[0\] must be a Tensor of shape \[B, A, H, W"):
+        decode([torch.zeros(1, 1, 2, 2)], anchors, (8,))  # 4-D
+    with pytest.raises(ValueError, match=r"A = 1 anchors"):
+        decode([torch.zeros(1, 2, 2, 2, 6)], anchors, (8,))
+    with pytest.raises(ValueError, match=r"anchors must be a Tensor of shape \[L, A, 2\]"):
+        decode([good], torch.ones(2, 1, 2), (8, 16))  # two levels of anchors, one output
+    with pytest.raises(TypeError, match=r"outputs\[0\] must have a floating point dtype"):
+        decode([good.long()], anchors, (8,))
+    with pytest.raises(ValueError, match="strides must give one stride per level"):
+        decode([good], anchors, ())
+    with pytest.raises(TypeError, match="anchors must be a torch.Tensor"):
+        decode([good], [[[16.0, 24.0]]], (8,))
+    two = torch.ones(2, 1, 2)
+    with pytest.raises(ValueError, match=r"outputs\[1\] must have the batch size"):
+        decode([good, torch.zeros(2, 1, 1, 1, 6)], two, (8, 16))

@@ -222,7 +222,7 @@ def test_checkpoint_round_trip_and_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="is a classifier checkpoint, not a detector checkpoint"):
         load_checkpoint(path, kind="detector")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
-    with pytest.raises(UserError, match="junk.pt is not a readable checkpoint"):
+    with pytest.raises(UserError, match=r"junk.pt is not a tinyvision checkpoint \(not a PyTorch"):
         load_checkpoint(tmp_path / "junk.pt")
     torch.save({"model": {}}, tmp_path / "plain.pt")
     with pytest.raises(UserError, match="plain.pt is not a tinyvision checkpoint"):

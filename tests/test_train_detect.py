@@ -17,6 +17,7 @@ from tinyvision.data.loader import AugmentConfig, DetectionLoader, load_images
 from tinyvision.data.shapes import ShapesConfig, make_shapes
 from tinyvision.nn.detector import DEFAULT_ANCHORS, DetectorConfig, TinyDetector
 from tinyvision.train.checkpoint import load_checkpoint
+from tinyvision.train.classify import TrainingDiverged
 from tinyvision.train.detect import (
     DetectTrainConfig,
     check_anchors,
@@ -95,6 +96,14 @@ def test_resume_gives_the_uninterrupted_weights(tiny_shapes, tmp_path: Path) -> 
             torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
     final = load_checkpoint(tmp_path / "b" / "last.pt", kind="detector")
     assert final["epoch"] == 2 and final["step"] == 4
+    # the history carries on through the checkpoint: both epochs' losses, all the steps
+    assert len(straight.epoch_losses) == 2 and resumed.epoch_losses == straight.epoch_losses
+    assert final["history"]["epoch_losses"] == straight.epoch_losses
+    assert resumed.start_epoch == 1 and resumed.total("steps") == final["history"]["steps"] == 4
+    earlier = record["history"]["train_seconds"]
+    assert 0 < earlier < resumed.total("train_seconds") == final["history"]["train_seconds"]
+    with pytest.raises(ValueError, match="name must be one of"):
+        resumed.total("epochs")
 
 
 def _run_one_epoch_of(config: DetectTrainConfig, images, labels, out: Path) -> dict:
@@ -241,3 +250,120 @@ def test_loader_and_config_bad_input(tiny_shapes) -> None:
         DetectTrainConfig.from_dict({"colour": 1})
     config = DetectTrainConfig(epochs=3)
     assert DetectTrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_skipped_steps_are_counted_per_epoch(tiny_shapes, monkeypatch) -> None:
+    # 16 images, batch 4: 4 steps per epoch. Gradients made non-finite on chosen steps.
+    train, _ = tiny_shapes
+    images, labels = train.images[:16], train.labels[:16]
+    clip = torch.nn.utils.clip_grad_norm_
+    calls = itertools.count()
+
+    def run(epochs: int, bad_steps: set[int]):
+        def flaky_clip(parameters, limit):
+            norm = clip(parameters, limit)
+            return torch.tensor(math.inf) if next(calls) in bad_steps else norm
+
+        monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", flaky_clip)
+        config = DetectTrainConfig(epochs=epochs, batch_size=4, img_size=64, workers=0)
+        return train_detector(tiny_model(width=4), images, labels, config)
+
+    # one bad step in each of 6 epochs: 6 skipped in all (more than an epoch's 4), but
+    # never more than half of an epoch: training goes on
+    calls = itertools.count()
+    result = run(6, {0, 4, 8, 12, 16, 20})
+    assert result.skipped_steps == 6 and len(result.epoch_losses) == 6
+    # 3 of the 4 steps of epoch 1 bad: stopped there
+    calls = itertools.count()
+    with pytest.raises(TrainingDiverged, match=r"3 of the 4 steps had non-finite gradients in ep"):
+        run(2, {0, 1, 3})
+
+
+def test_check_anchors_bad_input() -> None:
+    labels = [np.array([[0, 1, 1, 5, 5.0]])]
+    anchors = np.ones((4, 2)) * 4
+    cases = [
+        ({"img_size": 0}, ValueError, "img_size must be >= 1, got 0"),
+        ({"threshold": 2}, ValueError, r"threshold must be <= 1\.0, got 2"),
+        ({"anchor_t": 1.0}, ValueError, r"anchor_t must be > 1\.0"),
+        ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ]
+    for kwargs, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            check_anchors(labels, anchors, **{"img_size": 64, **kwargs})
+    with pytest.raises(ValueError, match=r"labels\[0\] must be a real array of shape \[N, 5\]"):
+        check_anchors([np.array([[0, 1, 1, 5]])], anchors, img_size=64)
+    with pytest.raises(ValueError, match=r"labels\[0\] .*shape \[N, 5\].*\(5, 4\)"):
+        check_anchors([np.zeros((5, 4))], anchors, img_size=64)  # reshaped to [4, 5] before
+    with pytest.raises(ValueError, match=r"labels\[1\] must be finite, got an array contain"):
+        check_anchors([labels[0], np.array([[0, 1, 1, np.nan, 5.0]])], anchors, img_size=64)
+    with pytest.raises(TypeError, match="labels must be a sequence"):
+        check_anchors(labels[0], anchors, img_size=64)
+    with pytest.raises(ValueError, match="anchors must be finite and > 0, got -4.0"):
+        check_anchors(labels, -anchors, img_size=64)
+    with pytest.raises(ValueError, match=r"anchors must be a real array of shape \[L \* A, 2\]"):
+        check_anchors(labels, np.ones((4, 3)), img_size=64)
+    # no boxes: NaN recalls, the anchors kept; an [L, A, 2] array is accepted
+    empty = check_anchors([np.zeros((0, 5))], anchors.reshape(2, 2, 2), img_size=64)
+    assert math.isnan(empty.bpr) and not empty.recomputed and empty.anchors.shape == (4, 2)
+
+
+def test_predict_images_bad_input() -> None:
+    model = tiny_model(width=4)  # 2 levels: strides 8 and 16
+    image = np.zeros((10, 12, 3), np.uint8)
+    cases = [
+        ({"img_size": 33}, ValueError, "img_size must be a multiple of 16"),
+        ({"img_size": 8}, ValueError, "img_size must be >= 16"),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0"),
+        ({"conf_threshold": 2}, ValueError, "conf_threshold must be <= 1"),
+        ({"iou_threshold": -0.1}, ValueError, "iou_threshold must be >= 0"),
+        ({"max_det": 0}, ValueError, "max_det must be >= 1"),
+        ({"images": [np.zeros((10, 12, 4), np.uint8)]}, ValueError, r"images\[0\] .*\[H, W, 3\]"),
+        ({"images": [np.zeros((10, 12), np.uint8)]}, ValueError, r"images\[0\] must have shape"),
+        ({"images": [image, np.zeros((0, 5, 3), np.uint8)]}, ValueError, r"images\[1\]"),
+        ({"images": [image.astype(float)]}, TypeError, r"images\[0\] must be a uint8"),
+        ({"images": image}, TypeError, "images must be a sequence"),
+        ({"model": torch.nn.Linear(2, 2)}, TypeError, "model must be a TinyDetector"),
+    ]
+    for kwargs, error, pattern in cases:
+        arguments = {"model": model, "images": [image], "img_size": 64, **kwargs}
+        with pytest.raises(error, match=pattern):
+            predict_images(**arguments)
+    assert predict_images(model, [], 64) == []
+    ((boxes, scores, classes),) = predict_images(model, [image], 48, conf_threshold=0.0)
+    assert boxes.shape[1] == 4 and scores.shape == classes.shape
+
+
+def test_detections_table_bad_input() -> None:
+    one = (np.array([[1.0, 2, 5, 6]]), np.array([0.9]), np.array([1]))
+    cases = [
+        (([one], [1], [10]), ValueError, r"classes must be integer indices into category_ids"),
+        (([one], [], [10, 20]), ValueError, "predictions and image_ids must have the same length"),
+        (([one], [1], [10, 20], [0.5, 1]), ValueError, "predictions and scales must have the same"),
+        (([one], [1], [10, 20], [0.0]), ValueError, "scales must be finite numbers > 0"),
+        (([one], [1], [1.5, 2.5]), TypeError, "category_ids must be integers"),
+        (([(one[0], one[1])], [1], [10, 20]), TypeError, r"predictions\[0\] must be a \(boxes"),
+        (([(one[0][:, :3], *one[1:])], [1], [10, 20]), ValueError, r"boxes \[D, 4\]"),
+        (([(one[0], np.ones(2), one[2])], [1], [10, 20]), ValueError, r"scores \[D\]"),
+        (([(*one[:2], np.array([0.5]))], [1], [10, 20]), ValueError, "integer indices"),
+        ((one, [1], [10, 20]), ValueError, "same length"),  # a tuple of 3, not a list of them
+    ]
+    for arguments, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            detections_table(*arguments)
+    table = detections_table([one], [7], [10, 20], scales=[2.0])
+    assert table.category_id.tolist() == [20] and table.bbox[0].tolist() == [0.5, 1, 2, 2]
+    assert len(detections_table([], [], [10])) == 0
+
+
+def test_ema_bad_input() -> None:
+    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module, got 3 \(int\)"):
+        ModelEMA(3)
+    ema = ModelEMA(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="model must have the architecture of the averaged"):
+        ema.update(torch.nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="model must have the architecture"):
+        ema.update(torch.nn.Sequential(torch.nn.Linear(2, 2)))  # other names
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        ema.update(None)
+    assert ema.updates == 0  # nothing folded in

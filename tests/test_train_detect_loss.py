@@ -217,3 +217,32 @@ def test_loss_bad_input() -> None:
         yolo_loss(outputs[:2], torch.zeros((0, 6)), ANCHORS, STRIDES)
     with pytest.raises(ValueError, match="anchor_t"):
         LossConfig(anchor_t=1.0)
+
+
+def test_loss_bad_target_values_and_levels() -> None:
+    # outputs of 2 images and 4 classes: image indices 0..1, classes 0..3 (checked on the CPU)
+    outputs = _outputs(requires_grad=False)
+    box = [0.5, 0.5, 0.2, 0.2]
+    for row, pattern in [
+        ([0, 4, *box], r"targets\[:, 1\] must hold whole class indices in 0\.\.3, got 4\.0"),
+        ([0, -1, *box], r"targets\[:, 1\] .* got -1\.0"),
+        ([0, 1.5, *box], r"targets\[:, 1\] .* got 1\.5"),
+        ([2, 0, *box], r"targets\[:, 0\] must hold whole image indices in 0\.\.1, got 2\.0"),
+        ([0, 0, math.nan, 0.5, 0.2, 0.2], "targets must be finite"),
+        ([0, 0, 0.5, 0.5, math.inf, 0.2], "targets must be finite"),
+    ]:
+        with pytest.raises(ValueError, match=pattern):
+            yolo_loss(outputs, torch.tensor([row]), ANCHORS, STRIDES)
+    with pytest.raises(TypeError, match="anchors must be a torch.Tensor"):
+        yolo_loss(outputs, torch.zeros((0, 6)), ANCHORS.tolist(), STRIDES)
+    with pytest.raises(ValueError, match=r"with A = 2 anchors .* got a Tensor of shape \(2, 3,"):
+        yolo_loss(outputs, torch.zeros((0, 6)), ANCHORS[:, :2], STRIDES)  # 2 anchors, outputs 3
+    with pytest.raises(TypeError, match=r"outputs\[2\] must have a floating point dtype"):
+        yolo_loss([*outputs[:2], outputs[2].long()], torch.zeros((0, 6)), ANCHORS, STRIDES)
+    with pytest.raises(TypeError, match="config must be a LossConfig"):
+        yolo_loss(outputs, torch.zeros((0, 6)), ANCHORS, STRIDES, {"box": 1.0})
+    with pytest.raises(ValueError, match="image_size must be >= 1"):
+        yolo_loss(outputs, torch.zeros((0, 6)), ANCHORS, STRIDES, image_size=0)
+    # the edges of the ranges are accepted: image 1, class 3
+    loss, _ = yolo_loss(outputs, torch.tensor([[1, 3, *box]]), ANCHORS, STRIDES)
+    assert torch.isfinite(loss)

@@ -2,14 +2,20 @@
 
 Writes ``predictions.json`` (COCO results: ``image_id`` is the file stem, as an integer when
 every stem is one, as YOLOv5 does; ``tinyvision detect eval`` maps stems to a data set's
-images) and each image with its boxes drawn into ``--out``.
+images) and each image with its boxes drawn into ``--out``. Images that share a stem
+(``a/x.png`` and ``b/x.png``, or ``x.png`` and ``x.bmp``, whose drawing is a PNG) keep
+it for the first and get ``x_2``, ``x_3``, ... for the others, in drawings and image ids
+alike (a warning lists them); a drawing never replaces an input image.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
+
+from tinyvision._errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,12 +63,53 @@ def image_files(sources: list[Path]) -> list[Path]:
     return files
 
 
-def image_ids(files: list[Path]) -> list[int | str]:
-    """File stems, as integers when all of them are (YOLOv5's results convention)."""
-    stems = [f.stem for f in files]
-    if all(s.isascii() and s.isdigit() for s in stems) and len(set(map(int, stems))) == len(stems):
-        return [int(s) for s in stems]
-    return stems
+def unique_stems(files: list[Path]) -> list[str]:
+    """File stems made unique: the first of a stem keeps it, the others get ``_2``,
+    ``_3``, ... (compared without case: ``X.png`` and ``x.png`` are one file on some disks)."""
+    taken = {f.stem.lower() for f in files}
+    seen: set[str] = set()
+    names = []
+    for file in files:
+        name = file.stem
+        if name.lower() in seen:
+            n = 2
+            while f"{file.stem}_{n}".lower() in taken:
+                n += 1
+            name = f"{file.stem}_{n}"
+            taken.add(name.lower())
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
+def image_ids(names: list[str]) -> list[int | str]:
+    """Unique file stems, as integers when all of them are (YOLOv5's results convention)."""
+    if all(s.isascii() and s.isdigit() and len(s) < 19 for s in names) and len(
+        set(map(int, names))
+    ) == len(names):
+        return [int(s) for s in names]
+    return names
+
+
+def drawing_path(out: Path, file: Path, name: str) -> Path:
+    """Where the drawing of ``file`` goes: ``name`` with its suffix, PNG for other formats."""
+    suffix = file.suffix.lower()
+    return out / f"{name}{suffix if suffix in ('.png', '.jpg', '.jpeg') else '.png'}"
+
+
+def check_no_overwrite(files: list[Path], targets: list[Path]) -> None:
+    """Refuse outputs that are one of the input images (``--out`` is their folder)."""
+    inputs = {f.resolve(): f for f in files}
+    for target in targets:
+        clash = inputs.get(target.resolve())
+        if clash is None and target.exists():
+            clash = next((f for f in files if f.name.lower() == target.name.lower()
+                          and target.samefile(f)), None)  # fmt: skip
+        if clash is not None:
+            raise UserError(
+                f"--out {target.parent} would write {target.name} over the input image "
+                f"{clash}; choose another --out"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,6 +126,16 @@ def run(args: argparse.Namespace) -> int:
     iou = check_float(args.iou, "--iou", minimum=0.0, maximum=1.0)
     max_det = check_int(args.max_det, "--max-det", minimum=1)
     files = image_files(args.images)
+    names_out = unique_stems(files)
+    drawings = [drawing_path(args.out, f, n) for f, n in zip(files, names_out)]
+    check_no_overwrite(files, [args.out / "predictions.json", *([] if args.no_draw else drawings)])
+    renamed = [f"{f} -> {n}" for f, n in zip(files, names_out) if n != f.stem]
+    if renamed:
+        print(
+            f"tinyvision: warning: {len(renamed)} image(s) share a file stem with an earlier "
+            f"one; their drawings and image ids are renamed: {', '.join(renamed)}",
+            file=sys.stderr,
+        )
     record = load_checkpoint(args.checkpoint, kind=CHECKPOINT_KIND)
     model = detector_from_checkpoint(record, str(args.checkpoint))
     img_size = args.img_size or int(record.get("img_size", 640))
@@ -90,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     found = predict_images(
         model, images, img_size, conf_threshold=conf, iou_threshold=iou, max_det=max_det
     )
-    ids = image_ids(files)
+    ids = image_ids(names_out)
     records = []
     for image_id, (boxes, scores, classes) in zip(ids, found):
         for (x1, y1, x2, y2), score, cls in zip(boxes.tolist(), scores.tolist(), classes.tolist()):
@@ -103,14 +160,14 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
     atomic_write_json(args.out / "predictions.json", records, indent=None)
-    for file, image, (boxes, scores, classes) in zip(files, images, found):
+    for file, drawing, image, (boxes, scores, classes) in zip(files, drawings, images, found):
         counts: dict[str, int] = {}
         for cls in classes.tolist():
             counts[names[cls]] = counts.get(names[cls], 0) + 1
         listed = ", ".join(f"{n} {c}" for n, c in sorted(counts.items())) or "nothing"
         print(f"{file}: {len(scores)} object(s): {listed}")
         if not args.no_draw:
-            _write_drawing(args.out / file.name, image, boxes, scores, classes, names)
+            _write_drawing(drawing, image, boxes, scores, classes, names)
     print(f"wrote {args.out / 'predictions.json'} ({len(records)} detections)")
     return 0
 
@@ -141,11 +198,10 @@ def _write_drawing(
             1,
             cv2.LINE_AA,
         )
-    suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg") else ".png"
-    ok, encoded = cv2.imencode(suffix, canvas)
+    ok, encoded = cv2.imencode(path.suffix, canvas)
     if not ok:
         raise OSError(f"could not encode {path}")
-    atomic_write_bytes(path.with_suffix(suffix), encoded.tobytes())
+    atomic_write_bytes(path, encoded.tobytes())
 
 
 def np_pixel(hue: int) -> Any:

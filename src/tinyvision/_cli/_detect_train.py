@@ -21,8 +21,20 @@ from tinyvision._errors import UserError
 
 DEFAULT_OUT = "runs/detect"
 SHAPES = "shapes"
+TRAIN_IMAGES, VAL_IMAGES = 1000, 200  # shapes images of a new run
 # Options a resumed run takes from its checkpoint (giving them is an error).
-OVERRIDES = ("epochs", "img_size", "batch_size", "lr", "optimizer", "width", "levels", "workers")
+OVERRIDES = (
+    "epochs",
+    "img_size",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "width",
+    "levels",
+    "workers",
+    "train_images",
+    "val_images",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,9 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add = parser.add_argument
     add("--data", default=SHAPES, help="'shapes' (offline synthetic set, default) or DATA.yaml")
-    add("--data-dir", default="data", help="where the shapes set is generated (default data)")
-    add("--train-images", type=int, default=1000, help="shapes: training images (1000)")
-    add("--val-images", type=int, default=200, help="shapes: validation images (200)")
+    add(
+        "--data-dir",
+        help="where the shapes set is generated (default data; a resumed run: its own)",
+    )
+    add("--train-images", type=int, help=f"shapes: training images ({TRAIN_IMAGES})")
+    add("--val-images", type=int, help=f"shapes: validation images ({VAL_IMAGES})")
     add("--epochs", type=int, help="passes over the training images (default 16)")
     add("--img-size", type=int, help="square input size, a multiple of 32 (default 128)")
     add("--batch-size", type=int, help="images per step, all processes together (default 16)")
@@ -86,12 +101,51 @@ class DetectJob:
     seed: int
     resume: dict[str, Any] | None = None
     shapes_folder: str = SHAPES  # folder of the shapes set under the data folder
+    data_dir: str | None = None  # where the shapes set lives (None: the default, data)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """The command line's numbers, named by their flags, before any data is read."""
+    from tinyvision._validate import check_float, check_int
+
+    minimum = {"epochs": 1, "img_size": 32, "batch_size": 1, "width": 1, "workers": 0}
+    minimum.update(seed=0, train_images=1, val_images=1)
+    for name, low in minimum.items():
+        if getattr(args, name) is not None:
+            check_int(getattr(args, name), f"--{name.replace('_', '-')}", minimum=low)
+    if args.img_size is not None and args.img_size % 32:
+        raise ValueError(f"--img-size must be a multiple of 32, got {args.img_size}")
+    if args.lr is not None:
+        check_float(args.lr, "--lr", minimum=0.0, min_inclusive=False)
+        if args.lr == float("inf"):
+            raise ValueError(f"--lr must be finite, got {args.lr}")
+    check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
+
+
+def check_out(out: Path) -> None:
+    """Create ``out`` and make sure files can be written there, before training starts."""
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise UserError(f"--out {out} is not writable ({exc.strerror or exc})") from exc
+
+
+def default_out(data: str) -> Path:
+    """``runs/detect/shapes`` or ``runs/detect/<stem of the data.yaml>``."""
+    return Path(DEFAULT_OUT) / (SHAPES if data == SHAPES else Path(data).stem)
 
 
 def job_from_args(args: argparse.Namespace) -> DetectJob:
     """The training job: defaults with the command line's values, or a resumed run."""
     from tinyvision.train.detect import DetectTrainConfig
 
+    check_args(args)
     if args.resume is not None:
         return _resumed_job(args)
     config = DetectTrainConfig()
@@ -107,22 +161,24 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
     if args.data == SHAPES:
         from tinyvision.data.shapes import ShapesConfig
 
-        # objects scale with the image: 12-52 px at the default 128
+        # objects scale with the image: 12-52 px at the default 128, at least 4 px (the
+        # generator's smallest: 4-13 px at 32)
         scale = config.img_size / ShapesConfig.image_size
         shapes = dataclasses.asdict(
             ShapesConfig(
-                train=args.train_images,
-                val=args.val_images,
+                train=TRAIN_IMAGES if args.train_images is None else args.train_images,
+                val=VAL_IMAGES if args.val_images is None else args.val_images,
                 image_size=config.img_size,
-                min_size=ShapesConfig.min_size * scale,
+                min_size=max(ShapesConfig.min_size * scale, 4.0),
                 max_size=ShapesConfig.max_size * scale,
             )
         )
-    name = SHAPES if args.data == SHAPES else Path(args.data).stem
-    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / name
+    out = Path(args.out) if args.out else default_out(args.data)
     width = args.width if args.width is not None else 16
     levels = args.levels if args.levels is not None else 2
-    return DetectJob(args.data, shapes, config, width, levels, out, args.seed)
+    return DetectJob(
+        args.data, shapes, config, width, levels, out, args.seed, data_dir=args.data_dir
+    )
 
 
 def _resumed_job(args: argparse.Namespace) -> DetectJob:
@@ -132,7 +188,7 @@ def _resumed_job(args: argparse.Namespace) -> DetectJob:
     given = [f"--{n.replace('_', '-')}" for n in OVERRIDES if getattr(args, n) is not None]
     if args.focal:
         given.append("--focal")
-    path, record = resume_record(args, given, CHECKPOINT_KIND)
+    path, record = resume_record(args, given, CHECKPOINT_KIND, default_out(args.data))
     if args.seed not in (0, record.get("seed")):
         raise UserError(f"{path} was trained with --seed {record.get('seed')}, not {args.seed}")
     if args.data not in (SHAPES, record.get("data")):
@@ -146,6 +202,7 @@ def _resumed_job(args: argparse.Namespace) -> DetectJob:
         out=Path(args.out) if args.out else path.parent,
         seed=int(record.get("seed", 0)),
         resume=record,
+        data_dir=args.data_dir or record.get("data_dir"),
     )
 
 
@@ -199,6 +256,8 @@ def load_data(job: DetectJob, ctx: Any, data_dir: str, skip_bad: bool) -> tuple[
 
 def _anchors(job: DetectJob, train: Any) -> Any:
     """Autoanchor for a new run (printed); a resumed run keeps its checkpoint's anchors."""
+    import math
+
     import numpy as np
 
     from tinyvision.nn.detector import DEFAULT_ANCHORS
@@ -214,7 +273,9 @@ def _anchors(job: DetectJob, train: Any) -> Any:
         anchor_t=job.config.loss.anchor_t,
         seed=job.seed,
     )
-    if check.recomputed:
+    if not math.isfinite(check.bpr):  # no boxes (a run with 0 objects stops before)
+        print("anchors: no training boxes to check the default anchors against, kept")
+    elif check.recomputed:
         shown = ", ".join(f"{w:.0f}x{h:.0f}" for w, h in check.anchors)
         print(
             f"anchors: best possible recall {check.bpr:.4f} of the default anchors < 0.98; "
@@ -234,7 +295,10 @@ def run(args: argparse.Namespace) -> int:
     job = job_from_args(args)
     ctx = setup_distributed(args.device)
     try:
-        train_and_report(job, ctx, args.data_dir, skip_bad=args.skip_bad_labels, conf=args.conf)
+        if ctx.is_main:
+            check_out(job.out)
+        data_dir = job.data_dir or "data"
+        train_and_report(job, ctx, data_dir, skip_bad=args.skip_bad_labels, conf=args.conf)
     finally:
         cleanup_distributed(ctx)
     return 0
@@ -259,13 +323,29 @@ def train_and_report(
 
     train, val, yaml_path = load_data(job, ctx, data_dir, skip_bad)
     names = list(train.dataset.category_names)
+    objects = sum(lab.shape[0] for lab in train.labels)
+    if objects == 0:  # YOLOv5: "No labels found ... Can not train without labels"
+        raise UserError(
+            f"{yaml_path}: no objects in the labels of the {len(train.images)} training "
+            "images (are the label files missing?): nothing to train on"
+        )
     if ctx.is_main:
-        objects = sum(lab.shape[0] for lab in train.labels)
         print(
             f"data: {yaml_path} ({len(train.images)} training images with {objects} "
             f"objects, {len(val.images)} validation images, {len(names)} classes: "
             f"{', '.join(names)})"
         )
+        if not any(lab.shape[0] for lab in val.labels):
+            print(
+                f"tinyvision: warning: {yaml_path}: no objects in the labels of the "
+                "validation images: the mAP will be undefined (-1)",
+                file=sys.stderr,
+            )
+        if job.resume is not None and int(job.resume["epoch"]) >= job.config.epochs:
+            print(
+                f"{job.out / 'last.pt'}: the run is already complete (all "
+                f"{job.config.epochs} epochs trained); evaluating it again"
+            )
     anchors = _anchors(job, train) if ctx.is_main or job.resume else None
     if ctx.distributed:  # every rank trains with rank 0's anchors
         shared = [anchors]
@@ -276,6 +356,7 @@ def train_and_report(
     model = TinyDetector(detector, image_size=job.config.img_size)
     meta = {
         "data": job.data,
+        "data_dir": data_dir,
         "shapes": job.shapes,
         "names": names,
         "seed": job.seed,
@@ -302,13 +383,15 @@ def train_and_report(
 
 
 def loading_summary(result: Any) -> dict[str, float]:
-    """Data-loading cost against the training step, from a :class:`DetectTrainResult`."""
-    steps = max(result.steps, 1)
-    step = result.train_seconds / steps
-    build = result.data_build_seconds / steps
-    wait = result.data_wait_seconds / steps
+    """Data-loading cost against the training step, from a :class:`DetectTrainResult`,
+    over the whole run (the calls before a resume included)."""
+    total_steps = int(result.total("steps"))
+    steps = max(total_steps, 1)
+    step = result.total("train_seconds") / steps
+    build = result.total("data_build_seconds") / steps
+    wait = result.total("data_wait_seconds") / steps
     return {
-        "steps": result.steps,
+        "steps": total_steps,
         "step_seconds": step,
         "build_seconds_per_batch": build,
         "wait_seconds_per_batch": wait,
@@ -326,12 +409,16 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
     img_size = job.config.img_size
     evaluation, _ = evaluate_detector(result.model, val.dataset, val.images, val.scales, img_size)
     loading = loading_summary(result)
+    train_seconds = result.total("train_seconds")
+    resumed = ""
+    if result.start_epoch and result.steps:
+        resumed = f"; resumed after epoch {result.start_epoch} ({result.steps} steps now)"
     print(
-        f"trained in {result.train_seconds:.1f} s ({loading['steps']} steps of "
+        f"trained in {train_seconds:.1f} s ({loading['steps']} steps of "
         f"{loading['step_seconds'] * 1e3:.0f} ms; building a batch took "
         f"{loading['build_seconds_per_batch'] * 1e3:.0f} ms in the loader threads = "
         f"{loading['build_share_of_step']:.0%} of a step, the step waited "
-        f"{loading['wait_share_of_step']:.1%}) -> {job.out / 'last.pt'}"
+        f"{loading['wait_share_of_step']:.1%}{resumed}) -> {job.out / 'last.pt'}"
     )
     print(evaluation.summary())
     print()
@@ -347,7 +434,7 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
         "levels": job.levels,
         "seed": job.seed,
         "focal": job.config.loss.focal,
-        "train_seconds": round(result.train_seconds, 3),
+        "train_seconds": round(train_seconds, 3),  # every call of a resumed run
         "epoch_losses": result.epoch_losses,
         "data_loading": loading,
         "anchors": [list(a) for a in result.model.config.anchors],

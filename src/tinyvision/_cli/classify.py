@@ -125,9 +125,12 @@ def add_resume_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def resume_record(args: argparse.Namespace, given: Sequence[str], kind: str) -> tuple[Path, Any]:
-    """The checkpoint ``--resume`` names (or ``--out``/last.pt) and its record; the options
-    in ``given`` (set on the command line) are refused: a resumed run keeps its settings."""
+def resume_record(
+    args: argparse.Namespace, given: Sequence[str], kind: str, default_out: Path | None = None
+) -> tuple[Path, Any]:
+    """The checkpoint ``--resume`` names (or ``--out``/last.pt, else ``default_out``/last.pt)
+    and its record; the options in ``given`` (set on the command line) are refused: a resumed
+    run keeps its settings."""
     from tinyvision.train.checkpoint import load_checkpoint
 
     if given:
@@ -136,6 +139,13 @@ def resume_record(args: argparse.Namespace, given: Sequence[str], kind: str) -> 
         path = Path(args.resume)
     elif args.out:
         path = Path(args.out) / "last.pt"
+    elif default_out is not None:
+        path = default_out / "last.pt"
+        if not path.is_file():
+            raise UserError(
+                f"--resume: no checkpoint at {path} (the default --out); give --out DIR "
+                "or the checkpoint: --resume CKPT"
+            )
     else:
         raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
     return path, load_checkpoint(path, kind=kind)

@@ -156,7 +156,8 @@ class TinyDetector(nn.Module):
     """The tiny YOLO-style detector (see the module docstring).
 
     ``forward``: ``(B, C, H, W)`` float images in [0, 1], ``H`` and ``W`` multiples of the
-    largest stride -> a list of ``levels`` raw outputs ``(B, A, H / s, W / s, 5 + K)``.
+    largest stride -> a list of ``levels`` raw outputs ``(B, A, H / s, W / s, 5 + K)``
+    (another shape or an integer dtype is a ``ValueError``/``TypeError``).
     ``image_size`` only sets the objectness prior of the head's biases.
     """
 
@@ -200,6 +201,7 @@ class TinyDetector(nn.Module):
         return self.config.strides
 
     def forward(self, x: Tensor) -> list[Tensor]:
+        _check_images(x, self.config.in_channels, max(self.strides))
         p3 = self.stage3(self.stage2(self.stem(x)))
         p4 = self.stage4(p3)
         if self.levels == 2:
@@ -226,6 +228,22 @@ class TinyDetector(nn.Module):
         self.config = DetectorConfig(**{**asdict(self.config), "anchors": values})
 
 
+def _check_images(x: object, channels: int, multiple: int) -> None:
+    """Shape and dtype of a batch for :meth:`TinyDetector.forward` (no data is read)."""
+    check_tensor(x, "x")
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ValueError(f"x must be a Tensor of shape [B, {channels}, H, W], got {describe(x)}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"x must have a floating point dtype (images scaled to [0, 1]), got {describe(x)}"
+        )
+    if x.shape[2] % multiple or x.shape[3] % multiple:
+        raise ValueError(
+            f"x must have a height and width that are multiples of {multiple} (the largest "
+            f"stride), got {describe(x)}"
+        )
+
+
 _GRIDS: dict[tuple[int, int, str], Tensor] = {}
 
 
@@ -240,6 +258,48 @@ def _grid(h: int, w: int, device: torch.device) -> Tensor:
     return _GRIDS[key]
 
 
+def check_head_outputs(outputs: object, anchors: object, strides: object) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``outputs`` are per level
+    ``(B, A, H_i, W_i, 5 + K)`` floating point tensors (the same ``B`` and ``K`` on every
+    level), ``anchors`` a ``Tensor[L, A, 2]`` and ``strides`` lists at least ``L`` strides.
+    Shapes and dtypes only: no values are read (no device synchronisation)."""
+    if isinstance(outputs, Tensor) or not isinstance(outputs, Sequence) or not outputs:
+        raise TypeError(
+            "outputs must be a non-empty list of per-level Tensors (B, A, H, W, 5 + K), got "
+            f"{describe(outputs)}"
+        )
+    check_tensor(anchors, "anchors")
+    if anchors.ndim != 3 or anchors.shape[2] != 2 or anchors.shape[0] != len(outputs):
+        raise ValueError(
+            f"anchors must be a Tensor of shape [L, A, 2] with one level per output "
+            f"(L = {len(outputs)}), got {describe(anchors)}"
+        )
+    if isinstance(strides, (str, bytes)) or not isinstance(strides, Sequence):
+        raise TypeError(f"strides must be a sequence of numbers, got {describe(strides)}")
+    if len(strides) < len(outputs):
+        raise ValueError(
+            f"strides must give one stride per level ({len(outputs)}), got {list(strides)}"
+        )
+    first = None
+    for i, y in enumerate(outputs):
+        name = f"outputs[{i}]"
+        check_tensor(y, name)
+        if y.ndim != 5 or y.shape[1] != anchors.shape[1] or y.shape[4] < 6:
+            raise ValueError(
+                f"{name} must be a Tensor of shape [B, A, H, W, 5 + K] with A = "
+                f"{anchors.shape[1]} anchors and K >= 1, got {describe(y)}"
+            )
+        if not y.is_floating_point():
+            raise TypeError(f"{name} must have a floating point dtype, got {describe(y)}")
+        if first is None:
+            first = y
+        elif y.shape[0] != first.shape[0] or y.shape[4] != first.shape[4]:
+            raise ValueError(
+                f"{name} must have the batch size and 5 + K of outputs[0] "
+                f"{(first.shape[0], first.shape[4])}, got {describe(y)}"
+            )
+
+
 def decode(outputs: Sequence[Tensor], anchors: Tensor, strides: Sequence[int] = STRIDES) -> Tensor:
     """Boxes and probabilities from raw head outputs.
 
@@ -252,6 +312,7 @@ def decode(outputs: Sequence[Tensor], anchors: Tensor, strides: Sequence[int] = 
         Tensor[B, N, 5 + K]: ``(cx, cy, w, h)`` in input pixels, objectness and class
         probabilities, for all ``N = sum A * H_i * W_i`` predictions (float32).
     """
+    check_head_outputs(outputs, anchors, strides)
     decoded = []
     for i, (y, stride) in enumerate(zip(outputs, strides)):
         b, a, h, w, no = y.shape

@@ -53,11 +53,23 @@ def load_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise UserError(f"checkpoint {path} not found")
+    with open(path, "rb") as file:
+        head = file.read(4)
+    # torch.save writes a zip archive; a bare pickle (the legacy format) starts with 0x80
+    if head != b"PK\x03\x04" and head[:1] != b"\x80":
+        raise UserError(f"{path} is not a tinyvision checkpoint (not a PyTorch file)")
     try:
         record = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path} is not a readable checkpoint ({reason})") from exc
+    except pickle.UnpicklingError as exc:
+        # torch's own text advises weights_only=False, which would run the file's code
+        raise UserError(
+            f"{path} is not a tinyvision checkpoint (it holds Python objects other than "
+            "tensors and plain values)"
+        ) from exc
+    except (zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as exc:
+        raise UserError(
+            f"{path} is not a readable checkpoint (truncated or damaged: {_first_clause(exc)})"
+        ) from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise UserError(f"{path} is not a tinyvision checkpoint")
     if kind is not None and record.get("kind") != kind:
@@ -67,3 +79,11 @@ def load_checkpoint(
             f"{path} was written by a newer tinyvision (format version {record['version']})"
         )
     return record
+
+
+def _first_clause(exc: BaseException) -> str:
+    """The start of an exception's message: its first line up to the first full stop."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    return text.splitlines()[0].split(". ")[0].rstrip(".")

@@ -34,7 +34,15 @@ import torch
 from torch import nn
 
 from tinyvision._errors import UserError
-from tinyvision._validate import check_choice, check_float, check_int
+from tinyvision._validate import (
+    as_numpy,
+    check_choice,
+    check_finite_array,
+    check_float,
+    check_int,
+    check_same_length,
+    describe,
+)
 from tinyvision.data.augment import letterbox
 from tinyvision.data.formats import DetectionDataset, Detections
 from tinyvision.data.loader import AugmentConfig, DetectionLoader
@@ -134,19 +142,32 @@ class DetectTrainConfig:
         return cls(**values)
 
 
+# What a checkpoint's "history" adds up over the calls of a resumed run.
+_TOTALS = ("train_seconds", "data_wait_seconds", "data_build_seconds", "steps", "skipped_steps")
+
+
 @dataclass
 class DetectTrainResult:
-    """What :func:`train_detector` returns (times in seconds, this call only)."""
+    """What :func:`train_detector` returns. Times and step counts are of this call;
+    ``earlier`` holds those of the calls before a resume (from the checkpoint's history)
+    and :meth:`total` adds them up. ``epoch_losses`` covers every epoch trained so far."""
 
     model: nn.Module  # the EMA model (unwrapped), in eval mode: the one to evaluate
     raw_model: nn.Module  # the trained weights themselves
     epoch_losses: list[list[float]] = field(default_factory=list)  # (box, obj, cls) per epoch
-    train_seconds: float = 0.0  # wall time of the loop
+    train_seconds: float = 0.0  # wall time of the loop, to the end of its last epoch
     data_wait_seconds: float = 0.0  # the loop waited this long for batches
     data_build_seconds: float = 0.0  # the loader threads spent this long building batches
     steps: int = 0  # optimiser steps run
     skipped_steps: int = 0  # steps whose gradient was not finite (no update made)
     checkpoints: list[str] = field(default_factory=list)
+    start_epoch: int = 0  # epochs trained before this call (a resumed run)
+    earlier: dict[str, float] = field(default_factory=dict)  # _TOTALS of the earlier calls
+
+    def total(self, name: str) -> float:
+        """``name`` (``train_seconds``, ``steps``, ...) over the whole run, resumes included."""
+        check_choice(name, "name", _TOTALS)
+        return getattr(self, name) + self.earlier.get(name, 0)
 
 
 # ----------------------------------------------------------------------------- anchors
@@ -175,13 +196,42 @@ def check_anchors(
 
     Args:
         labels: per image ``[N, 5]`` ``(class, x1, y1, x2, y2)`` at the training size.
-        anchors: ``[L * A, 2]`` anchors in pixels.
+        anchors: ``[L * A, 2]`` (or ``[L, A, 2]``) anchors in pixels.
         img_size: training size in pixels.
+        threshold: the recall in [0, 1] the given anchors must reach to be kept.
+        anchor_t: the size ratio an anchor may differ from a box by (> 1).
+        seed: seeds k-means.
+
+    Without any box of positive size the recalls are NaN and the anchors are kept.
     """
     from tinyvision.cluster import anchor_kmeans, best_possible_recall
 
-    given = np.asarray(anchors, dtype=np.float64).reshape(-1, 2)
-    boxes = np.concatenate([np.asarray(lab).reshape(-1, 5) for lab in labels] or [np.zeros((0, 5))])
+    img_size = check_int(img_size, "img_size", minimum=1)
+    threshold = check_float(threshold, "threshold", minimum=0.0, maximum=1.0)
+    anchor_t = check_float(anchor_t, "anchor_t", minimum=1.0, min_inclusive=False)
+    seed = check_int(seed, "seed", minimum=0)
+    given = as_numpy(anchors, "anchors", ndim=(2, 3))
+    if given.shape[-1] != 2 or given.size == 0 or given.dtype.kind not in "iuf":
+        raise ValueError(
+            f"anchors must be a real array of shape [L * A, 2] or [L, A, 2], got {describe(given)}"
+        )
+    given = given.astype(np.float64).reshape(-1, 2)
+    bad = ~(np.isfinite(given) & (given > 0))
+    if bad.any():
+        raise ValueError(f"anchors must be finite and > 0, got {given[bad][0]}")
+    if isinstance(labels, (np.ndarray, torch.Tensor)) or not isinstance(labels, Sequence):
+        raise TypeError(f"labels must be a sequence of [N, 5] arrays, got {describe(labels)}")
+    checked = []
+    for i, lab in enumerate(labels):
+        array = as_numpy(lab, f"labels[{i}]")
+        if array.ndim != 2 or array.shape[1] != 5 or array.dtype.kind not in "iuf":
+            raise ValueError(
+                f"labels[{i}] must be a real array of shape [N, 5] (class, x1, y1, x2, y2), "
+                f"got {describe(array)}"
+            )
+        check_finite_array(array, f"labels[{i}]")
+        checked.append(array.astype(np.float64, copy=False))
+    boxes = np.concatenate(checked or [np.zeros((0, 5))])
     wh = boxes[:, 3:5] - boxes[:, 1:3]
     wh = wh[(wh > 0).all(axis=1)]
     if wh.shape[0] == 0:
@@ -241,13 +291,15 @@ def train_detector(
         ctx: process and device (default one process on the CPU).
         out_dir: where rank 0 writes ``last.pt`` every ``checkpoint_every`` epochs.
         resume: a checkpoint dict from an earlier call with the same config; training
-            continues after its epoch.
+            continues after its epoch, and its history (losses per epoch, times, steps)
+            carries on into the result and the new checkpoints.
         meta: extra entries stored in every checkpoint.
         callback: receives a :class:`~tinyvision.train.classify.TrainEvent` at the start,
             after each step and after each epoch (``loss`` = the epoch's mean total loss).
 
     Raises:
-        TrainingDiverged: the loss became NaN or infinite; the last checkpoint is kept.
+        TrainingDiverged: the loss became NaN or infinite, or more than half of an epoch's
+            steps had non-finite gradients (they are skipped); the last checkpoint is kept.
     """
     ctx = ctx or DistContext()
     device = ctx.device
@@ -292,7 +344,12 @@ def train_detector(
     anchors = model.anchor_tensor()
     amp = config.amp and device.type == "cuda"
     out = Path(out_dir) if out_dir is not None else None
-    result = DetectTrainResult(model=ema.module, raw_model=model)
+    result = DetectTrainResult(model=ema.module, raw_model=model, start_epoch=start_epoch)
+    if resume is not None:
+        # written since the history was kept; an older checkpoint starts it at its epoch
+        earlier = dict(resume.get("history") or {})
+        result.epoch_losses = [list(v) for v in earlier.get("epoch_losses", [])]
+        result.earlier = {name: earlier[name] for name in _TOTALS if name in earlier}
     train_start = time.perf_counter()
 
     def emit(kind: str, epoch: int, step: int, **extra: Any) -> None:
@@ -315,11 +372,23 @@ def train_detector(
             "config": config.to_dict(),
             "detector": model.config.to_dict(),
             **meta,
+            "history": history(),
         }
         assert out is not None
         path = str(save_checkpoint(out / "last.pt", CHECKPOINT_KIND, payload))
         result.checkpoints.append(path)
         return path
+
+    def measure() -> None:
+        """This call's times so far into ``result`` (at the end of each epoch)."""
+        result.train_seconds = time.perf_counter() - train_start
+        result.data_wait_seconds = loader.wait_seconds
+        result.data_build_seconds = loader.build_seconds
+
+    def history() -> dict[str, Any]:
+        """The whole run so far, for the checkpoint (a resumed run carries it on)."""
+        totals = {name: result.total(name) for name in _TOTALS}
+        return {**totals, "epoch_losses": [list(v) for v in result.epoch_losses]}
 
     step = start_epoch * per_epoch
     emit("start", start_epoch, step)
@@ -327,6 +396,7 @@ def train_detector(
         net.train()
         use_mosaic = epoch < config.epochs - config.close_mosaic
         sums = torch.zeros(4, dtype=torch.float64, device=device)  # box, obj, cls, batches
+        skipped = 0  # steps of this epoch without an update
         for batch in loader.epoch(epoch, use_mosaic=use_mosaic):
             lr = lr_at(step, total_steps, config)
             for group in optimizer.param_groups:
@@ -347,6 +417,7 @@ def train_detector(
                 optimizer.step()
                 ema.update(model)
             else:  # one bad batch (an overflow): skip its update, as AMP's scaler does
+                skipped += 1
                 result.skipped_steps += 1
             sums[:3] += parts.to(sums)
             sums[3] += 1
@@ -355,17 +426,19 @@ def train_detector(
             emit("step", epoch, step)
         all_reduce_sum(sums, ctx)
         mean = (sums[:3] / sums[3].clamp(min=1)).tolist()
-        if not all(math.isfinite(v) for v in mean) or result.skipped_steps > per_epoch:
+        # every rank skips the same steps (DDP averages the gradients first)
+        if not all(math.isfinite(v) for v in mean) or 2 * skipped > per_epoch:
             last = f"; the last good checkpoint is {out / 'last.pt'}" if out else ""
             what = (
                 f"the training loss became {sum(mean)}"
                 if not all(math.isfinite(v) for v in mean)
-                else f"{result.skipped_steps} steps had non-finite gradients"
+                else f"{skipped} of the {per_epoch} steps had non-finite gradients"
             )
             raise TrainingDiverged(
                 f"{what} in epoch {epoch + 1} (learning rate {config.lr} too high?){last}"
             )
         result.epoch_losses.append(mean)
+        measure()
         done = epoch + 1
         saved = None
         if (
@@ -376,9 +449,6 @@ def train_detector(
             saved = checkpoint(done, step)
         barrier(ctx)
         emit("epoch", done, step, loss=sum(mean), checkpoint=saved)
-    result.train_seconds = time.perf_counter() - train_start
-    result.data_wait_seconds = loader.wait_seconds
-    result.data_build_seconds = loader.build_seconds
     model.eval()
     return result
 
@@ -398,14 +468,39 @@ def predict_images(
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Detect objects in RGB ``uint8[H, W, 3]`` images of any size.
 
-    Each image is letterboxed to ``img_size``; the boxes are mapped back to its pixels and
-    clipped to it.
+    Each image is letterboxed to ``img_size`` (a multiple of the model's largest stride);
+    the boxes are mapped back to its pixels and clipped to it.
 
     Returns:
         per image ``(boxes float64[D, 4] xyxy, scores float64[D], labels int64[D])`` by
         decreasing score (class indices, not category ids).
     """
-    img_size = check_int(img_size, "img_size", minimum=32)
+    if not isinstance(model, TinyDetector):
+        raise TypeError(f"model must be a TinyDetector, got {describe(model)}")
+    multiple = max(model.strides)
+    img_size = check_int(img_size, "img_size", minimum=multiple)
+    if img_size % multiple:
+        raise ValueError(
+            f"img_size must be a multiple of {multiple} (the model's largest stride), "
+            f"got {img_size}"
+        )
+    conf_threshold = check_float(conf_threshold, "conf_threshold", minimum=0.0, maximum=1.0)
+    iou_threshold = check_float(iou_threshold, "iou_threshold", minimum=0.0, maximum=1.0)
+    max_det = check_int(max_det, "max_det", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if isinstance(images, (np.ndarray, torch.Tensor)) or not isinstance(images, Sequence):
+        raise TypeError(
+            f"images must be a sequence of uint8[H, W, 3] arrays, got {describe(images)}"
+        )
+    channels = model.config.in_channels
+    for i, image in enumerate(images):
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+            raise TypeError(f"images[{i}] must be a uint8 numpy array, got {describe(image)}")
+        if image.ndim != 3 or image.shape[2] != channels or 0 in image.shape:
+            raise ValueError(
+                f"images[{i}] must have shape [H, W, {channels}] with H, W > 0, got "
+                f"{describe(image)}"
+            )
     device = next(model.parameters()).device
     amp = amp and device.type == "cuda"
     was_training = model.training
@@ -441,14 +536,37 @@ def detections_table(
 ) -> Detections:
     """Predictions of :func:`predict_images` as a :class:`Detections` table: class index
     ``k`` becomes ``category_ids[k]``; boxes are divided by ``scales`` (the resize ratio of
-    each image) to return to the original pixels."""
-    cats = np.asarray(category_ids, dtype=np.int64)
+    each image) to return to the original pixels.
+
+    Args:
+        predictions: per image ``(boxes [D, 4] xyxy, scores [D], class indices [D])``.
+        image_ids: one id per image.
+        category_ids: the category id of each class index.
+        scales: one resize ratio (> 0) per image, or None for 1.
+    """
+    if isinstance(predictions, (np.ndarray, torch.Tensor)) or not isinstance(predictions, Sequence):
+        raise TypeError(
+            f"predictions must be a sequence of (boxes, scores, classes), got "
+            f"{describe(predictions)}"
+        )
+    ids = as_numpy(image_ids, "image_ids", ndim=1)
+    check_same_length("predictions", predictions, "image_ids", ids)
+    cats = as_numpy(category_ids, "category_ids", ndim=1)
+    if cats.size and cats.dtype.kind not in "iu":
+        raise TypeError(f"category_ids must be integers, got {describe(cats)}")
+    cats = cats.astype(np.int64)
+    if scales is not None:
+        scales = as_numpy(scales, "scales", ndim=1)
+        check_same_length("predictions", predictions, "scales", scales)
+        if scales.dtype.kind not in "iuf" or not (np.isfinite(scales) & (scales > 0)).all():
+            raise ValueError(f"scales must be finite numbers > 0, got {describe(scales)}")
+    checked = [_check_prediction(p, i, cats.size) for i, p in enumerate(predictions)]
     rows_image, rows_cat, rows_box, rows_score = [], [], [], []
-    for i, (boxes, scores, classes) in enumerate(predictions):
+    for i, (boxes, scores, classes) in enumerate(checked):
         scale = 1.0 if scales is None else float(scales[i])
         xyxy = boxes / scale
         rows_image.append(np.full(scores.shape[0], int(image_ids[i]), dtype=np.int64))
-        rows_cat.append(cats[classes.astype(np.int64)])
+        rows_cat.append(cats[classes])
         rows_box.append(np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1))
         rows_score.append(scores)
     if not rows_image:
@@ -459,6 +577,33 @@ def detections_table(
         bbox=np.concatenate(rows_box),
         score=np.concatenate(rows_score),
     )
+
+
+def _check_prediction(
+    prediction: Any, i: int, num_classes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One ``(boxes [D, 4], scores [D], class indices [D])`` of :func:`detections_table`."""
+    name = f"predictions[{i}]"
+    if not isinstance(prediction, (tuple, list)) or len(prediction) != 3:
+        raise TypeError(
+            f"{name} must be a (boxes, scores, classes) tuple, got {describe(prediction)}"
+        )
+    boxes = as_numpy(prediction[0], f"{name} boxes", ndim=2)
+    scores = as_numpy(prediction[1], f"{name} scores", ndim=1)
+    classes = as_numpy(prediction[2], f"{name} classes", ndim=1)
+    if boxes.shape[1] != 4 or len({boxes.shape[0], scores.shape[0], classes.shape[0]}) != 1:
+        raise ValueError(
+            f"{name} must hold boxes [D, 4], scores [D] and classes [D], got "
+            f"{boxes.shape}, {scores.shape} and {classes.shape}"
+        )
+    if classes.size and (
+        classes.dtype.kind not in "iu" or classes.min() < 0 or classes.max() >= num_classes
+    ):
+        raise ValueError(
+            f"{name} classes must be integer indices into category_ids (0..{num_classes - 1}), "
+            f"got {describe(classes)} with values {classes.min()}..{classes.max()}"
+        )
+    return boxes.astype(np.float64, copy=False), scores, classes.astype(np.int64, copy=False)
 
 
 def evaluate_detector(

@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tinyvision._validate import check_float, check_tensor, describe
+from tinyvision._validate import check_float, check_int, check_tensor, describe
 from tinyvision.losses import sigmoid_focal_loss
+from tinyvision.nn.detector import check_head_outputs
 from tinyvision.ops import bbox_iou
 
 __all__ = ["LevelTargets", "LossConfig", "build_targets", "yolo_loss"]
@@ -89,6 +90,22 @@ def _check_targets(targets: object) -> Tensor:
     if not targets.is_floating_point():
         raise TypeError(f"targets must have a floating point dtype, got {describe(targets)}")
     return targets
+
+
+def _check_target_values(targets: Tensor, batch: int, num_classes: int) -> None:
+    """Finite values, whole image indices in ``[0, batch)`` and class indices in
+    ``[0, num_classes)``. Run on CPU tensors only: on a GPU the checks would wait for the
+    device at every step, and the data loaders already check the labels they build."""
+    if not bool(torch.isfinite(targets).all()):
+        raise ValueError("targets must be finite, got NaN or infinity")
+    for column, name, limit in ((0, "image indices", batch), (1, "class indices", num_classes)):
+        values = targets[:, column]
+        bad = (values < 0) | (values >= limit) | (values != values.floor())
+        if bool(bad.any()):
+            value = values[bad][0].item()
+            raise ValueError(
+                f"targets[:, {column}] must hold whole {name} in 0..{limit - 1}, got {value}"
+            )
 
 
 def build_targets(
@@ -191,13 +208,29 @@ def yolo_loss(
         and ``Tensor[3]`` of the detached box, objectness and class terms.
     """
     config = config or LossConfig()
-    if len(outputs) != len(strides) or len(outputs) != anchors.shape[0]:
+    if not isinstance(config, LossConfig):
+        raise TypeError(f"config must be a LossConfig, got {describe(config)}")
+    check_tensor(anchors, "anchors")
+    if (
+        not isinstance(outputs, Sequence)
+        or isinstance(strides, (str, bytes))
+        or not isinstance(strides, Sequence)
+        or anchors.ndim < 1
+        or len(outputs) != len(strides)
+        or len(outputs) != anchors.shape[0]
+    ):
         raise ValueError(
-            f"outputs, strides and anchors must have one entry per level, got "
-            f"{len(outputs)}, {len(strides)} and {anchors.shape[0]}"
+            "outputs, strides and anchors must have one entry per level, got "
+            f"{describe(outputs)}, {describe(strides)} and {describe(anchors)}"
         )
+    check_head_outputs(outputs, anchors, strides)
     first = outputs[0]
     batch, num_classes = first.shape[0], first.shape[-1] - 5
+    if image_size is not None:
+        check_int(image_size, "image_size", minimum=1)
+    targets = _check_targets(targets)
+    if targets.device.type == "cpu":
+        _check_target_values(targets, batch, num_classes)
     size = image_size or int(first.shape[3] * strides[0])
     box_gain, obj_gain, cls_gain = config.gains(num_classes, size, len(outputs))
     shapes = [(int(o.shape[2]), int(o.shape[3])) for o in outputs]

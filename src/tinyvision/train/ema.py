@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tinyvision._validate import check_float, check_int
+from tinyvision._validate import check_float, check_int, describe
 
 __all__ = ["ModelEMA", "ema_decay"]
 
@@ -40,6 +40,8 @@ class ModelEMA:
     def __init__(
         self, model: nn.Module, decay: float = 0.9999, tau: float = 2000.0, updates: int = 0
     ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
         self.decay = check_float(decay, "decay", minimum=0.0, maximum=1.0, max_inclusive=False)
         self.tau = check_float(tau, "tau", minimum=0.0, min_inclusive=False)
         self.updates = check_int(updates, "updates", minimum=0)
@@ -50,10 +52,20 @@ class ModelEMA:
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         """Fold the current weights of ``model`` into the average."""
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+        current = model.state_dict()
+        averaged = self.module.state_dict()
+        if current.keys() != averaged.keys() or any(
+            current[name].shape != value.shape for name, value in averaged.items()
+        ):
+            raise ValueError(
+                "model must have the architecture of the averaged model (the same state dict "
+                "names and shapes)"
+            )
         self.updates += 1
         d = ema_decay(self.updates, self.decay, self.tau)
-        current = model.state_dict()
-        for name, value in self.module.state_dict().items():
+        for name, value in averaged.items():
             if value.dtype.is_floating_point:
                 value.mul_(d).add_(current[name].detach(), alpha=1 - d)
             else:
