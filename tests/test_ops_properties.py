@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tinyvision import ops
@@ -71,19 +71,27 @@ def test_pairwise_ious_are_symmetric(path: str, a: torch.Tensor, b: torch.Tensor
 @pytest.mark.parametrize("path", PATHS)
 @SETTINGS
 @given(box_sets(1), box_sets(1))
+@example(
+    torch.tensor([[0.0, 0.0, 17.0, 60.0]], dtype=torch.float64),
+    torch.tensor([[0.0, 0.0, 1.1, 8.3916]], dtype=torch.float64),
+)
 def test_iou_ranges(path: str, a: torch.Tensor, b: torch.Tensor) -> None:
     with ops_path(path, a, b):
         _check_iou_ranges(a, b)
 
 
 def _check_iou_ranges(a: torch.Tensor, b: torch.Tensor) -> None:
+    # torchvision's arithmetic: with b inside a, the union (area_a + area_b - inter) can come
+    # out one rounding step below the enclosing area, so GIoU may exceed IoU by a few ulps
+    # (e.g. a = [0, 0, 17, 60], b = [0, 0, 1.1, 8.3916] in float64). Allow that, no more.
+    ulps = 4 * torch.finfo(torch.promote_types(a.dtype, torch.float32)).eps
     iou = ops.box_iou(a, b)
     assert bool(((iou >= 0) & (iou <= 1)).all())
     giou = ops.generalized_box_iou(a, b)
-    assert bool(((giou >= -1) & (giou <= iou)).all())
+    assert bool(((giou >= -1) & (giou <= iou + ulps)).all())
     diou = ops.distance_box_iou(a, b)
-    assert bool(((diou >= -1) & (diou <= iou)).all())
-    assert bool((ops.complete_box_iou(a, b) <= diou).all())
+    assert bool(((diou >= -1) & (diou <= iou + ulps)).all())
+    assert bool((ops.complete_box_iou(a, b) <= diou + ulps).all())
     self_iou = ops.box_iou(a, a).diagonal()
     torch.testing.assert_close(self_iou, torch.ones_like(self_iou))
 
