@@ -54,4 +54,5 @@ def test_demo_trains_compares_and_reports(
     assert summary["detector"]["map50"] == detector["map50"]
     assert summary["detector"]["map50_95"] == detector["map50_95"]
     assert (tmp_path / "detector" / "report.html").is_file()
+    assert f"and {tmp_path / 'detector' / 'report.html'} (detector)" in out
     assert (tmp_path / "data" / "shapes-demo" / "data.yaml").is_file()

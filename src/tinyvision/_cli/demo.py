@@ -257,7 +257,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_detector:
         summary["detector"] = _detector(out / "detector", ctx, args.data_dir)
     atomic_write_json(out / "demo.json", summary)
-    print(f"demo finished in {time.perf_counter() - start:.0f} s; open {out / 'report.html'}")
+    reports = f"open {out / 'report.html'}"
+    if not args.no_detector:
+        reports += f" (classifiers) and {out / 'detector' / 'report.html'} (detector)"
+    print(f"demo finished in {time.perf_counter() - start:.0f} s; {reports}")
     return 0
 
 
