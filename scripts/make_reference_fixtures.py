@@ -4,6 +4,9 @@ Run in the reference venv (torch 2.14.1 + torchvision 0.29.1), from the reposito
 
     /work/tvenv/venv/bin/python scripts/make_reference_fixtures.py
 
+``--only torchvision_nonfinite.pt`` (repeatable) writes just the named file(s); the others are
+computed all the same, so every file stays what a full run writes.
+
 The tests only read the files written here; they never import torchvision. Each case stores
 its inputs next to torchvision's outputs (and gradients), so a test replays the inputs through
 tinyvision and compares. Everything is seeded: rerunning gives the same files.
@@ -342,9 +345,78 @@ def loss_cases(rng: np.random.Generator) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- NaN and inf
+
+
+def nonfinite_pairs() -> tuple[np.ndarray, np.ndarray]:
+    """Matched box pairs with NaN or +-inf at every coordinate of either box, float64.
+
+    Row 0 is a finite pair; then each of the 8 coordinates (4 of each box) set in turn to
+    NaN, +inf and -inf; then whole NaN boxes and boxes spanning the whole plane.
+    """
+    base_a, base_b = [0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]
+    a, b = [base_a], [base_b]
+    for value in (np.nan, np.inf, -np.inf):
+        for which in range(8):
+            row_a, row_b = list(base_a), list(base_b)
+            (row_a if which < 4 else row_b)[which % 4] = value
+            a.append(row_a)
+            b.append(row_b)
+    everything = [-np.inf, -np.inf, np.inf, np.inf]
+    a += [[np.nan] * 4, base_a, everything, base_a, everything, [0, 0, np.inf, 2]]
+    b += [base_b, [np.nan] * 4, base_b, everything, everything, [1, 1, 3, np.inf]]
+    return np.array(a, dtype=np.float64), np.array(b, dtype=np.float64)
+
+
+def nonfinite_cases() -> dict:
+    """torchvision's box losses, clipping, small-box removal and focal loss on NaN/inf."""
+    a, b = nonfinite_pairs()
+    out: dict = {"box/a": t(a, torch.float64), "box/b": t(b, torch.float64)}
+    fns = {
+        "giou": ops.generalized_box_iou_loss,
+        "diou": ops.distance_box_iou_loss,
+        "ciou": ops.complete_box_iou_loss,
+    }
+    for fname, fn in fns.items():
+        for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
+            for reduction in ("none", "mean", "sum"):
+                x = t(a, dtype).requires_grad_(True)
+                y = t(b, dtype).requires_grad_(True)
+                loss = fn(x, y, reduction=reduction)
+                loss.sum().backward()
+                key = f"{fname}/{dname}/{reduction}"
+                out[key] = loss.detach()
+                out[key + "/grad_a"], out[key + "/grad_b"] = x.grad, y.grad
+    for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
+        # the plain IoU of each matched pair: the diagonal of the pairwise matrix
+        out[f"box_iou_diagonal/{dname}"] = torch.diagonal(ops.box_iou(t(a, dtype), t(b, dtype)))
+    boxes = np.concatenate([a, b])
+    out["boxes"] = t(boxes, torch.float64)
+    for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
+        out[f"clip/{dname}"] = ops.clip_boxes_to_image(t(boxes, dtype), (5, 7))
+        out[f"small/{dname}"] = ops.remove_small_boxes(t(boxes, dtype), 1.0)
+    # focal loss: +-inf logits against both targets, next to finite ones
+    logits = np.array([np.inf, np.inf, -np.inf, -np.inf, 0.0, 3.0, -3.0, np.nan])
+    targets = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    out["focal/inputs"], out["focal/targets"] = t(logits, torch.float64), t(targets, torch.float64)
+    for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
+        for alpha, gamma in ((0.25, 2), (-1.0, 0)):
+            for reduction in ("none", "mean", "sum"):
+                x = t(logits, dtype).requires_grad_(True)
+                loss = ops.sigmoid_focal_loss(x, t(targets, dtype), alpha, gamma, reduction)
+                loss.sum().backward()
+                key = f"focal/{dname}/{alpha}/{gamma}/{reduction}"
+                out[key] = loss.detach()
+                out[key + "/grad"] = x.grad
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--only", action="append", metavar="FILE", help="write only this file (repeatable)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(SEED)
@@ -360,8 +432,14 @@ def main() -> None:
         "torchvision_boxes.pt": box_cases(rng),
         "torchvision_nms.pt": {"nms": nms_cases(rng), "batched_nms": batched_cases(rng)},
         "torchvision_losses.pt": loss_cases(rng),
+        "torchvision_nonfinite.pt": nonfinite_cases(),  # fixed inputs, no random numbers
     }
+    unknown = set(args.only or ()) - set(files)
+    if unknown:
+        parser.error(f"--only: unknown file(s) {sorted(unknown)}; known: {sorted(files)}")
     for name, payload in files.items():
+        if args.only and name not in args.only:
+            continue
         path = args.out / name
         torch.save({"meta": meta, **payload}, path)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")

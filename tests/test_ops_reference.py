@@ -243,3 +243,133 @@ def test_box_losses_values_and_gradients(fname: str) -> None:
         a, b = data["box/a"], data["box/b"]
         assert_same(fn(a.half(), b.half()), data[f"{fname}/float16"])
         assert_same(fn(cast(a, torch.int64), cast(b, torch.int64)), data[f"{fname}/int64"])
+
+
+# --------------------------------------------------------------------------- NaN and inf
+
+BOX_LOSSES = {
+    "giou": losses.generalized_box_iou_loss,
+    "diou": losses.distance_box_iou_loss,
+    "ciou": losses.complete_box_iou_loss,
+}
+
+
+def test_nonfinite_fixture_metadata_and_coverage() -> None:
+    data = load("torchvision_nonfinite.pt")
+    assert data["meta"]["torchvision"].startswith("0.29.1")
+    assert data["meta"]["torch"].startswith("2.14.1")
+    a, b = data["box/a"], data["box/b"]
+    # a finite first pair, NaN, +inf and -inf at every coordinate of either box
+    assert torch.isfinite(a[0]).all() and torch.isfinite(b[0]).all()
+    both = torch.cat([a, b], 1)
+    for column in range(8):
+        values = both[:, column]
+        assert values.isnan().any() and (values == float("inf")).any()
+        assert (values == float("-inf")).any()
+
+
+@pytest.mark.parametrize("fname", sorted(BOX_LOSSES))
+@pytest.mark.parametrize("dname", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_box_losses_nonfinite_values_and_gradients(fname: str, dname: str, reduction: str) -> None:
+    data = load("torchvision_nonfinite.pt")
+    dtype = DTYPES[dname]
+    x = data["box/a"].to(dtype, copy=True).requires_grad_(True)
+    y = data["box/b"].to(dtype, copy=True).requires_grad_(True)
+    loss = BOX_LOSSES[fname](x, y, reduction=reduction)
+    loss.sum().backward()
+    key = f"{fname}/{dname}/{reduction}"
+    assert_same(loss.detach(), data[key])
+    assert_same(x.grad, data[key + "/grad_a"])
+    assert_same(y.grad, data[key + "/grad_b"])
+    nan_pair = data["box/a"].isnan().any(1) | data["box/b"].isnan().any(1)
+    nonfinite = ~(torch.isfinite(data["box/a"]).all(1) & torch.isfinite(data["box/b"]).all(1))
+    assert nan_pair.any() and (nonfinite & ~nan_pair).any()
+    if reduction == "none":
+        # torchvision's behaviour: a NaN coordinate gives a NaN loss; an infinite one a NaN
+        # or an infinite loss; only the finite pair has a finite loss
+        assert loss[nan_pair].isnan().all()
+        assert torch.equal(~torch.isfinite(loss), nonfinite)
+    else:
+        assert loss.isnan()
+    # and every pair with a NaN or inf coordinate gets NaN in its gradient
+    grads = torch.cat([x.grad, y.grad], 1)
+    assert torch.equal(grads.isnan().any(1), nonfinite)
+
+
+@pytest.mark.parametrize("kind", ["giou", "diou", "ciou"])
+@pytest.mark.parametrize("dname", ["float32", "float64"])
+def test_bbox_iou_nonfinite_matches_torchvision_losses(kind: str, dname: str) -> None:
+    data = load("torchvision_nonfinite.pt")
+    dtype = DTYPES[dname]
+    a, b = data["box/a"].to(dtype), data["box/b"].to(dtype)
+    x = a.clone().requires_grad_(True)
+    y = b.clone().requires_grad_(True)
+    iou = ops.bbox_iou(x, y, kind)
+    (1 - iou).sum().backward()
+    key = f"{kind}/{dname}/none"
+    # 1 - bbox_iou is torchvision's loss to the last bit, NaN and inf included
+    assert_same(1 - iou.detach(), data[key])
+    assert_same(x.grad, data[key + "/grad_a"])
+    assert_same(y.grad, data[key + "/grad_b"])
+    assert iou[a.isnan().any(1) | b.isnan().any(1)].isnan().all()
+
+
+@pytest.mark.parametrize("dname", ["float32", "float64"])
+def test_bbox_iou_plain_nonfinite_matches_torchvision_box_iou(dname: str) -> None:
+    data = load("torchvision_nonfinite.pt")
+    dtype = DTYPES[dname]
+    a, b = data["box/a"].to(dtype), data["box/b"].to(dtype)
+    # with eps=0 the element-wise IoU is the diagonal of torchvision's box_iou, NaN included
+    iou = ops.bbox_iou(a, b, "iou", eps=0.0)
+    assert_same(iou, data[f"box_iou_diagonal/{dname}"])
+    nan_pair = a.isnan().any(1) | b.isnan().any(1)
+    assert iou[nan_pair].isnan().all()
+    # an infinite coordinate: 0 (a finite overlap over an infinite union) or NaN (inf / inf,
+    # inf - inf); never a number in between
+    inf_pair = ~nan_pair & ~(torch.isfinite(a).all(1) & torch.isfinite(b).all(1))
+    assert ((iou[inf_pair] == 0) | iou[inf_pair].isnan()).all()
+    assert iou[inf_pair].isnan().any() and (iou[inf_pair] == 0).any()
+    # the default eps leaves the NaNs where they are
+    assert torch.equal(ops.bbox_iou(a, b, "iou").isnan(), iou.isnan())
+    # the finite pair: [0,0,2,2] and [1,1,3,3] meet in a unit square, union 4 + 4 - 1 = 7
+    assert iou[0].item() == pytest.approx(1 / 7)
+
+
+@pytest.mark.parametrize("dname", ["float32", "float64"])
+def test_clip_and_remove_small_boxes_nonfinite(dname: str) -> None:
+    data = load("torchvision_nonfinite.pt")
+    boxes = data["boxes"].to(DTYPES[dname])
+    clipped = ops.clip_boxes_to_image(boxes, (5, 7))
+    assert_same(clipped, data[f"clip/{dname}"])
+    assert torch.equal(clipped.isnan(), boxes.isnan())  # NaN stays NaN, inf is clamped
+    kept = ops.remove_small_boxes(boxes, 1.0)
+    assert_same(kept, data[f"small/{dname}"])
+    assert not boxes[kept].isnan().any()  # every box with a NaN coordinate is dropped
+    assert boxes.isnan().any(1).sum() > 0 and len(kept) > 0
+
+
+@pytest.mark.parametrize("dname", ["float32", "float64"])
+def test_focal_loss_infinite_logits(dname: str) -> None:
+    data = load("torchvision_nonfinite.pt")
+    dtype = DTYPES[dname]
+    target = data["focal/targets"].to(dtype)
+    for alpha, gamma in ((0.25, 2), (-1.0, 0)):
+        for reduction in ("none", "mean", "sum"):
+            x = data["focal/inputs"].to(dtype, copy=True).requires_grad_(True)
+            loss = losses.sigmoid_focal_loss(x, target, alpha, gamma, reduction)
+            loss.sum().backward()
+            key = f"focal/{dname}/{alpha}/{gamma}/{reduction}"
+            assert_same(loss.detach(), data[key])
+            assert_same(x.grad, data[key + "/grad"])
+            if reduction != "none":
+                assert loss.isnan()  # one NaN element makes the mean and the sum NaN
+    x = data["focal/inputs"].to(dtype, copy=True).requires_grad_(True)
+    loss = losses.sigmoid_focal_loss(x, target)
+    loss.sum().backward()
+    # +-inf logits: sigmoid is exactly 0 or 1, and (1 - p_t)^2 * BCE meets 0 * inf -> NaN
+    # (torchvision's formula), with a NaN gradient; finite logits stay finite
+    infinite = torch.isinf(data["focal/inputs"])
+    assert loss[infinite].isnan().any() and x.grad[infinite].isnan().all()
+    finite = torch.isfinite(data["focal/inputs"])
+    assert torch.isfinite(loss[finite]).all() and torch.isfinite(x.grad[finite]).all()
