@@ -324,7 +324,20 @@ BOXES = torch.tensor([[0.0, 0, 1, 1], [0, 0, 2, 2]])
 SCORES = torch.tensor([0.9, 0.8])
 
 
-@pytest.mark.parametrize("fn", [ops.nms, ops.diou_nms], ids=lambda f: f.__name__)
+def _batched_nms_two_classes(boxes, scores, iou_threshold):
+    """``batched_nms`` with valid categories, so the checks of the other arguments are hit."""
+    return ops.batched_nms(boxes, scores, torch.tensor([0, 1]), iou_threshold)
+
+
+def _soft_nms_positional(boxes, scores, iou_threshold):
+    return ops.soft_nms(boxes, scores, iou_threshold)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [ops.nms, ops.diou_nms, _batched_nms_two_classes, _soft_nms_positional],
+    ids=["nms", "diou_nms", "batched_nms", "soft_nms"],
+)
 def test_nms_bad_input(fn) -> None:
     with pytest.raises(TypeError, match="boxes must have a floating point dtype"):
         fn(BOXES.long(), SCORES, 0.5)
