@@ -49,6 +49,8 @@ def _worker(rank: int, port: int) -> None:
     try:
         for scenario in ("uneven", "idle-rank"):
             _check_scenario(rank, scenario)
+        _check_weighted_confusion(rank)
+        _check_different_labels(rank)
     finally:
         dist.destroy_process_group()
 
@@ -95,6 +97,47 @@ def _check_scenario(rank: int, scenario: str) -> None:
     confusion.update([0], [0])
     local_total = sum(s.stop - s.start for s in _shards(rank, scenario)) + 1
     assert confusion.compute().sum() == local_total
+
+
+def _check_weighted_confusion(rank: int) -> None:
+    """Float weights: the ranks' sums are added in another order than one pass adds them."""
+    import tinyvision.metrics as tvm
+
+    y_true, y_pred, _, _, weights = _data()
+    confusion = tvm.ConfusionMatrixAccumulator(num_classes=4)
+    for part in _shards(rank, "uneven"):
+        confusion.update(y_true[part], y_pred[part], sample_weight=weights[part])
+    confusion.sync()
+    expected = tvm.confusion_matrix(y_true, y_pred, sample_weight=weights)
+    assert confusion.compute().dtype == np.float64
+    # equal up to reassociation: a few ulps of sums of ~300 (documented in docs/metrics.md)
+    np.testing.assert_allclose(confusion.compute(), expected, rtol=1e-12, atol=0)
+
+
+def _check_different_labels(rank: int) -> None:
+    """Ranks whose labels differ (same count, other values or order) get a ValueError."""
+    import tinyvision.metrics as tvm
+
+    cases = [
+        ([0, 1, 2], [0, 1, 3]),  # same count, one other label
+        ([0, 1, 2], [2, 1, 0]),  # same labels, another order: another matrix layout
+        (["cat", "dog"], [0, 1]),  # strings against integers
+        ([0, 1], [0, 1, 2]),  # another count
+    ]
+    for mine, theirs in cases:
+        labels = mine if rank == 0 else theirs
+        confusion = tvm.ConfusionMatrixAccumulator(labels)
+        confusion.update(labels[:1], labels[:1])
+        with pytest.raises(ValueError, match="ranks hold accumulators with different labels") as e:
+            confusion.sync()
+        # every rank names every rank's labels
+        assert f"rank 0: {mine!r}" in str(e.value) and f"rank 1: {theirs!r}" in str(e.value)
+        assert confusion.compute().sum() == 1  # the local counts are left alone
+    # equal labels still sync afterwards (the failed syncs left the ranks in step)
+    confusion = tvm.ConfusionMatrixAccumulator(["cat", "dog"])
+    confusion.update(["cat"], ["dog" if rank else "cat"])
+    confusion.sync()
+    assert np.array_equal(confusion.compute(), [[1, 1], [0, 0]])
 
 
 def _free_port() -> int:

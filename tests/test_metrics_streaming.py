@@ -77,6 +77,32 @@ def test_confusion_accumulator_weights() -> None:
     assert np.array_equal(ints.compute(), 2 * skm.confusion_matrix(y_true, y_pred))
 
 
+def test_confusion_accumulator_merge_weighted_within_tolerance_unweighted_exactly() -> None:
+    y_true, y_pred = _labels(3000, 4, seed=4)
+    w = np.random.default_rng(4).random(3000) * 10
+    parts = _batches(3000, [700, 1, 1299, 1000])
+
+    def merged(weights):
+        accumulators = [tvm.ConfusionMatrixAccumulator(num_classes=4) for _ in parts]
+        for acc, part in zip(accumulators, parts):
+            acc.update(y_true[part], y_pred[part], None if weights is None else weights[part])
+        for other in accumulators[1:]:
+            accumulators[0].merge(other)
+        return accumulators[0].compute()
+
+    # float weights: each accumulator sums its own samples, merge adds the partial sums, so
+    # the additions are reassociated and may differ from one pass in the last bits (here 12
+    # of the 16 entries do, by up to 5e-12 on sums of about 900)
+    expected = skm.confusion_matrix(y_true, y_pred, sample_weight=w)
+    result = merged(w)
+    assert result.dtype == np.float64
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=0)
+    # integer counts (unweighted or integer weights) merge exactly
+    assert_bitwise(merged(None), skm.confusion_matrix(y_true, y_pred))
+    ints = np.random.default_rng(5).integers(0, 5, 3000)
+    assert_bitwise(merged(ints), skm.confusion_matrix(y_true, y_pred, sample_weight=ints))
+
+
 def test_confusion_accumulator_bad_input() -> None:
     with pytest.raises(ValueError, match="exactly one of labels and num_classes"):
         tvm.ConfusionMatrixAccumulator()

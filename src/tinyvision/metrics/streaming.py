@@ -90,6 +90,29 @@ def _all_gather_varlen(values: np.ndarray, sizes: list[int], group: Any) -> np.n
     return np.concatenate([t.cpu().numpy()[:size] for t, size in zip(out, sizes)])
 
 
+def _check_same_labels(labels: np.ndarray, group: Any) -> None:
+    """Raise ``ValueError`` on every rank unless all ranks hold equal ``labels``.
+
+    The labels themselves are gathered (they are few), so equal counts with different
+    values or a different order are caught too; labels compare as Python values
+    (``1 == 1.0``, as ``merge`` compares them).
+    """
+    mine = labels.tolist()
+    gathered: list[Any] = [None] * dist.get_world_size(group)
+    dist.all_gather_object(gathered, mine, group=group)
+    if all(other == mine for other in gathered):
+        return
+    listed = "; ".join(f"rank {rank}: {_short(other)}" for rank, other in enumerate(gathered))
+    raise ValueError(f"ranks hold accumulators with different labels ({listed})")
+
+
+def _short(values: list[Any], limit: int = 10) -> str:
+    """``repr`` of a label list, the first ``limit`` labels only."""
+    if len(values) <= limit:
+        return repr(values)
+    return repr(values[:limit])[:-1] + f", ... ({len(values)} labels)]"
+
+
 # --------------------------------------------------------------------------------------
 # Confusion matrix
 # --------------------------------------------------------------------------------------
@@ -164,15 +187,17 @@ class ConfusionMatrixAccumulator:
         return self
 
     def sync(self, group: Any = None) -> None:
-        """Sum the matrices of all ranks (a collective; see the module docstring)."""
+        """Sum the matrices of all ranks (a collective; see the module docstring).
+
+        Raises ``ValueError`` on every rank, naming each rank's labels, when the ranks'
+        ``labels`` differ (in value or order).
+        """
         if not _distributed(group):
             self._synced = None
             return
-        header = np.array([len(self.labels), int(self._local.dtype == np.float64)], np.int64)
-        headers = _all_gather_rows(header, group)
-        if len({int(h[0]) for h in headers}) != 1:
-            raise ValueError("ranks hold accumulators with different numbers of labels")
-        is_float = any(int(h[1]) for h in headers)
+        _check_same_labels(self.labels, group)
+        header = np.array([int(self._local.dtype == np.float64)], np.int64)
+        is_float = any(int(h[0]) for h in _all_gather_rows(header, group))
         local = self._local.astype(np.float64 if is_float else np.int64)
         tensor = torch.from_numpy(local.copy()).to(_comm_device(group))
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM, group=group)
