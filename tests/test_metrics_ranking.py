@@ -172,6 +172,42 @@ def test_multiclass_roc_auc_matches_sklearn(case: str, multi_class: str, average
         )
 
 
+def _roc_auc_modes() -> dict[str, tuple[tuple, dict]]:
+    y, scores = CASES["continuous"]
+    y3, probs = MULTICLASS["random"]
+    rng = np.random.default_rng(11)
+    multilabel, ml_scores = rng.integers(0, 2, (80, 3)), rng.random((80, 3))
+    modes: dict[str, tuple[tuple, dict]] = {
+        "binary": ((y, scores), {}),
+        "binary/max_fpr": ((y, scores), {"max_fpr": 0.3}),
+        "binary/weighted": ((y, scores), {"sample_weight": _float_weights(len(y))}),
+        "binary/one-class": ((np.ones(5, int), np.linspace(0, 1, 5)), {}),
+    }
+    for average in ("macro", "weighted", "micro", None):
+        modes[f"ovr/{average}"] = ((y3, probs), {"multi_class": "ovr", "average": average})
+    for average in ("macro", "weighted"):
+        modes[f"ovo/{average}"] = ((y3, probs), {"multi_class": "ovo", "average": average})
+    for average in ("macro", "weighted", "micro", "samples", None):
+        modes[f"multilabel/{average}"] = ((multilabel, ml_scores), {"average": average})
+    return modes
+
+
+@pytest.mark.parametrize("mode", sorted(_roc_auc_modes()))
+def test_roc_auc_score_return_types_match_sklearn(mode: str) -> None:
+    # scikit-learn 1.9.1 gives a Python float in most modes, numpy.float64 for 'ovo' and an
+    # ndarray for average=None: code that checks types or pickles results sees no change
+    args, kwargs = _roc_auc_modes()[mode]
+    ours = run(tvm.roc_auc_score, *args, **kwargs)
+    theirs = run(skm.roc_auc_score, *args, **kwargs)
+    assert theirs.error is None and ours.error is None, (theirs.error, ours.error)
+    assert type(ours.value) is type(theirs.value), (type(ours.value), type(theirs.value))
+    if isinstance(theirs.value, np.ndarray):
+        assert ours.value.dtype == theirs.value.dtype
+    if mode.startswith("ovo/"):
+        assert type(ours.value) is np.float64  # the one mode where sklearn gives numpy's
+    assert_bitwise(ours.value, theirs.value)
+
+
 @pytest.mark.parametrize("case", sorted(MULTICLASS))
 @pytest.mark.parametrize("average", [None, "micro", "macro", "weighted", "samples"])
 def test_multiclass_average_precision_matches_sklearn(case: str, average) -> None:

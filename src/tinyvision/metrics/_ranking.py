@@ -557,8 +557,11 @@ def _positions(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(classes[pos] == y, pos, -1)
 
 
-def _ovo_roc_auc(y_encoded: np.ndarray, scores: np.ndarray, average: str | None) -> float:
-    """Hand & Till (2001): mean over class pairs of the two one-vs-one AUCs."""
+def _ovo_roc_auc(y_encoded: np.ndarray, scores: np.ndarray, average: str | None) -> np.float64:
+    """Hand & Till (2001): mean over class pairs of the two one-vs-one AUCs.
+
+    A ``numpy.float64``, as scikit-learn returns here (its other modes give a ``float``).
+    """
     present = np.unique(y_encoded)
     n_pairs = len(present) * (len(present) - 1) // 2
     pair_scores = np.empty(n_pairs)
@@ -572,7 +575,7 @@ def _ovo_roc_auc(y_encoded: np.ndarray, scores: np.ndarray, average: str | None)
         a_score = binary_roc_auc(make_binary(a_mask[ab_mask], scores[ab_mask, a], None))
         b_score = binary_roc_auc(make_binary(b_mask[ab_mask], scores[ab_mask, b], None))
         pair_scores[ix] = (a_score + b_score) / 2
-    return float(np.average(pair_scores, weights=prevalence))
+    return np.float64(np.average(pair_scores, weights=prevalence))
 
 
 # --------------------------------------------------------------------------------------
