@@ -310,6 +310,38 @@ def test_auc_matches_sklearn() -> None:
         tvm.auc([1.0], [1.0])
 
 
+def test_auc_bad_input() -> None:
+    cases = [
+        (([0.0, 1.0, 2.0], [0.0, 1.0]), ValueError, "x and y must have the same length"),
+        ((np.zeros((3, 2)), np.zeros((3, 2))), ValueError, "x must be 1-D"),
+        (([0.0, 1.0, 2.0], np.zeros((3, 2))), ValueError, "y must be 1-D"),
+        ((["a", "b", "c"], [0.0, 1.0, 2.0]), TypeError, "x must hold real numbers"),
+        (([0.0, 1.0, 2.0], ["a", "b", "c"]), TypeError, "y must hold real numbers"),
+        (([1.0], [1.0]), ValueError, "x must hold at least 2 points.*got 1"),
+        (([], []), ValueError, "x must hold at least 2 points.*got 0"),
+    ]
+    for args, error, message in cases:
+        assert run(skm.auc, *args).error is not None, args  # scikit-learn refuses these too
+        with pytest.raises(error, match=message):
+            tvm.auc(*args)
+    # a deliberate difference (docs/metrics.md): scikit-learn integrates NaN and inf into a
+    # NaN or infinite area; tinyvision refuses them, naming the argument
+    nonfinite = [
+        (([0.0, np.nan, 1.0], [0.0, 1.0, 1.0]), "x must be finite.*NaN"),
+        (([0.0, 0.5, 1.0], [0.0, np.nan, 1.0]), "y must be finite.*NaN"),
+        (([0.0, 1.0, np.inf], [0.0, 1.0, 1.0]), "x must be finite.*infinity"),
+        (([0.0, 0.5, 1.0], [0.0, -np.inf, 1.0]), "y must be finite.*infinity"),
+    ]
+    for args, message in nonfinite:
+        theirs = run(skm.auc, *args)
+        assert theirs.error is None and not np.isfinite(theirs.value), args
+        with pytest.raises(ValueError, match=message):
+            tvm.auc(*args)
+    # a column vector is 1-D enough for both
+    column = np.array([[0.0], [1.0], [2.0]])
+    assert tvm.auc(column, column) == skm.auc(column, column) == 2.0
+
+
 def test_empty_input_is_valid() -> None:
     with pytest.warns(tvm.UndefinedMetricWarning):
         fpr, tpr, thresholds = tvm.roc_curve([], [])
