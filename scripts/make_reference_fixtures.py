@@ -25,6 +25,11 @@ from torchvision import ops
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "fixtures"
 SEED = 20240611
+BOX_LOSSES = {
+    "giou": ops.generalized_box_iou_loss,
+    "diou": ops.distance_box_iou_loss,
+    "ciou": ops.complete_box_iou_loss,
+}
 
 
 # --------------------------------------------------------------------------- inputs
@@ -317,11 +322,7 @@ def loss_cases(rng: np.random.Generator) -> dict:
     b[:8] = a[:8] + rng.normal(0, 2, (8, 4))  # overlapping pairs
     b[8] = a[8]  # identical pair
     out["box/a"], out["box/b"] = t(a, torch.float64), t(b, torch.float64)
-    fns = {
-        "giou": ops.generalized_box_iou_loss,
-        "diou": ops.distance_box_iou_loss,
-        "ciou": ops.complete_box_iou_loss,
-    }
+    fns = BOX_LOSSES
     for fname, fn in fns.items():
         for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
             for reduction in ("none", "mean", "sum"):
@@ -372,11 +373,7 @@ def nonfinite_cases() -> dict:
     """torchvision's box losses, clipping, small-box removal and focal loss on NaN/inf."""
     a, b = nonfinite_pairs()
     out: dict = {"box/a": t(a, torch.float64), "box/b": t(b, torch.float64)}
-    fns = {
-        "giou": ops.generalized_box_iou_loss,
-        "diou": ops.distance_box_iou_loss,
-        "ciou": ops.complete_box_iou_loss,
-    }
+    fns = BOX_LOSSES
     for fname, fn in fns.items():
         for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
             for reduction in ("none", "mean", "sum"):
