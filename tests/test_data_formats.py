@@ -491,7 +491,7 @@ def test_writers_refuse_the_wrong_types(tmp_path: Path) -> None:
         (lambda: formats.write_matches(bad, tmp_path / "m.npz"), "matches"),
     ]
     for call, name in calls:
-        with pytest.raises(TypeError, match=rf"^{name} must be a \w+, got "):
+        with pytest.raises(TypeError, match=rf"^{name} must be an? \w+, got "):
             call()
     assert not any(tmp_path.iterdir())  # nothing written
 

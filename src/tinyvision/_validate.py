@@ -38,7 +38,8 @@ def check_instance(value: Any, kind: type | tuple[type, ...], name: str) -> Any:
     if not isinstance(value, kind):
         kinds = kind if isinstance(kind, tuple) else (kind,)
         expected = " or ".join(k.__name__ for k in kinds)
-        raise TypeError(f"{name} must be a {expected}, got {describe(value)}")
+        article = "an" if expected[0].lower() in "aeiou" else "a"
+        raise TypeError(f"{name} must be {article} {expected}, got {describe(value)}")
     return value
 
 

@@ -145,8 +145,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.labels}: the label files hold no boxes")
     if args.n > wh.shape[0]:
         raise ValueError(
-            f"--n (number of anchors) must be <= the number of boxes ({wh.shape[0]}), "
-            f"got {args.n}"
+            f"--n (number of anchors) must be <= the number of boxes ({wh.shape[0]}), got {args.n}"
         )
     print(
         f"{wh.shape[0]} boxes in {n_files} label files; image sizes read for {with_size} "
