@@ -214,3 +214,42 @@ def test_cluster_k_above_distinct_points_names_the_flag(tmp_path: Path, capsys) 
     err = capsys.readouterr().err
     assert "--k values must be <= the number of distinct points in X (2), got 3" in err
     assert "n_clusters" not in err
+
+
+def test_anchors_more_than_the_boxes_is_refused(tmp_path: Path, capsys) -> None:
+    folder = _yolo_dataset(tmp_path)  # 48 boxes
+    assert main(["anchors", str(folder), "--n", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "--n (number of anchors) must be <= the number of boxes (48), got 100000" in err
+    assert "n_anchors" not in err
+
+
+def test_anchors_random_start_is_one_warning_line(tmp_path: Path, capsys) -> None:
+    # 3 boxes of 2 distinct sizes, 3 anchors: allowed, k-means skipped, one warning line.
+    (tmp_path / "a.txt").write_text("0 .5 .5 .1 .1\n0 .5 .5 .1 .1\n0 .5 .5 .3 .2\n")
+    args = ["anchors", str(tmp_path), "--n", "3", "--generations", "10"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("tinyvision: warning: n_anchors=3 is more than the 2 distinct")
+    assert len(captured.out.splitlines()[2].split(",  ")) == 3
+
+
+def test_cluster_out_that_is_a_file_fails_before_the_work(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tinyvision.cluster
+
+    X = np.random.RandomState(0).rand(30, 2)
+    csv = _write_csv(tmp_path / "p.csv", X)
+    (tmp_path / "afile").write_text("taken")
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("k-means ran before --out was checked")
+
+    monkeypatch.setattr(tinyvision.cluster, "choose_k", no_work)
+    assert main(["cluster", str(csv), "--k", "2..3", "--out", str(tmp_path / "afile")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"tinyvision: error: --out {tmp_path / 'afile'} is a file, not a folder"
+    assert (tmp_path / "afile").read_text() == "taken"

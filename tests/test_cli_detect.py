@@ -162,3 +162,47 @@ def test_convert_coco_to_voc_and_back(tmp_path: Path, capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit) as info:
         main([*args, str(tmp_path / "x"), "--to", "yaml"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--conf", "nan"], "--conf must not be NaN, got nan"),
+        (["--conf", "1.5"], "--conf must be <= 1.0, got 1.5"),
+        (["--out", "{afile}"], "--out {afile} is a file, not a folder"),
+    ],
+)
+def test_eval_options_are_checked_before_the_evaluation(
+    coco_files, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch, flags, message
+) -> None:
+    import tinyvision.metrics.coco
+
+    gt_path, dt_path, _, _ = coco_files
+    afile = tmp_path / "afile"
+    afile.write_text("taken")
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the evaluation ran before the options were checked")
+
+    monkeypatch.setattr(tinyvision.metrics.coco, "evaluate_detections", no_work)
+    flags = [f.format(afile=afile) for f in flags]
+    code = main(["detect", "eval", "--gt", str(gt_path), "--dt", str(dt_path), *flags])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no summary printed first
+    assert captured.err.strip() == f"tinyvision: error: {message.format(afile=afile)}"
+    assert afile.read_text() == "taken"
+
+
+def test_convert_to_yolo_without_images_warns_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gt, _ = make_coco_like(4, 2, seed=5, crowd_fraction=0.0)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    args = ["detect", "convert", "--src", str(tmp_path / "gt.json"), "--dst", str(tmp_path / "y")]
+    assert main([*args, "--to", "yolo"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("tinyvision: warning: wrote YOLO labels only")
+    assert "--images" in captured.err and str(tmp_path / "y" / "images" / "val") in captured.err
+    assert len(list((tmp_path / "y" / "labels" / "val").glob("*.txt"))) == 4

@@ -83,7 +83,8 @@ def test_refinement_never_lowers_fitness() -> None:
 def test_few_distinct_sizes_fall_back_to_random_start() -> None:
     # two distinct sizes, four anchors: k-means cannot run; the refinement still runs
     wh = np.array([[0.1, 0.1]] * 10 + [[0.3, 0.2]] * 10)
-    anchors = anchor_kmeans(wh, 4, 640, generations=300, random_state=0)
+    with pytest.warns(UserWarning, match="n_anchors=4 is more than the 2 distinct box size"):
+        anchors = anchor_kmeans(wh, 4, 640, generations=300, random_state=0)
     assert anchors.shape == (4, 2)
     assert np.all(anchors >= 2.0)
 
@@ -133,3 +134,26 @@ def test_bad_options() -> None:
         anchor_kmeans(wh, 3, generations=-1)
     with pytest.raises(ValueError, match="mutation_prob must be <= 1.0"):
         anchor_kmeans(wh, 3, mutation_prob=1.5)
+
+
+@pytest.mark.parametrize(
+    "wh", [[["a", "b"]], np.array([[True, False]]), np.array([[1 + 1j, 2]]), [[None, 1.0]]]
+)
+def test_non_numeric_sizes_are_a_type_error(wh) -> None:
+    with pytest.raises(TypeError, match="wh must hold real numbers"):
+        anchor_kmeans(wh, 1)
+    with pytest.raises(TypeError, match="anchors must hold real numbers"):
+        anchor_fitness([[1.0, 1.0]], wh)
+
+
+def test_pixel_sizes_warn_and_fractions_do_not() -> None:
+    wh = _three_size_families(60)
+    with pytest.warns(UserWarning, match=r"wh should hold sizes as fractions of the image"):
+        in_pixels = anchor_kmeans(wh * 640, 3, 640, generations=0, random_state=0)
+    assert in_pixels.shape == (3, 2)  # used as given
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        anchor_kmeans(wh, 3, 640, generations=0, random_state=0)
+        anchor_kmeans(np.array([[1.0, 0.5], [0.2, 0.3], [0.4, 0.4]]), 3, generations=0)

@@ -307,3 +307,23 @@ def test_explicit_init_with_n_init_warns_and_runs_once() -> None:
         warnings.simplefilter("always")
         kmeans(X, 2, init=X[:2], n_init=5)
     assert any("only one init" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize(
+    ("X", "k", "kwargs", "error", "match"),
+    [
+        (np.random.RandomState(0).rand(10, 2), 3, {"n_local_trials": 0}, ValueError,
+         "n_local_trials must be >= 1, got 0"),
+        (np.ones((5, 2)), 3, {}, ValueError,
+         r"n_clusters must be <= the number of distinct points in X \(1\), got 3"),
+        (np.array([[np.nan, 1.0], [1.0, 2.0], [3.0, 4.0]]), 2, {}, ValueError,
+         "X must be finite"),
+        (np.ones(5), 2, {}, ValueError, r"X must be 2-D .*shape \(5,\)"),
+        (np.array([["a", "b"], ["c", "d"]]), 1, {}, TypeError, "X must hold real numbers"),
+        (np.random.RandomState(0).rand(10, 2), 11, {}, ValueError,
+         r"n_clusters must be <= n_samples \(10\), got 11"),
+    ],
+)  # fmt: skip
+def test_kmeans_plusplus_bad_input(X, k, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        kmeans_plusplus(X, k, random_state=0, **kwargs)

@@ -148,3 +148,43 @@ def test_bad_data_and_options() -> None:
         silhouette_score(np.arange(4.0).reshape(4, 1), labels, working_memory=0)
     with pytest.raises(ValueError, match="sample_size must be >= 1"):
         silhouette_score(np.arange(4.0).reshape(4, 1), labels, sample_size=0)
+
+
+def test_torch_path_several_labelings_match_numpy_and_sklearn() -> None:
+    # choose_k's use: several labelings of the same points in one pass, in small blocks.
+    X, a = _random_labeling(5, 200, 3, 4)
+    b = np.random.RandomState(6).randint(0, 9, 200)
+    labelings = [_encode_labels(a, 200), _encode_labels(b, 200)]
+    via_torch = _silhouettes_torch(torch.from_numpy(X), labelings, 0.02)
+    via_numpy = _silhouettes_numpy(X, labelings, 0.02)
+    for labels, t, m in zip((a, b), via_torch, via_numpy):
+        np.testing.assert_allclose(t.numpy(), m, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(t.numpy(), sk_samples(X, labels), rtol=0, atol=1e-12)
+
+
+def test_torch_path_blocks_honour_working_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The work space per block: the (n, b) distances, their copy in cluster order and the
+    # (k, b) sums; it must fit working_memory, and no k x n one-hot matrix is made.
+    from tinyvision.cluster.silhouette import _torch_block_columns
+
+    n, k, memory = 3000, 40, 0.5  # MiB
+    X = np.random.RandomState(0).randn(n, 2)
+    labels = np.arange(n) % k
+    widths: list[int] = []
+    cdist = torch.cdist
+
+    def recording_cdist(a: torch.Tensor, b: torch.Tensor, **kwargs: object) -> torch.Tensor:
+        widths.append(b.shape[0])
+        return cdist(a, b, **kwargs)
+
+    def no_one_hot(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a dense one-hot of the labels was made")
+
+    monkeypatch.setattr(torch, "cdist", recording_cdist)
+    monkeypatch.setattr(torch.nn.functional, "one_hot", no_one_hot)
+    got = _silhouettes_torch(torch.from_numpy(X), [_encode_labels(labels, n)], memory)[0]
+    width = _torch_block_columns(n, k, memory)
+    assert widths[0] == width and max(widths) == width and sum(widths) == n
+    assert (2 * n + 2 * k) * width * 8 <= memory * 2**20  # 10 columns of 48672 B <= 512 KiB
+    assert 1 < width < n
+    np.testing.assert_allclose(got.numpy(), sk_samples(X, labels), rtol=0, atol=1e-12)

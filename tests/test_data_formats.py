@@ -444,3 +444,93 @@ def test_truncated_png_gives_our_error_only(tmp_path: Path, capfd: pytest.Captur
     with pytest.raises(UserError, match=r"cut\.png: not a readable image$"):
         read_image(path)
     assert capfd.readouterr().err == ""  # no OpenCV "[ WARN ...]" line before ours
+
+
+def test_yolo_labels_without_images_warn_and_read_back_once_placed(tmp_path: Path) -> None:
+    gt, _ = integer_coco(n_images=3, seed=7)
+    dataset = formats.read_coco(gt)
+    root = tmp_path / "yolo"
+    with pytest.warns(UserWarning, match=r"wrote YOLO labels only.*3 of 3 image\(s\)") as record:
+        formats.write_yolo(dataset, root, "val")
+    assert "image_dir" in str(record[0].message)
+    with pytest.raises(FileNotFoundError, match="val images"):  # unreadable without images
+        formats.read_yolo(root, "val")
+    write_images(gt, root / "images" / "val")  # placed as the warning says
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the images are there now: no warning
+        formats.write_yolo(dataset, root, "val")
+    again = formats.read_yolo(root, "val")
+    assert np.array_equal(again.image_ids, dataset.image_ids)
+    np.testing.assert_allclose(again.bbox, dataset.bbox, rtol=0, atol=1e-3)
+
+
+def test_yolo_labels_need_image_sizes(tmp_path: Path) -> None:
+    gt, _ = integer_coco(n_images=2, seed=8)
+    for im in gt["images"]:
+        del im["width"], im["height"]
+    with pytest.raises(UserError, match="image .* has none .*'width' and 'height'"):
+        formats.write_yolo(formats.read_coco(gt), tmp_path / "y", image_dir=tmp_path)
+
+
+def test_writers_refuse_the_wrong_types(tmp_path: Path) -> None:
+    gt, dt = integer_coco(n_images=2, seed=9)
+    dataset, dets = formats.read_coco(gt), formats.read_coco_results(dt)
+    bad = {"a": 1}
+    calls = [
+        (lambda: formats.write_coco(bad, tmp_path / "g.json"), "dataset"),
+        (lambda: formats.write_coco(gt, tmp_path / "g.json"), "dataset"),  # the raw dict
+        (lambda: formats.write_coco_results(bad, tmp_path / "d.json"), "detections"),
+        (lambda: formats.write_yolo(bad, tmp_path / "y"), "dataset"),
+        (lambda: formats.write_voc(bad, tmp_path / "v"), "dataset"),
+        (lambda: formats.write_yolo_predictions(bad, dataset, tmp_path / "p"), "detections"),
+        (lambda: formats.write_yolo_predictions(dets, bad, tmp_path / "p"), "dataset"),
+        (lambda: formats.write_voc_predictions(bad, dataset, tmp_path / "p"), "detections"),
+        (lambda: formats.write_voc_predictions(dets, dt, tmp_path / "p"), "dataset"),
+        (lambda: formats.write_matches(bad, tmp_path / "m.npz"), "matches"),
+    ]
+    for call, name in calls:
+        with pytest.raises(TypeError, match=rf"^{name} must be an? \w+, got "):
+            call()
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_coco_to_voc_renumbers_categories_and_results_can_be_mapped_by_name(
+    tmp_path: Path,
+) -> None:
+    # VOC stores class names only: the converted set has ids 0..K-1 over the sorted names,
+    # so COCO results (original ids) must be mapped by name, as docs/detection.md shows.
+    gt, dt = integer_coco(seed=10)
+    for c, name in zip(gt["categories"], ["zebra", "ant", "mole"]):
+        c["id"], c["name"] = c["id"] + 10, name
+    for a in gt["annotations"]:
+        a["category_id"] += 10
+    for d in dt:
+        d["category_id"] += 10
+    formats.convert(_dump(gt, tmp_path / "gt.json"), tmp_path / "voc", "voc")
+    voc = formats.read_voc(tmp_path / "voc")
+    assert voc.category_ids.tolist() == [0, 1, 2]
+    assert voc.category_names == ("ant", "mole", "zebra")
+    results = formats.read_coco_results(dt)
+    with pytest.raises(ValueError, match="category id"):
+        evaluate_detections(voc, results, mode="voc2010")
+    # The mapping of docs/detection.md:
+    coco = formats.read_coco(tmp_path / "gt.json")
+    name_of = dict(zip(coco.category_ids.tolist(), coco.category_names))
+    voc_id = dict(zip(voc.category_names, voc.category_ids.tolist()))
+    mapped = formats.Detections.from_columns(
+        image_id=results.image_id,
+        category_id=[voc_id[name_of[c]] for c in results.category_id.tolist()],
+        bbox=results.bbox,
+        score=results.score,
+    )
+    on_voc = evaluate_detections(voc, mapped, mode="voc2010")
+    on_coco = evaluate_detections(coco, results, mode="voc2010")
+    order = [voc.category_names.index(n) for n in coco.category_names]
+    assert np.array_equal(on_voc.ap[:, order], on_coco.ap)
+
+
+def _dump(obj: dict, path: Path) -> Path:
+    path.write_text(json.dumps(obj))
+    return path

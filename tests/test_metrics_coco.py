@@ -404,3 +404,49 @@ def test_evaluation_messages_print_plain_numbers() -> None:
     with pytest.raises(ValueError) as info:
         result.pr_curve(np.int64(99))
     assert str(info.value).endswith("got 99")
+
+
+@pytest.mark.parametrize(
+    ("image_ids", "error", "match"),
+    [
+        ([5.7], ValueError, r"image_ids must hold integers, got 5.7 at row 0"),
+        ([1.0, np.nan], ValueError, r"image_ids must hold integers, got nan at row 1"),
+        ([np.inf], ValueError, "image_ids must hold integers, got inf"),
+        (["1", "2"], TypeError, "image_ids must hold integers"),
+        ([True, False], TypeError, "image_ids must hold integers"),
+        ([[1, 2]], ValueError, "image_ids must be 1-D"),
+        ("12", TypeError, "image_ids must be an array-like"),
+        ([999], ValueError, "image_ids refer to 1 image id"),
+    ],
+)
+def test_match_images_bad_image_ids(image_ids, error: type, match: str) -> None:
+    import warnings
+
+    gt, dt = make_coco_like(5, 2, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        with pytest.raises(error, match=match):
+            match_images(gt, dt, image_ids=image_ids)
+
+
+def test_match_images_integral_float_ids_are_the_integers() -> None:
+    gt, dt = make_coco_like(6, 2, seed=3)
+    ids = [im["id"] for im in gt["images"]][:3]
+    as_ints = match_images(gt, dt, image_ids=ids)
+    as_floats = match_images(gt, dt, image_ids=np.array(ids, dtype=np.float64))
+    assert np.array_equal(as_ints.image_ids, as_floats.image_ids)
+    assert np.array_equal(as_ints.dt_state, as_floats.dt_state)
+
+
+def test_match_functions_refuse_other_types() -> None:
+    from tinyvision.metrics import gather_matches, merge_matches
+
+    gt, dt = make_coco_like(4, 2, seed=3)
+    good = match_images(gt, dt)
+    for bad in ({"a": 1}, 5, None):
+        with pytest.raises(TypeError, match=r"^matches must be an ImageMatches, got "):
+            accumulate_matches(bad)
+        with pytest.raises(TypeError, match=r"^matches must be an ImageMatches, got "):
+            gather_matches(bad)  # no process group: still checked
+        with pytest.raises(TypeError, match="shard 0 must be ImageMatches"):
+            merge_matches([bad, good])

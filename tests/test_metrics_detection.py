@@ -409,3 +409,37 @@ def test_bad_query_arguments() -> None:
         result.counts(0.5, category_id=99)
     with pytest.raises(TypeError, match="confidence"):
         result.counts("high")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"gt_boxes": [[0, 0, 1]]}, ValueError, r"gt_boxes must have shape \[N, 4\].*\(1, 3\)"),
+        ({"gt_boxes": [0, 0, 1, 1]}, ValueError, r"gt_boxes must have shape \[N, 4\].*\(4,\)"),
+        ({"gt_boxes": [[0, 0, np.nan, 1]]}, ValueError, "gt_boxes must be finite"),
+        ({"det_scores": [np.nan]}, ValueError, "det_scores must be finite.*NaN"),
+        ({"det_scores": [np.inf]}, ValueError, "det_scores must be finite"),
+    ],
+)
+def test_match_detections_bad_ground_truth_and_scores(
+    kwargs: dict, error: type, match: str
+) -> None:
+    args = {"det_boxes": [[0, 0, 1, 1]], "det_scores": [1.0], "gt_boxes": [[0, 0, 1, 1]]}
+    with pytest.raises(error, match=match):
+        match_detections(**{**args, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("recall", "precision", "name"),
+    [
+        (["a"], [1.0], "recall"),
+        ([0.5], ["b"], "precision"),
+        ([True], [1.0], "recall"),
+        ([0.5], [True], "precision"),
+        (np.array([0.5], dtype=object), [1.0], "recall"),
+    ],
+)
+def test_average_precision_wrong_dtype(recall, precision, name: str) -> None:
+    for method in ("coco101", "voc07", "voc2010"):
+        with pytest.raises(TypeError, match=f"{name} must hold real numbers"):
+            average_precision(recall, precision, method)

@@ -33,6 +33,16 @@ def describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+def check_instance(value: Any, kind: type | tuple[type, ...], name: str) -> Any:
+    """Return ``value`` if it is an instance of ``kind``, else raise ``TypeError``."""
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        expected = " or ".join(k.__name__ for k in kinds)
+        article = "an" if expected[0].lower() in "aeiou" else "a"
+        raise TypeError(f"{name} must be {article} {expected}, got {describe(value)}")
+    return value
+
+
 def check_tensor(value: Any, name: str) -> torch.Tensor:
     """Return ``value`` if it is a ``torch.Tensor``, else raise ``TypeError``."""
     if not isinstance(value, torch.Tensor):

@@ -25,8 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinyvision._cli._checks import warnings_as_lines
     from tinyvision.data.formats import convert
 
-    written = convert(args.src, args.dst, args.to, split=args.split, image_dir=args.images)
+    with warnings_as_lines():
+        written = convert(args.src, args.dst, args.to, split=args.split, image_dir=args.images)
     print(f"wrote {written} ({args.to})")
     return 0

@@ -41,10 +41,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinyvision._cli._checks import check_out
     from tinyvision._fileio import atomic_write_json
+    from tinyvision._validate import check_float
     from tinyvision.data.formats import detect_format, load_dataset, load_predictions
     from tinyvision.metrics.coco import evaluate_detections
 
+    # The options first: a mistake there should not cost the evaluation.
+    check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
+    if args.out is not None:
+        check_out(args.out)
     gt_path = Path(args.gt)
     fmt = detect_format(gt_path)
     dataset = load_dataset(gt_path, args.split)

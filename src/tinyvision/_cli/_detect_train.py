@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyvision._cli._checks import check_out
 from tinyvision._errors import UserError
 
 DEFAULT_OUT = "runs/detect"
@@ -120,20 +121,6 @@ def check_args(args: argparse.Namespace) -> None:
         if args.lr == float("inf"):
             raise ValueError(f"--lr must be finite, got {args.lr}")
     check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
-
-
-def check_out(out: Path) -> None:
-    """Create ``out`` and make sure files can be written there, before training starts."""
-    import tempfile
-
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise UserError(f"--out {out} is not writable ({exc.strerror or exc})") from exc
 
 
 def default_out(data: str) -> Path:

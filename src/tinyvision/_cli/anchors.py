@@ -136,24 +136,30 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinyvision._cli._checks import warnings_as_lines
     from tinyvision.cluster import anchor_fitness, anchor_kmeans, best_possible_recall
 
     _check_options(args)
     wh, n_files, with_size = read_yolo_sizes(args.labels)
     if wh.shape[0] == 0:
         raise ValueError(f"{args.labels}: the label files hold no boxes")
+    if args.n > wh.shape[0]:
+        raise ValueError(
+            f"--n (number of anchors) must be <= the number of boxes ({wh.shape[0]}), got {args.n}"
+        )
     print(
         f"{wh.shape[0]} boxes in {n_files} label files; image sizes read for {with_size} "
         f"(others taken as square)"
     )
-    anchors = anchor_kmeans(
-        wh,
-        args.n,
-        args.img_size,
-        thr=args.thr,
-        generations=args.generations,
-        random_state=args.seed,
-    )
+    with warnings_as_lines():
+        anchors = anchor_kmeans(
+            wh,
+            args.n,
+            args.img_size,
+            thr=args.thr,
+            generations=args.generations,
+            random_state=args.seed,
+        )
     pixels = wh * args.img_size
     bpr = best_possible_recall(pixels, anchors, thr=args.thr)
     fitness = anchor_fitness(pixels, anchors, thr=args.thr)

@@ -133,10 +133,12 @@ def _parse_row(cells: list[str]) -> list[float] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinyvision._cli._checks import check_out
     from tinyvision.cluster import choose_k
     from tinyvision.report.cluster_plots import choose_k_figure, clusters_figure
     from tinyvision.report.plots import save_png
 
+    check_out(args.out)
     X, names = read_numeric_csv(args.data)
     _check_options(args, X)
     n_init = args.n_init if args.n_init == "auto" else _int_option(args.n_init, "--n-init")

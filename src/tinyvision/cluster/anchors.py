@@ -20,6 +20,7 @@ and anchors in any one unit (pixels, or fractions of the image).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,9 @@ MIN_PIXELS = 2.0  # YOLOv5: boxes below 2 pixels in both sides are left out of t
 def _check_sizes(value: Any, name: str) -> np.ndarray:
     """``[N, 2]`` positive finite widths and heights as float64."""
     array = as_numpy(value, name)
-    if array.dtype.kind not in "iuf" or array.ndim != 2 or array.shape[1] != 2:
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold real numbers (width, height), got {describe(array)}")
+    if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(
             f"{name} must be an array of shape [N, 2] holding (width, height), got "
             f"{describe(array)}"
@@ -155,11 +158,26 @@ def anchor_kmeans(
 
     Labels smaller than 2 pixels in both sides are left out of the k-means (YOLOv5's filter).
     When the remaining sizes have fewer than ``n_anchors`` distinct values the k-means is
-    skipped and the refinement starts from random anchors, as YOLOv5 does.
+    skipped and the refinement starts from random anchors, as YOLOv5 does (with a
+    ``UserWarning``). Sizes above 1 (pixels rather than fractions) are used as given,
+    with a ``UserWarning``: at ``img_size`` they would be scaled far past the image.
+
+    Raises:
+        TypeError: ``wh`` does not hold real numbers.
+        ValueError: ``wh`` is not ``[N, 2]``, empty, or holds sizes <= 0, NaN or infinity;
+            an option is out of range.
     """
     sizes = _check_sizes(wh, "wh")
     if sizes.shape[0] == 0:
         raise ValueError("wh must hold at least one box to fit anchors to, got an empty array")
+    if sizes.max() > 1.0:
+        warnings.warn(
+            f"wh should hold sizes as fractions of the image (<= 1), got a largest size of "
+            f"{sizes.max():g}: pixel sizes? Divide them by the image size (anchors come out "
+            f"in pixels at img_size={img_size})",
+            UserWarning,
+            stacklevel=2,
+        )
     n = check_int(n_anchors, "n_anchors", minimum=1)
     size = check_int(img_size, "img_size", minimum=1)
     limit = _check_thr(thr)
@@ -188,6 +206,13 @@ def _initial_anchors(
         model = KMeans(n, n_init=10, random_state=rs).fit(wh / std)
         return np.asarray(model.cluster_centers_) * std
     # Too few distinct sizes for n clusters: random anchors (YOLOv5's fallback).
+    warnings.warn(
+        f"n_anchors={n} is more than the {distinct} distinct box size(s) in wh (at least "
+        f"{MIN_PIXELS:g} px at img_size={img_size}): k-means skipped, the refinement starts "
+        "from random anchors",
+        UserWarning,
+        stacklevel=3,
+    )
     return np.sort(rs.random_sample(n * 2)).reshape(n, 2) * img_size
 
 

@@ -53,6 +53,7 @@ import yaml
 
 from tinyvision._errors import UserError
 from tinyvision._fileio import atomic_copy, atomic_open, atomic_write_json, atomic_write_text
+from tinyvision._validate import check_instance
 from tinyvision.metrics._coco_io import (
     dataset_from_coco,
     detections_from_coco,
@@ -140,6 +141,7 @@ def to_coco(dataset: DetectionDataset) -> dict[str, Any]:
 
 def write_coco(dataset: DetectionDataset, path: PathLike) -> Path:
     """Write a data set as a COCO ground-truth json file."""
+    check_instance(dataset, DetectionDataset, "dataset")
     atomic_write_json(path, to_coco(dataset), indent=None)
     return Path(path)
 
@@ -176,6 +178,7 @@ def _map_string_ids(records: list[Any], dataset: DetectionDataset, name: str) ->
 
 def write_coco_results(detections: Detections, path: PathLike) -> Path:
     """Write detections as a COCO results json file."""
+    check_instance(detections, Detections, "detections")
     records = [
         {"image_id": i, "category_id": c, "bbox": b, "score": s}
         for i, c, b, s in zip(
@@ -724,15 +727,25 @@ def write_yolo(
     """Write a data set as a YOLO split: ``labels/<split>/<stem>.txt`` and ``data.yaml``.
 
     Needs image sizes. With ``image_dir`` the images (``image_files`` relative to it) are
-    copied to ``images/<split>/``. Crowd regions are left out (YOLO has no such notion);
-    classes are the categories in ``category_ids`` order. Returns the data.yaml path.
+    copied to ``images/<split>/``. Without it only the labels are written, and a
+    ``UserWarning`` says so when ``images/<split>/`` lacks images of the set: a YOLO split
+    cannot be read back (:func:`read_yolo` takes each image's size from its file) until
+    the images are placed there, named by the label files' stems. Crowd regions are left
+    out (YOLO has no such notion); classes are the categories in ``category_ids`` order.
+    Returns the data.yaml path.
     """
+    check_instance(dataset, DetectionDataset, "dataset")
     out = Path(root)
     if dataset.image_sizes.size and (dataset.image_sizes <= 0).any():
         bad = int(dataset.image_ids[np.flatnonzero((dataset.image_sizes <= 0).any(axis=1))[0]])
-        raise UserError(f"YOLO labels need image sizes; image {bad} has none")
+        raise UserError(
+            f"YOLO labels need image sizes; image {bad} has none (a COCO 'images' entry "
+            "needs 'width' and 'height')"
+        )
     index = dataset.category_index()
     stems = _output_stems(dataset)
+    if image_dir is None:
+        _warn_missing_images(out / "images" / split, stems)
     rows = dataset.annotations_by_image()
     for i in range(dataset.num_images):
         width, height = dataset.image_sizes[i].tolist()
@@ -769,6 +782,27 @@ def write_yolo(
     return config_path
 
 
+def _warn_missing_images(folder: Path, stems: list[str]) -> None:
+    """Warn when labels are written without images that :func:`read_yolo` will need."""
+    present = (
+        {p.stem for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+        if folder.is_dir()
+        else set()
+    )
+    missing = [s for s in stems if s not in present]
+    if missing:
+        import warnings
+
+        warnings.warn(
+            f"wrote YOLO labels only: no image folder given (image_dir, --images), and "
+            f"{len(missing)} of {len(stems)} image(s) are not in {folder} (first: "
+            f"{missing[0]!r}); place the images there, named by their label files' stems, "
+            "before reading the set back",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _output_stems(dataset: DetectionDataset) -> list[str]:
     if dataset.image_files:
         stems = [
@@ -786,6 +820,8 @@ def write_yolo_predictions(
     detections: Detections, dataset: DetectionDataset, folder: PathLike
 ) -> Path:
     """Write detections as YOLOv5 prediction files (``<stem>.txt``: class cx cy w h conf)."""
+    check_instance(detections, Detections, "detections")
+    check_instance(dataset, DetectionDataset, "dataset")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     index = dataset.category_index()
@@ -898,6 +934,7 @@ def write_voc(
     ``ignore`` and crowd objects become ``difficult``. With ``image_dir`` the images are
     copied to ``JPEGImages/``. Returns the root folder.
     """
+    check_instance(dataset, DetectionDataset, "dataset")
     out = Path(root)
     stems = _output_stems(dataset)
     names = dict(zip(dataset.category_ids.tolist(), dataset.category_names))
@@ -985,6 +1022,8 @@ def write_voc_predictions(
     prefix: str = "comp4_det_val",
 ) -> Path:
     """Write detections as VOC devkit result files ``<prefix>_<class>.txt``."""
+    check_instance(detections, Detections, "detections")
+    check_instance(dataset, DetectionDataset, "dataset")
     out = Path(folder)
     stems = dict(zip(dataset.image_ids.tolist(), _output_stems(dataset)))
     for cid, name in zip(dataset.category_ids.tolist(), dataset.category_names):
@@ -1072,6 +1111,7 @@ def convert(
 # ----------------------------------------------------------------------------- shards
 def write_matches(matches: ImageMatches, path: PathLike) -> Path:
     """Write one process's :class:`ImageMatches` as an ``.npz`` shard."""
+    check_instance(matches, ImageMatches, "matches")
     with atomic_open(path, "wb") as handle:
         np.savez(handle, **matches.to_arrays())
     return Path(path)

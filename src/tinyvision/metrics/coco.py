@@ -40,10 +40,10 @@ from typing import Any
 import numpy as np
 
 from tinyvision._fileio import _json_safe
-from tinyvision._validate import as_numpy, check_choice, check_float, check_int
+from tinyvision._validate import as_numpy, check_choice, check_float, check_instance, check_int
 from tinyvision.metrics import _detection_kernels as _k
 from tinyvision.metrics._coco_io import as_dataset, as_detections
-from tinyvision.metrics._tables import DetectionDataset, Detections, check_known_ids
+from tinyvision.metrics._tables import DetectionDataset, Detections, _ids, check_known_ids
 
 __all__ = [
     "MODES",
@@ -286,9 +286,11 @@ def match_images(
         area_ranges: ``{label: (lo, hi)}`` in pixels^2; default COCO's all/small/medium/large.
         recall_thresholds: ``R`` recall points; default 0:0.01:1 (VOC2007: 0:0.1:1).
         image_ids: evaluate only these images (a shard); default every image of ``gt``.
+            Integers (integral floats such as ``3.0`` are taken, as in the id columns).
 
     Raises ``ValueError`` when detections refer to images or categories the ground truth
-    does not have.
+    does not have, or ``image_ids`` holds non-integral, NaN or unknown ids; ``TypeError``
+    when ``image_ids`` is not numeric (strings, bools).
     """
     params = _make_params(mode, iou_thresholds, recall_thresholds, max_dets, area_ranges)
     dataset = as_dataset(gt)
@@ -305,7 +307,7 @@ def match_images(
     if image_ids is None:
         images = all_images
     else:
-        images = np.unique(as_numpy(image_ids, "image_ids", ndim=1).astype(np.int64))
+        images = np.unique(_ids(as_numpy(image_ids, "image_ids", ndim=1), "image_ids"))
         check_known_ids(
             images, all_images, rows="image_ids", what="image id",
             where="the ground truth's images",
@@ -451,10 +453,11 @@ def merge_matches(shards: Sequence[ImageMatches]) -> ImageMatches:
     shards = list(shards)
     if not shards:
         raise ValueError("merge_matches needs at least one ImageMatches, got none")
-    first = shards[0]
-    for i, s in enumerate(shards[1:], start=1):
+    for i, s in enumerate(shards):
         if not isinstance(s, ImageMatches):
             raise TypeError(f"shard {i} must be ImageMatches, got {type(s).__name__}")
+    first = shards[0]
+    for i, s in enumerate(shards[1:], start=1):
         if not s.params.same_as(first.params):
             raise ValueError(f"shard {i} was matched with other parameters than shard 0")
         if not np.array_equal(s.category_ids, first.category_ids):
@@ -490,6 +493,7 @@ def gather_matches(matches: ImageMatches, group: Any = None) -> ImageMatches:
     """
     import torch.distributed as dist
 
+    check_instance(matches, ImageMatches, "matches")
     if not (dist.is_available() and dist.is_initialized()):
         return matches
     world = dist.get_world_size(group)
@@ -518,6 +522,7 @@ def _regroup(m: ImageMatches) -> ImageMatches:
 
 def accumulate_matches(matches: ImageMatches) -> DetectionEvaluation:
     """Accumulate per-image matches into a :class:`DetectionEvaluation`."""
+    check_instance(matches, ImageMatches, "matches")
     m = _regroup(matches)
     p = m.params
     n_cat = m.category_ids.shape[0]

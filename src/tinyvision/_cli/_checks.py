@@ -1,0 +1,46 @@
+"""Checks and messages shared by the CLI commands: output folders checked before any work,
+library warnings shown as one ``tinyvision: warning: ...`` line each."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from tinyvision._errors import UserError
+
+__all__ = ["check_out", "warnings_as_lines"]
+
+
+def check_out(out: Path, flag: str = "--out") -> None:
+    """Create the folder ``out`` and make sure files can be written there, before the work
+    starts; else one :class:`UserError` naming ``flag``."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{flag} {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise UserError(f"{flag} {out} is not writable ({exc.strerror or exc})") from exc
+
+
+@contextlib.contextmanager
+def warnings_as_lines(category: type[Warning] = UserWarning) -> Iterator[None]:
+    """Show warnings of ``category`` raised inside as ``tinyvision: warning: <message>``
+    lines on stderr (after the block); other warnings pass on unchanged."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, category):
+                    print(f"tinyvision: warning: {warning.message}", file=sys.stderr)
+                else:
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
