@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tinyvision._cli._checks import check_out
+from tinyvision._cli._checks import check_out, warnings_as_lines
 from tinyvision._errors import UserError
 
 DEFAULT_OUT = "runs/detect"
@@ -197,17 +196,8 @@ def _read_split(path: Path, split: str, skip_bad: bool) -> Any:
     """``read_yolo`` with its skip warnings printed as one line each on stderr."""
     from tinyvision.data.formats import BadLabelsWarning, read_yolo
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BadLabelsWarning)
-        dataset = read_yolo(path, split, skip_bad=skip_bad)
-    for warning in caught:
-        if issubclass(warning.category, BadLabelsWarning):
-            print(f"tinyvision: warning: {warning.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    return dataset
+    with warnings_as_lines(BadLabelsWarning):
+        return read_yolo(path, split, skip_bad=skip_bad)
 
 
 def load_data(job: DetectJob, ctx: Any, data_dir: str, skip_bad: bool) -> tuple[Any, Any, Path]:
