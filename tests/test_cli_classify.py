@@ -399,3 +399,166 @@ def test_progress_bar_on_a_terminal_lines_otherwise() -> None:
     progress = TrainProgress("toy", stream=quiet, enabled=False)
     train_classifier(small_model(), toy_data(), TrainConfig(epochs=1), callback=progress)
     assert quiet.getvalue() == ""
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden folders too), by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
+def poison_after_epoch(monkeypatch: pytest.MonkeyPatch, epoch: int) -> None:
+    """Make the weights of the model being trained NaN after ``epoch`` (a later divergence)."""
+    import tinyvision.nn.classifier as classifier
+
+    built = []
+    original_build, original_call = classifier.build_classifier, TrainProgress.__call__
+
+    def build(*args, **kwargs):
+        built.append(original_build(*args, **kwargs))
+        return built[-1]
+
+    def poison(self: TrainProgress, event) -> None:
+        original_call(self, event)
+        if event.kind == "epoch" and event.epoch == epoch:
+            with torch.no_grad():
+                for p in built[-1].parameters():
+                    p.fill_(float("nan"))
+
+    monkeypatch.setattr(classifier, "build_classifier", build)
+    monkeypatch.setattr(TrainProgress, "__call__", poison)
+
+
+RESTARTS = ["classify", "train", "--schedule", "restarts", "--cycles", "2"]
+
+
+def test_later_failure_keeps_earlier_checkpoints_and_snapshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    assert run_cli(capsys, *RESTARTS, "--epochs", "2", "--out", str(out))[0] == 0
+    before = tree(out)
+    assert {"last.pt", "snapshot_1.pt", "snapshot_2.pt", "metrics.json"} <= set(before)
+    # A fresh run into the same --out that diverges in epoch 3 of 4, after it had written
+    # last.pt (epochs 1, 2) and snapshot_1.pt (end of cycle 1).
+    poison_after_epoch(monkeypatch, 2)
+    code, _, err = run_cli(capsys, *RESTARTS, "--epochs", "4", "--seed", "1", "--out", str(out))
+    assert_one_line_error(
+        code, err, r"in epoch 3 .*; the earlier run's checkpoints in .*run were kept$"
+    )
+    assert tree(out) == before  # the same files, byte for byte; nothing left aside
+    # ... and the same for a failure that is not a divergence
+    monkeypatch.undo()
+    original = TrainProgress.__call__
+
+    def fail(self: TrainProgress, event) -> None:
+        original(self, event)
+        if event.kind == "epoch" and event.epoch == 3:
+            raise OSError("disk full")
+
+    monkeypatch.setattr(TrainProgress, "__call__", fail)
+    code, _, err = run_cli(capsys, *RESTARTS, "--epochs", "4", "--seed", "1", "--out", str(out))
+    assert code == 2 and "disk full" in err
+    assert tree(out) == before
+    # A successful fresh run replaces them (no stale snapshot_2 of the first run is left).
+    monkeypatch.undo()
+    assert run_cli(capsys, *RESTARTS, "--epochs", "4", "--cycles", "4", "--out", str(out))[0] == 0
+    assert sorted(p for p in tree(out) if p.endswith(".pt")) == [
+        "last.pt", "snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt", "snapshot_4.pt"
+    ]  # fmt: skip
+    assert load_checkpoint(out / "snapshot_2.pt")["config"]["epochs"] == 4
+
+
+def test_interrupted_fresh_run_over_an_earlier_one_stays_resumable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    assert run_cli(capsys, *QUICK[:2], "--epochs", "1", "--out", str(out))[0] == 0
+    interrupt_after_epoch_one(monkeypatch)
+    assert run_cli(capsys, *QUICK[:2], "--epochs", "2", "--out", str(out))[0] == 130
+    monkeypatch.undo()
+    assert load_checkpoint(out / "last.pt")["epoch"] == 1  # the interrupted run's
+    assert load_checkpoint(out / ".previous-run" / "last.pt")["config"]["epochs"] == 1
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(out))
+    assert code == 0, err
+    record = load_checkpoint(out / "last.pt")
+    assert record["epoch"] == 2 and record["config"]["epochs"] == 2
+    assert not (out / ".previous-run").exists()
+
+
+@pytest.mark.parametrize("key", ["config", "mean", "optimizer", "epoch", "model", "data"])
+def test_resume_from_an_incomplete_checkpoint(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str
+) -> None:
+    record = load_checkpoint(trained / "last.pt")
+    del record[key]
+    save_checkpoint(tmp_path / "last.pt", "classifier", record)
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(tmp_path))
+    assert_one_line_error(code, err, rf"last\.pt lacks '{key}': it cannot resume training")
+
+
+@pytest.mark.parametrize(
+    ("key", "pattern"),
+    [
+        ("config", r"lacks 'config': it cannot rebuild the classifier"),
+        ("mean", r"lacks 'mean'"),
+        ("model", r"lacks 'model'"),
+        ("image_shape", r"lacks 'image_shape'"),
+    ],
+)
+def test_eval_an_incomplete_checkpoint(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, pattern: str
+) -> None:
+    record = load_checkpoint(trained / "last.pt")
+    del record[key]
+    save_checkpoint(tmp_path / "c.pt", "classifier", record)
+    code, _, err = run_cli(capsys, "classify", "eval", "--checkpoint", str(tmp_path / "c.pt"))
+    assert_one_line_error(code, err, r"c\.pt " + pattern)
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "pattern"),
+    [
+        ({"mean": "0.5"}, r"'mean' should be list or tuple, not str"),
+        ({"config": [1]}, r"'config' should be dict, not list"),
+        ({"mean": [0.5, 0.5]}, r"'mean' should hold 1 finite numbers"),
+        ({"image_shape": [1, 8]}, r"'image_shape' should be \[C, H, W\]"),
+        ({"config": {"epochs": 0}}, r"training settings are invalid \(epochs must be >= 1"),
+    ],
+)
+def test_checkpoint_with_wrong_types(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], changes, pattern
+) -> None:
+    record = {**load_checkpoint(trained / "last.pt"), **changes}
+    save_checkpoint(tmp_path / "last.pt", "classifier", record)
+    for argv in (["eval", "--checkpoint", str(tmp_path / "last.pt")], ["train", "--resume"]):
+        code, _, err = run_cli(capsys, "classify", *argv, "--out", str(tmp_path))
+        assert_one_line_error(code, err, r"last\.pt.*" + pattern)
+
+
+def test_eval_refuses_to_overwrite_its_predictions_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin = tmp_path / "pin"
+    pin.mkdir()
+    text = "label,a,b\na,0.25,0.75\nb,0.1,0.9\na,0.7,0.3\n"
+    (pin / "predictions.csv").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    for out in (str(pin), "pin", "pin/../pin", "./pin/"):
+        code, _, err = run_cli(
+            capsys, "classify", "eval", "--predictions", "pin/predictions.csv", "--out", out
+        )
+        assert_one_line_error(code, err, r"--out .*pin would overwrite the input .*predictions")
+        assert [p.name for p in pin.iterdir()] == ["predictions.csv"]
+        assert (pin / "predictions.csv").read_text() == text
+    (tmp_path / "link").symlink_to(pin)
+    code, _, err = run_cli(
+        capsys, "classify", "eval", "--predictions", "pin/predictions.csv", "--out", "link"
+    )
+    assert_one_line_error(code, err, "would overwrite the input")
+    # another --out is fine
+    code, _, err = run_cli(
+        capsys, "classify", "eval", "--predictions", "pin/predictions.csv", "--out", "e"
+    )
+    assert code == 0, err
+    assert (tmp_path / "e" / "predictions.csv").is_file()

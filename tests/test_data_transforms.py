@@ -105,3 +105,50 @@ def test_translate_zero_shift_and_errors() -> None:
         random_translate(x, 1, padding_mode="wrap")
     with pytest.raises(ValueError, match="max_shift must be >= 0"):
         random_translate(x, -1)
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "error", "message"),
+    [
+        ([0.0, float("nan")], [1.0, 1.0], ValueError, r"mean\[1\] must not be NaN"),
+        ([0.0, 0.0], [1.0, float("inf")], ValueError, r"std must be finite, got \[1.0, inf\]"),
+        ([0.0, float("-inf")], [1.0, 1.0], ValueError, "mean must be finite"),
+        (["a", 0.0], [1.0, 1.0], TypeError, r"mean\[0\] must be a real number, got 'a'"),
+        ([0.0, 0.0], [1.0, True], TypeError, r"std\[1\] must be a real number, got True"),
+        (0.5, [1.0, 1.0], TypeError, r"mean must be a sequence of 2 numbers .*got 0.5 \(float\)"),
+        ([0.0, 0.0], 0.5, TypeError, r"std must be a sequence of 2 numbers"),
+        ("ab", [1.0, 1.0], TypeError, "mean must be a sequence of 2 numbers"),
+        (torch.zeros(2, 1), [1.0, 1.0], ValueError, r"mean must hold one value per channel"),
+        ([0.0, 0.0], [1.0, 1.0, 1.0], ValueError, r"std must have one value per channel \(2\)"),
+    ],
+)
+def test_normalize_refuses_bad_statistics(mean, std, error, message) -> None:
+    with pytest.raises(error, match=message):
+        normalize(torch.zeros(1, 2, 3, 3), mean, std)
+
+
+def test_normalize_takes_arrays_and_tensors_as_statistics() -> None:
+    x = torch.rand(2, 2, 3, 3)
+    expected = normalize(x, [0.25, 0.5], [0.5, 2.0])
+    assert torch.equal(normalize(x, np.array([0.25, 0.5]), torch.tensor([0.5, 2.0])), expected)
+    assert torch.equal(normalize(x, (0.25, 0.5), (0.5, 2)), expected)
+
+
+@pytest.mark.parametrize(
+    ("fill", "error", "message"),
+    [
+        (float("nan"), ValueError, "fill must not be NaN"),
+        (float("inf"), ValueError, "fill must be finite, got inf"),
+        ("0", TypeError, "fill must be a real number"),
+        (None, TypeError, "fill must be a real number"),
+    ],
+)
+def test_translate_refuses_a_bad_fill(fill, error, message) -> None:
+    with pytest.raises(error, match=message):
+        random_translate(torch.rand(2, 1, 4, 4), 1, fill=fill)
+    # a finite fill fills the new pixels: a shift of 1 on a 1x1 image leaves only fill
+    # unless the offset is (1, 1), the original pixel
+    y = random_translate(
+        torch.ones(50, 1, 1, 1), 1, fill=-2.5, generator=torch.Generator().manual_seed(0)
+    )
+    assert set(y.flatten().tolist()) == {1.0, -2.5}

@@ -104,6 +104,31 @@ def test_bad_arguments() -> None:
         dropout(np.ones(2), "0.5")
 
 
+@pytest.mark.parametrize("x", [np.ones(4), torch.ones(4)])
+@pytest.mark.parametrize("generator", [True, False, np.bool_(True)])
+def test_bool_generator_is_refused(x, generator) -> None:
+    # True used to be taken as the seed 1 for numpy input
+    with pytest.raises(TypeError, match="generator must be None, an int seed or a generator"):
+        dropout(x, 0.5, generator=generator)
+
+
+def test_no_generator_draws_fresh_entropy_and_leaves_numpy_global_state() -> None:
+    # generator=None is np.random.default_rng(): seeding numpy's global generator does not
+    # make the mask repeat, and the global state is not advanced.
+    x = np.ones(64)
+    saved = np.random.get_state()  # noqa: NPY002 (the legacy global state is the subject)
+    try:
+        np.random.seed(0)  # noqa: NPY002
+        state = np.random.get_state()[1].copy()  # noqa: NPY002
+        a = dropout(x, 0.5)
+        np.random.seed(0)  # noqa: NPY002
+        b = dropout(x, 0.5)
+        assert not np.array_equal(a, b)  # equal with probability 2**-64
+        assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     p=st.floats(0.0, 0.95),

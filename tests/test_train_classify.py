@@ -313,3 +313,100 @@ def test_non_finite_weights_with_a_finite_loss_are_not_saved(tmp_path: Path) -> 
         )
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1
     assert not (tmp_path / "snapshot_2.pt").exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"div_factor": 0}, ValueError, "div_factor must be > 0"),
+        ({"div_factor": float("inf")}, ValueError, "div_factor must be finite"),
+        ({"final_div_factor": -1.0}, ValueError, "final_div_factor must be > 0"),
+        ({"lr": float("inf")}, ValueError, "lr must be finite"),
+        ({"flip": "no"}, TypeError, "flip must be a bool, got 'no'"),
+        ({"tta_flip": 1}, TypeError, "tta_flip must be a bool"),
+        ({"nesterov": None}, TypeError, "nesterov must be a bool"),
+        ({"drop_last": "yes"}, TypeError, "drop_last must be a bool"),
+        ({"amp": 0}, TypeError, "amp must be a bool"),
+        ({"channels_last": "false"}, TypeError, "channels_last must be a bool"),
+    ],
+)
+def test_config_refuses_bad_types_and_ratios(changes: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        TrainConfig(**changes)
+
+
+def test_train_classifier_checks_its_arguments() -> None:
+    data, config = toy_data(), TrainConfig(**CONFIG)
+    with pytest.raises(TypeError, match="train must be an ImageDataset, got a Tensor"):
+        train_classifier(small_model(), data.images, config)
+    with pytest.raises(TypeError, match=r"config must be a TrainConfig.*TrainConfig\.from_dict"):
+        train_classifier(small_model(), data, {"epochs": 1})
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        train_classifier("fast", data, config)
+    # a model with 3 outputs for the 2 classes: one clear line before the first step
+    torch.manual_seed(0)
+    three = FastNet(1, 3, widths=(8,), stem_width=4)
+    before = {k: v.detach().clone() for k, v in three.named_parameters()}
+    with pytest.raises(ValueError, match=r"logits of shape \[B, 2\] for the 2 classes.*\(16, 3\)"):
+        train_classifier(three, data, config)
+    assert all(torch.equal(before[k], v) for k, v in three.named_parameters())  # no step
+    five = ImageDataset(data.images, data.labels * 2 + 1, tuple("abcde"), 255)  # labels 1, 3
+    with pytest.raises(ValueError, match=r"logits of shape \[B, 5\]"):
+        train_classifier(small_model(), five, config)
+
+
+def test_fastnet_refuses_a_bad_logit_scale() -> None:
+    for value, error in ((float("nan"), ValueError), (0.0, ValueError), (-1.0, ValueError),
+                         (float("inf"), ValueError), ("a", TypeError)):  # fmt: skip
+        with pytest.raises(error, match="logit_scale must"):
+            FastNet(logit_scale=value)
+    assert FastNet(logit_scale=2).logit_scale == 2.0
+
+
+def test_predict_checks_models_and_statistics() -> None:
+    a, b = small_model(0), small_model(1)
+    x = torch.rand(4, 1, 6, 6)
+    with pytest.raises(ValueError, match="models and mean must have the same length, got 2 and 1"):
+        predict_proba([a, b], x, [[0.5]], [[0.5], [0.5]])
+    with pytest.raises(ValueError, match="models and std must have the same length, got 2 and 3"):
+        predict_proba([a, b], x, [[0.5], [0.5]], [[0.5], [0.5], [0.5]])
+    with pytest.raises(TypeError, match=r"mean\[0\] must be the channel means of models\[0\]"):
+        predict_proba([a, b], x, [0.5, 0.5], [[0.5], [0.5]])
+    with pytest.raises(TypeError, match="models must be a module or a sequence"):
+        predict_proba(None, x, [0.5], [0.5])
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        predict_logits(a, x, [0.5], [0.5], batch_size=0)
+    with pytest.raises(TypeError, match="batch_size must be an integer"):
+        predict_proba(a, x, [0.5], [0.5], batch_size=2.0)
+    with pytest.raises(TypeError, match="images must be a torch.Tensor"):
+        predict_logits(a, x.numpy(), [0.5], [0.5])
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        predict_logits([a], x, [0.5], [0.5])
+    # the ensemble is the mean of its members' probabilities: rows sum to 1
+    probs = predict_proba([a, b], x, [[0.5], [0.4]], torch.tensor([[0.5], [0.3]]), batch_size=3)
+    single = [predict_proba(m, x, [mu], [s]) for m, mu, s in ((a, 0.5, 0.5), (b, 0.4, 0.3))]
+    assert torch.allclose(probs, (single[0] + single[1]) / 2, atol=1e-6, rtol=0)
+    assert torch.allclose(probs.sum(1), torch.ones(4), atol=1e-6, rtol=0)
+
+
+def test_resume_record_is_checked(tmp_path: Path) -> None:
+    data, config = toy_data(), TrainConfig(**CONFIG)
+    train_classifier(small_model(), data, config, out_dir=tmp_path)
+    record = load_checkpoint(tmp_path / "last.pt")
+    for key in ("optimizer", "epoch", "model", "mean", "config"):
+        broken = {k: v for k, v in record.items() if k != key}
+        with pytest.raises(UserError, match=f"the resume checkpoint lacks '{key}'"):
+            train_classifier(small_model(), data, config, resume=broken)
+    bad = [
+        ({"epoch": "2"}, r"'epoch' should be int, not str"),
+        ({"epoch": True}, r"'epoch' should be int, not bool"),
+        ({"mean": 0.5}, r"'mean' should be list or tuple, not float"),
+        ({"mean": [float("nan")]}, r"'mean' should hold 1 finite numbers"),
+        ({"std": [0.0]}, r"'std' should be positive"),
+        ({"config": {**record["config"], "lr": -1}}, r"training settings are invalid \(lr must"),
+        ({"epoch": 99}, r"'epoch' should be in \[0, 4\], not 99"),
+        ({"optimizer": {"state": {}}}, "optimizer state does not fit"),
+    ]
+    for changes, message in bad:
+        with pytest.raises(UserError, match=message):
+            train_classifier(small_model(), data, config, resume={**record, **changes})

@@ -135,6 +135,39 @@ def test_predictions_csv_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("y", "s", "classes", "error", "message"),
+    [
+        ([0, 1], [[0.1, 0.9]], ("a", "b"), ValueError, r"scores must have shape \(2, 2\)"),
+        ([0, 1], [[0.1], [0.9]], ("a", "b"), ValueError, r"scores must have shape \(2, 2\)"),
+        ([0, 1], [0.1, 0.9], ("a", "b"), ValueError, "scores must be 2-D"),
+        ([[0, 1]], [[0.1, 0.9]], ("a", "b"), ValueError, "y_true must be 1-D"),
+        ([0, 2], [[0.1, 0.9], [0.5, 0.5]], ("a", "b"), ValueError, r"y_true must lie in \[0, 2\)"),
+        ([0, -1], [[0.1, 0.9], [0.5, 0.5]], ("a", "b"), ValueError, r"must lie in \[0, 2\)"),
+        ([0.0, 1.0], [[0.1, 0.9], [0.5, 0.5]], ("a", "b"), TypeError, "integer class indices"),
+        ([0, 1], [[0.1, np.nan], [0.5, 0.5]], ("a", "b"), ValueError, "scores must be finite"),
+        ([0, 1], [[0.1, np.inf], [0.5, 0.5]], ("a", "b"), ValueError, "scores must be finite"),
+        ([0, 1], [["x", "y"], ["z", "w"]], ("a", "b"), TypeError, "scores must hold real"),
+        ([0, 1], [[0.1, 0.9], [0.5, 0.5]], ("a", "a"), ValueError, "distinct, got 'a' twice"),
+        ([0, 1], [[0.1, 0.9], [0.5, 0.5]], ("label", "b"), ValueError, "must not contain 'label'"),
+        ([0, 1], [[0.1, 0.9], [0.5, 0.5]], ("", "b"), ValueError, "non-empty names"),
+        ([0, 1], [[0.1, 0.9], [0.5, 0.5]], (0, 1), TypeError, "classes must hold strings"),
+        ([0, 1], [[0.1, 0.9], [0.5, 0.5]], "ab", TypeError, "classes must be a sequence"),
+    ],
+)
+def test_write_predictions_csv_bad_input(tmp_path: Path, y, s, classes, error, message) -> None:
+    with pytest.raises(error, match=message):
+        write_predictions_csv(tmp_path / "p.csv", y, s, classes)
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_write_predictions_csv_empty(tmp_path: Path) -> None:
+    path = write_predictions_csv(
+        tmp_path / "p.csv", np.zeros(0, np.int64), np.zeros((0, 2)), ("a", "b")
+    )
+    assert path.read_text() == "label,a,b\n"
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("", "is empty"),

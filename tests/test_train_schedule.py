@@ -150,3 +150,41 @@ def test_one_cycle_lr_stays_between_its_ends(
     for step in range(0, total, max(1, total // 20)):
         lr = one_cycle_lr(step, total, max_lr=max_lr, pct_start=pct, anneal_strategy=strategy)
         assert final * (1 - 1e-9) <= lr <= max_lr * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"step": -1}, ValueError, "step must be >= 0"),
+        ({"step": 1.5}, TypeError, "step must be an integer"),
+        ({"step": True}, TypeError, "step must be an integer"),
+        ({"T_0": 0}, ValueError, "T_0 must be >= 1"),
+        ({"T_0": 2.0}, TypeError, "T_0 must be an integer"),
+        ({"T_mult": 0}, ValueError, "T_mult must be >= 1"),
+        ({"base_lr": float("nan")}, ValueError, "base_lr must not be NaN"),
+        ({"base_lr": -0.1}, ValueError, "base_lr must be >= 0"),
+        ({"base_lr": "0.1"}, TypeError, "base_lr must be a real number"),
+        ({"eta_min": -1e-3}, ValueError, "eta_min must be >= 0"),
+        ({"eta_min": float("nan")}, ValueError, "eta_min must not be NaN"),
+    ],
+)
+def test_cosine_restarts_lr_bad_input(kwargs: dict, error: type, message: str) -> None:
+    args = {"step": 0, "base_lr": 0.1, "T_0": 4, **kwargs}
+    with pytest.raises(error, match=message):
+        cosine_restarts_lr(**args)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "message"),
+    [
+        ((-1,), {"T_0": 2}, ValueError, "total_steps must be >= 0"),
+        ((2.5,), {"T_0": 2}, TypeError, "total_steps must be an integer"),
+        ((10,), {"T_0": 0}, ValueError, "T_0 must be >= 1"),
+        ((10,), {"T_0": None}, TypeError, "T_0 must be an integer"),
+        ((10,), {"T_0": 2, "T_mult": 0}, ValueError, "T_mult must be >= 1"),
+        ((10,), {"T_0": 2, "T_mult": False}, TypeError, "T_mult must be an integer"),
+    ],
+)
+def test_cycle_ends_bad_input(args: tuple, kwargs: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        cycle_ends(*args, **kwargs)

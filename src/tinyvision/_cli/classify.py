@@ -227,10 +227,11 @@ def job_from_args(args: argparse.Namespace) -> TrainJob:
 
 
 def _resumed_job(args: argparse.Namespace) -> TrainJob:
-    from tinyvision.train.classify import CHECKPOINT_KIND, TrainConfig
+    from tinyvision.train.classify import CHECKPOINT_KIND, TrainConfig, check_classifier_record
 
     given = [f"--{name.replace('_', '-')}" for name in OVERRIDES if getattr(args, name)]
     path, record = resume_record(args, given, CHECKPOINT_KIND)
+    check_classifier_record(record, str(path), resume=True)
     stored = {
         "model": record.get("model_name"),
         "data": record.get("data"),
@@ -276,7 +277,7 @@ def train_job(
 
     from tinyvision._cli._progress import TrainProgress
     from tinyvision.nn.classifier import build_classifier
-    from tinyvision.train.classify import train_classifier
+    from tinyvision.train.classify import TrainingDiverged, train_classifier
 
     train_set, test_set = data or load_data(job.data, data_dir=data_dir, download=download)
     train_set, test_set = train_set.upscale(job.upscale), test_set.upscale(job.upscale)
@@ -298,8 +299,9 @@ def train_job(
         raise UserError("the checkpoint was trained on images of another shape than this data set")
     torch.manual_seed(job.seed)
     model = build_classifier(job.model, **kwargs)
-    if job.resume is None and ctx.is_main:
-        remove_stale_snapshots(job.out)
+    # A fresh run sets the earlier run's checkpoints aside (its snapshots must not join this
+    # run's ensemble) and puts them back if it fails; a resumed run continues in place.
+    earlier = set_aside_earlier_run(job.out) if job.resume is None and ctx.is_main else None
     label = job.label or f"{job.data}/{job.model}"
     progress = TrainProgress(label, stream=stream, enabled=ctx.is_main, lines=lines)
     try:
@@ -313,22 +315,70 @@ def train_job(
             meta=meta,
             callback=progress,
         )
+    except BaseException as exc:
+        # An interrupted run that saved a checkpoint stays resumable (the earlier run's
+        # files wait in PREVIOUS_RUN); any other failure leaves --out as it was.
+        resumable = not isinstance(exc, Exception) and (job.out / "last.pt").is_file()
+        if earlier is not None and not resumable:
+            restore_earlier_run(job.out, earlier)
+            if isinstance(exc, TrainingDiverged):
+                what = str(exc).split("; ", 1)[0]
+                raise TrainingDiverged(
+                    f"{what}; the earlier run's checkpoints in {job.out} were kept"
+                ) from exc
+        raise
     finally:
         progress.close()
+    if ctx.is_main:
+        import shutil
+
+        shutil.rmtree(job.out / PREVIOUS_RUN, ignore_errors=True)
     return TrainedRun(job, result, train_set, test_set)
 
 
-def remove_stale_snapshots(out: Path) -> list[Path]:
-    """Delete ``snapshot_<k>.pt`` files an earlier run left in ``out`` (a fresh run starts;
-    they must not join this run's snapshot ensemble). Returns the files removed."""
+PREVIOUS_RUN = ".previous-run"  # in --out: an earlier run's checkpoints while a fresh run trains
+
+
+def run_checkpoints(out: Path) -> list[Path]:
+    """The checkpoints a run leaves in ``out``: ``last.pt`` and ``snapshot_<k>.pt``."""
     import re
 
-    stale = [
+    files = [out / "last.pt"] if (out / "last.pt").is_file() else []
+    files += [
         p for p in sorted(out.glob("snapshot_*.pt")) if re.fullmatch(r"snapshot_\d+\.pt", p.name)
     ]
-    for path in stale:
+    return files
+
+
+def set_aside_earlier_run(out: Path) -> Path | None:
+    """Move the checkpoints an earlier run left in ``out`` into ``out/.previous-run/``; return
+    that folder, or None when there is nothing to keep.
+
+    A folder left by a fresh run that was killed before it saved anything still holds the
+    earlier run's files and is kept; otherwise an older one is replaced.
+    """
+    import shutil
+
+    keep = out / PREVIOUS_RUN
+    files = run_checkpoints(out)
+    if not files:
+        return keep if keep.is_dir() else None
+    if keep.exists():
+        shutil.rmtree(keep)
+    keep.mkdir(parents=True)
+    for path in files:
+        os.replace(path, keep / path.name)
+    return keep
+
+
+def restore_earlier_run(out: Path, keep: Path) -> None:
+    """Undo :func:`set_aside_earlier_run` after a failed fresh run: delete the checkpoints
+    the failed run wrote and put the earlier run's back."""
+    for path in run_checkpoints(out):
         path.unlink()
-    return stale
+    for path in sorted(keep.iterdir()):
+        os.replace(path, out / path.name)
+    keep.rmdir()
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -401,11 +451,11 @@ def _snapshot_of_run(path: Path, job: TrainJob) -> dict[str, Any]:
     """The checkpoint record at ``path``, checked to be a snapshot of ``job``'s run (same
     model, data, seed and training settings)."""
     from tinyvision.train.checkpoint import load_checkpoint
-    from tinyvision.train.classify import CHECKPOINT_KIND
+    from tinyvision.train.classify import CHECKPOINT_KIND, check_classifier_record
 
     if not path.is_file():
         raise UserError(f"{path} is missing: the snapshot ensemble needs every cycle's snapshot")
-    record = load_checkpoint(path, kind=CHECKPOINT_KIND)
+    record = check_classifier_record(load_checkpoint(path, kind=CHECKPOINT_KIND), str(path))
     ours = {
         "model": job.model,
         "data": job.data,
@@ -513,8 +563,14 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.predictions:
         from tinyvision.train.evaluate import read_predictions_csv
 
-        y, scores, classes = read_predictions_csv(args.predictions)
         out = Path(args.out) if args.out else Path(args.predictions).parent / "eval"
+        written = out / "predictions.csv"
+        if _same_file(written, Path(args.predictions)):
+            raise UserError(
+                f"--out {out} would overwrite the input {args.predictions} with its "
+                "predictions.csv: choose another --out"
+            )
+        y, scores, classes = read_predictions_csv(args.predictions)
         extra = {"predictions": os.fspath(args.predictions)}
         report(y, scores, classes, out, title="Classifier evaluation", extra=extra)
         return 0
@@ -522,14 +578,29 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name the same file (through links, ``..`` or a relative path)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
 def evaluate_checkpoints(args: argparse.Namespace) -> Any:
     """Evaluate one checkpoint, or the ensemble of several, on a data set's test split."""
     from tinyvision.train.checkpoint import load_checkpoint
-    from tinyvision.train.classify import CHECKPOINT_KIND, TrainConfig, model_from_checkpoint
+    from tinyvision.train.classify import (
+        CHECKPOINT_KIND,
+        TrainConfig,
+        check_classifier_record,
+        model_from_checkpoint,
+    )
     from tinyvision.train.distributed import resolve_device
 
     device = resolve_device(args.device)
     records = [(Path(p), load_checkpoint(p, kind=CHECKPOINT_KIND)) for p in args.checkpoint]
+    for path, record in records:
+        check_classifier_record(record, str(path))
     first_path, first = records[0]
     for path, record in records[1:]:
         for key in ("classes", "image_shape", "upscale"):

@@ -8,12 +8,14 @@ the same augmentation on any device.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tinyvision._validate import check_choice, check_int, check_tensor, describe
+from tinyvision._validate import check_choice, check_float, check_int, check_tensor, describe
 
 __all__ = ["channel_stats", "normalize", "random_flip", "random_translate"]
 
@@ -44,15 +46,35 @@ def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float])
     """
     images = _check_images(images)
     c = images.shape[1]
-    if len(mean) != c or len(std) != c:
-        raise ValueError(
-            f"mean and std must have one value per channel ({c}), got {len(mean)} and {len(std)}"
-        )
+    mean = _channel_values(mean, "mean", c)
+    std = _channel_values(std, "std", c)
     if any(s <= 0 for s in std):
         raise ValueError(f"std must be positive, got {list(std)}")
     m = torch.tensor(mean, dtype=images.dtype, device=images.device).view(1, c, 1, 1)
     s = torch.tensor(std, dtype=images.dtype, device=images.device).view(1, c, 1, 1)
     return (images - m) / s
+
+
+def _channel_values(values: object, name: str, c: int) -> list[float]:
+    """``values`` (a sequence, 1-D array or tensor of C finite reals) as a list of floats."""
+    if isinstance(values, (torch.Tensor, np.ndarray)):
+        if values.ndim != 1:
+            raise ValueError(
+                f"{name} must hold one value per channel ({c}), got {describe(values)}"
+            )
+        values = values.tolist()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence of {c} numbers (one per channel), got {describe(values)}"
+        )
+    if len(values) != c:
+        raise ValueError(
+            f"{name} must have one value per channel ({c}), got {len(values)}: {list(values)}"
+        )
+    out = [check_float(v, f"{name}[{i}]") for i, v in enumerate(values)]
+    if not all(math.isfinite(v) for v in out):
+        raise ValueError(f"{name} must be finite, got {out}")
+    return out
 
 
 def random_flip(images: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -87,6 +109,9 @@ def random_translate(
     images = _check_images(images)
     max_shift = check_int(max_shift, "max_shift", minimum=0)
     check_choice(padding_mode, "padding_mode", ("zeros", "reflect"))
+    fill = check_float(fill, "fill")
+    if not math.isfinite(fill):
+        raise ValueError(f"fill must be finite, got {fill}")
     n, c, h, w = images.shape
     if max_shift == 0 or n == 0:
         return images.clone()

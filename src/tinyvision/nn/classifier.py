@@ -5,13 +5,14 @@ Both take ``Tensor[B, C, H, W]`` float images and return ``Tensor[B, num_classes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from tinyvision._validate import check_int, describe
+from tinyvision._validate import check_float, check_int, describe
 
 __all__ = ["FastNet", "ToyNet", "build_classifier"]
 
@@ -135,7 +136,10 @@ class FastNet(nn.Module):
             c_in = width
         self.features = nn.Sequential(*blocks)
         self.head = nn.Linear(c_in, num_classes, bias=False)
-        self.logit_scale = float(logit_scale)
+        logit_scale = check_float(logit_scale, "logit_scale", minimum=0.0, min_inclusive=False)
+        if math.isinf(logit_scale):
+            raise ValueError(f"logit_scale must be finite, got {logit_scale}")
+        self.logit_scale = logit_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` (Tensor[B, C, H, W]) -> logits ``Tensor[B, num_classes]``."""

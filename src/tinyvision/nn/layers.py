@@ -53,7 +53,11 @@ def dropout(
         training: apply dropout (True) or return the input unchanged (False).
         generator: randomness for the Bernoulli mask: an ``int`` seed, a
             ``numpy.random.Generator`` (numpy input) or a ``torch.Generator`` (tensor input,
-            on the tensor's device). ``None`` uses the global generator of numpy or torch.
+            on the tensor's device). ``None``: for numpy input a fresh
+            ``np.random.default_rng()`` seeded from operating-system entropy (a different
+            mask on every call; numpy's global ``np.random`` state is neither used nor
+            changed); for tensor input torch's global generator (``torch.manual_seed``).
+            A bool is refused (``TypeError``), not taken as the seed 0 or 1.
 
     Returns:
         the same kind of object as ``x`` (ndarray or Tensor), same shape, floating dtype.
@@ -62,6 +66,10 @@ def dropout(
     p = check_float(p, "p", minimum=0.0, maximum=1.0, max_inclusive=False)
     if not isinstance(training, bool):
         raise TypeError(f"training must be a bool, got {describe(training)}")
+    if isinstance(generator, (bool, np.bool_)):
+        raise TypeError(
+            f"generator must be None, an int seed or a generator, got {describe(generator)}"
+        )
     if isinstance(x, torch.Tensor):
         return _dropout_torch(x, p, training, generator)
     if isinstance(x, np.ndarray):

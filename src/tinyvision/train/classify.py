@@ -24,12 +24,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from tinyvision._errors import UserError
-from tinyvision._validate import check_choice, check_float, check_int
+from tinyvision._validate import (
+    check_choice,
+    check_float,
+    check_int,
+    check_same_length,
+    check_tensor,
+    describe,
+)
 from tinyvision.data.dataset import ImageDataset
 from tinyvision.data.transforms import channel_stats, normalize, random_flip, random_translate
 from tinyvision.train.checkpoint import save_checkpoint
@@ -42,6 +50,7 @@ __all__ = [
     "TrainEvent",
     "TrainResult",
     "TrainingDiverged",
+    "check_classifier_record",
     "predict_logits",
     "predict_proba",
     "train_classifier",
@@ -49,6 +58,7 @@ __all__ = [
 
 CHECKPOINT_KIND = "classifier"
 SCHEDULES = ("one_cycle", "restarts", "constant")
+_BOOL_SETTINGS = ("nesterov", "flip", "tta_flip", "drop_last", "channels_last", "amp")
 
 
 @dataclass
@@ -89,6 +99,11 @@ class TrainConfig:
         check_float(self.label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
         check_choice(self.schedule, "schedule", SCHEDULES)
         check_float(self.warmup, "warmup", minimum=0.0, maximum=1.0)
+        check_float(self.div_factor, "div_factor", minimum=0.0, min_inclusive=False)
+        check_float(self.final_div_factor, "final_div_factor", minimum=0.0, min_inclusive=False)
+        for name in ("lr", "weight_decay", "div_factor", "final_div_factor"):
+            if math.isinf(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
         check_choice(self.anneal, "anneal", ("linear", "cos"))
         check_int(self.cycles, "cycles", minimum=1, maximum=self.epochs)
         check_int(self.translate, "translate", minimum=0)
@@ -97,6 +112,9 @@ class TrainConfig:
         check_int(self.eval_batch_size, "eval_batch_size", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
         check_int(self.seed, "seed", minimum=0)
+        for name in _BOOL_SETTINGS:
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, got {describe(getattr(self, name))}")
         if self.schedule == "restarts" and self.epochs % self.cycles:
             raise ValueError(
                 f"epochs ({self.epochs}) must be a multiple of cycles ({self.cycles}) "
@@ -246,6 +264,15 @@ def train_classifier(
             ``last.pt`` is written and at every epoch end, so no file ever holds
             non-finite weights and earlier files stay as they were.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    if not isinstance(train, ImageDataset):
+        raise TypeError(f"train must be an ImageDataset, got {describe(train)}")
+    if not isinstance(config, TrainConfig):
+        hint = " (TrainConfig.from_dict builds one from a dict)" if isinstance(config, dict) else ""
+        raise TypeError(f"config must be a TrainConfig, got {describe(config)}{hint}")
+    if resume is not None:
+        check_classifier_record(resume, "the resume checkpoint", resume=True, rebuild=False)
     ctx = ctx or DistContext()
     device = ctx.device
     meta = dict(meta or {})
@@ -287,7 +314,12 @@ def train_classifier(
     train_start = time.perf_counter()  # after building the optimiser (torch imports a lot)
     start_epoch = 0
     if resume is not None:
-        optimizer.load_state_dict(resume["optimizer"])
+        try:
+            optimizer.load_state_dict(resume["optimizer"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(
+                f"the checkpoint's optimizer state does not fit this model and config ({exc})"
+            ) from exc
         start_epoch = int(resume["epoch"])
     out = Path(out_dir) if out_dir is not None else None
     result = TrainResult(model=model, mean=mean, std=std)
@@ -353,6 +385,8 @@ def train_classifier(
 
     emit("start", start_epoch, start_epoch * per_epoch)
     step = start_epoch * per_epoch
+    num_classes = train.num_classes
+    checked_logits = False  # the model's outputs fit the labels (checked on the first step)
     for epoch in range(start_epoch, config.epochs):
         net.train()
         generator = _epoch_generator(config.seed, epoch)
@@ -370,6 +404,13 @@ def train_classifier(
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 logits = net(inputs)
+            if not checked_logits:
+                if logits.ndim != 2 or logits.shape[1] != num_classes:
+                    raise ValueError(
+                        f"model must return logits of shape [B, {num_classes}] for the "
+                        f"{num_classes} classes of the training set, got {describe(logits)}"
+                    )
+                checked_logits = True
             summed = F.cross_entropy(
                 logits.float(),
                 labels[local],
@@ -438,6 +479,10 @@ def predict_logits(
     ``mean``/``std``. With ``tta_flip`` the logits of each image and its mirror image are
     averaged (test-time augmentation).
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    check_tensor(images, "images")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     was_training = model.training
     model.eval()
     amp = amp and images.device.type == "cuda"
@@ -473,14 +518,123 @@ def predict_proba(
     """
     if isinstance(models, nn.Module):
         return predict_logits(models, images, mean, std, **kwargs).softmax(dim=1)
+    if isinstance(models, (str, bytes)) or not isinstance(models, Sequence):
+        raise TypeError(f"models must be a module or a sequence of modules, got {describe(models)}")
     if not models:
         raise ValueError("models must hold at least one model")
+    arrays = (Sequence, torch.Tensor, np.ndarray)
+    for name, values in (("mean", mean), ("std", std)):
+        if isinstance(values, (str, bytes)) or not isinstance(values, arrays):
+            raise TypeError(
+                f"{name} must be a sequence with one entry per model, got {describe(values)}"
+            )
+        check_same_length("models", models, name, values)
+        for i, entry in enumerate(values):
+            if isinstance(entry, (str, bytes)) or not isinstance(entry, arrays):
+                raise TypeError(
+                    f"{name}[{i}] must be the channel {name}s of models[{i}] (a sequence), "
+                    f"got {describe(entry)}"
+                )
     total = None
     for model, m, s in zip(models, mean, std):
         probs = predict_logits(model, images, m, s, **kwargs).softmax(dim=1)
         total = probs if total is None else total + probs
     assert total is not None
     return total / len(models)
+
+
+def check_classifier_record(
+    record: dict[str, Any],
+    source: str = "checkpoint",
+    *,
+    resume: bool = False,
+    rebuild: bool = True,
+) -> dict[str, Any]:
+    """Check that a classifier checkpoint record holds what using it needs, with the right
+    types; return it.
+
+    Always needed: ``model`` (a state dict), ``config`` (valid :class:`TrainConfig`
+    settings), ``mean`` and ``std`` (one finite number per image channel, ``std`` > 0).
+    With ``rebuild`` (rebuilding the model and its data, as the CLI does) also
+    ``model_name`` (str), ``model_kwargs`` (dict), ``image_shape`` (``[C, H, W]``) and
+    ``classes`` (names). With ``resume`` also ``optimizer`` (a dict) and ``epoch`` (an int
+    in ``[0, config.epochs]``), and with both ``data`` (str). ``upscale``, ``seed`` (ints)
+    and ``recipe`` (str) are optional and checked when present.
+
+    Raises:
+        UserError: one line naming ``source`` and the missing or wrong entries.
+    """
+    if not isinstance(record, dict):
+        raise UserError(f"{source} is not a checkpoint record (got {describe(record)})")
+    wanted: dict[str, tuple[type, ...]] = {
+        "model": (dict,),
+        "config": (dict,),
+        "mean": (list, tuple),
+        "std": (list, tuple),
+    }
+    if rebuild:
+        wanted.update(
+            model_name=(str,),
+            model_kwargs=(dict,),
+            image_shape=(list, tuple),
+            classes=(list, tuple),
+        )
+    if resume:
+        wanted.update(optimizer=(dict,), epoch=(int,))
+    if resume and rebuild:
+        wanted.update(data=(str,))
+    optional = {"upscale": (int,), "seed": (int,), "recipe": (str,)}
+    missing = [key for key in wanted if key not in record]
+    if missing:
+        action = "resume training" if resume else "rebuild the classifier"
+        raise UserError(
+            f"{source} lacks {', '.join(repr(k) for k in missing)}: it cannot {action} "
+            "(not a complete tinyvision classifier checkpoint)"
+        )
+    wrong = [
+        f"{key!r} should be {' or '.join(t.__name__ for t in types)}, "
+        f"not {type(record[key]).__name__}"
+        for key, types in {**wanted, **optional}.items()
+        if key in record and (not isinstance(record[key], types) or isinstance(record[key], bool))
+    ]
+    if wrong:
+        raise UserError(f"{source} holds entries of the wrong type: {'; '.join(wrong)}")
+
+    def bad(what: str) -> UserError:
+        return UserError(f"{source}: {what}")
+
+    channels = len(record["mean"])
+    if rebuild:
+        shape = record["image_shape"]
+        if len(shape) != 3 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape
+        ):
+            raise bad(f"'image_shape' should be [C, H, W] (positive ints), not {shape!r}")
+        if not record["classes"] or not all(isinstance(c, str) for c in record["classes"]):
+            raise bad("'classes' should be a non-empty list of class names")
+        channels = shape[0]
+    for key in ("mean", "std"):
+        values = record[key]
+        if (
+            not values
+            or len(values) != channels
+            or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in values
+            )
+        ):
+            raise bad(
+                f"{key!r} should hold {channels} finite numbers (one per channel), not {values!r}"
+            )
+    if not all(v > 0 for v in record["std"]):
+        raise bad(f"'std' should be positive, not {record['std']!r}")
+    try:
+        config = TrainConfig.from_dict(record["config"])
+    except (TypeError, ValueError) as exc:
+        raise bad(f"its training settings are invalid ({exc})") from exc
+    if resume and not 0 <= record["epoch"] <= config.epochs:
+        raise bad(f"'epoch' should be in [0, {config.epochs}], not {record['epoch']}")
+    return record
 
 
 def model_from_checkpoint(record: dict[str, Any], source: str = "checkpoint") -> nn.Module:

@@ -24,7 +24,7 @@ import numpy as np
 
 from tinyvision._errors import UserError
 from tinyvision._fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
-from tinyvision._validate import as_numpy, check_finite_array
+from tinyvision._validate import as_numpy, check_finite_array, describe
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -116,6 +116,25 @@ class ClassifierEvaluation:
         }
 
 
+def _check_labels_and_scores(y_true: Any, scores: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``y_true`` as int ``ndarray[N]`` in ``[0, k)`` and ``scores`` as finite real
+    ``ndarray[N, k]``, or ``TypeError``/``ValueError`` naming the argument."""
+    y = as_numpy(y_true, "y_true", ndim=1)
+    s = as_numpy(scores, "scores", ndim=2)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y_true must hold integer class indices, got dtype {y.dtype}")
+    if s.dtype.kind not in "biuf":
+        raise TypeError(f"scores must hold real numbers, got dtype {s.dtype}")
+    if s.shape != (y.shape[0], k):
+        raise ValueError(
+            f"scores must have shape ({y.shape[0]}, {k}) (one column per class), got {s.shape}"
+        )
+    check_finite_array(s, "scores")
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"y_true must lie in [0, {k}), got values in [{y.min()}, {y.max()}]")
+    return y, s
+
+
 def evaluate_scores(
     y_true: Any, scores: Any, classes: Sequence[str], *, confidence: float = 0.95
 ) -> ClassifierEvaluation:
@@ -130,18 +149,9 @@ def evaluate_scores(
     """
     from tinyvision import metrics
 
-    y = as_numpy(y_true, "y_true", ndim=1)
-    s = as_numpy(scores, "scores", ndim=2).astype(np.float64, copy=False)
     k = len(classes)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"y_true must hold integer class indices, got dtype {y.dtype}")
-    if s.shape != (y.shape[0], k):
-        raise ValueError(
-            f"scores must have shape ({y.shape[0]}, {k}) (one column per class), got {s.shape}"
-        )
-    check_finite_array(s, "scores")
-    if y.size and (y.min() < 0 or y.max() >= k):
-        raise ValueError(f"y_true must lie in [0, {k}), got values in [{y.min()}, {y.max()}]")
+    y, s = _check_labels_and_scores(y_true, scores, k)
+    s = s.astype(np.float64, copy=False)
     labels = np.arange(k)
     y_pred = s.argmax(axis=1) if y.size else np.zeros(0, np.int64)
     with warnings.catch_warnings():
@@ -348,9 +358,32 @@ def write_predictions_csv(
     """Write ``label,<class 0>,...,<class K-1>`` rows: the true class name and the scores.
 
     The file is what ``tinyvision classify eval --predictions`` reads back.
+
+    Args:
+        path: the CSV file to write (atomically).
+        y_true (ndarray or Tensor[N]): integer class indices in ``[0, K)``.
+        scores (ndarray or Tensor[N, K]): finite real scores, one column per class.
+        classes: the K class names, distinct non-empty strings (none of them ``"label"``,
+            the header of the label column).
+
+    Raises:
+        TypeError: non-integer labels, non-real scores or non-string class names.
+        ValueError: mismatched shapes, a label outside ``[0, K)``, a non-finite score, or
+            empty, duplicate or ``"label"`` class names.
     """
-    y = as_numpy(y_true, "y_true", ndim=1)
-    s = as_numpy(scores, "scores", ndim=2)
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        raise TypeError(f"classes must be a sequence of class names, got {describe(classes)}")
+    names = list(classes)
+    if not all(isinstance(c, str) for c in names):
+        raise TypeError(f"classes must hold strings, got {names!r}")
+    if len(set(names)) != len(names):
+        twice = sorted({c for c in names if names.count(c) > 1})
+        raise ValueError(f"classes must be distinct, got {', '.join(map(repr, twice))} twice")
+    if "" in names:
+        raise ValueError(f"classes must be non-empty names, got {names!r}")
+    if "label" in names:
+        raise ValueError("classes must not contain 'label', the header of the label column")
+    y, s = _check_labels_and_scores(y_true, scores, len(names))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["label", *classes])
