@@ -54,5 +54,10 @@ def test_demo_trains_compares_and_reports(
     assert summary["detector"]["map50"] == detector["map50"]
     assert summary["detector"]["map50_95"] == detector["map50_95"]
     assert (tmp_path / "detector" / "report.html").is_file()
+    # ... and the main report shows the detector's numbers and points to its own report
+    html = (tmp_path / "report.html").read_text()
+    assert "<h2>Comparison</h2>" in html and "Detector (details in detector/report.html)" in html
+    assert f"{round(detector['map50'], 4)}" in html
+    assert out.count("macro F1") == 1  # the evaluation is printed once
     assert f"and {tmp_path / 'detector' / 'report.html'} (detector)" in out
     assert (tmp_path / "data" / "shapes-demo" / "data.yaml").is_file()

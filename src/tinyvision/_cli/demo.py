@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import statistics
 import time
 from pathlib import Path
@@ -239,23 +240,48 @@ def run(args: argparse.Namespace) -> int:
     }
     ensemble_rows = [[name, acc] for (name, _), acc in zip(members, member_acc)]
     ensemble_rows.append(["ensemble (mean probabilities)", ensemble_acc])
-    report(
-        labels,
-        fast[0].probs,
-        test.classes,
-        out,
-        title="tinyvision demo: classifiers on the digits",
-        extra={
-            "evaluated": "FastNet, our fast recipe, seed 0",
-            "checkpoint": str(out / "fast-seed0" / "last.pt"),
-        },
-        tables=[
-            ("Comparison", header, rows),
-            ("Snapshot ensemble", ["model", "accuracy"], ensemble_rows),
-        ],
-    )
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        ("Comparison", header, rows),
+        ("Snapshot ensemble", ["model", "accuracy"], ensemble_rows),
+    ]
+
+    def write_report(stream: Any = None) -> None:
+        report(
+            labels,
+            fast[0].probs,
+            test.classes,
+            out,
+            title="tinyvision demo: classifiers on the digits",
+            extra={
+                "evaluated": "FastNet, our fast recipe, seed 0",
+                "checkpoint": str(out / "fast-seed0" / "last.pt"),
+            },
+            tables=tables,
+            stream=stream,
+        )
+
+    write_report()
     if not args.no_detector:
-        summary["detector"] = _detector(out / "detector", ctx, args.data_dir)
+        detector = _detector(out / "detector", ctx, args.data_dir)
+        summary["detector"] = detector
+        # The classifier report gains the detector's summary and the way to its own report.
+        tables.append(
+            (
+                "Detector (details in detector/report.html)",
+                ["model", "images", "epochs", "seconds", "mAP@0.5", "mAP@0.5:0.95"],
+                [
+                    [
+                        "tiny YOLO-style detector on shapes",
+                        detector["train"],
+                        detector["epochs"],
+                        round(detector["seconds"], 1),
+                        round(detector["map50"], 4),
+                        round(detector["map50_95"], 4),
+                    ]
+                ],
+            )
+        )
+        write_report(io.StringIO())  # the same evaluation again, not printed twice
     atomic_write_json(out / "demo.json", summary)
     reports = f"open {out / 'report.html'}"
     if not args.no_detector:
