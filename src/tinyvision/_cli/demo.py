@@ -274,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
                         "tiny YOLO-style detector on shapes",
                         detector["train"],
                         detector["epochs"],
-                        round(detector["seconds"], 1),
+                        f"{detector['seconds']:.0f}",
                         round(detector["map50"], 4),
                         round(detector["map50_95"], 4),
                     ]
