@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tinyvision._errors import UserError
 
-__all__ = ["check_out", "warnings_as_lines"]
+__all__ = ["check_out", "same_file", "warnings_as_lines"]
 
 
 def check_out(out: Path, flag: str = "--out") -> None:
@@ -26,6 +26,15 @@ def check_out(out: Path, flag: str = "--out") -> None:
             pass
     except OSError as exc:
         raise UserError(f"{flag} {out} is not writable ({exc.strerror or exc})") from exc
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` name the same file (through links, ``..``, a relative path or, on a
+    case-insensitive file system, another case)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager

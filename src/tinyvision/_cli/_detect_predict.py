@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinyvision._cli._checks import same_file
 from tinyvision._errors import UserError
 
 
@@ -102,9 +103,9 @@ def check_no_overwrite(files: list[Path], targets: list[Path]) -> None:
     inputs = {f.resolve(): f for f in files}
     for target in targets:
         clash = inputs.get(target.resolve())
-        if clash is None and target.exists():
-            clash = next((f for f in files if f.name.lower() == target.name.lower()
-                          and target.samefile(f)), None)  # fmt: skip
+        if clash is None and target.exists():  # another case of the same name
+            same_name = (f for f in files if f.name.lower() == target.name.lower())
+            clash = next((f for f in same_name if same_file(target, f)), None)
         if clash is not None:
             raise UserError(
                 f"--out {target.parent} would write {target.name} over the input image "

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from tinyvision._cli._checks import same_file
 from tinyvision._errors import UserError
 
 if TYPE_CHECKING:  # imported where used: `tinyvision --help` stays fast
@@ -565,7 +566,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
         out = Path(args.out) if args.out else Path(args.predictions).parent / "eval"
         written = out / "predictions.csv"
-        if _same_file(written, Path(args.predictions)):
+        if same_file(written, Path(args.predictions)):
             raise UserError(
                 f"--out {out} would overwrite the input {args.predictions} with its "
                 "predictions.csv: choose another --out"
@@ -576,14 +577,6 @@ def run_eval(args: argparse.Namespace) -> int:
         return 0
     evaluate_checkpoints(args)
     return 0
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """``a`` and ``b`` name the same file (through links, ``..`` or a relative path)."""
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
 
 
 def evaluate_checkpoints(args: argparse.Namespace) -> Any:
