@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 import numpy as np
 import pytest
@@ -156,6 +157,23 @@ def test_custom_parameters_bit_exact() -> None:
     )  # fmt: skip
     for key in ("precision", "recall", "scores"):
         assert np.array_equal(getattr(result, key), ev.eval[key]), key
+
+
+@pytest.mark.parametrize("limits", [[1, 5, 50], [2, 10, 100], [1, 100, 300], [5, 10, 100, 200]])
+def test_non_default_max_dets_stats_and_summary_bit_exact(limits: list[int]) -> None:
+    # pycocotools reads stats[0] at maxDets=100 (its _summarize default), the other AP
+    # numbers at maxDets[2]: with [1, 5, 50], stats[0] and the first summary line are -1.
+    gt, dt = make_coco_like(40, 4, seed=11, detections_per_image=60)
+    ev, text = pycoco(gt, dt, maxDets=limits)
+    result = evaluate_detections(gt, dt, max_dets=limits)
+    assert_same_as_pycoco(result, ev)
+    assert result.summary() == text.rstrip("\n")
+    if 100 in limits:
+        assert result.map50_95 == ev.stats[0] > 0
+    else:
+        assert ev.stats[0] == -1 and math.isnan(result.map50_95)
+        fixed = evaluate_detections(gt, dt, max_dets=limits, mode="coco-fixed")
+        assert fixed.stats[0] > 0  # coco-fixed reads it at the largest limit
 
 
 def test_inputs_path_dict_and_columns_agree(tmp_path) -> None:

@@ -708,12 +708,16 @@ class DetectionEvaluation:
     def map50_95(self) -> float:
         """COCO's AP averaged over IoU 0.50:0.05:0.95 (``stats[0]``).
 
-        NaN in the VOC modes and when the evaluated ``iou_thresholds`` are not exactly the
+        NaN in the VOC modes, when the evaluated ``iou_thresholds`` are not exactly the
         ten thresholds 0.50, 0.55, ..., 0.95 (``stats[0]``, "AP", is then the mean over the
-        thresholds that were evaluated, not mAP@0.5:0.95).
+        thresholds that were evaluated, not mAP@0.5:0.95), and in ``"coco"`` mode when 100
+        is not one of ``max_dets`` (pycocotools reads ``stats[0]`` at ``maxDets=100`` and
+        reports -1 then).
         """
         if not self.is_coco:
             return math.nan
+        if _coco_plan(self.params)[0][3] not in self.params.max_dets:
+            return math.nan  # "coco" reads stats[0] at maxDets=100, which was not evaluated
         iou = self.params.iou_thresholds
         if iou.shape != _COCO_IOUS.shape or not np.allclose(iou, _COCO_IOUS, rtol=0, atol=1e-9):
             return math.nan
@@ -1029,14 +1033,21 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(np.mean(valid)) if valid.size else -1.0
 
 
+COCO_STATS0_MAX_DETS = 100  # the limit pycocotools' summarize() reads stats[0] at
+
+
 def _coco_plan(params: EvaluationParams) -> list[tuple[int, float | None, str, int | None]]:
     """The 12 (ap?, iou, area label, max dets) of ``summarize()`` for these parameters."""
     limits = params.max_dets
     top = limits[-1] if len(limits) < 3 else limits[2]
     first = limits[0]
     second = limits[1] if len(limits) > 1 else limits[-1]
+    # pycocotools' summarize() reads stats[0] with _summarize's default maxDets=100, not
+    # maxDets[2]: with maxDets [1, 5, 50] no limit matches and it reports -1 (a quirk;
+    # "coco-fixed" reads it at the largest limit, like the other AP numbers).
+    overall = COCO_STATS0_MAX_DETS if params.mode == "coco" else top
     return [
-        (1, None, "all", top),
+        (1, None, "all", overall),
         (1, 0.5, "all", top),
         (1, 0.75, "all", top),
         (1, None, "small", top),
