@@ -443,3 +443,23 @@ def test_average_precision_wrong_dtype(recall, precision, name: str) -> None:
     for method in ("coco101", "voc07", "voc2010"):
         with pytest.raises(TypeError, match=f"{name} must hold real numbers"):
             average_precision(recall, precision, method)
+
+
+@pytest.mark.parametrize("mode", ["voc07", "voc2010"])
+def test_voc_matches_at_exactly_the_threshold_as_the_devkit(mode: str) -> None:
+    # VOCevaldet.m counts a detection when `ovmax >= minoverlap`: integer boxes whose IoU
+    # is exactly 0.5 (50 / 100) are a true positive; disjoint boxes never match, even at 0.
+    gt = {"image_id": [1, 2], "category_id": [1, 1], "boxes": [[0, 0, 10, 10], [0, 0, 10, 10]]}
+    dt = {
+        "image_id": [1, 2],
+        "category_id": [1, 1],
+        "boxes": [[0, 0, 10, 5], [20, 20, 30, 30]],
+        "score": [0.9, 0.8],
+    }
+    result = evaluate_detections(gt, dt, mode=mode)
+    counts = result.to_dict()["counts"]["at_confidence"]
+    assert (counts["tp"], counts["fp"], counts["fn"]) == (1, 1, 1)
+    assert result.ap[0, 0, 0, 0] == pytest.approx(0.5 if mode == "voc2010" else 6 / 11)
+    zero = evaluate_detections(gt, dt, mode=mode, iou_thresholds=[0.0])
+    zero_counts = zero.to_dict()["counts"]["at_confidence"]
+    assert (zero_counts["tp"], zero_counts["fp"]) == (1, 1)

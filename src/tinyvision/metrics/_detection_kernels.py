@@ -158,7 +158,8 @@ def match_groups(
                             if ious[d, g] > best:
                                 best = ious[d, g]
                                 m = g
-                        if m >= 0 and best > thr:
+                        # VOCevaldet.m: `ovmax >= minoverlap`, over overlapping boxes only
+                        if m >= 0 and best >= thr and best > 0.0:
                             if gt_ignored[m]:
                                 state[d0 + d, a, t] = IGNORED
                             elif not used[m]:
