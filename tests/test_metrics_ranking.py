@@ -342,17 +342,6 @@ def test_auc_bad_input() -> None:
     assert tvm.auc(column, column) == skm.auc(column, column) == 2.0
 
 
-def test_empty_input_is_valid() -> None:
-    with pytest.warns(tvm.UndefinedMetricWarning):
-        fpr, tpr, thresholds = tvm.roc_curve([], [])
-    assert np.isnan(fpr).all() and np.isnan(tpr).all() and thresholds.tolist() == [np.inf]
-    with pytest.warns(UserWarning, match="No positive class"):
-        precision, recall, thresholds = tvm.precision_recall_curve([], [])
-    assert precision.tolist() == [1.0] and recall.tolist() == [0.0] and thresholds.size == 0
-    with pytest.warns(tvm.UndefinedMetricWarning):
-        assert np.isnan(tvm.roc_auc_score([], []))
-
-
 # --------------------------------------------------------------------------------------
 # Bad input
 # --------------------------------------------------------------------------------------

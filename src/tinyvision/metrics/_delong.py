@@ -93,6 +93,9 @@ def roc_auc_ci(
         :class:`RocAucCI` ``(auc, lower, upper, std_error, confidence)``. NaN fields with an
         :class:`UndefinedMetricWarning` when a class is missing; NaN ``std_error`` and bounds
         when either class has a single sample (no sample variance).
+
+    Raises:
+        ValueError: empty input (no samples), as ``roc_auc_score``.
     """
     confidence = check_float(
         confidence, "confidence", minimum=0.0, maximum=1.0, min_inclusive=False, max_inclusive=False
@@ -141,6 +144,9 @@ def delong_test(
     Returns:
         :class:`DeLongTest` ``(auc_a, auc_b, z, p_value, std_error)``. When the difference has
         zero variance: ``z = 0, p = 1`` for equal AUCs, else ``z = +-inf, p = 0``.
+
+    Raises:
+        ValueError: empty input (no samples), as ``roc_auc_score``.
     """
     a = binary_input(y_true, y_score_a, pos_label=pos_label)
     scores_b = score_array(y_score_b, "y_score_b")

@@ -267,6 +267,21 @@ def check_lengths(**arrays: Any) -> None:
         check_same_length(name_a, a, name_b, b)
 
 
+def require_samples(array: np.ndarray, name: str = "y_true", *, hint: str = "") -> None:
+    """Refuse an empty ``array`` (no samples) with a ``ValueError`` naming ``name``.
+
+    The one empty-input check of the metrics of scores (curves, AUCs, average precision),
+    which scikit-learn refuses too; ``hint`` is appended to the message.
+    """
+    if len(array):
+        return
+    raise ValueError(
+        f"{name} must hold at least one sample, got an empty array of shape {array.shape}"
+        f"{hint} (scikit-learn: Found array with 0 sample(s) (shape={array.shape}) while a "
+        "minimum of 1 is required.)"
+    )
+
+
 def check_average(average: Any, options: tuple, name: str = "average") -> Any:
     """``average`` must be one of ``options`` (None included where allowed)."""
     return check_choice(average, name, options)

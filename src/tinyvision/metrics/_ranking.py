@@ -1,7 +1,9 @@
 """Metrics of scores: ROC and precision-recall curves, ROC AUC, average precision.
 
 Same names, arguments, defaults, return layouts, warnings and results as ``sklearn.metrics``
-1.9.1 (curves, thresholds and AP bitwise equal; AUC bitwise equal too).
+1.9.1 (curves, thresholds and AP bitwise equal; AUC bitwise equal too). Empty input raises
+``ValueError`` everywhere (:func:`require_samples`), where scikit-learn raises a
+``ValueError`` or, for some calls, an ``IndexError``.
 
 How it is fast: scikit-learn sorts all scores with a stable ``argsort`` and cumulates the
 labels. Without sample weights the counts do not depend on the order of tied scores, so
@@ -32,6 +34,7 @@ from tinyvision.metrics._labels import (
     check_lengths,
     column_or_1d,
     label_array,
+    require_samples,
     sample_weight_array,
     to_array,
 )
@@ -118,12 +121,23 @@ class BinaryInput:
 
 
 def binary_input(
-    y_true: Any, y_score: Any, *, pos_label: Any = None, sample_weight: Any = None
+    y_true: Any,
+    y_score: Any,
+    *,
+    pos_label: Any = None,
+    sample_weight: Any = None,
+    allow_empty: bool = False,
 ) -> BinaryInput:
-    """Validate a binary scoring problem with scikit-learn's curve rules for ``pos_label``."""
+    """Validate a binary scoring problem with scikit-learn's curve rules for ``pos_label``.
+
+    Empty input raises ``ValueError`` (as in scikit-learn) unless ``allow_empty`` (a batch
+    of an accumulator, or thresholded counts).
+    """
     y = label_array(y_true, "y_true")
     scores = score_array(y_score, "y_score")
     check_lengths(y_true=y, y_score=scores)
+    if not allow_empty:
+        require_samples(y, "y_true")
     weights = sample_weight_array(sample_weight, len(y))
     if pos_label is None:
         _check_default_pos_label(y, "y_true")
@@ -259,6 +273,9 @@ def roc_curve(
         ``inf``), each ``ndarray[n_thresholds]`` of float64: point ``i`` predicts positive
         for ``score >= thresholds[i]``. A class absent from ``y_true`` gives NaN rates and an
         :class:`UndefinedMetricWarning`.
+
+    Raises:
+        ValueError: empty input (no samples), as scikit-learn.
     """
     problem = binary_input(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
     return binary_roc(problem, bool(drop_intermediate))
@@ -459,6 +476,9 @@ def roc_auc_score(
     Returns:
         A float, or ``ndarray[n_classes]`` when ``average`` is None. NaN (with an
         :class:`UndefinedMetricWarning`) when a binary problem has a single class.
+
+    Raises:
+        ValueError: empty input (no samples), as scikit-learn.
     """
     check_average(average, ("micro", "macro", "samples", "weighted", None))
     check_average(multi_class, ("raise", "ovr", "ovo"), "multi_class")
@@ -467,6 +487,7 @@ def roc_auc_score(
     y = to_array(y_true, "y_true")
     scores = score_array(y_score, "y_score", ndim=(1, 2))
     check_lengths(y_true=y, y_score=scores)
+    require_samples(y, "y_true")
     weights = sample_weight_array(sample_weight, len(y))
     if y.ndim == 2 and y.shape[1] > 1:
         indicator = _indicator(y, "y_true")
@@ -634,6 +655,9 @@ def precision_recall_curve(
         ``precision``, ``recall`` (decreasing): ``ndarray[n_thresholds + 1]`` float64 ending
         in 1 and 0; ``thresholds``: ``ndarray[n_thresholds]`` increasing, in ``y_score``'s
         dtype. Without positives recall is 1 everywhere (``UserWarning``).
+
+    Raises:
+        ValueError: empty input (no samples); scikit-learn raises too.
     """
     problem = binary_input(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
     return binary_precision_recall(problem, bool(drop_intermediate))
@@ -676,11 +700,16 @@ def average_precision_score(
 
     Returns:
         A float, or ``ndarray[n_classes]`` when ``average`` is None.
+
+    Raises:
+        ValueError: empty input (no samples); scikit-learn raises too (``IndexError`` for
+            1-D input without weights).
     """
     check_average(average, ("micro", "samples", "weighted", "macro", None))
     y = to_array(y_true, "y_true")
     scores = score_array(y_score, "y_score", ndim=(1, 2))
     check_lengths(y_true=y, y_score=scores)
+    require_samples(y, "y_true")
     weights = sample_weight_array(sample_weight, len(y))
     if y.ndim == 2 and y.shape[1] > 1:
         if pos_label != 1:

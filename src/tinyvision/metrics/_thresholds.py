@@ -67,10 +67,13 @@ def binary_metrics_at(
     Returns:
         :class:`BinaryMetrics`. The rates equal scikit-learn's ``precision_score``,
         ``recall_score``, ``accuracy_score`` and ``f1_score`` of the thresholded labels.
+        Empty input is valid: zero counts, every rate ``zero_division``.
     """
     threshold = check_float(threshold, "threshold")
     zero_division = check_float(zero_division, "zero_division", allow_nan=True)
-    problem = binary_input(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
+    problem = binary_input(
+        y_true, y_score, pos_label=pos_label, sample_weight=sample_weight, allow_empty=True
+    )
     predicted = problem.scores >= threshold  # a new array: the input is never written
     is_pos = problem.is_pos
     w = problem.sample_weight
@@ -179,6 +182,9 @@ def best_threshold(
         :class:`BestThreshold`. The candidates are ``inf`` (nothing positive) and every
         distinct score; among equal best values the highest threshold wins. A metric that is
         NaN everywhere (e.g. Youden's J with one class) gives NaN and a warning.
+
+    Raises:
+        ValueError: empty input (no samples), as ``roc_curve``.
     """
     if callable(metric):
         function, name = metric, getattr(metric, "__name__", "custom")

@@ -10,8 +10,11 @@ of scikit-learn's sorting ``np.unique`` calls.
 
 Differences from scikit-learn, on purpose:
 
-- Empty inputs are valid: the confusion matrix is all zeros, counts are 0, rates are NaN
-  (with an :class:`UndefinedMetricWarning`) or follow ``zero_division``. scikit-learn raises.
+- Empty inputs are valid (scikit-learn raises ``ValueError``): the confusion matrix is
+  all zeros (``(0, 0)`` without ``labels``), counts are 0; accuracy, balanced accuracy,
+  MCC and the macro/weighted P/R/F over no labels are NaN with an
+  :class:`UndefinedMetricWarning` ("... due to no samples"); per-label P/R/F (given
+  ``labels``, or ``'binary'``/``'micro'``) are 0/0 and follow ``zero_division``.
 - Multilabel-indicator (2-D) targets are refused with a ``ValueError`` (``average='samples'``
   therefore too). Use the per-column binary metrics instead.
 - ``confusion_matrix(labels=...)`` refuses duplicate labels.
@@ -219,6 +222,8 @@ def accuracy_score(
     targets = _targets(y_true, y_pred, sample_weight)
     t, p, w = targets.y_true, targets.y_pred, targets.sample_weight
     n = len(t)
+    if n == 0 and normalize:
+        return _no_samples("Accuracy", stacklevel=4)
     if w is not None:
         correct = t == p
         if normalize:
@@ -235,18 +240,26 @@ def accuracy_score(
         n_correct = int(np.count_nonzero(t == p))
     if not normalize:
         return float(n_correct)
-    if n == 0:
-        warn_undefined("Accuracy is ill-defined and being set to nan due to no samples.")
-        return math.nan
     return n_correct / n
+
+
+def _no_samples(metric: str, *, stacklevel: int = 5) -> float:
+    """NaN and an :class:`UndefinedMetricWarning`: ``metric`` of empty input.
+
+    scikit-learn raises on empty input; here every label metric that is a ratio of no
+    samples says so through this one warning. The default ``stacklevel`` points at the
+    caller of a public function that calls a private helper that calls this.
+    """
+    message = f"{metric} is ill-defined and being set to nan due to no samples."
+    warn_undefined(message, stacklevel=stacklevel)
+    return math.nan
 
 
 def _balanced_accuracy(matrix: np.ndarray, adjusted: bool) -> float:
     """scikit-learn's arithmetic on the confusion matrix of the present classes."""
     _warn_single_label(matrix)
     if matrix.size == 0:
-        warn_undefined("Balanced accuracy is ill-defined and being set to nan due to no samples.")
-        return math.nan
+        return _no_samples("Balanced accuracy")
     with np.errstate(divide="ignore", invalid="ignore"):
         per_class = np.diagonal(matrix) / np.sum(matrix, axis=1)
     if np.any(np.isnan(per_class)):
@@ -274,8 +287,11 @@ def balanced_accuracy_score(
 
 
 def _matthews_corrcoef(matrix: np.ndarray) -> float:
-    """scikit-learn's multiclass MCC formula on a confusion matrix (0.0 where undefined)."""
+    """scikit-learn's multiclass MCC formula on a confusion matrix (0.0 where undefined;
+    NaN with a warning for an empty matrix: no samples)."""
     _warn_single_label(matrix)
+    if matrix.size == 0:
+        return _no_samples("Matthews correlation coefficient")
     t_sum = matrix.sum(axis=1, dtype=np.float64)
     p_sum = matrix.sum(axis=0, dtype=np.float64)
     n_correct = np.trace(matrix, dtype=np.float64)
@@ -293,6 +309,7 @@ def matthews_corrcoef(y_true: Any, y_pred: Any, *, sample_weight: Any = None) ->
     """Matthews correlation coefficient in [-1, 1] (0.0 when a marginal is constant).
 
     Uses every cell of the confusion matrix, so it stays informative on imbalanced data.
+    Empty input: NaN with an :class:`UndefinedMetricWarning` (scikit-learn raises).
     """
     cm = _confusion(_targets(y_true, y_pred, sample_weight))
     return _matthews_corrcoef(cm.matrix)
@@ -492,12 +509,20 @@ def precision_recall_fscore_support(
     Returns:
         ``(precision, recall, fbeta, support)``: arrays of shape ``(n_labels,)`` when
         ``average`` is None (support: int64, float64 when weighted), else three floats and
-        ``None``.
+        ``None``. Empty input (scikit-learn raises): ``'macro'``/``'weighted'`` without
+        ``labels`` average over nothing and give NaN with an :class:`UndefinedMetricWarning`
+        for each metric in ``warn_for``; the other modes give 0/0 per label, which
+        ``zero_division`` decides.
     """
     beta = _check_prf_options(beta, average, zero_division)
     targets = _targets(y_true, y_pred, sample_weight)
     sums = _class_sums(targets)
     tp, pred, true = _select_labels(sums, average, labels, pos_label)
+    if len(targets.y_true) == 0 and tp.size == 0 and average in ("macro", "weighted"):
+        # no samples and no labels: an average over nothing (NaN), whatever zero_division
+        for metric in ("precision", "recall", "f-score"):
+            if metric in warn_for:
+                _no_samples(metric.capitalize(), stacklevel=4)
     return _prfs_from_sums(
         tp, pred, true, beta=beta, average=average, warn_for=warn_for, zero_division=zero_division
     )

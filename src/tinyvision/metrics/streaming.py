@@ -38,6 +38,7 @@ from tinyvision.metrics._labels import (
     label_array,
     labels_param,
     match_labels,
+    require_samples,
     sample_weight_array,
 )
 from tinyvision.metrics._thresholds import BestThreshold, BinaryMetrics
@@ -47,6 +48,7 @@ from tinyvision.metrics.classification import (
     _balanced_accuracy,
     _check_prf_options,
     _matthews_corrcoef,
+    _no_samples,
     _prfs_from_sums,
 )
 
@@ -129,7 +131,9 @@ class ConfusionMatrixAccumulator:
     ``compute()`` returns the ``(n_labels, n_labels)`` matrix as
     :func:`~tinyvision.metrics.confusion_matrix` with ``labels=labels`` would (int64, or
     float64 once float weights were seen). The metric methods give the same values as the
-    functions called on all the samples.
+    functions called on all the samples, also with no samples: ``compute()`` is all zeros,
+    ``accuracy()``, ``balanced_accuracy()`` and ``matthews_corrcoef()`` are NaN with an
+    :class:`~tinyvision.metrics.UndefinedMetricWarning`, P/R/F follow ``zero_division``.
     """
 
     def __init__(self, labels: Any = None, *, num_classes: int | None = None) -> None:
@@ -222,11 +226,12 @@ class ConfusionMatrixAccumulator:
         return matrix[np.ix_(order, order)]
 
     def accuracy(self) -> float:
-        """Fraction of correct predictions (NaN when empty), as ``accuracy_score``."""
+        """Fraction of correct predictions, as ``accuracy_score`` (NaN and a warning when
+        empty)."""
         matrix = self.compute()
         total = matrix.sum()
         if total == 0:
-            return float("nan")
+            return _no_samples("Accuracy", stacklevel=4)
         return float(np.trace(matrix) / total)
 
     def balanced_accuracy(self, *, adjusted: bool = False) -> float:
@@ -295,6 +300,9 @@ class BinaryCurveAccumulator:
             batch), as for :func:`~tinyvision.metrics.roc_curve`.
 
     Scores are kept as float64 (8 bytes a sample, plus 1 for the label and 8 for a weight).
+    ``update()`` takes empty batches; ``compute()``, ``roc_auc_ci()`` and ``best_threshold()``
+    raise ``ValueError`` while no sample was collected, as the functions do on empty input
+    (``binary_metrics_at()`` gives zero counts, as its function).
     """
 
     def __init__(self, pos_label: Any = None) -> None:
@@ -307,7 +315,7 @@ class BinaryCurveAccumulator:
     def update(self, y_true: Any, y_score: Any, sample_weight: Any = None) -> None:
         """Add a batch: labels ``(n,)``, scores ``(n,)`` (tensors on any device), weights."""
         problem = _ranking.binary_input(
-            y_true, y_score, pos_label=self.pos_label, sample_weight=sample_weight
+            y_true, y_score, pos_label=self.pos_label, sample_weight=sample_weight, allow_empty=True
         )
         self._scores.append(problem.scores.astype(np.float64))
         self._labels.append(problem.is_pos.copy())
@@ -357,8 +365,10 @@ class BinaryCurveAccumulator:
             all_weights = _all_gather_varlen(local, sizes, group)
         self._synced = (all_scores, all_labels, all_weights)
 
-    def _problem(self) -> _ranking.BinaryInput:
+    def _problem(self, *, allow_empty: bool = True) -> _ranking.BinaryInput:
         scores, labels, weights = self._local_arrays() if self._synced is None else self._synced
+        if not allow_empty:
+            require_samples(labels, "the collected y_true", hint=": call update() with data first")
         return _ranking.make_binary(labels, scores, weights)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -367,8 +377,11 @@ class BinaryCurveAccumulator:
         return problem.is_pos.copy(), problem.scores.copy(), problem.sample_weight
 
     def compute(self, *, drop_intermediate: bool = True) -> BinaryCurves:
-        """Both curves, ROC AUC and average precision of everything collected."""
-        problem = self._problem()
+        """Both curves, ROC AUC and average precision of everything collected.
+
+        Raises ``ValueError`` when nothing was collected (as ``roc_curve`` on empty input).
+        """
+        problem = self._problem(allow_empty=False)
         fpr, tpr, roc_thresholds = _ranking.binary_roc(problem, drop_intermediate)
         precision, recall, pr_thresholds = _ranking.binary_precision_recall(problem, False)
         return BinaryCurves(
@@ -384,8 +397,8 @@ class BinaryCurveAccumulator:
 
     def roc_auc_ci(self, *, confidence: float = 0.95) -> RocAucCI:
         """DeLong interval of the unweighted ROC AUC, as ``tinyvision.metrics.roc_auc_ci``."""
-        is_pos, scores, _ = self.arrays()
-        return roc_auc_ci(is_pos, scores, confidence=confidence)
+        problem = self._problem(allow_empty=False)
+        return roc_auc_ci(problem.is_pos, problem.scores, confidence=confidence)
 
     def binary_metrics_at(self, threshold: float, *, zero_division: float = 0.0) -> BinaryMetrics:
         """As :func:`~tinyvision.metrics.binary_metrics_at` on everything collected."""
@@ -396,5 +409,7 @@ class BinaryCurveAccumulator:
 
     def best_threshold(self, metric: Any = "f1") -> BestThreshold:
         """As :func:`~tinyvision.metrics.best_threshold` on everything collected."""
-        is_pos, scores, weights = self.arrays()
-        return _best_threshold(is_pos, scores, metric, sample_weight=weights)
+        problem = self._problem(allow_empty=False)
+        return _best_threshold(
+            problem.is_pos, problem.scores, metric, sample_weight=problem.sample_weight
+        )
