@@ -105,3 +105,48 @@ def test_os_errors_are_one_line_exit_2(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "File exists" in err
+
+
+def test_warnings_as_lines_passes_other_warnings_on_once_after_the_block(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from tinyvision._cli._checks import warnings_as_lines
+
+    # A guard, not the check: re-issuing a warning inside the recording block recorded it
+    # again for ever (24 GB in minutes); stop such a loop at the 100th re-issue.
+    reissue = warnings.warn_explicit
+    calls = []
+
+    def counted(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        if len(calls) > 100:
+            raise AssertionError("warnings_as_lines re-issues warnings in a loop")
+        reissue(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(warnings, "warn_explicit", counted)
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        with warnings_as_lines():
+            for _ in range(3):  # one line, as Python's default filter shows it
+                warnings.warn("overflow in a reader", RuntimeWarning, stacklevel=1)
+                warnings.warn("a user-facing note", UserWarning, stacklevel=1)
+            assert outside == []  # passed on after the block, not inside it
+    assert [(w.category, str(w.message)) for w in outside] == [
+        (RuntimeWarning, "overflow in a reader")
+    ]
+    assert capsys.readouterr().err == "tinyvision: warning: a user-facing note\n"
+
+
+def test_warnings_as_lines_shows_them_when_the_block_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import warnings
+
+    from tinyvision._cli._checks import warnings_as_lines
+
+    with pytest.raises(ValueError, match="bad"), warnings_as_lines():
+        warnings.warn("before the failure", UserWarning, stacklevel=1)
+        raise ValueError("bad")
+    assert capsys.readouterr().err == "tinyvision: warning: before the failure\n"
