@@ -367,9 +367,6 @@ def test_nan_loss_keeps_earlier_outputs(trained: Path, capsys: pytest.CaptureFix
     assert snapshot(trained) == before
 
 
-def test_classify_without_action_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "classify")
-    assert code == 2 and "train" in out and "eval" in out
 
 
 class FakeTerminal(io.StringIO):

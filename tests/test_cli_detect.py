@@ -84,11 +84,6 @@ def test_eval_yolo_dataset_with_prediction_folder(
     assert 0 < metrics["map50"] <= 1
 
 
-def test_detect_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["detect"]) == 2
-    assert "eval" in capsys.readouterr().out
-
-
 def bad_case(tmp_path: Path, name: str) -> tuple[Path, Path]:
     gt = {
         "images": [{"id": 1}, {"id": 2}],

@@ -35,7 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train and evaluate image classifiers",
         description="Train an image classifier (digits or CIFAR-10) or evaluate one.",
     )
-    parser.set_defaults(func=lambda args: _usage(parser))
     actions = parser.add_subparsers(dest="classify_command", metavar="<action>")
     _register_train(actions)
     _register_eval(actions)
@@ -161,11 +160,6 @@ def set_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(threads)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def load_data(name: str, *, data_dir: str = "data", download: bool = False) -> tuple[Any, Any]:
