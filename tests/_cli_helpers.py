@@ -23,3 +23,18 @@ def assert_one_line_error(code: int, err: str, pattern: str) -> None:
     assert len(lines) == 1, err
     assert lines[0].startswith("tinyvision: error: ")
     assert re.search(pattern, lines[0]), lines[0]
+
+
+def assert_usage_error(capsys: pytest.CaptureFixture[str], argv: list[str], pattern: str) -> str:
+    """A mistake on the command line, caught while parsing (before any work): exit code 2,
+    nothing on stdout, one ``tinyvision CMD: error:`` line on stderr matching ``pattern``."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert info.value.code == 2, err
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert re.match(r"tinyvision( [a-z-]+)*: error: ", lines[0]), lines[0]
+    assert re.search(pattern, lines[0]), lines[0]
+    return lines[0]

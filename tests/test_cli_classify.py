@@ -348,28 +348,20 @@ def test_eval_bad_predictions_csv(tmp_path: Path, capsys, text: str, pattern: st
     assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]
 
 
-def test_nan_loss_keeps_earlier_outputs(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_nan_loss_keeps_earlier_outputs(
+    trained: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a loss that becomes NaN (--lr is at most 10 now, which does not diverge in one epoch)
+    real = torch.nn.functional.cross_entropy
+    monkeypatch.setattr(
+        torch.nn.functional, "cross_entropy", lambda *a, **k: real(*a, **k) * float("nan")
+    )
     before = snapshot(trained)
     code, _, err = run_cli(
-        capsys,
-        "classify",
-        "train",
-        "--model",
-        "toy",
-        "--epochs",
-        "1",
-        "--lr",
-        "1e30",
-        "--out",
-        str(trained),
+        capsys, "classify", "train", "--model", "toy", "--epochs", "1", "--out", str(trained)
     )
     assert_one_line_error(code, err, r"training loss became (nan|inf) in epoch 1")
     assert snapshot(trained) == before
-
-
-def test_classify_without_action_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "classify")
-    assert code == 2 and "train" in out and "eval" in out
 
 
 class FakeTerminal(io.StringIO):

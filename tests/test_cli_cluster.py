@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from tinyvision._cli.cluster import parse_k_range, read_numeric_csv
+from _cli_helpers import assert_usage_error
+from tinyvision._cli._flags import k_values as parse_k_range
+from tinyvision._cli.cluster import read_numeric_csv
 from tinyvision.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -69,10 +71,7 @@ def test_cluster_bad_csv_is_one_line_exit_2(
 def test_cluster_missing_file_and_bad_k(tmp_path: Path, capsys) -> None:
     assert main(["cluster", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as info:
-        main(["cluster", "x.csv", "--k", "two"])
-    assert info.value.code == 2
-    assert "--k must look like 2..10" in capsys.readouterr().err
+    assert_usage_error(capsys, ["cluster", "x.csv", "--k", "two"], "--k: must look like 2..10")
 
 
 def test_parse_k_range_and_reader(tmp_path: Path) -> None:
@@ -155,20 +154,17 @@ def test_anchors_reads_image_sizes_without_pil(tmp_path: Path, capsys, monkeypat
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--n", "0"], "--n (number of anchors) must be >= 1, got 0"),
-        (["--img-size", "0"], "--img-size must be >= 1, got 0"),
-        (["--thr", "1"], "--thr must be > 1 (a width/height ratio), got 1"),
-        (["--thr", "nan"], "--thr must be > 1 (a width/height ratio), got nan"),
-        (["--generations", "-1"], "--generations must be >= 0, got -1"),
-        (["--seed", "-1"], "--seed must be in [0, 2**32), got -1"),
+        (["--n", "0"], "--n: must be an integer in 1..1000, got 0"),
+        (["--img-size", "0"], "--img-size: must be an integer in 1..4096, got 0"),
+        (["--thr", "1"], r"--thr: must be a number in \(1, 100\], got 1"),
+        (["--thr", "nan"], r"--thr: must be a number in \(1, 100\], got nan"),
+        (["--generations", "-1"], r"--generations: must be an integer in 0\.\.100000, got -1"),
+        (["--seed", "-1"], r"--seed: must be an integer in 0\.\.4294967295, got -1"),
     ],
 )
 def test_anchors_bad_options_name_the_flag(tmp_path: Path, capsys, flags, message) -> None:
     folder = _yolo_dataset(tmp_path)
-    assert main(["anchors", str(folder), *flags]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert message in err
+    err = assert_usage_error(capsys, ["anchors", str(folder), *flags], message)
     for library_name in ("n_anchors", "img_size", "random_state"):
         assert library_name not in err
 
@@ -176,34 +172,41 @@ def test_anchors_bad_options_name_the_flag(tmp_path: Path, capsys, flags, messag
 @pytest.mark.parametrize(
     ("k", "message"),
     [
-        ("1..3", "--k values must be >= 2 (one cluster has no silhouette), got '1..3'"),
-        ("0", "--k values must be >= 2"),
-        ("2,3,2", "--k must not repeat a K, got '2,3,2'"),
+        ("1..3", r"--k: values must be >= 2 \(one cluster has no silhouette\), got '1\.\.3'"),
+        ("0", "--k: values must be >= 2"),
+        ("2,3,2", "--k: must not repeat a K, got '2,3,2'"),
+        ("5..3", r"--k: gives no K values, got '5\.\.3'"),
+        # checked by its ends: the list of ten billion Ks is never built
+        ("2..10000000000", r"--k: values must be <= 100000, got 10000000000"),
+        ("2..2000", "--k: must give at most 1000 K values, got 1999"),
     ],
 )
 def test_cluster_bad_k_names_the_flag(capsys, k: str, message: str) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["cluster", "x.csv", "--k", k])
-    assert info.value.code == 2
+    err = assert_usage_error(capsys, ["cluster", "x.csv", "--k", k], message)
+    assert "k_range" not in err
+
+
+def test_cluster_k_above_the_points_names_the_flag(tmp_path: Path, capsys) -> None:
+    csv = _write_csv(tmp_path / "p.csv", np.random.RandomState(0).rand(20, 2))
+    assert main(["cluster", str(csv), "--out", str(tmp_path), "--k", "2..30"]) == 2
     err = capsys.readouterr().err
-    assert message in err and "k_range" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert "--k values must be <= 19 (the number of points - 1" in err
+    assert "k_range" not in err
 
 
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--k", "2..30"], "--k values must be <= 19 (the number of points - 1"),
-        (["--k", "2", "--sample-size", "1"], "--sample-size must be >= 2, got 1"),
-        (["--k", "2", "--n-init", "0"], "--n-init must be >= 1 or 'auto', got 0"),
-        (["--k", "2", "--seed", "-3"], "--seed must be in [0, 2**32), got -3"),
+        (["--sample-size", "1"], r"--sample-size: must be an integer in 2\.\.2147483647, got 1"),
+        (["--n-init", "0"], r"--n-init: must be 'auto' or an integer in 1\.\.1000, got 0"),
+        (["--n-init", "many"], r"--n-init: must be 'auto' or an integer in 1\.\.1000, got 'many'"),
+        (["--seed", "-3"], r"--seed: must be an integer in 0\.\.4294967295, got -3"),
     ],
 )
 def test_cluster_bad_options_name_the_flag(tmp_path: Path, capsys, flags, message) -> None:
     csv = _write_csv(tmp_path / "p.csv", np.random.RandomState(0).rand(20, 2))
-    assert main(["cluster", str(csv), "--out", str(tmp_path), *flags]) == 2
-    err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1
-    assert message in err
+    err = assert_usage_error(capsys, ["cluster", str(csv), "--out", str(tmp_path), *flags], message)
     for library_name in ("k_range", "sample_size", "n_init", "random_state"):
         assert library_name not in err
 
@@ -218,10 +221,10 @@ def test_cluster_k_above_distinct_points_names_the_flag(tmp_path: Path, capsys) 
 
 def test_anchors_more_than_the_boxes_is_refused(tmp_path: Path, capsys) -> None:
     folder = _yolo_dataset(tmp_path)  # 48 boxes
-    assert main(["anchors", str(folder), "--n", "100000"]) == 2
+    assert main(["anchors", str(folder), "--n", "100"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
-    assert "--n (number of anchors) must be <= the number of boxes (48), got 100000" in err
+    assert "--n (number of anchors) must be <= the number of boxes (48), got 100" in err
     assert "n_anchors" not in err
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _cli_helpers import assert_usage_error
 from tinyvision.cli import main
 from tinyvision.data import formats, make_coco_like
 from tinyvision.metrics import evaluate_detections
@@ -82,11 +83,6 @@ def test_eval_yolo_dataset_with_prediction_folder(
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["ground_truth"]["format"] == "yolo"
     assert 0 < metrics["map50"] <= 1
-
-
-def test_detect_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["detect"]) == 2
-    assert "eval" in capsys.readouterr().out
 
 
 def bad_case(tmp_path: Path, name: str) -> tuple[Path, Path]:
@@ -164,13 +160,15 @@ def test_convert_coco_to_voc_and_back(tmp_path: Path, capsys: pytest.CaptureFixt
     assert info.value.code == 2
 
 
+@pytest.mark.parametrize("conf", ["nan", "1.5", "-0.1"])
+def test_eval_conf_is_checked_as_it_is_parsed(coco_files, capsys, conf: str) -> None:
+    gt_path, dt_path, _, _ = coco_files
+    argv = ["detect", "eval", "--gt", str(gt_path), "--dt", str(dt_path), "--conf", conf]
+    assert_usage_error(capsys, argv, rf"--conf: must be a number in \[0, 1\], got {conf}")
+
+
 @pytest.mark.parametrize(
-    ("flags", "message"),
-    [
-        (["--conf", "nan"], "--conf must not be NaN, got nan"),
-        (["--conf", "1.5"], "--conf must be <= 1.0, got 1.5"),
-        (["--out", "{afile}"], "--out {afile} is a file, not a folder"),
-    ],
+    ("flags", "message"), [(["--out", "{afile}"], "--out {afile} is a file, not a folder")]
 )
 def test_eval_options_are_checked_before_the_evaluation(
     coco_files, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch, flags, message

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from _cli_helpers import assert_one_line_error, run_cli
+from _cli_helpers import assert_one_line_error, assert_usage_error, run_cli
 from tinyvision.cli import main
 from tinyvision.data.formats import read_coco_results, read_yolo
 from tinyvision.train.checkpoint import load_checkpoint, save_checkpoint
@@ -88,26 +88,31 @@ def test_resume_of_a_finished_run_evaluates_again(
 @pytest.mark.parametrize(
     ("option", "pattern"),
     [
-        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
-        (["--img-size", "48"], "--img-size must be a multiple of 32, got 48"),
-        (["--img-size", "0"], "--img-size must be >= 32, got 0"),
-        (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
-        (["--workers", "-1"], "--workers must be >= 0, got -1"),
-        (["--seed", "-2"], "--seed must be >= 0, got -2"),
-        (["--train-images", "-1"], "--train-images must be >= 1, got -1"),
-        (["--val-images", "0"], "--val-images must be >= 1, got 0"),
-        (["--width", "0"], "--width must be >= 1, got 0"),
-        (["--lr", "nan"], "--lr must not be NaN"),
-        (["--conf", "2"], r"--conf must be <= 1\.0, got 2\.0"),
+        (["--epochs", "0"], r"--epochs: must be an integer in 1\.\.100000, got 0"),
+        (["--img-size", "48"], r"--img-size: must be a multiple of 32 in 32\.\.4096, got 48"),
+        (["--img-size", "0"], r"--img-size: must be a multiple of 32 in 32\.\.4096, got 0"),
+        (["--img-size", "3200000"], r"--img-size: must be a multiple of 32 .*, got 3200000"),
+        (["--batch-size", "0"], r"--batch-size: must be an integer in 1\.\.65536, got 0"),
+        (["--workers", "-1"], r"--workers: must be an integer in 0\.\.64, got -1"),
+        (["--seed", "-2"], r"--seed: must be an integer in 0\.\.4294967295, got -2"),
+        (["--seed", "99999999999999999999"], r"--seed: .*, got 99999999999999999999"),
+        (["--threads", "9" * 30], r"--threads: must be an integer in 1\.\.512, got 9{10}\.\.\."),
+        (["--train-images", "-1"], r"--train-images: must be an integer in 1\.\.1000000, got -1"),
+        (["--val-images", "0"], r"--val-images: must be an integer in 1\.\.1000000, got 0"),
+        (["--width", "0"], r"--width: must be an integer in 1\.\.256, got 0"),
+        (["--width", "100000000"], r"--width: must be an integer in 1\.\.256, got 100000000"),
+        (["--lr", "nan"], r"--lr: must be a number in \(0, 10\], got nan"),
+        (["--lr", "1e308"], r"--lr: must be a number in \(0, 10\], got 1e\+308"),
+        (["--lr", "0"], r"--lr: must be a number in \(0, 10\], got 0"),
+        (["--conf", "2"], r"--conf: must be a number in \[0, 1\], got 2"),
     ],
 )
 def test_train_options_are_checked_before_the_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], pattern: str
 ) -> None:
-    # the data set does not exist: the option's error comes first, named by its flag
-    code, _, err = run_cli(capsys, "detect", "train", "--data", str(tmp_path / "none.yaml"),
-                           "--out", str(tmp_path / "run"), *option)  # fmt: skip
-    assert_one_line_error(code, err, pattern)
+    # the data set does not exist: the option's error comes while parsing, named by its flag
+    argv = ["detect", "train", "--data", str(tmp_path / "none.yaml"), "--out", str(tmp_path)]
+    assert_usage_error(capsys, [*argv, *option], pattern)
 
 
 def test_unusable_out_is_refused_before_training(
@@ -222,9 +227,11 @@ def test_predict_bad_input(trained, tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(tmp_path / "cls.pt"),
                            image)  # fmt: skip
     assert_one_line_error(code, err, "classifier checkpoint, not a detector")
-    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
-                           image, "--conf", "2")  # fmt: skip
-    assert_one_line_error(code, err, "--conf must be <= 1")
+    argv = ["detect", "predict", "--checkpoint", str(out / "last.pt"), image]
+    assert_usage_error(capsys, [*argv, "--conf", "2"], r"--conf: must be a number in \[0, 1\]")
+    # 0 was taken as "not given" (the training size): now refused like any size off the grid
+    assert_usage_error(capsys, [*argv, "--img-size", "0"], r"--img-size: must be a multiple of 32")
+    assert_usage_error(capsys, [*argv, "--max-det", "0"], r"--max-det: must be an integer in 1\.\.")
 
 
 # ----------------------------------------------------------------------------- bad data

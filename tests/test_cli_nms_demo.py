@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from _cli_helpers import assert_usage_error
 from tinyvision.cli import main
 from tinyvision.ops._synthetic import clustered_detections
 
@@ -44,9 +45,10 @@ def test_demo_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_demo_bad_argument_is_one_line_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["nms-demo", "--out", str(tmp_path), "--iou-threshold", "2"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--iou-threshold must be <= 1.0" in err
+    argv = ["nms-demo", "--out", str(tmp_path)]
+    assert_usage_error(capsys, [*argv, "--iou-threshold", "2"], r"--iou-threshold: .* \[0, 1\]")
+    assert_usage_error(capsys, [*argv, "--seed", "-1"], r"--seed: .* 0\.\.4294967295, got -1")
+    assert_usage_error(capsys, [*argv, "--objects", "0"], r"--objects: .* 1\.\.200, got 0")
     assert not (tmp_path / "nms_demo.png").exists()
 
 

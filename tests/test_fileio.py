@@ -54,3 +54,18 @@ def test_new_file_gets_umask_mode_and_existing_mode_is_kept(tmp_path: Path) -> N
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_a_folder_that_refuses_files_is_named_with_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    # what mkstemp raises in a read-only folder (root writes anyway, so it is simulated)
+    def refuse(*args: object, dir: str = "", **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", f"{dir}/.out.txt.ab12cd.tmp")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError) as info:
+        atomic_write_text(tmp_path / "out.txt", "hello")
+    assert str(info.value) == f"[Errno 13] Permission denied: '{tmp_path / 'out.txt'}'"

@@ -27,7 +27,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
         raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # name the file asked for, not the temporary one (a read-only folder)
+        raise type(exc)(exc.errno, exc.strerror, os.fspath(target)) from exc
     try:
         # mkstemp makes the file owner-only; give it the mode a plain open() would.
         os.fchmod(fd, _default_mode(target))

@@ -40,16 +40,34 @@ def same_file(a: Path, b: Path) -> bool:
 @contextlib.contextmanager
 def warnings_as_lines(category: type[Warning] = UserWarning) -> Iterator[None]:
     """Show warnings of ``category`` raised inside as ``tinyvision: warning: <message>``
-    lines on stderr (after the block); other warnings pass on unchanged."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
+    lines on stderr; other warnings pass on unchanged.
+
+    Both happen after the block (also when it fails), once per distinct warning as Python's
+    default filter shows them, and outside the recording: a warning passed on is never
+    recorded again (re-issuing it inside the block looped for ever)."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            caught = recorded
+            warnings.simplefilter("always")
             yield
-        finally:
-            for warning in caught:
-                if issubclass(warning.category, category):
-                    print(f"tinyvision: warning: {warning.message}", file=sys.stderr)
-                else:
-                    warnings.warn_explicit(
-                        warning.message, warning.category, warning.filename, warning.lineno
-                    )
+    finally:
+        _pass_on(caught, category)
+
+
+def _pass_on(caught: list[warnings.WarningMessage], category: type[Warning]) -> None:
+    """Print the recorded warnings of ``category``, re-issue the others; each once."""
+    seen: set[tuple[object, ...]] = set()
+    for warning in caught:
+        ours = issubclass(warning.category, category)
+        text = str(warning.message)
+        key = (text,) if ours else (warning.category, text, warning.filename, warning.lineno)
+        if key in seen:
+            continue
+        seen.add(key)
+        if ours:
+            print(f"tinyvision: warning: {text}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )

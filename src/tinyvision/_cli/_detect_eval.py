@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tinyvision._cli import _flags
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -32,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--per-class", action="store_true", help="print the per-class table")
     parser.add_argument(
         "--conf",
-        type=float,
+        type=_flags.probability,
         default=0.25,
         help="confidence for the counts and the confusion matrix (0.25)",
     )
@@ -43,12 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli._checks import check_out
     from tinyvision._fileio import atomic_write_json
-    from tinyvision._validate import check_float
     from tinyvision.data.formats import detect_format, load_dataset, load_predictions
     from tinyvision.metrics.coco import evaluate_detections
 
-    # The options first: a mistake there should not cost the evaluation.
-    check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
+    # The options were checked as they were parsed; the output folder before the evaluation.
     if args.out is not None:
         check_out(args.out)
     gt_path = Path(args.gt)

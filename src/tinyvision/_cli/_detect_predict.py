@@ -15,8 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinyvision._cli import _flags
 from tinyvision._cli._checks import same_file
 from tinyvision._errors import UserError
+
+MAX_DET_MAX = 100_000  # detections per image
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,10 +39,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=Path, default=Path("runs/detect/predict"), help="output folder"
     )
-    parser.add_argument("--conf", type=float, default=0.25, help="confidence threshold (0.25)")
-    parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (0.45)")
-    parser.add_argument("--max-det", type=int, default=300, help="detections per image (300)")
-    parser.add_argument("--img-size", type=int, help="input size (default: the training size)")
+    parser.add_argument(
+        "--conf", type=_flags.probability, default=0.25, help="confidence threshold (0.25)"
+    )
+    parser.add_argument(
+        "--iou", type=_flags.probability, default=0.45, help="NMS IoU threshold (0.45)"
+    )
+    parser.add_argument(
+        "--max-det",
+        type=_flags.int_in(1, MAX_DET_MAX),
+        default=300,
+        help="detections per image (300)",
+    )
+    parser.add_argument(
+        "--img-size",
+        type=_flags.detector_img_size,
+        help=f"input size, a multiple of 32 in 32..{_flags.IMG_SIZE_MAX} (default: the "
+        "training size)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--no-draw", action="store_true", help="write only predictions.json")
     add_threads_argument(parser)
@@ -116,16 +133,13 @@ def check_no_overwrite(files: list[Path], targets: list[Path]) -> None:
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli.classify import set_threads
     from tinyvision._fileio import atomic_write_json
-    from tinyvision._validate import check_float, check_int
     from tinyvision.data.loader import read_image
     from tinyvision.train.checkpoint import load_checkpoint
     from tinyvision.train.detect import CHECKPOINT_KIND, detector_from_checkpoint, predict_images
     from tinyvision.train.distributed import resolve_device
 
     set_threads(args.threads)
-    conf = check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
-    iou = check_float(args.iou, "--iou", minimum=0.0, maximum=1.0)
-    max_det = check_int(args.max_det, "--max-det", minimum=1)
+    conf, iou, max_det = args.conf, args.iou, args.max_det  # in range: see register()
     files = image_files(args.images)
     names_out = unique_stems(files)
     drawings = [drawing_path(args.out, f, n) for f, n in zip(files, names_out)]
@@ -139,9 +153,9 @@ def run(args: argparse.Namespace) -> int:
         )
     record = load_checkpoint(args.checkpoint, kind=CHECKPOINT_KIND)
     model = detector_from_checkpoint(record, str(args.checkpoint))
-    img_size = args.img_size or int(record.get("img_size", 640))
+    img_size = args.img_size if args.img_size is not None else int(record.get("img_size", 640))
     if img_size < 32 or img_size % 32:
-        raise ValueError(f"--img-size must be a positive multiple of 32, got {img_size}")
+        raise ValueError(f"{args.checkpoint}: img_size must be a multiple of 32, got {img_size}")
     names = list(record.get("names") or [str(k) for k in range(model.num_classes)])
     model = model.to(resolve_device(args.device))
     images = [read_image(str(f)) for f in files]

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyvision._cli import _flags
 from tinyvision._cli._checks import check_out, warnings_as_lines
 from tinyvision._errors import UserError
 
 DEFAULT_OUT = "runs/detect"
 SHAPES = "shapes"
 TRAIN_IMAGES, VAL_IMAGES = 1000, 200  # shapes images of a new run
+WIDTH_MAX = 256  # channels of the first stage (the last has 8x or 16x)
+WORKERS_MAX = 64  # loader threads
 # Options a resumed run takes from its checkpoint (giving them is an error).
 OVERRIDES = (
     "epochs",
@@ -57,14 +60,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data-dir",
         help="where the shapes set is generated (default data; a resumed run: its own)",
     )
-    add("--train-images", type=int, help=f"shapes: training images ({TRAIN_IMAGES})")
-    add("--val-images", type=int, help=f"shapes: validation images ({VAL_IMAGES})")
-    add("--epochs", type=int, help="passes over the training images (default 16)")
-    add("--img-size", type=int, help="square input size, a multiple of 32 (default 128)")
-    add("--batch-size", type=int, help="images per step, all processes together (default 16)")
-    add("--lr", type=float, help="peak learning rate (default 0.004)")
+    images = _flags.int_in(1, _flags.IMAGES_MAX)
+    add("--train-images", type=images, help=f"shapes: training images ({TRAIN_IMAGES})")
+    add("--val-images", type=images, help=f"shapes: validation images ({VAL_IMAGES})")
+    add(
+        "--epochs",
+        type=_flags.int_in(1, _flags.EPOCHS_MAX),
+        help="passes over the training images (default 16)",
+    )
+    add(
+        "--img-size",
+        type=_flags.detector_img_size,
+        help=f"square input size, a multiple of 32 in 32..{_flags.IMG_SIZE_MAX} (default 128)",
+    )
+    add(
+        "--batch-size",
+        type=_flags.int_in(1, _flags.BATCH_MAX),
+        help="images per step, all processes together (default 16)",
+    )
+    add(
+        "--lr",
+        type=_flags.float_in(0.0, _flags.LR_MAX, low_open=True),
+        help=f"peak learning rate, in (0, {_flags.LR_MAX:g}] (default 0.004)",
+    )
     add("--optimizer", choices=("adamw", "sgd"), help="optimiser (default adamw)")
-    add("--width", type=int, help="channels of the first stage; stages double it (default 16)")
+    add(
+        "--width",
+        type=_flags.int_in(1, WIDTH_MAX),
+        help=f"channels of the first stage, 1..{WIDTH_MAX}; stages double it (default 16)",
+    )
     add(
         "--levels",
         type=int,
@@ -72,8 +96,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="head levels: 2 (strides 8, 16; default) or 3 (8, 16, 32)",
     )
     add("--focal", action="store_true", help="sigmoid focal loss for objectness and classes")
-    add("--workers", type=int, help="threads building augmented batches (default 2)")
-    add("--seed", type=int, default=0, help="seed of weights, order and augmentation (0)")
+    add(
+        "--workers",
+        type=_flags.int_in(0, WORKERS_MAX),
+        help="threads building augmented batches (default 2)",
+    )
+    add(
+        "--seed",
+        type=_flags.seed,
+        default=0,
+        help=f"seed of weights, order and augmentation, 0..{_flags.SEED_MAX} (0)",
+    )
     add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_argument(parser)
     add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA)")
@@ -84,7 +117,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="leave out bad label lines and unreadable images (with a warning) instead of "
         "stopping at the first",
     )
-    add("--conf", type=float, default=0.25, help="confidence for the report's counts (0.25)")
+    add(
+        "--conf",
+        type=_flags.float_in(0.0, 1.0),
+        default=0.25,
+        help="confidence for the report's counts (0.25)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -104,24 +142,6 @@ class DetectJob:
     data_dir: str | None = None  # where the shapes set lives (None: the default, data)
 
 
-def check_args(args: argparse.Namespace) -> None:
-    """The command line's numbers, named by their flags, before any data is read."""
-    from tinyvision._validate import check_float, check_int
-
-    minimum = {"epochs": 1, "img_size": 32, "batch_size": 1, "width": 1, "workers": 0}
-    minimum.update(seed=0, train_images=1, val_images=1)
-    for name, low in minimum.items():
-        if getattr(args, name) is not None:
-            check_int(getattr(args, name), f"--{name.replace('_', '-')}", minimum=low)
-    if args.img_size is not None and args.img_size % 32:
-        raise ValueError(f"--img-size must be a multiple of 32, got {args.img_size}")
-    if args.lr is not None:
-        check_float(args.lr, "--lr", minimum=0.0, min_inclusive=False)
-        if args.lr == float("inf"):
-            raise ValueError(f"--lr must be finite, got {args.lr}")
-    check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
-
-
 def default_out(data: str) -> Path:
     """``runs/detect/shapes`` or ``runs/detect/<stem of the data.yaml>``."""
     return Path(DEFAULT_OUT) / (SHAPES if data == SHAPES else Path(data).stem)
@@ -131,7 +151,6 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
     """The training job: defaults with the command line's values, or a resumed run."""
     from tinyvision.train.detect import DetectTrainConfig
 
-    check_args(args)
     if args.resume is not None:
         return _resumed_job(args)
     config = DetectTrainConfig()

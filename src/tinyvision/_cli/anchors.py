@@ -8,6 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyvision._cli import _flags
+
+N_MAX = 1000  # anchors
+THR_MAX = 100.0  # side ratio
+GENERATIONS_MAX = 100_000  # rounds of the genetic refinement
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -23,20 +29,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "labels", type=Path, help="folder of YOLO .txt label files (searched recursively)"
     )
-    parser.add_argument("--n", type=int, default=9, help="number of anchors (default 9)")
     parser.add_argument(
-        "--img-size", type=int, default=640, help="training image size (default 640)"
+        "--n", type=_flags.int_in(1, N_MAX), default=9, help="number of anchors (default 9)"
+    )
+    parser.add_argument(
+        "--img-size",
+        type=_flags.int_in(1, _flags.IMG_SIZE_MAX),
+        default=640,
+        help=f"training image size, 1..{_flags.IMG_SIZE_MAX} (default 640)",
     )
     parser.add_argument(
         "--thr",
-        type=float,
+        type=_flags.float_in(1.0, THR_MAX, low_open=True),
         default=4.0,
-        help="anchor fit threshold on the side ratio (default 4.0)",
+        help="anchor fit threshold on the side ratio, > 1 (default 4.0)",
     )
     parser.add_argument(
-        "--generations", type=int, default=1000, help="genetic refinement rounds (default 1000)"
+        "--generations",
+        type=_flags.int_in(0, GENERATIONS_MAX),
+        default=1000,
+        help="genetic refinement rounds (default 1000)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--seed", type=_flags.seed, default=0, help=f"random seed, 0..{_flags.SEED_MAX} (0)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -121,25 +137,10 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
     return None
 
 
-def _check_options(args: argparse.Namespace) -> None:
-    """The flags' own names in the messages (the library would say n_anchors, img_size...)."""
-    if args.n < 1:
-        raise ValueError(f"--n (number of anchors) must be >= 1, got {args.n}")
-    if args.img_size < 1:
-        raise ValueError(f"--img-size must be >= 1, got {args.img_size}")
-    if not args.thr > 1.0:  # also refuses NaN
-        raise ValueError(f"--thr must be > 1 (a width/height ratio), got {args.thr:g}")
-    if args.generations < 0:
-        raise ValueError(f"--generations must be >= 0, got {args.generations}")
-    if not 0 <= args.seed < 2**32:
-        raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
-
-
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli._checks import warnings_as_lines
     from tinyvision.cluster import anchor_fitness, anchor_kmeans, best_possible_recall
 
-    _check_options(args)
     wh, n_files, with_size = read_yolo_sizes(args.labels)
     if wh.shape[0] == 0:
         raise ValueError(f"{args.labels}: the label files hold no boxes")

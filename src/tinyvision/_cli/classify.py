@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from tinyvision._cli._checks import same_file
+from tinyvision._cli import _flags
+from tinyvision._cli._checks import check_out, same_file
 from tinyvision._errors import UserError
 
 if TYPE_CHECKING:  # imported where used: `tinyvision --help` stays fast
@@ -35,7 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train and evaluate image classifiers",
         description="Train an image classifier (digits or CIFAR-10) or evaluate one.",
     )
-    parser.set_defaults(func=lambda args: _usage(parser))
     actions = parser.add_subparsers(dest="classify_command", metavar="<action>")
     _register_train(actions)
     _register_eval(actions)
@@ -56,9 +56,17 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
         choices=("tuned", "notes"),
         help="our settings (tuned, default) or the notes' (batch 4, lr 0.001, 2 epochs)",
     )
-    add("--epochs", type=int, help="passes over the training set")
-    add("--batch-size", type=int, help="images per step, all processes together")
-    add("--lr", type=float, help="peak learning rate")
+    add("--epochs", type=_flags.int_in(1, _flags.EPOCHS_MAX), help="passes over the training set")
+    add(
+        "--batch-size",
+        type=_flags.int_in(1, _flags.BATCH_MAX),
+        help="images per step, all processes together",
+    )
+    add(
+        "--lr",
+        type=_flags.float_in(0.0, _flags.LR_MAX, low_open=True),
+        help=f"peak learning rate, in (0, {_flags.LR_MAX:g}]",
+    )
     add(
         "--schedule",
         choices=("one_cycle", "restarts", "constant"),
@@ -66,10 +74,16 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
     )
     add(
         "--cycles",
-        type=int,
-        help="cycles of the restarts schedule (default 3, or 2, whichever divides the epochs)",
+        type=_flags.int_in(1, _flags.EPOCHS_MAX),
+        help="cycles of the restarts schedule, at most the epochs (default 3, or 2, whichever "
+        "divides the epochs)",
     )
-    add("--seed", type=int, default=0, help="seed of weights, order and augmentation")
+    add(
+        "--seed",
+        type=_flags.seed,
+        default=0,
+        help=f"seed of weights, order and augmentation, 0..{_flags.SEED_MAX}",
+    )
     add("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_argument(train)
     add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA-MODEL)")
@@ -112,7 +126,10 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def add_threads_argument(parser: argparse.ArgumentParser, default: int | None = None) -> None:
     what = "PyTorch's default" if default is None else str(default)
     parser.add_argument(
-        "--threads", type=int, default=default, help=f"CPU threads for PyTorch (default {what})"
+        "--threads",
+        type=_flags.threads,
+        default=default,
+        help=f"CPU threads for PyTorch, 1..{_flags.THREADS_MAX} (default {what})",
     )
 
 
@@ -161,11 +178,6 @@ def set_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(threads)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def load_data(name: str, *, data_dir: str = "data", download: bool = False) -> tuple[Any, Any]:
@@ -217,8 +229,10 @@ def job_from_args(args: argparse.Namespace) -> TrainJob:
     model, data, variant = args.model or "fast", args.data or "digits", args.recipe or "tuned"
     recipe = get_recipe(model, data, variant)
     changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
+    epochs = changes.get("epochs", recipe.config.epochs)
+    if changes.get("cycles", 1) > epochs:
+        raise ValueError(f"--cycles must be <= the epochs ({epochs}), got {changes['cycles']}")
     if changes.get("schedule") == "restarts" and "cycles" not in changes:
-        epochs = changes.get("epochs", recipe.config.epochs)
         changes["cycles"] = next(c for c in (3, 2, 1) if epochs % c == 0)
     config = dataclasses.replace(recipe.config, seed=args.seed, **changes)
     out = Path(args.out) if args.out else Path(DEFAULT_OUT) / f"{data}-{model}"
@@ -389,7 +403,10 @@ def run_train(args: argparse.Namespace) -> int:
     job = job_from_args(args)
     ctx = setup_distributed(args.device)
     try:
-        run = train_job(job, ctx, data_dir=args.data_dir, download=args.download)
+        data = load_data(job.data, data_dir=args.data_dir, download=args.download)
+        if ctx.is_main:  # after the data (its errors leave nothing behind), before the work
+            check_out(job.out)
+        run = train_job(job, ctx, data=data)
         if ctx.is_main:
             seconds = run.result.train_seconds
             print(f"trained {job.model} on {job.data} in {seconds:.1f}s -> {job.out / 'last.pt'}")
@@ -572,6 +589,7 @@ def run_eval(args: argparse.Namespace) -> int:
                 "predictions.csv: choose another --out"
             )
         y, scores, classes = read_predictions_csv(args.predictions)
+        check_out(out)
         extra = {"predictions": os.fspath(args.predictions)}
         report(y, scores, classes, out, title="Classifier evaluation", extra=extra)
         return 0
@@ -604,6 +622,8 @@ def evaluate_checkpoints(args: argparse.Namespace) -> Any:
     data = args.data or first.get("data")
     if data not in DATA_CHOICES:
         raise UserError(f"{first_path} names no known data set; pass --data")
+    out = Path(args.out) if args.out else first_path.parent / "eval"
+    check_out(out)
     _, test = load_data(data, data_dir=args.data_dir, download=args.download)
     test = test.upscale(int(first.get("upscale", 1)))
     if list(test.image_shape) != list(first.get("image_shape", [])):
@@ -621,7 +641,6 @@ def evaluate_checkpoints(args: argparse.Namespace) -> Any:
         members.append(
             (path.name, _probabilities(model, record["mean"], record["std"], images, config))
         )
-    out = Path(args.out) if args.out else first_path.parent / "eval"
     evaluated = (
         os.fspath(first_path) if len(records) == 1 else f"ensemble of {len(records)} checkpoints"
     )

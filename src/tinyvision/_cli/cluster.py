@@ -9,6 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyvision._cli import _flags
+
+N_INIT_MAX = 1000  # k-means runs per K
+SAMPLE_SIZE_MAX = 2**31 - 1  # points scored (more than the data set: all of them)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -29,16 +34,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--k",
         default="2..10",
-        type=parse_k_range,
-        help="K values: a range A..B (inclusive) or a list 2,3,5 (default 2..10)",
+        type=_flags.k_values,
+        help="K values: a range A..B (inclusive) or a list 2,3,5 (default 2..10); each K in "
+        f"2..{_flags.K_MAX}, at most {_flags.K_VALUES_MAX} of them",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--n-init", default="auto", help="k-means runs per K, best kept ('auto' = 1 with k-means++)"
+        "--seed", type=_flags.seed, default=0, help=f"random seed, 0..{_flags.SEED_MAX} (0)"
+    )
+    parser.add_argument(
+        "--n-init",
+        type=_flags.int_or_auto(1, N_INIT_MAX),
+        default="auto",
+        help="k-means runs per K, best kept ('auto' = 1 with k-means++)",
     )
     parser.add_argument(
         "--sample-size",
-        type=int,
+        type=_flags.int_in(2, SAMPLE_SIZE_MAX),
         default=None,
         help="score silhouettes on this many random points (default: all)",
     )
@@ -49,29 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder for the PNG plots (default runs/cluster)",
     )
     parser.set_defaults(func=run)
-
-
-def parse_k_range(text: str) -> list[int]:
-    """``"2..10"`` -> [2, ..., 10]; ``"2,4,8"`` -> [2, 4, 8]; ``"5"`` -> [5]."""
-    try:
-        if ".." in text:
-            low, high = (int(part) for part in text.split("..", 1))
-            values = list(range(low, high + 1))
-        else:
-            values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--k must look like 2..10 or 2,3,5, got {text!r}"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError(f"--k gives no K values, got {text!r}")
-    if min(values) < 2:
-        raise argparse.ArgumentTypeError(
-            f"--k values must be >= 2 (one cluster has no silhouette), got {text!r}"
-        )
-    if len(set(values)) != len(values):
-        raise argparse.ArgumentTypeError(f"--k must not repeat a K, got {text!r}")
-    return values
 
 
 def read_numeric_csv(path: Path) -> tuple[np.ndarray, list[str]]:
@@ -141,9 +129,8 @@ def run(args: argparse.Namespace) -> int:
     check_out(args.out)
     X, names = read_numeric_csv(args.data)
     _check_options(args, X)
-    n_init = args.n_init if args.n_init == "auto" else _int_option(args.n_init, "--n-init")
     result = choose_k(
-        X, args.k, n_init=n_init, random_state=args.seed, sample_size=args.sample_size
+        X, args.k, n_init=args.n_init, random_state=args.seed, sample_size=args.sample_size
     )
     print(f"{X.shape[0]} points, {X.shape[1]} features ({args.data})")
     print(f"{'K':>4}  {'inertia':>14}  {'silhouette':>10}")
@@ -176,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_options(args: argparse.Namespace, X: np.ndarray) -> None:
-    """The flags' own names in the messages (the library would say k_range, sample_size...)."""
+    """--k against the data, named by its flag (the library would say k_range); the flags'
+    own ranges were checked as they were parsed."""
     n_points = X.shape[0]
     if max(args.k) > n_points - 1:
         raise ValueError(
@@ -189,17 +177,3 @@ def _check_options(args: argparse.Namespace, X: np.ndarray) -> None:
             f"--k values must be <= the number of distinct points in X ({distinct}), "
             f"got {max(args.k)}"
         )
-    if args.sample_size is not None and args.sample_size < 2:
-        raise ValueError(f"--sample-size must be >= 2, got {args.sample_size}")
-    if not 0 <= args.seed < 2**32:
-        raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
-
-
-def _int_option(text: str, name: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer or 'auto', got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1 or 'auto', got {value}")
-    return value

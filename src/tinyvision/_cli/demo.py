@@ -22,11 +22,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tinyvision._cli import _flags
+from tinyvision._cli._checks import check_out
 from tinyvision._cli.classify import add_threads_argument, set_threads
 from tinyvision._fileio import atomic_write_json
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+SEEDS_MAX = 20  # the fast recipe trains once per seed: seconds each
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate it with the COCO-exact evaluator (skip with --no-detector).",
     )
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds of the fast recipe (default 3)")
+    parser.add_argument(
+        "--seeds",
+        type=_flags.int_in(1, SEEDS_MAX),
+        default=3,
+        help=f"seeds of the fast recipe, 1..{SEEDS_MAX} (default 3)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument(
         "--data-dir", default="data", help="where the shapes set is generated (default data)"
@@ -123,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     out = Path(args.out)
+    check_out(out)
     ctx = DistContext(device=resolve_device(args.device))
     data = load_digits()
     train, test = data

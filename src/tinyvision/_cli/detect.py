@@ -24,9 +24,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for info in sorted(pkgutil.iter_modules(_cli.__path__), key=lambda m: m.name):
         if info.name.startswith("_detect_"):
             importlib.import_module(f"tinyvision._cli.{info.name}").register(commands)
-    parser.set_defaults(func=lambda args: _missing(parser))
-
-
-def _missing(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tinyvision._cli import _flags
+
 if TYPE_CHECKING:  # imported lazily at run time: the CLI front loads every command module
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # imported lazily at run time: the CLI front loads every comm
     from tinyvision.ops._synthetic import DetectionScene
 
 DEFAULT_OUT = Path("runs") / "nms-demo"
+OBJECTS_MAX, PER_OBJECT_MAX, CLASSES_MAX = 200, 1000, 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,21 +36,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (%(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (%(default)s)")
-    parser.add_argument("--objects", type=int, default=6, help="objects in the scene (%(default)s)")
     parser.add_argument(
-        "--per-object", type=int, default=25, help="candidate boxes per object (%(default)s)"
+        "--seed", type=_flags.seed, default=0, help="random seed, 0..2**32-1 (%(default)s)"
     )
-    parser.add_argument("--classes", type=int, default=3, help="object classes (%(default)s)")
+    parser.add_argument(
+        "--objects",
+        type=_flags.int_in(1, OBJECTS_MAX),
+        default=6,
+        help=f"objects in the scene, 1..{OBJECTS_MAX} (%(default)s)",
+    )
+    parser.add_argument(
+        "--per-object",
+        type=_flags.int_in(1, PER_OBJECT_MAX),
+        default=25,
+        help=f"candidate boxes per object, 1..{PER_OBJECT_MAX} (%(default)s)",
+    )
+    parser.add_argument(
+        "--classes",
+        type=_flags.int_in(1, CLASSES_MAX),
+        default=3,
+        help=f"object classes, 1..{CLASSES_MAX} (%(default)s)",
+    )
     parser.add_argument(
         "--iou-threshold",
-        type=float,
+        type=_flags.probability,
         default=0.5,
         help="suppress a box when IoU > this with a kept box of its class (%(default)s)",
     )
     parser.add_argument(
         "--score-threshold",
-        type=float,
+        type=_flags.probability,
         default=0.1,
         help="drop detections scoring below this before NMS (%(default)s)",
     )
@@ -57,16 +75,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from tinyvision._validate import check_float, check_int
+    from tinyvision._cli._checks import check_out
     from tinyvision.ops import batched_nms, box_iou
     from tinyvision.ops._synthetic import clustered_detections
     from tinyvision.report.plots import save_png
 
-    objects = check_int(args.objects, "--objects", minimum=1, maximum=200)
-    per_object = check_int(args.per_object, "--per-object", minimum=1, maximum=1000)
-    classes = check_int(args.classes, "--classes", minimum=1, maximum=20)
-    threshold = check_float(args.iou_threshold, "--iou-threshold", minimum=0.0, maximum=1.0)
-    min_score = check_float(args.score_threshold, "--score-threshold", minimum=0.0, maximum=1.0)
+    objects, per_object, classes = args.objects, args.per_object, args.classes
+    threshold, min_score = args.iou_threshold, args.score_threshold
+    check_out(args.out)
 
     scene = clustered_detections(
         objects, per_object, num_classes=classes, seed=args.seed, image_size=(480, 640)
@@ -95,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
     )
     print(_object_table(scene, candidates, keep, best_iou))
 
-    args.out.mkdir(parents=True, exist_ok=True)
     path = save_png(_figure(scene, candidates, keep, threshold), args.out / "nms_demo.png")
     print(f"\nwrote {path}")
     return 0
