@@ -54,3 +54,29 @@ def test_new_file_gets_umask_mode_and_existing_mode_is_kept(tmp_path: Path) -> N
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_remove_stale_temps_removes_only_the_temps_of_the_names_given(tmp_path: Path) -> None:
+    from tinyvision._fileio import remove_stale_temps
+
+    # The temp name atomic_open really uses, seen while it writes; left behind as a kill would.
+    with atomic_open(tmp_path / "last.pt", "wb") as handle:
+        handle.write(b"x")
+        (temp,) = (p.name for p in tmp_path.iterdir() if p.name != "last.pt")
+    (tmp_path / temp).write_bytes(b"half")
+    stale = [temp, ".snapshot_3.pt.k2_9abcd.tmp", ".metrics.json.0123abcd.tmp"]
+    kept = [
+        "last.pt",
+        ".last.pt.tmp",  # not mkstemp's naming (no random part)
+        ".notes.txt.abcdefgh.tmp",  # a temp of a file not named
+        ".last.pt.abcdefgh.tmp.bak",
+        "last.pt.abcdefgh.tmp",  # no leading dot
+    ]
+    for name in stale[1:] + kept[1:]:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / ".metrics.json.zzzzzzzz.tmp").mkdir()  # a folder is not a temp file
+    removed = remove_stale_temps(tmp_path, ["last.pt", "snapshot_*.pt", "metrics.json"])
+    assert sorted(p.name for p in removed) == sorted(stale)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([*kept, ".metrics.json.zzzzzzzz.tmp"])
+    assert remove_stale_temps(tmp_path / "missing", ["last.pt"]) == []
