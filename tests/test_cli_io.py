@@ -264,3 +264,11 @@ def test_eval_inputs_of_the_wrong_kind_are_one_line_errors(
                              str(paths["--dt"]))  # fmt: skip
     assert_one_line_error(code, err, pattern)
     assert out == ""
+
+
+def test_eval_split_is_a_plain_name(coco_eval, capsys: pytest.CaptureFixture[str]) -> None:
+    gt, dt = coco_eval
+    code, out, err = run_cli(capsys, "detect", "eval", "--gt", str(gt), "--dt", str(dt),
+                             "--split", "../../x")  # fmt: skip
+    assert_one_line_error(code, err, r"--split must be a plain name .*, got '\.\./\.\./x'")
+    assert out == ""

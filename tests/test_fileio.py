@@ -80,3 +80,32 @@ def test_remove_stale_temps_removes_only_the_temps_of_the_names_given(tmp_path: 
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([*kept, ".metrics.json.zzzzzzzz.tmp"])
     assert remove_stale_temps(tmp_path / "missing", ["last.pt"]) == []
+
+
+def test_staged_folder_is_all_or_nothing_and_gets_the_usual_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from tinyvision._fileio import staged_folder
+
+    target = tmp_path / "set"
+    with pytest.raises(RuntimeError), staged_folder(target) as stage:
+        (stage / "a.txt").write_text("half")
+        raise RuntimeError("boom")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no target, no staging folder
+    old = os.umask(0o022)
+    try:
+        with staged_folder(target) as stage:
+            (stage / "sub").mkdir()
+            (stage / "sub" / "a.txt").write_text("new")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755  # not mkdtemp's 0o700
+    (target / "keep.txt").write_text("mine")
+    with staged_folder(target) as stage:
+        (stage / "sub").mkdir()
+        (stage / "sub" / "a.txt").write_text("newer")
+        (stage / "b.txt").write_text("b")
+    assert (target / "sub" / "a.txt").read_text() == "newer"
+    assert (target / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]

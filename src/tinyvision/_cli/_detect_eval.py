@@ -80,11 +80,12 @@ def run(args: argparse.Namespace) -> int:
     from tinyvision._cli._checks import check_out, refuse_overwrite
     from tinyvision._fileio import atomic_write_json
     from tinyvision._validate import check_float
-    from tinyvision.data.formats import load_dataset, load_predictions
+    from tinyvision.data.formats import check_split_name, load_dataset, load_predictions
     from tinyvision.metrics.coco import evaluate_detections
 
     # The options first: a mistake there should not cost the evaluation.
     check_float(args.conf, "--conf", minimum=0.0, maximum=1.0)
+    check_split_name(args.split, "--split")
     gt_path, dt_path = Path(args.gt), Path(args.dt)
     if args.out is not None:
         from tinyvision.report.detection import REPORT_FILES
