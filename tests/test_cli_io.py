@@ -163,6 +163,16 @@ def test_a_failed_conversion_leaves_the_target_as_it_was(
     assert staging_left(sets) == []
 
 
+def test_a_folder_target_that_is_a_file_is_refused_before_the_work(
+    sets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (sets / "afile").write_text("taken")
+    code, _, err = convert(capsys, sets / "yolo", sets / "afile", "voc")
+    assert_one_line_error(code, err, r"afile is a file, not a folder")
+    assert (sets / "afile").read_text() == "taken"
+    assert staging_left(sets) == []
+
+
 def test_an_interrupted_conversion_leaves_nothing_and_its_leftovers_are_removed(
     sets: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,9 +192,10 @@ def test_an_interrupted_conversion_leaves_nothing_and_its_leftovers_are_removed(
     assert not (sets / "cut").exists() and staging_left(sets) == []
     # a staging folder a killed process could not remove is removed by the next run
     (sets / ".cut.staging-k1ll3d00" / "Annotations").mkdir(parents=True)
+    (sets / ".cut.staging-mine").mkdir()  # not of our naming (no 8-character tail): kept
     code, _, err = convert(capsys, sets / "yolo", sets / "cut", "voc")
     assert code == 0, err
-    assert staging_left(sets) == []
+    assert staging_left(sets) == [".cut.staging-mine"]
     assert len(list((sets / "cut" / "JPEGImages").iterdir())) == 3
 
 

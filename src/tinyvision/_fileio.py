@@ -136,8 +136,9 @@ def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{final.name}.staging-"
+    leftover = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")  # mkdtemp's naming
     for entry in os.scandir(parent):
-        if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False):
+        if leftover.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
     stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:
@@ -158,8 +159,9 @@ def _umask() -> int:
 def _move_into(stage: Path, final: Path) -> None:
     """Put the staged content in ``final``: one rename when ``final`` is absent or an empty
     folder, else file by file (folders created as needed); ``stage`` is gone afterwards."""
-    if not final.exists() or (final.is_dir() and not any(final.iterdir())):
-        if final.is_dir():
+    empty = final.is_dir() and not final.is_symlink() and not any(final.iterdir())
+    if empty or not (final.exists() or final.is_symlink()):
+        if empty:
             final.rmdir()
         os.rename(stage, final)
         return

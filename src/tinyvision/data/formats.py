@@ -1235,6 +1235,8 @@ def write_dataset(
         image_dir = dataset.image_root
     if to == "coco":
         return write_coco(dataset, final)
+    if final.exists() and not final.is_dir():
+        raise UserError(f"{final} is a file, not a folder (a {to.upper()} set is a folder)")
     with staged_folder(final) as stage:
         if to == "yolo":
             _write_yolo(dataset, stage, final, split, image_dir)
