@@ -192,18 +192,29 @@ def test_resumed_restarts_run_refuses_a_foreign_snapshot(
     assert_one_line_error(code, err, r"snapshot_1\.pt is missing")
 
 
+def plant_temps(folder: Path) -> None:
+    """The temporary files a run killed while writing its files would leave."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("last.pt", "snapshot_2.pt", "metrics.json", "predictions.csv", "roc_curves.png"):
+        (folder / f".{name}.k1ll3d_0.tmp").write_bytes(b"half")
+
+
 def test_resume_gives_the_uninterrupted_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = ["classify", "train", "--epochs", "2"]
+    plant_temps(tmp_path / "whole")  # a fresh run removes them
     assert run_cli(capsys, *args, "--out", str(tmp_path / "whole"))[0] == 0
+    assert not list((tmp_path / "whole").glob(".*.tmp"))
     interrupt_after_epoch_one(monkeypatch)
     code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "cut"))
     assert code == 130 and "interrupted" in err
     assert not (tmp_path / "cut" / "metrics.json").exists()
     monkeypatch.undo()
+    plant_temps(tmp_path / "cut")  # and so does a resumed one
     code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(tmp_path / "cut"))
     assert code == 0, err
+    assert not list((tmp_path / "cut").glob(".*.tmp"))
     whole = load_checkpoint(tmp_path / "whole" / "last.pt")["model"]
     resumed = load_checkpoint(tmp_path / "cut" / "last.pt")["model"]
     assert all(torch.equal(whole[k], resumed[k]) for k in whole)
@@ -540,17 +551,47 @@ def test_eval_refuses_to_overwrite_its_predictions_input(
         code, _, err = run_cli(
             capsys, "classify", "eval", "--predictions", "pin/predictions.csv", "--out", out
         )
-        assert_one_line_error(code, err, r"--out .*pin would overwrite the input .*predictions")
+        pattern = r"--out: writing .*pin/predictions\.csv would replace the input --predictions"
+        assert_one_line_error(code, err, pattern)
         assert [p.name for p in pin.iterdir()] == ["predictions.csv"]
         assert (pin / "predictions.csv").read_text() == text
     (tmp_path / "link").symlink_to(pin)
     code, _, err = run_cli(
         capsys, "classify", "eval", "--predictions", "pin/predictions.csv", "--out", "link"
     )
-    assert_one_line_error(code, err, "would overwrite the input")
+    assert_one_line_error(code, err, "would replace the input --predictions")
     # another --out is fine
     code, _, err = run_cli(
         capsys, "classify", "eval", "--predictions", "pin/predictions.csv", "--out", "e"
     )
     assert code == 0, err
     assert (tmp_path / "e" / "predictions.csv").is_file()
+
+
+def test_eval_never_writes_over_an_input_of_any_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    text = "label,a,b\na,0.25,0.75\nb,0.1,0.9\n"
+    for name in ("metrics.json", "report.html", "roc_curves.png"):
+        (folder / name).write_text(text)
+        code, _, err = run_cli(
+            capsys, "classify", "eval", "--predictions", str(folder / name), "--out", str(folder)
+        )
+        assert_one_line_error(code, err, rf"writing .*{name} would replace the input --predictions")
+        assert [p.name for p in folder.iterdir()] == [name]
+        assert (folder / name).read_text() == text
+        (folder / name).unlink()
+    (folder / "metrics.json").write_bytes(b"a checkpoint with an odd name")
+    code, _, err = run_cli(
+        capsys,
+        "classify",
+        "eval",
+        "--checkpoint",
+        str(folder / "metrics.json"),
+        "--out",
+        str(folder),
+    )
+    assert_one_line_error(code, err, r"metrics\.json would replace the input --checkpoint")
+    assert [p.name for p in folder.iterdir()] == ["metrics.json"]

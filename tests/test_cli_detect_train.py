@@ -25,10 +25,22 @@ TINY = ["--train-images", "24", "--val-images", "8", "--img-size", "64", "--epoc
         "--batch-size", "8", "--width", "4", "--threads", "1", "--workers", "1"]  # fmt: skip
 
 
+def plant_temps(folder: Path) -> None:
+    """The temporary files a run killed while writing its files would leave."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("last.pt", "metrics.json", "report.html", "pr_curves.png"):
+        (folder / f".{name}.k1ll3d_0.tmp").write_bytes(b"half")
+
+
+def temps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob(".*.tmp"))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A finished 2-epoch run on a tiny shapes set: (output folder, data folder)."""
     root = tmp_path_factory.mktemp("detect")
+    plant_temps(root / "run")  # left by a killed earlier run: a fresh run removes them
     threads = torch.get_num_threads()
     try:
         code = main(["detect", "train", "--data-dir", str(root / "data"),
@@ -42,6 +54,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_train_writes_checkpoint_metrics_and_report(trained) -> None:
     out, data = trained
     names = {p.name for p in out.iterdir()}
+    assert temps(out) == []
     assert {"last.pt", "metrics.json", "report.html", "pr_curves.png", "f1_confidence.png",
             "confusion_matrix.png"} <= names  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
@@ -68,9 +81,11 @@ def test_resume_of_a_finished_run_evaluates_again(
     monkeypatch.chdir(tmp_path)
     out = Path("runs/detect/shapes")
     shutil.copytree(trained[0], out)
+    plant_temps(out)
     before = json.loads((out / "metrics.json").read_text())
     code, printed, err = run_cli(capsys, "detect", "train", "--resume", "--threads", "1")
     assert code == 0, err
+    assert temps(out) == []
     assert "the run is already complete (all 2 epochs trained); evaluating it again" in printed
     after = json.loads((out / "metrics.json").read_text())
     assert after["map50_95"] == before["map50_95"]  # nothing left to train: same weights
@@ -160,7 +175,8 @@ def test_predict_never_writes_over_its_inputs_and_keeps_stems_apart(
     checkpoint = ["--checkpoint", str(out / "last.pt"), "--threads", "1", "--conf", "0.001"]
     code, _, err = run_cli(capsys, "detect", "predict", str(tmp_path / "a"), str(tmp_path / "b"),
                            "--out", str(tmp_path / "a"), *checkpoint)  # fmt: skip
-    assert_one_line_error(code, err, r"would write x\.png over the input image .*a/x\.png")
+    pattern = r"--out: writing .*a/x\.png would replace the input image .*a/x\.png"
+    assert_one_line_error(code, err, pattern)
     assert (tmp_path / "a" / "x.png").read_bytes() == kept
     assert not (tmp_path / "a" / "predictions.json").exists()
     pred = tmp_path / "pred"
@@ -171,6 +187,39 @@ def test_predict_never_writes_over_its_inputs_and_keeps_stems_apart(
     assert sorted(p.name for p in pred.glob("*.png")) == ["x.png", "x_2.png", "x_3.png"]
     records = json.loads((pred / "predictions.json").read_text())
     assert {r["image_id"] for r in records} == {"x", "x_2", "x_3"}
+
+
+def test_predict_replaces_only_its_own_earlier_drawings_of_the_same_image(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, data = trained
+    image = data / "images" / "val" / "000001.png"
+    other = tmp_path / "other" / "000001.png"  # another picture with the same stem
+    other.parent.mkdir()
+    shutil.copy(data / "images" / "val" / "000002.png", other)
+    pred = tmp_path / "pred"
+    args = ["--checkpoint", str(out / "last.pt"), "--threads", "1", "--out", str(pred)]
+    assert run_cli(capsys, "detect", "predict", str(image), *args)[0] == 0
+    first = (pred / "000001.png").read_bytes()
+    code, _, err = run_cli(capsys, "detect", "predict", str(image), *args)  # the same again
+    assert code == 0, err
+    predictions = (pred / "predictions.json").read_bytes()
+    code, _, err = run_cli(capsys, "detect", "predict", str(other), *args)
+    pattern = r"--out .*pred already holds 000001\.png, which is not an earlier drawing of .*other/"
+    assert_one_line_error(code, err, pattern)
+    assert (pred / "000001.png").read_bytes() == first
+    assert (pred / "predictions.json").read_bytes() == predictions  # refused before writing
+    mine = tmp_path / "mine"  # a folder of the user's own pictures
+    mine.mkdir()
+    (mine / "000001.png").write_bytes(b"my picture")
+    code, _, err = run_cli(capsys, "detect", "predict", str(image), *args[:-1], str(mine))
+    assert_one_line_error(code, err, r"already holds 000001\.png, which is not an earlier drawing")
+    assert (mine / "000001.png").read_bytes() == b"my picture"
+    assert sorted(p.name for p in mine.iterdir()) == ["000001.png"]
+    code, _, err = run_cli(
+        capsys, "detect", "predict", str(image), *args[:-1], str(mine), "--no-draw"
+    )
+    assert code == 0, err  # no drawings: nothing to replace
 
 
 def test_files_that_are_not_checkpoints_are_one_line_errors(

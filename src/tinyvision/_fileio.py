@@ -7,11 +7,13 @@ sets) goes through these helpers, so an interrupted run never leaves a half-writ
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,14 +48,41 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
         raise
 
 
+# The name mkstemp gives the temporary file of ``name``: ``.{name}.`` + 8 characters + ``.tmp``.
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], names: Iterable[str]) -> list[Path]:
+    """Remove the temporary files that an interrupted :func:`atomic_open` left in ``folder``
+    for the files ``names`` (patterns such as ``snapshot_*.pt`` allowed); return them.
+
+    A process killed during a write leaves ``.{name}.XXXXXXXX.tmp`` beside ``name``; a run
+    calls this for the files it writes before it writes them. Other files are left alone;
+    a missing folder is no error.
+    """
+    patterns = list(names)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        if any(fnmatch.fnmatchcase(match["name"], p) for p in patterns):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return sorted(removed)
+
+
 def _default_mode(target: Path) -> int:
     """The existing file's permissions, or 0o666 less the process umask for a new file."""
     try:
         return target.stat().st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -92,3 +121,58 @@ def _json_safe(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+@contextlib.contextmanager
+def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """A fresh folder beside ``target`` to write a multi-file output into; when the block
+    succeeds its content takes ``target``'s place, as a whole.
+
+    A ``target`` that does not exist (or is an empty folder) is replaced by one rename, so
+    it is either absent or complete. An existing ``target`` with content keeps its other
+    files: the new ones are moved in, each by a rename, after every one was written, and
+    replace those of the same name. On an exception the staging folder is removed and
+    ``target`` is left as it was. Staging folders that a killed earlier call left for the
+    same ``target`` (``.{name}.staging-XXXXXXXX``) are removed first.
+    """
+    final = Path(target)
+    parent = final.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{final.name}.staging-"
+    leftover = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")  # mkdtemp's naming
+    for entry in os.scandir(parent):
+        if leftover.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes it owner-only
+        yield stage
+        _move_into(stage, final)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _move_into(stage: Path, final: Path) -> None:
+    """Put the staged content in ``final``: one rename when ``final`` is absent or an empty
+    folder, else file by file (folders created as needed); ``stage`` is gone afterwards."""
+    empty = final.is_dir() and not final.is_symlink() and not any(final.iterdir())
+    if empty or not (final.exists() or final.is_symlink()):
+        if empty:
+            final.rmdir()
+        os.rename(stage, final)
+        return
+    if not final.is_dir():
+        raise NotADirectoryError(f"{final} is a file, not a folder")
+    for folder, _, files in os.walk(stage):
+        relative = Path(folder).relative_to(stage)
+        (final / relative).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            os.replace(Path(folder) / name, final / relative / name)
+    shutil.rmtree(stage)

@@ -13,7 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Convert ground truth between formats. SRC: a COCO json file, a YOLO data set "
             "(data.yaml or its folder) or a VOC folder. DST: a json file (coco) or a folder "
-            "(yolo, voc). Images are copied when their folder is known (--images for COCO)."
+            "(yolo, voc). Images are copied when their folder is known (--images for COCO); "
+            "files that are not images are skipped with a warning. A YOLO/VOC target is "
+            "written into a staging folder beside DST and moved into place when complete; "
+            "DST may not be, or contain, the source or its images."
         ),
     )
     parser.add_argument("--src", required=True, type=Path, help="source data set")
@@ -25,10 +28,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinyvision._cli._checks import warnings_as_lines
-    from tinyvision.data.formats import convert
+    from tinyvision._cli._checks import check_not_inside, refuse_overwrite, warnings_as_lines
+    from tinyvision.data.formats import check_split_name, input_files, load_dataset, write_dataset
 
+    check_split_name(args.split, "--split")
     with warnings_as_lines():
-        written = convert(args.src, args.dst, args.to, split=args.split, image_dir=args.images)
+        dataset = load_dataset(args.src, args.split)
+        image_dir = args.images if args.images is not None else dataset.image_root or None
+        inputs = [("--src", args.src)]
+        if args.images is not None:
+            inputs.append(("--images", args.images))
+        inputs += [("file", p) for p in input_files(dataset, image_dir)]
+        if args.to == "coco":
+            refuse_overwrite([("--dst", args.dst)], inputs)
+        else:
+            check_not_inside(args.dst, "--dst", inputs)
+        written = write_dataset(dataset, args.dst, args.to, split=args.split, image_dir=image_dir)
     print(f"wrote {written} ({args.to})")
     return 0

@@ -42,19 +42,62 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def ground_truth_format(path: Path) -> str:
+    """``"coco"``, ``"yolo"`` or ``"voc"`` for ``--gt``; else one error naming ``--gt``."""
+    from tinyvision._errors import UserError
+    from tinyvision.data.formats import detect_format
+
+    if not path.exists():
+        raise FileNotFoundError(f"--gt {path}: no such file or folder")
+    try:
+        return detect_format(path)
+    except UserError as exc:
+        raise UserError(f"--gt {exc}") from None
+
+
+def check_detections_path(path: Path) -> None:
+    """``--dt`` must be a COCO results ``.json`` file, one VOC result ``.txt`` file, or a
+    folder holding prediction ``.txt`` files (YOLO or VOC): an empty folder would read
+    as no detections at all and score zero without a word."""
+    from tinyvision._errors import UserError
+
+    if path.is_file():
+        if path.suffix.lower() not in (".json", ".txt"):
+            raise UserError(
+                f"--dt {path}: not a COCO results .json file nor a VOC result .txt file"
+            )
+    elif path.is_dir():
+        if not any(p.suffix == ".txt" and p.is_file() for p in path.iterdir()):
+            raise UserError(
+                f"--dt {path} is a folder with no prediction files (*.txt) in it; give a "
+                "COCO results .json file or a folder of YOLO/VOC prediction .txt files"
+            )
+    elif path.exists():
+        raise UserError(f"--dt {path}: neither a file nor a folder")
+    else:
+        raise FileNotFoundError(f"--dt {path}: no such file or folder")
+
+
 def run(args: argparse.Namespace) -> int:
-    from tinyvision._cli._checks import check_out
+    from tinyvision._cli._checks import check_out, refuse_overwrite
     from tinyvision._fileio import atomic_write_json
-    from tinyvision.data.formats import detect_format, load_dataset, load_predictions
+    from tinyvision.data.formats import check_split_name, load_dataset, load_predictions
     from tinyvision.metrics.coco import evaluate_detections
 
-    # The options were checked as they were parsed; the output folder before the evaluation.
+    # The numbers were checked as they were parsed; the names and the output folder before
+    # the evaluation.
+    check_split_name(args.split, "--split")
+    gt_path, dt_path = Path(args.gt), Path(args.dt)
     if args.out is not None:
+        from tinyvision.report.detection import REPORT_FILES
+
         check_out(args.out)
-    gt_path = Path(args.gt)
-    fmt = detect_format(gt_path)
+        written = [("--out", args.out / name) for name in REPORT_FILES]
+        refuse_overwrite(written, [("--gt", gt_path), ("--dt", dt_path)])
+    fmt = ground_truth_format(gt_path)
+    check_detections_path(dt_path)
     dataset = load_dataset(gt_path, args.split)
-    detections = load_predictions(Path(args.dt), dataset)
+    detections = load_predictions(dt_path, dataset)
     result = evaluate_detections(dataset, detections, mode=args.mode)
     print(result.summary())
     if args.per_class:
@@ -77,12 +120,12 @@ def run(args: argparse.Namespace) -> int:
 
         metrics = result.to_dict(confidence=args.conf)
         metrics["ground_truth"] = {"path": str(gt_path), "format": fmt, "split": args.split}
-        metrics["detections"] = str(args.dt)
+        metrics["detections"] = str(dt_path)
         atomic_write_json(args.out / "metrics.json", metrics)
         paths = write_detection_report(
             result,
             args.out,
-            subtitle=f"{gt_path.name} vs {Path(args.dt).name}, mode {args.mode}",
+            subtitle=f"{gt_path.name} vs {dt_path.name}, mode {args.mode}",
             confidence=args.conf,
         )
         print(f"wrote {args.out / 'metrics.json'} and {paths['report']}", file=sys.stderr)

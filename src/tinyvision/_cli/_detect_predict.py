@@ -5,21 +5,25 @@ every stem is one, as YOLOv5 does; ``tinyvision detect eval`` maps stems to a da
 images) and each image with its boxes drawn into ``--out``. Images that share a stem
 (``a/x.png`` and ``b/x.png``, or ``x.png`` and ``x.bmp``, whose drawing is a PNG) keep
 it for the first and get ``x_2``, ``x_3``, ... for the others, in drawings and image ids
-alike (a warning lists them); a drawing never replaces an input image.
+alike (a warning lists them). No output replaces an input (an image or the checkpoint), and
+a drawing replaces an existing file in ``--out`` only when it is a drawing of the same image
+by an earlier run: ``drawings.json`` in ``--out`` records which image each drawing shows.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from tinyvision._cli import _flags
-from tinyvision._cli._checks import same_file
+from tinyvision._cli._checks import refuse_overwrite
 from tinyvision._errors import UserError
 
 MAX_DET_MAX = 100_000  # detections per image
+DRAWINGS = "drawings.json"  # in --out: {drawing's file name: the image it shows, resolved}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -115,19 +119,29 @@ def drawing_path(out: Path, file: Path, name: str) -> Path:
     return out / f"{name}{suffix if suffix in ('.png', '.jpg', '.jpeg') else '.png'}"
 
 
-def check_no_overwrite(files: list[Path], targets: list[Path]) -> None:
-    """Refuse outputs that are one of the input images (``--out`` is their folder)."""
-    inputs = {f.resolve(): f for f in files}
-    for target in targets:
-        clash = inputs.get(target.resolve())
-        if clash is None and target.exists():  # another case of the same name
-            same_name = (f for f in files if f.name.lower() == target.name.lower())
-            clash = next((f for f in same_name if same_file(target, f)), None)
-        if clash is not None:
+def check_earlier_drawings(out: Path, files: list[Path], drawings: list[Path]) -> dict[str, str]:
+    """Refuse a drawing that would replace a file in ``out`` that is not a drawing of the
+    same image (as ``drawings.json`` records it); return that record updated with this
+    run's drawings."""
+    from tinyvision.metrics._coco_io import read_json
+
+    record: dict[str, str] = {}
+    if (out / DRAWINGS).is_file():
+        try:
+            found = read_json(out / DRAWINGS)
+        except (UserError, OSError, ValueError):
+            found = None  # unreadable: no drawing counts as ours
+        if isinstance(found, dict):
+            record = {str(k): str(v) for k, v in found.items()}
+    for file, drawing in zip(files, drawings):
+        source = os.path.realpath(file)
+        if drawing.exists() and record.get(drawing.name) != source:
             raise UserError(
-                f"--out {target.parent} would write {target.name} over the input image "
-                f"{clash}; choose another --out"
+                f"--out {out} already holds {drawing.name}, which is not an earlier drawing "
+                f"of {file}: remove it or choose another --out"
             )
+        record[drawing.name] = source
+    return record
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,7 +157,13 @@ def run(args: argparse.Namespace) -> int:
     files = image_files(args.images)
     names_out = unique_stems(files)
     drawings = [drawing_path(args.out, f, n) for f, n in zip(files, names_out)]
-    check_no_overwrite(files, [args.out / "predictions.json", *([] if args.no_draw else drawings)])
+    written = [
+        args.out / "predictions.json",
+        *([] if args.no_draw else [*drawings, args.out / DRAWINGS]),
+    ]
+    read = [("--checkpoint", args.checkpoint), *(("image", f) for f in files)]
+    refuse_overwrite([("--out", w) for w in written], read)
+    drawn = {} if args.no_draw else check_earlier_drawings(args.out, files, drawings)
     renamed = [f"{f} -> {n}" for f, n in zip(files, names_out) if n != f.stem]
     if renamed:
         print(
@@ -175,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
     atomic_write_json(args.out / "predictions.json", records, indent=None)
+    if not args.no_draw:  # first: a drawing cut short by a kill is still known as ours
+        atomic_write_json(args.out / DRAWINGS, drawn)
     for file, drawing, image, (boxes, scores, classes) in zip(files, drawings, images, found):
         counts: dict[str, int] = {}
         for cls in classes.tolist():

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from tinyvision._cli import _flags
-from tinyvision._cli._checks import check_out, same_file
+from tinyvision._cli._checks import check_out, refuse_overwrite
 from tinyvision._errors import UserError
 
 if TYPE_CHECKING:  # imported where used: `tinyvision --help` stays fast
@@ -582,12 +582,7 @@ def run_eval(args: argparse.Namespace) -> int:
         from tinyvision.train.evaluate import read_predictions_csv
 
         out = Path(args.out) if args.out else Path(args.predictions).parent / "eval"
-        written = out / "predictions.csv"
-        if same_file(written, Path(args.predictions)):
-            raise UserError(
-                f"--out {out} would overwrite the input {args.predictions} with its "
-                "predictions.csv: choose another --out"
-            )
+        refuse_overwrite(eval_outputs(out), [("--predictions", Path(args.predictions))])
         y, scores, classes = read_predictions_csv(args.predictions)
         check_out(out)
         extra = {"predictions": os.fspath(args.predictions)}
@@ -595,6 +590,13 @@ def run_eval(args: argparse.Namespace) -> int:
         return 0
     evaluate_checkpoints(args)
     return 0
+
+
+def eval_outputs(out: Path) -> list[tuple[str, Path]]:
+    """The files ``classify eval`` writes into ``out``, as ``("--out", path)`` pairs."""
+    from tinyvision.train.evaluate import EVALUATION_FILES
+
+    return [("--out", out / name) for name in (*EVALUATION_FILES, "predictions.csv")]
 
 
 def evaluate_checkpoints(args: argparse.Namespace) -> Any:
@@ -608,6 +610,8 @@ def evaluate_checkpoints(args: argparse.Namespace) -> Any:
     )
     from tinyvision.train.distributed import resolve_device
 
+    out = Path(args.out) if args.out else Path(args.checkpoint[0]).parent / "eval"
+    refuse_overwrite(eval_outputs(out), [("--checkpoint", Path(p)) for p in args.checkpoint])
     device = resolve_device(args.device)
     records = [(Path(p), load_checkpoint(p, kind=CHECKPOINT_KIND)) for p in args.checkpoint]
     for path, record in records:

@@ -52,7 +52,13 @@ import numpy as np
 import yaml
 
 from tinyvision._errors import UserError
-from tinyvision._fileio import atomic_copy, atomic_open, atomic_write_json, atomic_write_text
+from tinyvision._fileio import (
+    atomic_copy,
+    atomic_open,
+    atomic_write_json,
+    atomic_write_text,
+    staged_folder,
+)
 from tinyvision._validate import check_instance
 from tinyvision.metrics._coco_io import (
     dataset_from_coco,
@@ -67,9 +73,11 @@ __all__ = [
     "BadLabelsWarning",
     "DetectionDataset",
     "Detections",
+    "check_split_name",
     "convert",
     "detect_format",
     "image_size",
+    "input_files",
     "load_dataset",
     "load_predictions",
     "read_coco",
@@ -81,6 +89,7 @@ __all__ = [
     "read_yolo_predictions",
     "write_coco",
     "write_coco_results",
+    "write_dataset",
     "write_matches",
     "write_voc",
     "write_voc_predictions",
@@ -727,25 +736,37 @@ def write_yolo(
     """Write a data set as a YOLO split: ``labels/<split>/<stem>.txt`` and ``data.yaml``.
 
     Needs image sizes. With ``image_dir`` the images (``image_files`` relative to it) are
-    copied to ``images/<split>/``. Without it only the labels are written, and a
-    ``UserWarning`` says so when ``images/<split>/`` lacks images of the set: a YOLO split
-    cannot be read back (:func:`read_yolo` takes each image's size from its file) until
-    the images are placed there, named by the label files' stems. Crowd regions are left
-    out (YOLO has no such notion); classes are the categories in ``category_ids`` order.
-    Returns the data.yaml path.
+    copied to ``images/<split>/`` (only files that are images: others are named in one
+    ``UserWarning``). Without it only the labels are written, and a ``UserWarning`` says so
+    when ``images/<split>/`` lacks images of the set: a YOLO split cannot be read back
+    (:func:`read_yolo` takes each image's size from its file) until the images are placed
+    there, named by the label files' stems. Crowd regions are left out (YOLO has no such
+    notion); classes are the categories in ``category_ids`` order. An existing
+    ``data.yaml`` keeps its other entries (it is read before anything is written).
+    ``split`` is a plain name (see :func:`check_split_name`). Returns the data.yaml path.
     """
     check_instance(dataset, DetectionDataset, "dataset")
-    out = Path(root)
+    check_split_name(split)
+    return _write_yolo(dataset, Path(root), Path(root), split, image_dir)
+
+
+def _write_yolo(
+    dataset: DetectionDataset, out: Path, final: Path, split: str, image_dir: PathLike | None
+) -> Path:
+    """:func:`write_yolo` into ``out``, for a set that will end up in ``final`` (``out``
+    itself, or a staging folder moved there afterwards): ``final``'s data.yaml is the one
+    merged and its images folder the one looked at."""
     if dataset.image_sizes.size and (dataset.image_sizes <= 0).any():
         bad = int(dataset.image_ids[np.flatnonzero((dataset.image_sizes <= 0).any(axis=1))[0]])
         raise UserError(
             f"YOLO labels need image sizes; image {bad} has none (a COCO 'images' entry "
             "needs 'width' and 'height')"
         )
+    config = _existing_yaml(final / "data.yaml")  # before anything is written
     index = dataset.category_index()
     stems = _output_stems(dataset)
     if image_dir is None:
-        _warn_missing_images(out / "images" / split, stems)
+        _warn_missing_images(final / "images" / split, stems)
     rows = dataset.annotations_by_image()
     for i in range(dataset.num_images):
         width, height = dataset.image_sizes[i].tolist()
@@ -762,14 +783,8 @@ def write_yolo(
         atomic_write_text(
             out / "labels" / split / f"{stems[i]}.txt", "".join(f"{x}\n" for x in lines)
         )
-        if image_dir is not None:
-            src = Path(image_dir) / dataset.image_files[i]
-            dst = out / "images" / split / f"{stems[i]}{Path(dataset.image_files[i]).suffix}"
-            atomic_copy(src, dst)
-    config_path = out / "data.yaml"
-    config: dict[str, Any] = {}
-    if config_path.is_file():
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    if image_dir is not None:
+        _copy_images(dataset.image_files, image_dir, out / "images" / split, stems)
     config.update(
         {
             "path": ".",
@@ -778,8 +793,92 @@ def write_yolo(
             "names": list(dataset.category_names),
         }
     )
-    atomic_write_text(config_path, yaml.safe_dump(config, sort_keys=False))
-    return config_path
+    atomic_write_text(out / "data.yaml", yaml.safe_dump(config, sort_keys=False))
+    return out / "data.yaml"
+
+
+def _existing_yaml(path: Path) -> dict[str, Any]:
+    """The mapping in an existing data.yaml (empty when there is none) that a writer
+    updates; a file that is not one is an error, found before anything is written."""
+    if not path.is_file():
+        return {}
+    text = _read_text(path)
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UserError(
+            f"{path}: malformed YAML: {str(exc).splitlines()[0]} (fix or remove it: the "
+            "new split is added to it)"
+        ) from None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise UserError(f"{path}: not a YOLO data.yaml (a mapping), got a {type(config).__name__}")
+    return config
+
+
+def check_split_name(split: Any, name: str = "split") -> str:
+    """Return ``split`` if it is a plain name: a folder and file name part (``val``,
+    ``train2017``), not empty, ``.`` or ``..``, with no path separator; else raise
+    ``ValueError`` (``TypeError`` for a non-string) naming ``name``."""
+    check_instance(split, str, name)
+    separators = {"/", "\\", os.sep, os.altsep or "/", "\0"}
+    if split in ("", ".", "..") or any(c in split for c in separators):
+        raise ValueError(
+            f"{name} must be a plain name (no path separators, not '.' or '..'), got {split!r}"
+        )
+    return split
+
+
+_IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",  # TIFF, little-endian
+    b"MM\x00*",  # TIFF, big-endian
+)
+
+
+def _is_image_file(path: Path) -> bool:
+    """A regular file (links followed) with an image suffix (:data:`IMAGE_SUFFIXES`) whose
+    first bytes are those of one of those formats."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    return webp or head.startswith(_IMAGE_SIGNATURES)
+
+
+def _copy_images(files: Sequence[str], image_dir: PathLike, folder: Path, stems: list[str]) -> None:
+    """Copy each image ``image_dir/files[i]`` to ``folder/<stems[i]><suffix>``.
+
+    Only image files are copied: a name that is a folder, a device or not an image (a
+    COCO ``file_name`` such as ``/etc/hostname``) is skipped, and one ``UserWarning``
+    counts and names them. A missing file is an error (``FileNotFoundError``).
+    """
+    skipped = []
+    for file, stem in zip(files, stems):
+        src = Path(image_dir) / file
+        if not _is_image_file(src):
+            if not src.exists():
+                raise FileNotFoundError(f"{src}: no such image file")
+            skipped.append(str(src))
+            continue
+        atomic_copy(src, folder / f"{stem}{Path(file).suffix}")
+    if skipped:
+        import warnings
+
+        named = ", ".join(repr(s) for s in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        warnings.warn(
+            f"did not copy {len(skipped)} of {len(stems)} image file(s) that are not image "
+            f"files: {named}{more} (their annotations were written)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_missing_images(folder: Path, stems: list[str]) -> None:
@@ -932,10 +1031,18 @@ def write_voc(
     """Write a data set as Pascal VOC xml files plus ``ImageSets/Main/<split>.txt``.
 
     ``ignore`` and crowd objects become ``difficult``. With ``image_dir`` the images are
-    copied to ``JPEGImages/``. Returns the root folder.
+    copied to ``JPEGImages/`` (only files that are images: others are named in one
+    ``UserWarning``). ``split`` is a plain name (see :func:`check_split_name`). Returns
+    the root folder.
     """
     check_instance(dataset, DetectionDataset, "dataset")
-    out = Path(root)
+    check_split_name(split)
+    return _write_voc(dataset, Path(root), split, image_dir)
+
+
+def _write_voc(
+    dataset: DetectionDataset, out: Path, split: str, image_dir: PathLike | None
+) -> Path:
     stems = _output_stems(dataset)
     names = dict(zip(dataset.category_ids.tolist(), dataset.category_names))
     rows = dataset.annotations_by_image()
@@ -960,9 +1067,8 @@ def write_voc(
         atomic_write_text(
             out / "Annotations" / f"{stems[i]}.xml", ET.tostring(node, encoding="unicode") + "\n"
         )
-        if image_dir is not None:
-            dst = out / "JPEGImages" / f"{stems[i]}{Path(files[i]).suffix}"
-            atomic_copy(Path(image_dir) / files[i], dst)
+    if image_dir is not None:
+        _copy_images(files, image_dir, out / "JPEGImages", stems)
     atomic_write_text(out / "ImageSets" / "Main" / f"{split}.txt", "".join(f"{s}\n" for s in stems))
     return out
 
@@ -1094,18 +1200,61 @@ def convert(
     """Convert a ground truth between COCO, YOLO and VOC (``to``: one of those names).
 
     ``image_dir`` is where the images of a COCO source live (copied into YOLO/VOC
-    folders); for YOLO/VOC sources it defaults to their own image folders.
+    folders); for YOLO/VOC sources it defaults to their own image folders. The source is
+    read in full before anything is written; see :func:`write_dataset` for the target.
     """
     if to not in ("coco", "yolo", "voc"):
         raise ValueError(f"to must be one of 'coco', 'yolo', 'voc', got {to!r}")
+    check_split_name(split)
     dataset = load_dataset(source, split)
+    return write_dataset(dataset, target, to, split=split, image_dir=image_dir)
+
+
+def write_dataset(
+    dataset: DetectionDataset,
+    target: PathLike,
+    to: str,
+    *,
+    split: str = "val",
+    image_dir: PathLike | None = None,
+) -> Path:
+    """Write ``dataset`` as a COCO json file or a YOLO or VOC folder, as a whole.
+
+    A YOLO or VOC set is written into a staging folder beside ``target`` and put in place
+    only when complete (:func:`tinyvision._fileio.staged_folder`): a failure, or a kill
+    before that step, leaves ``target`` as it was. An existing ``target`` keeps its other
+    files (other splits; a YOLO ``data.yaml`` gains this split). ``image_dir`` defaults to
+    ``dataset.image_root``. Returns the json file, the data.yaml or the VOC folder.
+    """
+    check_instance(dataset, DetectionDataset, "dataset")
+    if to not in ("coco", "yolo", "voc"):
+        raise ValueError(f"to must be one of 'coco', 'yolo', 'voc', got {to!r}")
+    check_split_name(split)
+    final = Path(target)
     if image_dir is None and dataset.image_root:
         image_dir = dataset.image_root
     if to == "coco":
-        return write_coco(dataset, target)
-    if to == "yolo":
-        return write_yolo(dataset, target, split, image_dir=image_dir)
-    return write_voc(dataset, target, split, image_dir=image_dir)
+        return write_coco(dataset, final)
+    if final.exists() and not final.is_dir():
+        raise UserError(f"{final} is a file, not a folder (a {to.upper()} set is a folder)")
+    with staged_folder(final) as stage:
+        if to == "yolo":
+            _write_yolo(dataset, stage, final, split, image_dir)
+        else:
+            _write_voc(dataset, stage, split, image_dir)
+    return final / "data.yaml" if to == "yolo" else final
+
+
+def input_files(dataset: DetectionDataset, image_dir: PathLike | None = None) -> list[Path]:
+    """The files a conversion of ``dataset`` reads besides its source: each image
+    (under ``image_dir``, default ``dataset.image_root``; none when neither is known) and
+    each YOLO label file beside one (``.../labels/...``) that exists."""
+    root = image_dir if image_dir is not None else dataset.image_root
+    if not root or not dataset.image_files:
+        return []
+    images = [Path(root) / f for f in dataset.image_files if f]
+    labels = [_label_path(p) for p in images]
+    return images + [p for p in labels if p.is_file()]
 
 
 # ----------------------------------------------------------------------------- shards

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from tinyvision._fileio import remove_stale_temps
 from tinyvision.metrics.coco import DetectionEvaluation
 from tinyvision.report.html import HtmlReport
 from tinyvision.report.plots import (
@@ -25,7 +26,17 @@ from tinyvision.report.plots import (
     save_png,
 )
 
-__all__ = ["f1_figure", "pr_curves_figure", "write_detection_report"]
+__all__ = ["REPORT_FILES", "f1_figure", "pr_curves_figure", "write_detection_report"]
+
+# The files of a detection report folder: the metrics its callers write, then the report's.
+REPORT_FILES = (
+    "metrics.json",
+    "pr_curves.png",
+    "f1_confidence.png",
+    "ap_per_class.png",
+    "confusion_matrix.png",
+    "report.html",
+)
 
 
 def pr_curves_figure(
@@ -118,8 +129,12 @@ def write_detection_report(
     confidence: float = 0.25,
 ) -> dict[str, Path]:
     """Write ``pr_curves.png``, ``f1_confidence.png``, ``ap_per_class.png``,
-    ``confusion_matrix.png`` and ``report.html`` into ``out_dir``; return their paths."""
+    ``confusion_matrix.png`` and ``report.html`` into ``out_dir``; return their paths.
+
+    Temporary files an interrupted earlier write left for any of :data:`REPORT_FILES`
+    (``metrics.json`` too, which the callers write beside the report) are removed."""
     out = Path(out_dir)
+    remove_stale_temps(out, REPORT_FILES)
     paths: dict[str, Path] = {}
     iou = result.report_iou_threshold
     figures = {

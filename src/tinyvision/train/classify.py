@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyvision._errors import UserError
+from tinyvision._fileio import remove_stale_temps
 from tinyvision._validate import (
     check_choice,
     check_float,
@@ -56,6 +57,7 @@ __all__ = [
     "train_classifier",
 ]
 
+CHECKPOINT_FILES = ("last.pt", "snapshot_*.pt")  # what a run writes into its out_dir
 CHECKPOINT_KIND = "classifier"
 SCHEDULES = ("one_cycle", "restarts", "constant")
 _BOOL_SETTINGS = ("nesterov", "flip", "tta_flip", "drop_last", "channels_last", "amp")
@@ -322,6 +324,8 @@ def train_classifier(
             ) from exc
         start_epoch = int(resume["epoch"])
     out = Path(out_dir) if out_dir is not None else None
+    if out is not None and ctx.is_main:
+        remove_stale_temps(out, CHECKPOINT_FILES)  # left by a run killed while writing
     result = TrainResult(model=model, mean=mean, std=std)
     amp = config.amp and device.type == "cuda"
 

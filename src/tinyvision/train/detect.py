@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from tinyvision._errors import UserError
+from tinyvision._fileio import remove_stale_temps
 from tinyvision._validate import (
     as_numpy,
     check_choice,
@@ -68,6 +69,7 @@ __all__ = [
     "train_detector",
 ]
 
+CHECKPOINT_FILES = ("last.pt",)  # what a run writes into its out_dir
 CHECKPOINT_KIND = "detector"
 
 
@@ -344,6 +346,8 @@ def train_detector(
     anchors = model.anchor_tensor()
     amp = config.amp and device.type == "cuda"
     out = Path(out_dir) if out_dir is not None else None
+    if out is not None and ctx.is_main:
+        remove_stale_temps(out, CHECKPOINT_FILES)  # left by a run killed while writing
     result = DetectTrainResult(model=ema.module, raw_model=model, start_epoch=start_epoch)
     if resume is not None:
         # written since the history was kept; an older checkpoint starts it at its epoch

@@ -23,10 +23,16 @@ from typing import Any
 import numpy as np
 
 from tinyvision._errors import UserError
-from tinyvision._fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from tinyvision._fileio import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    remove_stale_temps,
+)
 from tinyvision._validate import as_numpy, check_finite_array, describe
 
 __all__ = [
+    "EVALUATION_FILES",
     "LABEL_COLUMNS",
     "ClassifierEvaluation",
     "evaluate_scores",
@@ -37,6 +43,15 @@ __all__ = [
 ]
 
 LABEL_COLUMNS = ("label", "y_true", "true", "target")
+# What write_evaluation writes into its folder.
+EVALUATION_FILES = (
+    "confusion_matrix.png",
+    "roc_curves.png",
+    "pr_curves.png",
+    "per_class.png",
+    "metrics.json",
+    "report.html",
+)
 
 
 @dataclass(frozen=True)
@@ -234,8 +249,9 @@ def write_evaluation(
 
     ``extra`` entries are added to ``metrics.json`` (and shown in the report);
     ``extra_tables`` are ``(heading, header, rows)`` sections appended to the report (e.g. a
-    snapshot ensemble against its members). Every file is written atomically; returns the
-    paths by name.
+    snapshot ensemble against its members). Every file is written atomically (temporary
+    files an interrupted earlier write left for :data:`EVALUATION_FILES` are removed);
+    returns the paths by name.
     """
     from tinyvision.report import HtmlReport
     from tinyvision.report.plots import (
@@ -248,6 +264,7 @@ def write_evaluation(
     ev = evaluation
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out, EVALUATION_FILES)
     pct = round(ev.confidence * 100)
     roc = [
         (fpr, tpr, f"{name} AUC {ev.roc_auc[k]:.3f} [{ev.auc_lower[k]:.3f}, {ev.auc_upper[k]:.3f}]")
@@ -389,6 +406,7 @@ def write_predictions_csv(
     writer.writerow(["label", *classes])
     for label, row in zip(y.tolist(), s.tolist()):
         writer.writerow([classes[label], *(f"{v:.9g}" for v in row)])
+    remove_stale_temps(Path(path).parent, [Path(path).name])
     atomic_write_text(path, buffer.getvalue())
     return Path(path)
 
