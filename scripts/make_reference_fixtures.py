@@ -9,16 +9,17 @@ computed all the same, so every file stays what a full run writes.
 
 The tests only read the files written here; they never import torchvision. Each case stores
 its inputs next to torchvision's outputs (and gradients), so a test replays the inputs through
-tinyvision and compares. Everything is seeded, and the inputs use only exactly rounded
-arithmetic (no vectorised ``exp``), so they are the same on every machine.
+tinyvision and compares. Everything is seeded, and the inputs avoid numpy's SIMD-dispatched
+functions (``np.exp`` differs in the last bit between its AVX2 and AVX-512 variants), so they
+are the same on every machine.
 
 The outputs are not: ATen picks a kernel per CPU capability (``DEFAULT``, ``AVX2``,
 ``AVX512`` on x86-64; NEON/SVE paths on aarch64), and results that go through vectorised
 transcendental functions (``exp``, ``log1p``, ``pow``, ``atan``: focal loss, CIoU) can differ
 by a few units in the last place between them. Each file's ``meta`` therefore records the
 ``cpu_capability`` (``torch.backends.cpu.get_cpu_capability()``) and ``machine`` it was made
-on; tests/test_ops_reference.py compares bit for bit on that capability and within stated ulps
-elsewhere. Force a capability with ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``, ``avx512``)
+on; tests/test_ops_reference.py compares those results bit for bit on that capability and
+within stated ulps elsewhere (everything else bit for bit everywhere). Force a capability with ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``, ``avx512``)
 to regenerate or to check the bounds; the current files were made with the native ``AVX512``
 of an x86-64 machine.
 """
@@ -478,8 +479,8 @@ def nonfinite_cases() -> dict:
     return out
 
 
-def numpy_dispatch() -> list[str]:
-    """numpy's SIMD targets enabled here (informational: the inputs do not depend on them)."""
+def numpy_features() -> list[str]:
+    """The CPU features numpy uses here (informational: the inputs do not depend on them)."""
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as features
     except ImportError:  # numpy < 2
@@ -499,7 +500,7 @@ def main() -> None:
     meta = {
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "machine": platform.machine(),
-        "numpy_cpu_dispatch": numpy_dispatch(),
+        "numpy_cpu_features": numpy_features(),
         "torch": str(torch.__version__),
         "torchvision": str(torchvision.__version__),
         "numpy": np.__version__,
