@@ -19,9 +19,9 @@ transcendental functions (``exp``, ``log1p``, ``pow``, ``atan``: focal loss, CIo
 by a few units in the last place between them. Each file's ``meta`` therefore records the
 ``cpu_capability`` (``torch.backends.cpu.get_cpu_capability()``) and ``machine`` it was made
 on; tests/test_ops_reference.py compares those results bit for bit on that capability and
-within stated ulps elsewhere (everything else bit for bit everywhere). Force a capability with ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``, ``avx512``)
-to regenerate or to check the bounds; the current files were made with the native ``AVX512``
-of an x86-64 machine.
+within stated ulps elsewhere (everything else bit for bit everywhere). Force a capability
+with ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``, ``avx512``) to regenerate or to check the
+bounds; the current files were made with the native ``AVX512`` of an x86-64 machine.
 """
 
 from __future__ import annotations
