@@ -9,12 +9,25 @@ computed all the same, so every file stays what a full run writes.
 
 The tests only read the files written here; they never import torchvision. Each case stores
 its inputs next to torchvision's outputs (and gradients), so a test replays the inputs through
-tinyvision and compares. Everything is seeded: rerunning gives the same files.
+tinyvision and compares. Everything is seeded, and the inputs avoid numpy's SIMD-dispatched
+functions (``np.exp`` differs in the last bit between its AVX2 and AVX-512 variants), so they
+are the same on every machine.
+
+The outputs are not: ATen picks a kernel per CPU capability (``DEFAULT``, ``AVX2``,
+``AVX512`` on x86-64; NEON/SVE paths on aarch64), and results that go through vectorised
+transcendental functions (``exp``, ``log1p``, ``pow``, ``atan``: focal loss, CIoU) can differ
+by a few units in the last place between them. Each file's ``meta`` therefore records the
+``cpu_capability`` (``torch.backends.cpu.get_cpu_capability()``) and ``machine`` it was made
+on; tests/test_ops_reference.py compares those results bit for bit on that capability and
+within stated ulps elsewhere (everything else bit for bit everywhere). Force a capability
+with ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``, ``avx512``) to regenerate or to check the
+bounds; the current files were made with the native ``AVX512`` of an x86-64 machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +85,15 @@ def clustered(rng: np.random.Generator, n: int, scale: float = 1000.0) -> np.nda
     size = rng.uniform(0.02, 0.2, (k, 2)) * scale
     which = rng.integers(0, k, n)
     c = centre[which] + rng.normal(0, 0.1, (n, 2)) * size[which]
-    wh = size[which] * np.exp(rng.normal(0, 0.1, (n, 2)))
+    wh = size[which] * exp_series(rng.normal(0, 0.1, (n, 2)))
     return np.concatenate([c - wh / 2, c + wh / 2], axis=1)
+
+
+def exp_series(z: np.ndarray) -> np.ndarray:
+    """About ``exp(z)`` for small ``z`` (a Taylor polynomial), with additions, multiplications
+    and divisions only: exactly rounded, so the same on every CPU. numpy's ``np.exp`` has a
+    SIMD variant per CPU, and they differ in the last bit."""
+    return 1 + z * (1 + z / 2 * (1 + z / 3 * (1 + z / 4)))
 
 
 def t(array: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -207,6 +227,18 @@ def nms_cases(rng: np.random.Generator) -> list[dict]:
     coords[17] = [-np.inf, -np.inf, np.inf, np.inf]
     coords[19, 1] = np.inf
     add("nonfinite_coords", t(coords), t(rng.uniform(0, 1, 120)), (0.5, 0.0, -0.5))
+    # the same at >= 128 boxes, where tinyvision's CPU kernel prunes pairs with a grid
+    for n, dtype in ((128, torch.float32), (1000, torch.float32), (600, torch.float64)):
+        boxes, scores = nonfinite_detections(rng, n)
+        name = f"nonfinite_grid/{n}/{str(dtype).removeprefix('torch.')}"
+        add(name, t(boxes, dtype), t(scores, dtype), (0.5, 0.0, 0.7, -0.5))
+    # widths, spans or sums beyond the float range, and subnormal boxes
+    for dtype in (torch.float32, torch.float64):
+        boxes = extreme_boxes(rng, dtype)
+        scores = t(rng.uniform(0, 1, len(boxes)), dtype)
+        add(
+            f"extreme_grid/{str(dtype).removeprefix('torch.')}", t(boxes, dtype), scores, (0.5, 0.0)
+        )
     # negative thresholds: everything with a number for an IoU is suppressed
     add(
         "negative_threshold",
@@ -229,6 +261,45 @@ def nms_cases(rng: np.random.Generator) -> list[dict]:
     add("empty", torch.zeros(0, 4), torch.zeros(0), (0.5,))
     add("single", t([[1, 2, 3, 4]]), t([0.3]), (0.5,))
     return cases
+
+
+def nonfinite_detections(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` clustered boxes, an eighth of them with a NaN or +-inf coordinate (a few wholly
+    NaN or infinite), and scores of which a tenth are NaN or +-inf."""
+    specials = np.array([np.nan, np.inf, -np.inf])
+    boxes = clustered(rng, n, 100.0)
+    rows = rng.choice(n, n // 8, replace=False)
+    boxes[rows, rng.integers(0, 4, len(rows))] = rng.choice(specials, len(rows))
+    whole = rng.choice(n, 4, replace=False)
+    boxes[whole[0]] = np.nan
+    boxes[whole[1]] = [-np.inf, -np.inf, np.inf, np.inf]
+    boxes[whole[2]] = [np.inf, np.inf, -np.inf, -np.inf]
+    boxes[whole[3]] = [0.0, 0.0, np.inf, 50.0]
+    scores = rng.uniform(0, 1, n)
+    odd = rng.choice(n, n // 10, replace=False)
+    scores[odd] = rng.choice(specials, len(odd))
+    return boxes, scores
+
+
+def extreme_boxes(rng: np.random.Generator, dtype: torch.dtype) -> np.ndarray:
+    """Finite boxes at the ends of the dtype's range, clustered so that some suppress others.
+
+    Two groups far right and far left (their span, and for float64 the sum of their widths,
+    is beyond the float64 range, while their areas stay finite: they are very flat), boxes
+    spanning the whole range (width inf in the dtype), and a group of subnormal boxes.
+    """
+    big = float(torch.finfo(dtype).max)
+    flat = clustered(rng, 120, 100.0)
+    right, left = flat[:60].copy(), flat[60:].copy()
+    for group, side in ((right, 1.0), (left, -1.0)):
+        group[:, [0, 2]] = side * 0.8 * big + group[:, [0, 2]] * (big * 1e-4)
+        group[:, [1, 3]] *= 1e-10 if dtype == torch.float64 else 1e-34
+    spanning = np.array(
+        [[-big, -big, big, big], [-big, 0.0, big, 10.0], [0.0, -big, 10.0, big], [0, 0, big, big]]
+    )
+    tiny = clustered(rng, 60, 100.0) * (1e-310 if dtype == torch.float64 else 1e-40)
+    proper = clustered(rng, 60, 100.0)
+    return np.concatenate([right, spanning, left, tiny, proper])
 
 
 def per_class_nms(boxes, scores, idxs, thr) -> torch.Tensor:
@@ -408,6 +479,15 @@ def nonfinite_cases() -> dict:
     return out
 
 
+def numpy_features() -> list[str]:
+    """The CPU features numpy uses here (informational: the inputs do not depend on them)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    return sorted(name for name, enabled in features.items() if enabled)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
@@ -418,6 +498,9 @@ def main() -> None:
     torch.set_num_threads(1)
     rng = np.random.default_rng(SEED)
     meta = {
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "machine": platform.machine(),
+        "numpy_cpu_features": numpy_features(),
         "torch": str(torch.__version__),
         "torchvision": str(torchvision.__version__),
         "numpy": np.__version__,

@@ -1,4 +1,5 @@
-"""Run under torchrun by test_train_distributed.py: DDP-train ToyNet, save each rank's weights."""
+"""Run under torchrun by test_train_distributed.py: DDP-train ToyNet (``classify``, the
+default) or the tiny detector (``detect``), save each rank's weights and epoch losses."""
 
 from __future__ import annotations
 
@@ -10,22 +11,28 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_train_classify import toy_data
-from test_train_distributed import CONFIG, toy_model
-from tinyvision.train import TrainConfig, setup_distributed, train_classifier
+from test_train_distributed import CONFIG, detector_setup, toy_model
+from tinyvision.train import TrainConfig, setup_distributed, train_classifier, train_detector
 from tinyvision.train.distributed import cleanup_distributed
 
 
-def main(out: str) -> None:
+def main(out: str, kind: str = "classify") -> None:
     torch.set_num_threads(1)
     ctx = setup_distributed("cpu")
     assert ctx.world_size == 2, ctx
-    result = train_classifier(
-        toy_model(), toy_data(), TrainConfig(**CONFIG), ctx=ctx, out_dir=Path(out) / "run"
-    )
-    torch.save(result.model.state_dict(), Path(out) / f"rank{ctx.rank}.pt")
+    if kind == "detect":
+        model, images, labels, config = detector_setup()
+        result = train_detector(model, images, labels, config, ctx=ctx, out_dir=Path(out) / "run")
+        weights = result.raw_model.state_dict()
+    else:
+        result = train_classifier(
+            toy_model(), toy_data(), TrainConfig(**CONFIG), ctx=ctx, out_dir=Path(out) / "run"
+        )
+        weights = result.model.state_dict()
+    torch.save(weights, Path(out) / f"rank{ctx.rank}.pt")
     torch.save(result.epoch_losses, Path(out) / f"losses{ctx.rank}.pt")
     cleanup_distributed(ctx)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

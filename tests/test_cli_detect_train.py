@@ -354,6 +354,8 @@ def test_skip_bad_labels_warns_with_counts_and_trains(
 
 @pytest.mark.slow
 def test_two_gloo_processes_under_torchrun(tmp_path: Path) -> None:
+    # the command under torchrun; that two processes train like one is checked in
+    # test_train_distributed.py::test_detector_two_gloo_processes_train_like_one
     env = dict(os.environ, PYTHONPATH=SRC, OMP_NUM_THREADS="1")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
                "2", "-m", "tinyvision", "detect", "train", "--device", "cpu", "--data-dir",

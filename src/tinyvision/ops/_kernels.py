@@ -480,6 +480,13 @@ def _corner_grid(x1, y1, x2, y2, lo, hi, active, cell_x, cell_y):  # pragma: no 
         size_x = (right - left) / 4096.0
     if size_y < (bottom - top) / 4096.0:
         size_y = (bottom - top) / 4096.0
+    # a span or a sum of widths beyond the float64 range (or cells that underflow to 0) give
+    # no usable cell size: then one cell holds every box, a plain scan of the active boxes
+    if not (0.0 < size_x < np.inf and 0.0 < size_y < np.inf):
+        for t in range(hi - lo):
+            cell_x[t] = 0
+            cell_y[t] = 0
+        return left, top, 1.0, 1.0, 0.0, 0.0, 1, 1
     gx = int((right - left) / size_x) + 1
     gy = int((bottom - top) / size_y) + 1
     while gx * gy > 2 * count + 16:
@@ -501,11 +508,14 @@ def _corner_grid(x1, y1, x2, y2, lo, hi, active, cell_x, cell_y):  # pragma: no 
 @numba.njit(cache=True, error_model="numpy")
 def _cell(offset, size, cells):  # pragma: no cover - compiled
     """Grid cell of a coordinate ``offset`` from the grid's origin: monotone in ``offset``,
-    clamped to ``[0, cells - 1]``."""
-    c = int(offset / size)
-    if c < 0:
+    clamped to ``[0, cells - 1]`` (NaN and -inf give 0, +inf the last cell: the float is
+    compared before it is converted, as converting one beyond int64 is undefined)."""
+    q = offset / size
+    if not q > 0:
         return 0
-    return c if c < cells else cells - 1
+    if q >= cells:
+        return cells - 1
+    return int(q)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
