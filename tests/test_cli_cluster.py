@@ -256,3 +256,15 @@ def test_cluster_out_that_is_a_file_fails_before_the_work(
     err = capsys.readouterr().err
     assert err.strip() == f"tinyvision: error: --out {tmp_path / 'afile'} is a file, not a folder"
     assert (tmp_path / "afile").read_text() == "taken"
+
+
+def test_cluster_never_writes_over_its_data(tmp_path: Path, capsys) -> None:
+    from _cli_helpers import assert_one_line_error
+
+    # A points file named like a plot the command writes, in the --out folder.
+    X = np.random.RandomState(0).rand(30, 2)
+    data = _write_csv(tmp_path / "clusters.png", X)
+    before = data.read_bytes()
+    code = main(["cluster", str(data), "--k", "2..3", "--out", str(tmp_path)])
+    assert_one_line_error(code, capsys.readouterr().err, r"--out: writing .* would replace")
+    assert data.read_bytes() == before

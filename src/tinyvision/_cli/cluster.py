@@ -13,6 +13,7 @@ from tinyvision._cli import _flags
 
 N_INIT_MAX = 1000  # k-means runs per K
 SAMPLE_SIZE_MAX = 2**31 - 1  # points scored (more than the data set: all of them)
+OUTPUTS = ("choose_k.png", "clusters.png")  # written into --out
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -121,12 +122,13 @@ def _parse_row(cells: list[str]) -> list[float] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinyvision._cli._checks import check_out
+    from tinyvision._cli._checks import check_out, refuse_overwrite
     from tinyvision.cluster import choose_k
     from tinyvision.report.cluster_plots import choose_k_figure, clusters_figure
     from tinyvision.report.plots import save_png
 
     check_out(args.out)
+    refuse_overwrite([("--out", args.out / name) for name in OUTPUTS], [("DATA", Path(args.data))])
     X, names = read_numeric_csv(args.data)
     _check_options(args, X)
     result = choose_k(
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     paths = [
         save_png(
             choose_k_figure(result.k_values, result.inertia, result.silhouette, result.best_k),
-            out / "choose_k.png",
+            out / OUTPUTS[0],
         )
     ]
     if X.shape[1] == 2:
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
             xlabel=names[0],
             ylabel=names[1],
         )
-        paths.append(save_png(fig, out / "clusters.png"))
+        paths.append(save_png(fig, out / OUTPUTS[1]))
     for path in paths:
         print(f"wrote {path}")
     return 0
