@@ -1,8 +1,10 @@
 """Write torchvision's results for tinyvision's box ops, NMS and losses to tests/fixtures/.
 
-Run in the reference venv (torch 2.14.1 + torchvision 0.29.1), from the repository root::
+Run in a reference venv outside the repository (torch 2.14.1 + torchvision 0.29.1, e.g.
+``python3 -m venv ../tvref && ../tvref/bin/pip install torch==2.14.1 torchvision==0.29.1 numpy
+numba scipy``), from the repository root::
 
-    /work/tvenv/venv/bin/python scripts/make_reference_fixtures.py
+    PYTHONPATH=src ../tvref/bin/python scripts/make_reference_fixtures.py
 
 ``--only torchvision_nonfinite.pt`` (repeatable) writes just the named file(s); the others are
 computed all the same, so every file stays what a full run writes.
