@@ -4,7 +4,7 @@ Run in a reference venv outside the repository (torch 2.14.1 + torchvision 0.29.
 ``python3 -m venv ../tvref && ../tvref/bin/pip install torch==2.14.1 torchvision==0.29.1 numpy
 numba scipy``), from the repository root::
 
-    PYTHONPATH=src ../tvref/bin/python scripts/make_reference_fixtures.py
+    ../tvref/bin/python scripts/make_reference_fixtures.py
 
 ``--only torchvision_nonfinite.pt`` (repeatable) writes just the named file(s); the others are
 computed all the same, so every file stays what a full run writes.
