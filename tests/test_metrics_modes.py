@@ -218,12 +218,13 @@ def test_voc_matches_slow_reference(mode: str, seed: int) -> None:
     assert np.isnan(result.map50_95)
 
 
-def test_voc_requires_iou_strictly_above_half() -> None:
-    # IoU exactly 0.5 (inter 50, union 100): a match for COCO, not for VOC.
+def test_voc_matches_at_iou_exactly_the_threshold_like_coco() -> None:
+    # IoU exactly 0.5 (inter 50, union 100): a match for COCO (`>=`) and for the VOC devkit
+    # (VOCevaldet.m: `ovmax >= minoverlap`).
     gt = coco_gt([(1, 1, [0, 0, 10, 10])], images=[1], categories=[1])
     dt = coco_dt([(1, 1, [0, 0, 10, 5], 0.9)])
     assert evaluate_detections(gt, dt, mode="coco").recall[0, 0, 0, -1] == 1.0
-    assert evaluate_detections(gt, dt, mode="voc2010").recall[0, 0, 0, 0] == 0.0
+    assert evaluate_detections(gt, dt, mode="voc2010").recall[0, 0, 0, 0] == 1.0
 
 
 def test_voc_has_no_fallback_to_the_next_best_object() -> None:
