@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
+from _cli_helpers import assert_one_line_error, run_cli
 from tinyvision._cli.cluster import parse_k_range, read_numeric_csv
 from tinyvision.cli import main
 
@@ -112,9 +113,11 @@ def test_anchors_prints_anchors_and_bpr(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("0 0.5 0.5 0.1", "expected 'class cx cy w h' (5 numbers), got 4"),
-        ("0 0.5 0.5 0.0 0.2", "box width and height must be > 0, got 0 0.2"),
-        ("cat 0.5 0.5 0.1 0.2", "expected numbers 'class cx cy w h'"),
+        # the messages of detect train: one reader for both
+        ("0 0.5 0.5 0.1", "a label line is 'class cx cy w h', got '0 0.5 0.5 0.1'"),
+        ("cat 0.5 0.5 0.1 0.2", "not numbers: 'cat 0.5 0.5 0.1 0.2'"),
+        ("0 0.5 0.5 1.5 0.2", "coordinates must be normalised to [0, 1]"),
+        ("-1 0.5 0.5 0.1 0.1", "class must be an index >= 0, got '-1'"),
     ],
 )
 def test_anchors_bad_label_line(tmp_path: Path, capsys, line: str, message: str) -> None:
@@ -123,6 +126,29 @@ def test_anchors_bad_label_line(tmp_path: Path, capsys, line: str, message: str)
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "a.txt:2:" in err and message in err
+
+
+def test_anchors_reads_label_files_as_detect_train_does(tmp_path: Path, capsys) -> None:
+    # A byte-order mark (Notepad) is fine; a box past the edge is clipped, one of zero
+    # size left out with one warning line, as read_yolo does for detect train.
+    (tmp_path / "a.txt").write_bytes(
+        "\ufeff0 0.5 0.5 0.2 0.4\n1 0.95 0.5 0.2 0.2\n0 0.5 0.5 0 0.1\n".encode()
+    )
+    args = ["anchors", str(tmp_path), "--n", "2", "--img-size", "100", "--generations", "0"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert "2 boxes in 1 label files" in out
+    assert out.splitlines()[2].strip() == "15,20,  20,40"  # 0.2 wide at 0.95: clipped to 0.15
+    assert err.strip() == (
+        f"tinyvision: warning: {tmp_path}: left out 1 box(es) of zero width or height "
+        f"(first: {tmp_path / 'a.txt'}:3)"
+    )
+
+
+def test_anchors_label_file_not_utf8_names_the_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.txt").write_bytes(b"0 0.5 0.5 0.2 0.2\n\xff\n")
+    code, _, err = run_cli(capsys, "anchors", str(tmp_path))
+    assert_one_line_error(code, err, rf"{tmp_path / 'a.txt'}: not UTF-8 text \(byte 18")
 
 
 def test_anchors_missing_or_empty_folder(tmp_path: Path, capsys) -> None:

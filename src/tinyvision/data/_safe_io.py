@@ -9,7 +9,7 @@ every problem is one :class:`~tinyvision._errors.UserError` naming the file:
   hundred bytes of nested aliases (a "billion laughs") cannot expand to gigabytes, and
   nesting too deep for the parser is an error, not a ``RecursionError``.
 * :func:`check_data_yaml_fields`: the types of the entries the readers use.
-* :func:`parse_yolo_line`: one ``class cx cy w h`` (or polygon) line of a YOLO label file.
+* :func:`yolo_label_rows` / :func:`parse_yolo_line`: the lines of a YOLO label file.
 """
 
 from __future__ import annotations
@@ -24,7 +24,13 @@ import yaml
 from tinyvision._errors import UserError
 from tinyvision._validate import describe
 
-__all__ = ["check_data_yaml_fields", "load_data_yaml", "parse_yolo_line", "read_text"]
+__all__ = [
+    "check_data_yaml_fields",
+    "load_data_yaml",
+    "parse_yolo_line",
+    "read_text",
+    "yolo_label_rows",
+]
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
@@ -156,6 +162,31 @@ def parse_yolo_line(
             f"{where}: coordinates must be normalised to [0, 1], got {_shorten(line)!r}"
         )
     return cls, cx, cy, w, h, conf
+
+
+def yolo_label_rows(
+    text: str, label: Path, n_classes: int | None, *, bad_lines: list[str] | None = None
+) -> list[tuple[int, int, float, float, float, float]]:
+    """The label lines of a YOLO label file's text (from :func:`read_text`), blank lines
+    skipped: ``(line number, class, cx, cy, w, h)`` each, normalised as written.
+
+    Raises:
+        UserError: the first bad line (``file:line``), unless ``bad_lines`` is given: then
+            the messages of bad lines are appended to it and the lines left out.
+    """
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            cls, cx, cy, w, h, _ = parse_yolo_line(line, f"{label}:{n}", n_classes, False)
+        except UserError as exc:
+            if bad_lines is None:
+                raise
+            bad_lines.append(str(exc))
+            continue
+        rows.append((n, cls, cx, cy, w, h))
+    return rows
 
 
 def _shorten(text: str, limit: int = 120) -> str:

@@ -53,7 +53,12 @@ import yaml
 from tinyvision._errors import UserError
 from tinyvision._fileio import atomic_copy, atomic_open, atomic_write_json, atomic_write_text
 from tinyvision._validate import check_instance
-from tinyvision.data._safe_io import check_data_yaml_fields, load_data_yaml, parse_yolo_line
+from tinyvision.data._safe_io import (
+    check_data_yaml_fields,
+    load_data_yaml,
+    parse_yolo_line,
+    yolo_label_rows,
+)
 from tinyvision.data._safe_io import read_text as _read_text
 from tinyvision.metrics._coco_io import (
     dataset_from_coco,
@@ -542,16 +547,8 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
             bad["files"].append(_problem(exc, label, "cannot read", skip_bad))
             continue
         objs = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                cls, cx, cy, w, h, _ = parse_yolo_line(line, f"{label}:{n}", len(names), False)
-            except UserError as exc:
-                if not skip_bad:
-                    raise
-                bad["lines"].append(str(exc))
-                continue
+        bad_lines = bad["lines"] if skip_bad else None
+        for n, cls, cx, cy, w, h in yolo_label_rows(text, label, len(names), bad_lines=bad_lines):
             box, clipped = _yolo_box(cx, cy, w, h, width, height)
             if clipped:
                 fixed["clipped"].append(f"{label}:{n}")
