@@ -62,6 +62,7 @@ CIFAR10_CLASSES = (
     "truck",
 )
 _PIXELS = 3 * 32 * 32
+_MAX_MEMBER_BYTES = 64 << 20  # a batch is 31 MB; the archive is read into memory
 
 # What a CIFAR pickle may reference: numpy's array reconstruction and bytes, nothing else.
 _ALLOWED_GLOBALS = {
@@ -77,10 +78,20 @@ _ALLOWED_GLOBALS = {
 }
 
 
+def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles use it for bytes (``latin1`` only: any
+    other codec, e.g. a compressing one, is refused)."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refusing to encode with {encoding!r}")
+    return text.encode("latin1", errors)
+
+
 class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED_GLOBALS:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        if module == "_codecs":
+            return _latin1_encode
         if module.startswith("numpy.core.") and hasattr(np, "_core"):
             module = "numpy._core." + module[len("numpy.core.") :]  # numpy 2 names
         return getattr(importlib.import_module(module), name)
@@ -116,8 +127,8 @@ def _parse_batch(data: bytes, source: str) -> tuple[np.ndarray, np.ndarray]:
         raise UserError(f"{source}: b'labels' must list one label per row of b'data'")
     try:
         label_array = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{source}: b'labels' must be integers") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise UserError(f"{source}: b'labels' must be integers (64-bit)") from exc
     return images, label_array
 
 
@@ -137,6 +148,11 @@ def _read_archive(archive: Path) -> dict[str, bytes]:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
                 if member.name in wanted and member.isfile():
+                    if member.size > _MAX_MEMBER_BYTES:
+                        raise UserError(
+                            f"{archive}: {member.name} is {member.size} bytes, more than a "
+                            f"CIFAR-10 batch ({_MAX_MEMBER_BYTES} at most): not the release"
+                        )
                     handle = tar.extractfile(member)
                     assert handle is not None
                     found[wanted[member.name]] = handle.read()
