@@ -490,7 +490,8 @@ def _csv_records(path: Path, text: str) -> list[tuple[int, list[str]]]:
 
 
 def _is_index(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    """A class index written as digits (at most 18: ``int`` of thousands of digits raises)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _label_index(classes: Sequence[str], labels: Sequence[str]) -> tuple[dict[str, int], bool]:
