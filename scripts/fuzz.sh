@@ -21,6 +21,7 @@ if "$PY" -c "import atheris" 2>/dev/null; then ENGINE=atheris; fi
 mkdir -p build/fuzz
 echo "fuzzing with $ENGINE for $MINUTES minute(s) per target"
 status=0
+count() { if [[ -d $1 ]]; then find "$1" -type f | wc -l; else echo 0; fi; }
 for target in $TARGETS; do
   crashes="tests/fuzz_corpus/$target"
   corpus="build/fuzz/$target"
@@ -30,10 +31,10 @@ for target in $TARGETS; do
     left=$(( end - $(date +%s) ))
     (( left > 0 && tries < 3 )) || break
     tries=$(( tries + 1 ))
-    before=$(ls "$crashes" 2>/dev/null | wc -l)
+    before=$(count "$crashes")
     "$PY" tests/fuzz/run.py "$target" --engine "$ENGINE" --seconds "$left" \
       --corpus "$corpus" --crashes "$crashes" > "build/fuzz/$target.log" 2>&1 || true
-    after=$(ls "$crashes" 2>/dev/null | wc -l)
+    after=$(count "$crashes")
     tail -n 3 "build/fuzz/$target.log"
     if (( after > before )); then
       status=1
