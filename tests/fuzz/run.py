@@ -153,7 +153,11 @@ def run_atheris(args: argparse.Namespace) -> int:
     import atheris
 
     def test_one_input(data: bytes) -> None:
-        targets.run(args.target, data)
+        try:
+            targets.run(args.target, data)
+        except targets.UnclearError:
+            _save(args.crashes, "crash", data)  # libFuzzer's own copy may be cut short
+            raise
 
     args.crashes.mkdir(parents=True, exist_ok=True)
     argv = [

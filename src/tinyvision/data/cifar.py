@@ -110,7 +110,8 @@ def _unpickle(data: bytes, source: str) -> dict:
     try:
         obj = _SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
     except Exception as exc:  # any failure here means a damaged or foreign file
-        raise UserError(f"{source} is not a CIFAR-10 batch file ({exc})") from exc
+        reason = " ".join(str(exc).split()) or type(exc).__name__  # one line
+        raise UserError(f"{source} is not a CIFAR-10 batch file ({reason})") from exc
     if not isinstance(obj, dict):
         raise UserError(f"{source} is not a CIFAR-10 batch file (holds {type(obj).__name__})")
     return obj
