@@ -849,15 +849,16 @@ def _parse_voc_xml(
     for i, obj in enumerate(node.findall("object")):
         name = (obj.findtext("name") or "").strip()
         box = obj.find("bndbox")
+        shown = name if name.isprintable() else repr(name)  # messages stay one line
         if not name or box is None:
             raise UserError(f"{path}: object {i} needs <name> and <bndbox>")
         try:
             x1, y1, x2, y2 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
         except (TypeError, ValueError):
-            raise UserError(f"{path}: object {i} ({name}) has a bad <bndbox>") from None
+            raise UserError(f"{path}: object {i} ({shown}) has a bad <bndbox>") from None
         if not all(np.isfinite([x1, y1, x2, y2])) or x2 < x1 or y2 < y1:
             raise UserError(
-                f"{path}: object {i} ({name}) needs xmin <= xmax and ymin <= ymax, "
+                f"{path}: object {i} ({shown}) needs xmin <= xmax and ymin <= ymax, "
                 f"got {x1:g}, {y1:g}, {x2:g}, {y2:g}"
             )
         difficult = (obj.findtext("difficult") or "0").strip() not in ("0", "", "false")
