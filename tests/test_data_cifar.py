@@ -236,3 +236,22 @@ def test_oversized_archive_member_is_refused_before_reading(tmp_path: Path) -> N
         tar.addfile(info, io.BytesIO(bytes(info.size)))
     with pytest.raises(UserError, match=r"data_batch_1 is 68157440 bytes, more than a CIFAR"):
         load_cifar10(path, md5=None)
+
+
+def test_memo_index_beyond_the_file_allocates_nothing(tmp_path: Path) -> None:
+    # 13 bytes: PROTO 2, EMPTY_DICT, LONG_BINPUT 20_000_000. CPython's unpickler would grow
+    # its memo array to that index (160 MB here; the fuzzer's find asked for 6 GB).
+    import struct
+    import tracemalloc
+
+    files = tiny_cifar_batches()
+    files["data_batch_1"] = b"\x80\x02}r" + struct.pack("<I", 20_000_000) + b"0."
+    write_tiny_folder(tmp_path, files)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=r"LONG_BINPUT 20000000 at byte 3 is beyond the file"):
+            load_cifar10(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20

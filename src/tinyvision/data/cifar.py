@@ -19,6 +19,7 @@ import importlib
 import io
 import os
 import pickle
+import pickletools
 import tarfile
 import urllib.error
 import urllib.request
@@ -106,8 +107,21 @@ def md5sum(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _check_opcodes(data: bytes) -> None:
+    """Walk the pickle's opcodes before loading it: a memo index (``PUT``) or frame beyond
+    the file's own length is refused. CPython's unpickler grows its memo array to the
+    index, so 13 bytes saying ``LONG_BINPUT 810450480`` would allocate 6 GB; a real batch
+    numbers its memo entries from 0."""
+    for opcode, arg, pos in pickletools.genops(data):
+        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT", "FRAME") and not (
+            isinstance(arg, int) and 0 <= arg <= len(data)
+        ):
+            raise pickle.UnpicklingError(f"{opcode.name} {arg} at byte {pos} is beyond the file")
+
+
 def _unpickle(data: bytes, source: str) -> dict:
     try:
+        _check_opcodes(data)
         obj = _SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
     except Exception as exc:  # any failure here means a damaged or foreign file
         reason = " ".join(str(exc).split()) or type(exc).__name__  # one line
