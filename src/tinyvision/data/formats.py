@@ -458,6 +458,12 @@ def _yolo_images(config: dict[str, Any], yaml_path: Path, split: str) -> list[Pa
     files: list[Path] = []
     for entry in entries:
         p = Path(entry) if Path(entry).is_absolute() else root / entry
+        try:
+            p.stat()
+        except OSError as exc:  # a name too long for the file system, say; not just absent
+            if not isinstance(exc, FileNotFoundError):
+                shown = str(p) if len(str(p)) <= 200 else f"{str(p)[:197]}..."
+                raise UserError(f"{yaml_path}: {split} images {shown}: {exc.strerror}") from None
         if p.is_dir():
             files += [f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES]
         elif p.is_file() and p.suffix == ".txt":
