@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from _cli_helpers import assert_usage_error
+from _cli_helpers import assert_one_line_error, assert_usage_error, run_cli
 from tinyvision._cli._flags import k_values as parse_k_range
 from tinyvision._cli.cluster import read_numeric_csv
 from tinyvision.cli import main
@@ -111,9 +111,11 @@ def test_anchors_prints_anchors_and_bpr(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("0 0.5 0.5 0.1", "expected 'class cx cy w h' (5 numbers), got 4"),
-        ("0 0.5 0.5 0.0 0.2", "box width and height must be > 0, got 0 0.2"),
-        ("cat 0.5 0.5 0.1 0.2", "expected numbers 'class cx cy w h'"),
+        # the messages of detect train: one reader for both
+        ("0 0.5 0.5 0.1", "a label line is 'class cx cy w h', got '0 0.5 0.5 0.1'"),
+        ("cat 0.5 0.5 0.1 0.2", "not numbers: 'cat 0.5 0.5 0.1 0.2'"),
+        ("0 0.5 0.5 1.5 0.2", "coordinates must be normalised to [0, 1]"),
+        ("-1 0.5 0.5 0.1 0.1", "class must be an index >= 0, got '-1'"),
     ],
 )
 def test_anchors_bad_label_line(tmp_path: Path, capsys, line: str, message: str) -> None:
@@ -122,6 +124,29 @@ def test_anchors_bad_label_line(tmp_path: Path, capsys, line: str, message: str)
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "a.txt:2:" in err and message in err
+
+
+def test_anchors_reads_label_files_as_detect_train_does(tmp_path: Path, capsys) -> None:
+    # A byte-order mark (Notepad) is fine; a box past the edge is clipped, one of zero
+    # size left out with one warning line, as read_yolo does for detect train.
+    (tmp_path / "a.txt").write_bytes(
+        "\ufeff0 0.5 0.5 0.2 0.4\n1 0.95 0.5 0.2 0.2\n0 0.5 0.5 0 0.1\n".encode()
+    )
+    args = ["anchors", str(tmp_path), "--n", "2", "--img-size", "100", "--generations", "0"]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    assert "2 boxes in 1 label files" in out
+    assert out.splitlines()[2].strip() == "15,20,  20,40"  # 0.2 wide at 0.95: clipped to 0.15
+    assert err.strip() == (
+        f"tinyvision: warning: {tmp_path}: left out 1 box(es) of zero width or height "
+        f"(first: {tmp_path / 'a.txt'}:3)"
+    )
+
+
+def test_anchors_label_file_not_utf8_names_the_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.txt").write_bytes(b"0 0.5 0.5 0.2 0.2\n\xff\n")
+    code, _, err = run_cli(capsys, "anchors", str(tmp_path))
+    assert_one_line_error(code, err, rf"{tmp_path / 'a.txt'}: not UTF-8 text \(byte 18")
 
 
 def test_anchors_missing_or_empty_folder(tmp_path: Path, capsys) -> None:
@@ -259,8 +284,6 @@ def test_cluster_out_that_is_a_file_fails_before_the_work(
 
 
 def test_cluster_never_writes_over_its_data(tmp_path: Path, capsys) -> None:
-    from _cli_helpers import assert_one_line_error
-
     # A points file named like a plot the command writes, in the --out folder.
     X = np.random.RandomState(0).rand(30, 2)
     data = _write_csv(tmp_path / "clusters.png", X)

@@ -196,3 +196,62 @@ def test_offline_download_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"could not download CIFAR-10 .* put cifar-10-python"):
         load_cifar10(tmp_path, download=True, url=f"http://127.0.0.1:{port}/x.tar.gz", md5=None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pickle_codecs_are_latin1_only(tmp_path: Path) -> None:
+    # protocol-2 pickles spell bytes as _codecs.encode(text, 'latin1'); another codec
+    # (here a compressing one) is refused rather than looked up and run.
+    evil = (
+        b"\x80\x02}q\x00c_codecs\nencode\nq\x01X\x01\x00\x00\x00x"
+        b"X\n\x00\x00\x00zlib_codecq\x02\x86q\x03Rq\x04s."
+    )
+    files = tiny_cifar_batches()
+    files["data_batch_1"] = evil
+    write_tiny_folder(tmp_path, files)
+    with pytest.raises(
+        UserError,
+        match=r"data_batch_1 is not a CIFAR-10 batch file \(refusing to encode with 'zlib_codec'",
+    ):
+        load_cifar10(tmp_path)
+
+
+def test_labels_beyond_64_bits_are_one_error(tmp_path: Path) -> None:
+    files = tiny_cifar_batches()
+    files["data_batch_2"] = pickle.dumps(
+        {b"data": np.zeros((1, 3072), np.uint8), b"labels": [2**70]}, protocol=2
+    )
+    write_tiny_folder(tmp_path, files)
+    with pytest.raises(UserError, match=r"data_batch_2: b'labels' must be integers \(64-bit\)"):
+        load_cifar10(tmp_path)
+
+
+def test_oversized_archive_member_is_refused_before_reading(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    path = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("cifar-10-batches-py/data_batch_1")
+        info.size = 65 << 20  # zeros compress to almost nothing: a small gzip bomb
+        tar.addfile(info, io.BytesIO(bytes(info.size)))
+    with pytest.raises(UserError, match=r"data_batch_1 is 68157440 bytes, more than a CIFAR"):
+        load_cifar10(path, md5=None)
+
+
+def test_memo_index_beyond_the_file_allocates_nothing(tmp_path: Path) -> None:
+    # 13 bytes: PROTO 2, EMPTY_DICT, LONG_BINPUT 20_000_000. CPython's unpickler would grow
+    # its memo array to that index (160 MB here; the fuzzer's find asked for 6 GB).
+    import struct
+    import tracemalloc
+
+    files = tiny_cifar_batches()
+    files["data_batch_1"] = b"\x80\x02}r" + struct.pack("<I", 20_000_000) + b"0."
+    write_tiny_folder(tmp_path, files)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=r"LONG_BINPUT 20000000 at byte 3 is beyond the file"):
+            load_cifar10(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20

@@ -188,6 +188,8 @@ def test_write_predictions_csv_empty(tmp_path: Path) -> None:
         # class indices: out of range, or mixed with class names
         ("label,a,b\n0,0.1,0.9\n2,0.5,0.5\n", r"line 3: label '2' .* nor a class index 0\.\.1"),
         ("label,a,b\na,0.1,0.9\n1,0.5,0.5\n", r"label '1' .*only when no label is a column"),
+        # an index of 5000 digits (int() of it raises) is simply not a class
+        ("label,a,b\n0,.1,.9\n" + "9" * 5000 + ",.5,.5\n", r"line 3: label '9+' is not one"),
     ],
 )
 def test_predictions_csv_errors(tmp_path: Path, text: str, message: str) -> None:

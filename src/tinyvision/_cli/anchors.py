@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -59,12 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def read_yolo_sizes(folder: Path) -> tuple[np.ndarray, int, int]:
     """Box sizes of all label files under ``folder`` as fractions of each image's longer side.
 
-    Returns ``(wh [N, 2], files, files_with_image_size)``. A line is ``class cx cy w h`` or a
-    polygon ``class x1 y1 x2 y2 ...`` (its bounding box is used). Errors name file and line.
-
-    ``tinyvision.data.formats`` reads whole YOLO data sets (``data.yaml``, class count) but
-    has no public reader for a bare folder of label files, so the lines are parsed here;
-    image sizes come from its :func:`~tinyvision.data.formats.image_size` (header reads).
+    Returns ``(wh [N, 2], files, files_with_image_size)``. The files are read as
+    ``detect train`` reads them (one shared reader: UTF-8 with or without a byte-order mark,
+    ``class cx cy w h`` or a polygon line normalised to [0, 1], a box past the edge clipped
+    to the image); boxes of zero width or height are left out, and one
+    :class:`~tinyvision.data.formats.BadLabelsWarning` counts them. Errors (``UserError``)
+    name file and line. Image sizes come from the matching images'
+    headers (:func:`~tinyvision.data.formats.image_size`).
     """
     if not folder.exists():
         raise FileNotFoundError(f"{folder}: no such folder")
@@ -75,40 +77,39 @@ def read_yolo_sizes(folder: Path) -> tuple[np.ndarray, int, int]:
         raise ValueError(f"{folder}: no .txt label files found")
     sizes: list[np.ndarray] = []
     with_size = 0
+    left_out: list[str] = []
     for path in files:
-        boxes = _read_label_file(path)
+        boxes = _read_label_file(path, left_out)
         scale = _image_scale(path)
         if scale is not None:
             with_size += 1
             boxes = boxes * scale
         sizes.append(boxes)
-    return np.concatenate(sizes) if sizes else np.zeros((0, 2)), len(files), with_size
+    if left_out:
+        from tinyvision.data.formats import BadLabelsWarning
+
+        warnings.warn(
+            f"{folder}: left out {len(left_out)} box(es) of zero width or height "
+            f"(first: {left_out[0]})",
+            BadLabelsWarning,
+            stacklevel=2,
+        )
+    return np.concatenate(sizes), len(files), with_size
 
 
-def _read_label_file(path: Path) -> np.ndarray:
+def _read_label_file(path: Path, left_out: list[str]) -> np.ndarray:
+    """``float64[N, 2]`` normalised ``(w, h)`` of a label file's boxes, clipped to the image
+    as :func:`~tinyvision.data.formats.read_yolo` clips them; empty boxes go to ``left_out``."""
+    from tinyvision.data._safe_io import read_text, yolo_label_rows
+    from tinyvision.data.formats import _yolo_box
+
     rows = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            values = [float(p) for p in parts]
-        except ValueError:
-            raise ValueError(
-                f"{path}:{line_no}: expected numbers 'class cx cy w h', got {line.strip()!r}"
-            ) from None
-        if len(values) == 5:
-            w, h = values[3], values[4]
-        elif len(values) >= 7 and len(values) % 2 == 1:  # polygon: class x1 y1 x2 y2 ...
-            xs, ys = values[1::2], values[2::2]
-            w, h = max(xs) - min(xs), max(ys) - min(ys)
+    for line_no, _, cx, cy, w, h in yolo_label_rows(read_text(path), path, None):
+        (_, _, w, h), _ = _yolo_box(cx, cy, w, h, 1, 1)
+        if w > 0 and h > 0:
+            rows.append((w, h))
         else:
-            raise ValueError(
-                f"{path}:{line_no}: expected 'class cx cy w h' (5 numbers), got {len(values)}"
-            )
-        if not (w > 0 and h > 0):
-            raise ValueError(f"{path}:{line_no}: box width and height must be > 0, got {w:g} {h:g}")
-        rows.append((w, h))
+            left_out.append(f"{path}:{line_no}")
     return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
 
 
@@ -140,8 +141,10 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli._checks import warnings_as_lines
     from tinyvision.cluster import anchor_fitness, anchor_kmeans, best_possible_recall
+    from tinyvision.data.formats import BadLabelsWarning
 
-    wh, n_files, with_size = read_yolo_sizes(args.labels)
+    with warnings_as_lines(BadLabelsWarning):
+        wh, n_files, with_size = read_yolo_sizes(args.labels)
     if wh.shape[0] == 0:
         raise ValueError(f"{args.labels}: the label files hold no boxes")
     if args.n > wh.shape[0]:

@@ -19,6 +19,7 @@ import importlib
 import io
 import os
 import pickle
+import pickletools
 import tarfile
 import urllib.error
 import urllib.request
@@ -62,6 +63,7 @@ CIFAR10_CLASSES = (
     "truck",
 )
 _PIXELS = 3 * 32 * 32
+_MAX_MEMBER_BYTES = 64 << 20  # a batch is 31 MB; the archive is read into memory
 
 # What a CIFAR pickle may reference: numpy's array reconstruction and bytes, nothing else.
 _ALLOWED_GLOBALS = {
@@ -77,10 +79,20 @@ _ALLOWED_GLOBALS = {
 }
 
 
+def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles use it for bytes (``latin1`` only: any
+    other codec, e.g. a compressing one, is refused)."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"refusing to encode with {encoding!r}")
+    return text.encode("latin1", errors)
+
+
 class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED_GLOBALS:
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        if module == "_codecs":
+            return _latin1_encode
         if module.startswith("numpy.core.") and hasattr(np, "_core"):
             module = "numpy._core." + module[len("numpy.core.") :]  # numpy 2 names
         return getattr(importlib.import_module(module), name)
@@ -95,11 +107,25 @@ def md5sum(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def _check_opcodes(data: bytes) -> None:
+    """Walk the pickle's opcodes before loading it: a memo index (``PUT``) or frame beyond
+    the file's own length is refused. CPython's unpickler grows its memo array to the
+    index, so 13 bytes saying ``LONG_BINPUT 810450480`` would allocate 6 GB; a real batch
+    numbers its memo entries from 0."""
+    for opcode, arg, pos in pickletools.genops(data):
+        if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT", "FRAME") and not (
+            isinstance(arg, int) and 0 <= arg <= len(data)
+        ):
+            raise pickle.UnpicklingError(f"{opcode.name} {arg} at byte {pos} is beyond the file")
+
+
 def _unpickle(data: bytes, source: str) -> dict:
     try:
+        _check_opcodes(data)
         obj = _SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
     except Exception as exc:  # any failure here means a damaged or foreign file
-        raise UserError(f"{source} is not a CIFAR-10 batch file ({exc})") from exc
+        reason = " ".join(str(exc).split()) or type(exc).__name__  # one line
+        raise UserError(f"{source} is not a CIFAR-10 batch file ({reason})") from exc
     if not isinstance(obj, dict):
         raise UserError(f"{source} is not a CIFAR-10 batch file (holds {type(obj).__name__})")
     return obj
@@ -116,8 +142,8 @@ def _parse_batch(data: bytes, source: str) -> tuple[np.ndarray, np.ndarray]:
         raise UserError(f"{source}: b'labels' must list one label per row of b'data'")
     try:
         label_array = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{source}: b'labels' must be integers") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise UserError(f"{source}: b'labels' must be integers (64-bit)") from exc
     return images, label_array
 
 
@@ -137,6 +163,11 @@ def _read_archive(archive: Path) -> dict[str, bytes]:
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
                 if member.name in wanted and member.isfile():
+                    if member.size > _MAX_MEMBER_BYTES:
+                        raise UserError(
+                            f"{archive}: {member.name} is {member.size} bytes, more than a "
+                            f"CIFAR-10 batch ({_MAX_MEMBER_BYTES} at most): not the release"
+                        )
                     handle = tar.extractfile(member)
                     assert handle is not None
                     found[wanted[member.name]] = handle.read()

@@ -39,7 +39,6 @@ Conventions:
 from __future__ import annotations
 
 import io
-import math
 import os
 import struct
 import xml.etree.ElementTree as ET
@@ -60,6 +59,13 @@ from tinyvision._fileio import (
     staged_folder,
 )
 from tinyvision._validate import check_instance
+from tinyvision.data._safe_io import (
+    check_data_yaml_fields,
+    load_data_yaml,
+    parse_yolo_line,
+    yolo_label_rows,
+)
+from tinyvision.data._safe_io import read_text as _read_text
 from tinyvision.metrics._coco_io import (
     dataset_from_coco,
     detections_from_coco,
@@ -406,20 +412,6 @@ def _build(
     )
 
 
-def _read_text(path: Path) -> str:
-    """A text file as UTF-8 (a leading byte-order mark dropped, as Notepad writes one).
-
-    Raises:
-        UserError: the file is not UTF-8 text (naming the file and the first bad byte).
-    """
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start : exc.start + 1]!r})"
-        ) from None
-
-
 # ----------------------------------------------------------------------------- YOLO
 def _yolo_config(source: PathLike) -> tuple[Path, dict[str, Any]]:
     path = Path(source)
@@ -431,12 +423,10 @@ def _yolo_config(source: PathLike) -> tuple[Path, dict[str, Any]]:
         path = found[0]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    try:
-        config = yaml.safe_load(_read_text(path))
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: malformed YAML: {str(exc).splitlines()[0]}") from None
+    config = load_data_yaml(path)
     if not isinstance(config, dict) or "names" not in config:
         raise UserError(f"{path}: a YOLO data.yaml needs 'names' (and train/val paths)")
+    check_data_yaml_fields(config, path)
     return path, config
 
 
@@ -477,6 +467,12 @@ def _yolo_images(config: dict[str, Any], yaml_path: Path, split: str) -> list[Pa
     files: list[Path] = []
     for entry in entries:
         p = Path(entry) if Path(entry).is_absolute() else root / entry
+        try:
+            p.stat()
+        except OSError as exc:  # a name too long for the file system, say; not just absent
+            if not isinstance(exc, FileNotFoundError):
+                shown = str(p) if len(str(p)) <= 200 else f"{str(p)[:197]}..."
+                raise UserError(f"{yaml_path}: {split} images {shown}: {exc.strerror}") from None
         if p.is_dir():
             files += [f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES]
         elif p.is_file() and p.suffix == ".txt":
@@ -502,45 +498,6 @@ def _label_path(image: Path) -> Path:
             parts[i] = "labels"
             break
     return Path(*parts).with_suffix(".txt")
-
-
-def _parse_yolo_line(
-    line: str, where: str, n_classes: int, with_conf: bool
-) -> tuple[int, float, float, float, float, float]:
-    values = line.split()
-    try:
-        numbers = [float(v) for v in values]
-    except ValueError:
-        raise UserError(f"{where}: not numbers: {line.strip()!r}") from None
-    if (
-        not numbers
-        or not math.isfinite(numbers[0])
-        or numbers[0] != int(numbers[0])
-        or not 0 <= numbers[0] < n_classes
-    ):
-        raise UserError(f"{where}: class must be an index in 0..{n_classes - 1}, got {values[0]!r}")
-    cls = int(numbers[0])
-    if with_conf:
-        if len(numbers) != 6:
-            raise UserError(
-                f"{where}: a prediction line is 'class cx cy w h conf', got {line.strip()!r}"
-            )
-        cx, cy, w, h, conf = numbers[1:]
-    elif len(numbers) == 5:
-        cx, cy, w, h = numbers[1:]
-        conf = 1.0
-    elif len(numbers) >= 7 and len(numbers) % 2 == 1:
-        xs, ys = numbers[1::2], numbers[2::2]
-        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-        w, h = max(xs) - min(xs), max(ys) - min(ys)
-        conf = 1.0
-    else:
-        raise UserError(f"{where}: a label line is 'class cx cy w h', got {line.strip()!r}")
-    if not all(np.isfinite([cx, cy, w, h, conf])) or w < 0 or h < 0:
-        raise UserError(f"{where}: box must be finite with w, h >= 0, got {line.strip()!r}")
-    if not with_conf and not all(0.0 <= v <= 1.0 for v in numbers[1:]):
-        raise UserError(f"{where}: coordinates must be normalised to [0, 1], got {line.strip()!r}")
-    return cls, cx, cy, w, h, conf
 
 
 class BadLabelsWarning(UserWarning):
@@ -605,16 +562,8 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
             bad["files"].append(_problem(exc, label, "cannot read", skip_bad))
             continue
         objs = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                cls, cx, cy, w, h, _ = _parse_yolo_line(line, f"{label}:{n}", len(names), False)
-            except UserError as exc:
-                if not skip_bad:
-                    raise
-                bad["lines"].append(str(exc))
-                continue
+        bad_lines = bad["lines"] if skip_bad else None
+        for n, cls, cx, cy, w, h in yolo_label_rows(text, label, len(names), bad_lines=bad_lines):
             box, clipped = _yolo_box(cx, cy, w, h, width, height)
             if clipped:
                 fixed["clipped"].append(f"{label}:{n}")
@@ -706,7 +655,7 @@ def read_yolo_predictions(source: PathLike, dataset: DetectionDataset) -> Detect
         for n, line in enumerate(_read_text(file).splitlines(), start=1):
             if not line.strip():
                 continue
-            cls, cx, cy, w, h, conf = _parse_yolo_line(line, f"{file}:{n}", n_classes, True)
+            cls, cx, cy, w, h, conf = parse_yolo_line(line, f"{file}:{n}", n_classes, True)
             rows.append(
                 (image_id, int(cat_ids[cls]), (cx - w / 2) * width, (cy - h / 2) * height,
                  w * width, h * height, conf)
@@ -802,14 +751,10 @@ def _existing_yaml(path: Path) -> dict[str, Any]:
     updates; a file that is not one is an error, found before anything is written."""
     if not path.is_file():
         return {}
-    text = _read_text(path)
     try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserError(
-            f"{path}: malformed YAML: {str(exc).splitlines()[0]} (fix or remove it: the "
-            "new split is added to it)"
-        ) from None
+        config = load_data_yaml(path)  # no aliases, errors naming the file and line
+    except UserError as exc:
+        raise UserError(f"{exc} (fix or remove it: the new split is added to it)") from None
     if config is None:
         return {}
     if not isinstance(config, dict):
@@ -1005,15 +950,16 @@ def _parse_voc_xml(
     for i, obj in enumerate(node.findall("object")):
         name = (obj.findtext("name") or "").strip()
         box = obj.find("bndbox")
+        shown = name if name.isprintable() else repr(name)  # messages stay one line
         if not name or box is None:
             raise UserError(f"{path}: object {i} needs <name> and <bndbox>")
         try:
             x1, y1, x2, y2 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
         except (TypeError, ValueError):
-            raise UserError(f"{path}: object {i} ({name}) has a bad <bndbox>") from None
+            raise UserError(f"{path}: object {i} ({shown}) has a bad <bndbox>") from None
         if not all(np.isfinite([x1, y1, x2, y2])) or x2 < x1 or y2 < y1:
             raise UserError(
-                f"{path}: object {i} ({name}) needs xmin <= xmax and ymin <= ymax, "
+                f"{path}: object {i} ({shown}) needs xmin <= xmax and ymin <= ymax, "
                 f"got {x1:g}, {y1:g}, {x2:g}, {y2:g}"
             )
         difficult = (obj.findtext("difficult") or "0").strip() not in ("0", "", "false")

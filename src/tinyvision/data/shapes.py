@@ -27,6 +27,7 @@ import yaml
 
 from tinyvision._errors import UserError
 from tinyvision._validate import check_float, check_int, describe
+from tinyvision.data._safe_io import load_data_yaml
 
 __all__ = ["SHAPE_CLASSES", "ShapesConfig", "make_shapes", "render_shapes"]
 
@@ -221,8 +222,8 @@ def _stored_settings(root: Path) -> dict[str, Any] | None:
     """The ``shapes`` settings a generated folder's data.yaml records; None when the folder
     has no data.yaml written by :func:`make_shapes`."""
     try:
-        stored = yaml.safe_load((root / "data.yaml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        stored = load_data_yaml(root / "data.yaml")
+    except (OSError, UserError):
         return None
     settings = stored.get("shapes") if isinstance(stored, dict) else None
     if isinstance(settings, dict) and settings.get("generator") == _GENERATOR:

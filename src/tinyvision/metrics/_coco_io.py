@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import numbers
 import os
 import re
@@ -36,7 +37,8 @@ _MISSING = object()
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse a JSON file; an empty or malformed file gives a ``ValueError`` with the position."""
+    """Parse a JSON file; an empty, malformed or too deeply nested file gives one
+    ``ValueError`` naming the file (and the position, where the parser gives one)."""
     file = Path(path)
     data = file.read_bytes()
     if not data.strip():
@@ -54,36 +56,63 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         ) from None
     except UnicodeDecodeError as exc:
         raise ValueError(f"{file}: not UTF-8 text (byte {exc.start}): not a JSON file") from None
+    except RecursionError:  # the standard library's parser recurses per level
+        raise ValueError(f"{file}: malformed JSON: arrays and objects nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"{file}: malformed JSON: {str(exc).splitlines()[0]}") from None
     finally:
         if collecting:
             gc.enable()
 
 
 class _NonFiniteConstant(Exception):
-    """The standard library met ``NaN``, ``Infinity`` or ``-Infinity``."""
+    """The standard library met ``NaN``, ``Infinity``, ``-Infinity`` or ``1e999``."""
 
 
 def _refuse_constant(name: str) -> Any:
     raise _NonFiniteConstant(name)
 
 
-# A JSON string (skipped), or one of the three literals the stdlib would accept.
-_STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)')
+# A JSON string (skipped), one of the three literals the stdlib would accept, or a number.
+_STRING_OR_CONSTANT = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)'
+)
+
+
+def _parse_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one beyond float64 (``1e999``) is
+    refused, as orjson refuses it, rather than read as infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise _NonFiniteConstant(text)
+    return value
 
 
 def _stdlib_loads(data: bytes) -> Any:
-    """``json.loads`` refusing ``NaN``/``Infinity`` as orjson does, with the position."""
+    """``json.loads`` refusing ``NaN``/``Infinity`` and numbers beyond float64 as orjson
+    does, with the position."""
     try:
-        return json.loads(data, parse_constant=_refuse_constant)
+        return json.loads(data, parse_constant=_refuse_constant, parse_float=_parse_float)
     except _NonFiniteConstant as exc:
         text = data.decode(json.detect_encoding(data), "surrogatepass")
-        # The parser reads left to right: the first literal outside a string is the one.
-        found = (m for m in _STRING_OR_CONSTANT.finditer(text) if m.group(1) is not None)
-        hit = next(found, None)
-        position = hit.start(1) if hit is not None else 0
+        # The parser reads left to right: the first offending token outside a string is it.
+        hit = next((m for m in _STRING_OR_CONSTANT.finditer(text) if _refused(m)), None)
+        position = hit.start(hit.lastindex or 0) if hit is not None else 0
         raise json.JSONDecodeError(
-            f"{exc.args[0]} is not a JSON value (numbers must be finite)", text, position
+            f"{exc.args[0]} is not a JSON value (numbers must be finite)"
+            if exc.args[0] in ("NaN", "Infinity", "-Infinity")
+            else "number is infinity when parsed as double",
+            text,
+            position,
         ) from None
+
+
+def _refused(match: re.Match[str]) -> bool:
+    """Whether a token of :data:`_STRING_OR_CONSTANT` is one the parser refuses."""
+    if match.group(1) is not None:
+        return True
+    number = match.group(2)  # integers go to parse_int: only a fraction or exponent counts
+    return number is not None and any(c in number for c in ".eE") and math.isinf(float(number))
 
 
 def _column(records: Sequence[Any], key: str, where: str, default: Any = _MISSING) -> list[Any]:
@@ -101,23 +130,89 @@ def _column(records: Sequence[Any], key: str, where: str, default: Any = _MISSIN
         raise
 
 
+_INT64_LOW, _INT64_HIGH = -(2**63), 2**63 - 1
+_INT64_RANGE = "-2**63..2**63-1 (64 bits)"
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
+
+
 def _numbers(
-    values: list[Any], key: str, where: str, *, integer: bool, flag: bool = False
+    values: list[Any],
+    key: str,
+    where: str,
+    *,
+    integer: bool,
+    flag: bool = False,
+    stored_as_int: bool = False,
 ) -> np.ndarray:
-    """A numeric array from a list of JSON numbers; strings and nulls are refused, and so
-    are booleans unless ``flag`` (``iscrowd: true`` is fine, ``score: true`` is not)."""
-    array = np.asarray(values) if values else np.zeros(0, np.int64 if integer else np.float64)
+    """A numeric array (``int64[N]`` if ``integer``, else numbers as parsed) from a list of
+    JSON numbers, every field of every reader going through here.
+
+    Strings and nulls are refused, and so are booleans unless ``flag`` (``iscrowd: true``
+    is fine, ``score: true`` is not). A value that does not fit the type it is stored as
+    (int64 for ids and, with ``stored_as_int``, image sizes; float64 for the rest), such
+    as an id of ``2**70`` or a width of ``1e300``, is a ``ValueError`` naming the entry,
+    never a wrapped number or an ``OverflowError``.
+    """
+    if not values:
+        return np.zeros(0, np.int64 if integer else np.float64)
+    try:
+        array = np.asarray(values)
+    except (OverflowError, ValueError, TypeError):
+        array = np.zeros(0, dtype=object)  # forces the per-value check below
     ok = "iu" if integer else "iuf"
     mixed_bools = not flag and array.dtype.kind in ok and bool in set(map(type, values))
-    if array.dtype.kind not in ok + ("b" if flag else "") or array.ndim != 1 or mixed_bools:
-        kind = "an integer" if integer else "a number"
+    if (
+        array.dtype.kind not in ok + ("b" if flag else "")
+        or array.shape != (len(values),)
+        or mixed_bools
+    ):
         for i, v in enumerate(values):
-            if (isinstance(v, bool) and not flag) or not isinstance(v, numbers.Real):
-                raise TypeError(f"{where}[{i}][{key!r}] must be {kind}, got {describe(v)}")
-            if integer and not isinstance(v, numbers.Integral) and float(v) != int(v):
-                raise TypeError(f"{where}[{i}][{key!r}] must be {kind}, got {v!r}")
-        array = np.asarray(values, dtype=np.int64 if integer else np.float64)
-    return array
+            _check_number(v, f"{where}[{i}][{key!r}]", integer, flag, stored_as_int)
+        array = np.asarray(
+            [int(v) if integer else v for v in values], dtype=np.int64 if integer else np.float64
+        )
+    bad = _outside_int64(array) if integer or stored_as_int else None
+    if bad is not None:
+        _check_number(values[bad], f"{where}[{bad}][{key!r}]", integer, flag, True)
+    return array.astype(np.int64) if integer else array
+
+
+def _check_number(value: Any, name: str, integer: bool, flag: bool, as_int: bool) -> None:
+    """Raise the error for one JSON value that is not a number fitting its field."""
+    kind = "an integer" if integer else "a number"
+    if (isinstance(value, bool) and not flag) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {kind}, got {describe(value)}")
+    if isinstance(value, bool):
+        return
+    integral = isinstance(value, numbers.Integral)
+    if integer and not integral and not (math.isfinite(value) and float(value).is_integer()):
+        raise TypeError(f"{name} must be {kind}, got {_show(value)}")
+    if integer or as_int:
+        if not (_INT64_LOW <= value <= _INT64_HIGH) or (not integral and value == 2.0**63):
+            raise ValueError(f"{name} must fit in {_INT64_RANGE}, got {_show(value)}")
+    elif integral and abs(value) > _FLOAT64_MAX:
+        raise ValueError(f"{name} does not fit in a 64-bit float, got {_show(value)}")
+
+
+def _outside_int64(array: np.ndarray) -> int | None:
+    """The first row of a numeric array whose value int64 cannot hold, or None."""
+    if array.dtype.kind == "u":
+        bad = array > _INT64_HIGH
+    elif array.dtype.kind == "f":
+        bad = ~((array >= -(2.0**63)) & (array < 2.0**63))  # also NaN and infinities
+    else:
+        return None
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
+def _show(value: Any) -> str:
+    """A number for a message: as written, or its size when it has hundreds of digits."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        digits = len(str(abs(int(value)))) if abs(int(value)) < 10**4000 else None
+        if digits is None or digits > 40:
+            return f"an integer of {'over 4000' if digits is None else digits} digits"
+        return str(int(value))
+    return repr(float(value)) if isinstance(value, numbers.Real) else repr(value)
 
 
 def _boxes(values: list[Any], where: str) -> np.ndarray:
@@ -126,7 +221,7 @@ def _boxes(values: list[Any], where: str) -> np.ndarray:
         return np.zeros((0, 4), dtype=np.float64)
     try:
         array = np.asarray(values)
-    except ValueError:
+    except (OverflowError, ValueError, TypeError):
         array = None
     if array is None or array.ndim != 2 or array.shape[1] != 4 or array.dtype.kind not in "iuf":
         for i, box in enumerate(values):
@@ -136,9 +231,17 @@ def _boxes(values: list[Any], where: str) -> np.ndarray:
                 and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in box)
             )
             if not good:
-                raise ValueError(f"{where}[{i}]['bbox'] must be [x, y, w, h], got {box!r}")
+                raise ValueError(f"{where}[{i}]['bbox'] must be [x, y, w, h], got {_box(box)}")
+            for v in box:
+                _check_number(v, f"{where}[{i}]['bbox']", False, False, False)
         array = np.asarray(values, dtype=np.float64)
     return np.asarray(array, dtype=np.float64)
+
+
+def _box(box: Any) -> str:
+    """A bbox value for a message, cut short when long."""
+    text = repr(box) if not isinstance(box, (list, tuple)) or len(box) <= 8 else None
+    return text if text is not None and len(text) <= 200 else f"{describe(box)}"
 
 
 def _with_source(source: str, exc: Exception) -> Exception:
@@ -189,10 +292,11 @@ def dataset_from_coco(obj: Any, source: str = "ground truth") -> DetectionDatase
     wi = f"{source}: images"
     image_ids = _numbers(_column(images, "id", wi), "id", wi, integer=True)
     files = [str(f) for f in _column(images, "file_name", wi, "")]
+    as_size = {"integer": False, "stored_as_int": True}
     sizes = np.stack(
         [
-            _numbers(_column(images, "width", wi, 0), "width", wi, integer=False),
-            _numbers(_column(images, "height", wi, 0), "height", wi, integer=False),
+            _numbers(_column(images, "width", wi, 0), "width", wi, **as_size),
+            _numbers(_column(images, "height", wi, 0), "height", wi, **as_size),
         ],
         axis=1,
     ).reshape(-1, 2)

@@ -38,12 +38,27 @@ def _ids(value: Any, name: str, n: int | None = None) -> np.ndarray:
         if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
             row = int(np.flatnonzero(~np.isfinite(array) | (array != np.round(array)))[0])
             raise ValueError(f"{name} must hold integers, got {array[row].item()!r} at row {row}")
+        _check_int64_range(array, name)
         array = array.astype(np.int64)
+    elif array.dtype.kind == "u":
+        _check_int64_range(array, name)
     elif array.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got {describe(array)}")
     if n is not None and array.shape[0] != n:
         raise ValueError(f"{name} must have {n} rows, got {array.shape[0]}")
     return np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _check_int64_range(array: np.ndarray, name: str) -> None:
+    """Refuse values int64 cannot hold (they would wrap round when cast)."""
+    bad = (
+        (array >= 2.0**63) | (array < -(2.0**63)) if array.dtype.kind == "f" else array > 2**63 - 1
+    )
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name} must fit in 64 bits (-2**63..2**63-1), got {array[row].item()!r} at row {row}"
+        )
 
 
 def _reals(value: Any, name: str, n: int, *, nonnegative: bool = False) -> np.ndarray:

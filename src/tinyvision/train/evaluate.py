@@ -447,7 +447,7 @@ def read_predictions_csv(
     if not found:
         raise UserError(
             f"{path} has no true-label column (expected one of {', '.join(wanted)}; "
-            f"columns are {', '.join(header) or 'none'})"
+            f"columns are {_names(header) or 'none'})"
         )
     label_at = header.index(found[0])
     classes = tuple(h for i, h in enumerate(header) if i != label_at)
@@ -472,7 +472,7 @@ def read_predictions_csv(
                 hint = " (class indices are read only when no label is a column name)"
             raise UserError(
                 f"{path}, line {line}: label {label!r} is not one of the class columns "
-                f"({', '.join(classes)}){hint}"
+                f"({_names(classes)}){hint}"
             )
         y[r] = index[label]
         values = [cell for i, cell in enumerate(row) if i != label_at]
@@ -507,8 +507,15 @@ def _csv_records(path: Path, text: str) -> list[tuple[int, list[str]]]:
     return records
 
 
+def _names(cells: Sequence[str]) -> str:
+    """Column names for a one-line message: a name with a line break or another control
+    character (a quoted CSV cell may hold one) shown escaped, as Python writes it."""
+    return ", ".join(c if c.isprintable() else repr(c)[1:-1] for c in cells)
+
+
 def _is_index(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    """A class index written as digits (at most 18: ``int`` of thousands of digits raises)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _label_index(classes: Sequence[str], labels: Sequence[str]) -> tuple[dict[str, int], bool]:

@@ -1,0 +1,1 @@
+"""Fuzz targets and their driver (see docs/fuzzing.md)."""
