@@ -95,11 +95,10 @@ def test_write_yolo_and_make_shapes_read_data_yaml_through_the_safe_loader(
         image_id=[1], category_id=[0], bbox=[[0, 0, 2, 2]], image_ids=[1],
         category_names=["a"], category_ids=[0], image_sizes=[[8, 8]],
     )  # fmt: skip
-    with (
-        pytest.warns(UserWarning, match="wrote YOLO labels only"),
-        pytest.raises(UserError, match=r"out/data\.yaml: malformed YAML .*aliases"),
-    ):
+    with pytest.raises(UserError, match=r"out/data\.yaml: malformed YAML .*aliases"):
         formats.write_yolo(dataset, tmp_path / "out", "val", image_dir=None)
+    # refused before anything was written
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["data.yaml"]
     # make_shapes reads a folder's data.yaml to see whether it wrote it: an alias makes
     # it a foreign folder, left alone.
     (tmp_path / "shapes").mkdir()
