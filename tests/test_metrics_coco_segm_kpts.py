@@ -86,6 +86,9 @@ def test_keypoints_changed_params_match_pycocotools() -> None:
     _same(gt, dt, "keypoints", {"max_dets": [3, 20]}, {"maxDets": [3, 20]})
     iou = np.array([0.5, 0.75, 0.9])
     _same(gt, dt, "keypoints", {"iou_thresholds": iou}, {"iouThrs": iou})
+    fixed = evaluate_detections(gt, dt, iou_type="keypoints", mode="coco-fixed", max_dets=[5, 10])
+    assert fixed.stat_names[:3] == ("AP", "AP50", "AP75")
+    assert np.all(fixed.stats > 0)  # read at the largest limit, not at 20
 
 
 def test_bbox_use_cats_false_matches_pycocotools() -> None:
