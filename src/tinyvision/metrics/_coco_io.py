@@ -247,11 +247,12 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
     w = f"{source}: results"
     image_id = _numbers(_column(obj, "image_id", w), "image_id", w, integer=True)
     category_id = _numbers(_column(obj, "category_id", w), "category_id", w, integer=True)
-    extra = _optional_objects(obj, w, ("segmentation", "keypoints"))
     # pycocotools' loadRes picks the kind of results by the first one: boxes (area
     # w * h), else segmentations (area and box of the mask), else keypoints (area and box
-    # of the keypoints' extent).
+    # of the keypoints' extent). Fields the first result lacks are not read (bbox speed).
     first = obj[0] if obj and isinstance(obj[0], Mapping) else {}
+    fields = [key for key in ("segmentation", "keypoints") if key in first]
+    extra = _optional_objects(obj, w, fields)
     if not obj or first.get("bbox", []) != [] or not ({"segmentation", "keypoints"} & set(first)):
         bbox = _boxes(_column(obj, "bbox", w), w)
     elif "segmentation" in first:
