@@ -14,6 +14,7 @@ import pytest
 from detection_helpers import assert_same_as_pycoco, pycoco
 from tinyvision.data.cocolike_instances import make_coco_like_keypoints, make_coco_like_segm
 from tinyvision.metrics import ImageMatches, _detection_kernels, evaluate_detections
+from tinyvision.metrics._coco_io import detections_from_coco
 from tinyvision.metrics.coco import _iou
 
 
@@ -249,3 +250,34 @@ def test_result_polygons_without_bbox_are_refused_as_loadres_does(tmp_path: Path
     gt_path, dt_path = _write(tmp_path, gt, dt)
     with pytest.raises(ValueError, match=r"dt.json: results\[0\]\['segmentation'\] must be an RLE"):
         evaluate_detections(gt_path, dt_path, iou_type="segm")
+
+
+def test_columns_carry_segmentation() -> None:
+    gt, dt = make_coco_like_segm(8, 2, seed=12)
+    anns = gt["annotations"]
+    sizes = {im["id"]: (im["width"], im["height"]) for im in gt["images"]}
+    gt_columns = {
+        "image_id": [a["image_id"] for a in anns],
+        "category_id": [a["category_id"] for a in anns],
+        "bbox": np.array([a["bbox"] for a in anns]),
+        "area": [a["area"] for a in anns],
+        "iscrowd": [a["iscrowd"] for a in anns],
+        "segmentation": [a["segmentation"] for a in anns],
+        "image_ids": list(sizes),
+        "image_sizes": list(sizes.values()),
+        "category_ids": [c["id"] for c in gt["categories"]],
+    }
+    table = detections_from_coco(dt)
+    dt_columns = {
+        "image_id": table.image_id,
+        "category_id": table.category_id,
+        "bbox": table.bbox,
+        "score": table.score,
+        "area": table.area,
+        "segmentation": list(table.segmentation),
+    }
+    expected = evaluate_detections(gt, dt, iou_type="segm")
+    result = evaluate_detections(gt_columns, dt_columns, iou_type="segm")
+    assert np.array_equal(result.precision, expected.precision)
+    assert np.array_equal(result.stats, expected.stats)
+    assert expected.stats[0] > 0.05

@@ -316,7 +316,8 @@ def as_dataset(gt: Any, name: str = "gt") -> DetectionDataset:
                 raise ValueError(f"{name} columns need {key!r}; got keys {sorted(cols)}")
         known = {
             "image_ids", "category_ids", "category_names", "area", "iscrowd", "ignore",
-            "annotation_id", "image_files", "image_sizes",
+            "annotation_id", "image_files", "image_sizes", "segmentation", "keypoints",
+            "num_keypoints",
         }  # fmt: skip
         extra = {k: cols[k] for k in known if k in cols}
         return DetectionDataset.from_columns(
@@ -344,11 +345,13 @@ def as_detections(dt: Any, name: str = "dt") -> Detections:
         for key in ("image_id", "category_id", "score"):
             if key not in cols:
                 raise ValueError(f"{name} columns need {key!r}; got keys {sorted(cols)}")
+        extra = {k: cols[k] for k in ("area", "segmentation", "keypoints") if k in cols}
         return Detections.from_columns(
             image_id=cols["image_id"],
             category_id=cols["category_id"],
             bbox=_boxes_from_columns(cols, name),
             score=cols["score"],
+            **extra,
         )
     raise TypeError(
         f"{name} must be Detections, a path to a COCO results json file, a list of result "
