@@ -281,3 +281,22 @@ def test_columns_carry_segmentation() -> None:
     assert np.array_equal(result.precision, expected.precision)
     assert np.array_equal(result.stats, expected.stats)
     assert expected.stats[0] > 0.05
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ([1, 2, 1, 4], r"results\[1\]\['keypoints'\] must be x, y, v triples, got 4"),
+        ([1, "2", 1], r"results\[1\]\['keypoints'\] must be a list of numbers"),
+        (None, r"results\[1\]\['keypoints'\] must be a list of numbers"),
+    ],
+)
+def test_result_keypoints_without_bbox_checked_at_reading(
+    tmp_path: Path, bad: Any, message: str
+) -> None:
+    gt, dt = make_coco_like_keypoints(3, seed=0, objects_per_image=2)
+    dt[1]["keypoints"] = bad
+    gt_path, dt_path = _write(tmp_path, gt, dt)
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        evaluate_detections(gt_path, dt_path, iou_type="keypoints")
+    assert str(dt_path) in str(info.value)
