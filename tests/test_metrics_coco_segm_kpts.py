@@ -300,3 +300,17 @@ def test_result_keypoints_without_bbox_checked_at_reading(
     with pytest.raises((ValueError, TypeError), match=message) as info:
         evaluate_detections(gt_path, dt_path, iou_type="keypoints")
     assert str(dt_path) in str(info.value)
+
+
+@pytest.mark.parametrize("with_bbox", [False, True])
+def test_result_rle_of_another_size_than_its_image(tmp_path: Path, with_bbox: bool) -> None:
+    from tinyvision.metrics import _rle
+
+    gt, dt = make_coco_like_segm(3, 1, seed=0, with_bbox=with_bbox)
+    image = next(im for im in gt["images"] if im["id"] == dt[4]["image_id"])
+    h, w = image["height"] + 1, image["width"]
+    buf, _ = _rle.counts_to_strings(np.array([h * w], np.uint32), np.array([0, 1]))
+    dt[4]["segmentation"] = {"size": [h, w], "counts": bytes(buf).decode()}
+    gt_path, dt_path = _write(tmp_path, gt, dt)
+    with pytest.raises(ValueError, match=r"results\[4\]\['segmentation'\]\['size'\] is .*image"):
+        evaluate_detections(gt_path, dt_path, iou_type="segm")

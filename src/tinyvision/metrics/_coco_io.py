@@ -258,7 +258,7 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
     elif "segmentation" in first:
         from tinyvision.metrics.coco._segm import mask_boxes
 
-        bbox, extra["area"] = mask_boxes(_column(obj, "segmentation", w), w)
+        bbox, extra["area"], extra["rles"] = mask_boxes(_column(obj, "segmentation", w), w)
     else:
         from tinyvision.metrics.coco._segm import keypoint_boxes
 

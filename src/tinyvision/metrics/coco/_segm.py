@@ -194,6 +194,16 @@ def _checked(
     return counts, offsets, h, w
 
 
+def check_sizes(
+    h: np.ndarray, w: np.ndarray, heights: np.ndarray, widths: np.ndarray, row_name: RowName
+) -> None:
+    """Refuse RLEs whose size is not their image's (where the image's is known)."""
+    wrong = np.flatnonzero((heights > 0) & ((h != heights) | (w != widths)))
+    if wrong.size:
+        i = int(wrong[0])
+        _wrong_size(_name(row_name, i), h[i], w[i], heights[i], widths[i])
+
+
 def to_keypoints(values: Sequence[Any], k: int, row_name: RowName) -> np.ndarray:
     """``float64[n, 3k]`` from ``n`` lists ``[x1, y1, v1, ..., xk, yk, vk]``."""
     n = len(values)
@@ -231,10 +241,13 @@ def num_keypoints(values: Sequence[Any], row_name: RowName) -> np.ndarray:
     return out
 
 
-def mask_boxes(segs: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
+def mask_boxes(
+    segs: Sequence[Any], where: str
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Boxes (float64[n, 4]) and areas (float64[n]) of results' RLE segmentations, as
     pycocotools' ``loadRes`` sets them when the results have no ``bbox``
-    (``maskUtils.toBbox`` and ``maskUtils.area`` of compressed RLEs)."""
+    (``maskUtils.toBbox`` and ``maskUtils.area`` of compressed RLEs), and the decoded
+    RLEs (see :attr:`Detections.rles`)."""
     compressed = all(type(seg) is dict and type(seg.get("counts")) is str for seg in segs)
     for i, seg in enumerate(() if compressed else segs):
         if not (isinstance(seg, Mapping) and isinstance(seg.get("counts"), (str, bytes))):
@@ -245,7 +258,7 @@ def mask_boxes(segs: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]
     zero = np.zeros(len(segs), dtype=np.int64)
     counts, offsets, h, w = to_rles(segs, zero, zero, lambda i: f"{where}[{i}]")
     box = _rle.to_bbox(counts, offsets, h, w)
-    return box, _rle.area(counts, offsets).astype(np.float64)
+    return box, _rle.area(counts, offsets).astype(np.float64), (counts, offsets, h, w)
 
 
 def keypoint_boxes(values: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
