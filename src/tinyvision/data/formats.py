@@ -600,7 +600,7 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
 
 def _yolo_polygon(line: str, width: int, height: int) -> list[list[float]] | None:
     """A YOLO segmentation line's polygon in pixels, as a COCO ``segmentation`` (None for
-    a box line). The line was checked by ``_parse_yolo_line``."""
+    a box line). The line was checked by ``parse_yolo_line``."""
     numbers = [float(v) for v in line.split()[1:]]
     if len(numbers) < 6:
         return None
