@@ -10,6 +10,19 @@
 """
 
 from tinyvision.metrics._delong import DeLongTest, RocAucCI, delong_test, roc_auc_ci
+from tinyvision.metrics._more_classification import (
+    brier_score_loss,
+    classification_report,
+    cohen_kappa_score,
+    det_curve,
+    hamming_loss,
+    jaccard_score,
+    label_ranking_average_precision_score,
+    log_loss,
+    multilabel_confusion_matrix,
+    top_k_accuracy_score,
+    zero_one_loss,
+)
 from tinyvision.metrics._ranking import (
     auc,
     average_precision_score,
@@ -80,16 +93,25 @@ __all__ = [
     "balanced_accuracy_score",
     "best_threshold",
     "binary_metrics_at",
+    "brier_score_loss",
+    "classification_report",
+    "cohen_kappa_score",
     "confusion_matrix",
     "delong_test",
+    "det_curve",
     "evaluate_detections",
     "f1_score",
     "fbeta_score",
     "gather_matches",
+    "hamming_loss",
+    "jaccard_score",
+    "label_ranking_average_precision_score",
+    "log_loss",
     "match_detections",
     "match_images",
     "matthews_corrcoef",
     "merge_matches",
+    "multilabel_confusion_matrix",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
@@ -97,4 +119,6 @@ __all__ = [
     "roc_auc_ci",
     "roc_auc_score",
     "roc_curve",
+    "top_k_accuracy_score",
+    "zero_one_loss",
 ]
