@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import check_choice, describe
+from tinyvision._validate import check_choice, check_finite_array, describe
 from tinyvision.metrics._kernels import _jit
 from tinyvision.metrics._labels import (
     check_average,
@@ -79,11 +79,23 @@ _AVERAGES = (None, "micro", "macro", "weighted", "binary", "samples")
 
 @dataclass(frozen=True)
 class _Multilabel:
-    """Validated multilabel-indicator ``y_true``, ``y_pred`` ``(n_samples, n_labels)`` bool."""
+    """Validated multilabel-indicator ``y_true``, ``y_pred`` ``(n_samples, n_labels)``.
 
-    y_true: np.ndarray
-    y_pred: np.ndarray
+    ``raw_true``/``raw_pred`` hold the values given (at most two distinct integral values,
+    as scikit-learn's ``type_of_target``); a label is present where the value is non-zero.
+    """
+
+    raw_true: np.ndarray
+    raw_pred: np.ndarray
     sample_weight: np.ndarray | None
+
+    @property
+    def y_true(self) -> np.ndarray:
+        return self.raw_true != 0
+
+    @property
+    def y_pred(self) -> np.ndarray:
+        return self.raw_pred != 0
 
 
 def _is_indicator_shape(array: np.ndarray) -> bool:
@@ -91,7 +103,8 @@ def _is_indicator_shape(array: np.ndarray) -> bool:
 
 
 def _indicator(array: np.ndarray, name: str) -> np.ndarray:
-    """A 2-D array of 0/1 (or booleans) as bool; others are multiclass-multioutput."""
+    """A 2-D indicator matrix: numbers, finite, integral, at most two distinct values
+    (0/1 usually); anything else is scikit-learn's unsupported multiclass-multioutput."""
     if array.dtype.kind == "O":
         try:
             array = array.astype(np.float64)
@@ -102,12 +115,17 @@ def _indicator(array: np.ndarray, name: str) -> np.ndarray:
             f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got "
             f"{describe(array)} (scikit-learn: multiclass-multioutput is not supported)"
         )
-    if array.size and not np.isin(array, (0, 1)).all():
+    if array.dtype.kind == "f":
+        check_finite_array(array, name)
+    if array.size and (
+        len(np.unique(array)) > 2 or (array.dtype.kind == "f" and (array != np.trunc(array)).any())
+    ):
         raise ValueError(
             f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got values "
-            "other than 0 and 1 (scikit-learn: multiclass-multioutput is not supported)"
+            f"{np.unique(array)[:5].tolist()!r}... (scikit-learn: multiclass-multioutput is not "
+            "supported)"
         )
-    return array != 0
+    return array
 
 
 def _any_targets(y_true: Any, y_pred: Any, sample_weight: Any) -> _Targets | _Multilabel:
@@ -164,7 +182,7 @@ def _select_columns(data: _Multilabel, labels: Any) -> _Multilabel:
                 f"must be in [0, n labels) for multilabel targets. Got {wanted.min()} < 0)"
             )
     cols = wanted.astype(np.intp)
-    return _Multilabel(data.y_true[:, cols], data.y_pred[:, cols], data.sample_weight)
+    return _Multilabel(data.raw_true[:, cols], data.raw_pred[:, cols], data.sample_weight)
 
 
 def _count_true(x: np.ndarray, axis: int, w: np.ndarray | None) -> np.ndarray:
@@ -326,16 +344,20 @@ def jaccard_score(
     Args:
         y_true, y_pred: class labels ``(n_samples,)`` or multilabel indicators
             ``(n_samples, n_labels)``.
-        labels, pos_label, average, sample_weight, zero_division: as
+        labels, pos_label, average, sample_weight: as
             :func:`precision_recall_fscore_support`; ``average='samples'`` (multilabel
             only) averages the score of every sample.
+        zero_division: ``'warn'``, 0.0 or 1.0 (NaN is not accepted, as in scikit-learn).
 
     Returns:
         A float, or ``ndarray[n_labels]`` of float64 when ``average`` is None. 0/0 gives
         ``zero_division`` (``'warn'``: 0.0 with an :class:`UndefinedMetricWarning`).
     """
     check_average(average, _AVERAGES)
-    _check_zero_division(zero_division)
+    if not (isinstance(zero_division, str) and zero_division == "warn") and not (
+        isinstance(zero_division, numbers.Real) and zero_division in (0, 1)
+    ):
+        raise ValueError(f"zero_division must be 'warn', 0.0 or 1.0, got {zero_division!r}")
     data = _any_targets(y_true, y_pred, sample_weight)
     if isinstance(data, _Targets):
         sums = _class_sums(data)
@@ -387,7 +409,7 @@ def hamming_loss(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> floa
     if isinstance(data, _Targets):
         return float(np.average(data.y_true != data.y_pred, weights=w))
     weight_average = 1.0 if w is None else np.average(w)
-    wrong = np.count_nonzero(data.y_true != data.y_pred, axis=1)
+    wrong = np.count_nonzero(data.raw_true != data.raw_pred, axis=1)
     n_differences = int(wrong.sum()) if w is None else np.dot(wrong, w)
     n, n_labels = data.y_true.shape
     return float(n_differences) / (n * n_labels * weight_average)
@@ -396,7 +418,7 @@ def hamming_loss(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> floa
 def _subset_accuracy(data: _Multilabel, normalize: bool) -> float:
     """scikit-learn's ``accuracy_score`` of indicators: a sample counts when all its
     labels are right."""
-    correct = np.all(data.y_true == data.y_pred, axis=1)
+    correct = np.all(data.raw_true == data.raw_pred, axis=1)
     w = data.sample_weight
     if len(correct) == 0 and normalize:
         return _no_samples("Accuracy", stacklevel=4)
@@ -826,7 +848,7 @@ def _one_hot(y: np.ndarray, labels: Any) -> tuple[np.ndarray, np.ndarray]:
         classes = np.unique(given)
         if classes.shape != given.shape or not np.array_equal(classes, given):
             warnings.warn(
-                f"Labels passed were {given}. But this function assumes labels are ordered "
+                f"Labels passed were {labels}. But this function assumes labels are ordered "
                 f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
                 "that the columns of y_prob correspond to this ordering.",
                 UserWarning,
@@ -1072,30 +1094,62 @@ def det_curve(
 
 
 @_jit
-def _pairwise_sum(values: np.ndarray, start: int, n: int) -> float:
-    """numpy's pairwise summation of ``values[start:start + n]`` (same rounding)."""
+def _block_sum(values: np.ndarray, start: int, n: int) -> float:
+    """numpy's summation of at most 128 values: 8 partial sums, then the rest in order."""
     if n < 8:
         total = 0.0
         for i in range(n):
             total += values[start + i]
         return total
-    if n <= 128:
-        r = np.empty(8)
+    r = np.empty(8)
+    for j in range(8):
+        r[j] = values[start + j]
+    i = 8
+    while i < n - (n % 8):
         for j in range(8):
-            r[j] = values[start + j]
-        i = 8
-        while i < n - (n % 8):
-            for j in range(8):
-                r[j] += values[start + i + j]
-            i += 8
-        total = (r[0] + r[1]) + (r[2] + r[3]) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            total += values[start + i]
-            i += 1
-        return total
-    half = n // 2
-    half -= half % 8
-    return _pairwise_sum(values, start, half) + _pairwise_sum(values, start + half, n - half)
+            r[j] += values[start + i + j]
+        i += 8
+    total = (r[0] + r[1]) + (r[2] + r[3]) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        total += values[start + i]
+        i += 1
+    return total
+
+
+@_jit
+def _pairwise_sum(values: np.ndarray, start: int, n: int) -> float:
+    """numpy's pairwise summation of ``values[start:start + n]`` (same rounding): blocks
+    of at most 128 values, halves (rounded down to a multiple of 8) added recursively. The
+    recursion runs on an explicit stack."""
+    if n <= 128:
+        return _block_sum(values, start, n)
+    starts = np.empty(128, dtype=np.int64)
+    sizes = np.empty(128, dtype=np.int64)
+    expanded = np.zeros(128, dtype=np.bool_)
+    sums = np.empty(128)
+    top, n_sums = 0, 0
+    starts[0], sizes[0] = start, n
+    while top >= 0:
+        s, size = starts[top], sizes[top]
+        if size <= 128:
+            sums[n_sums] = _block_sum(values, s, size)
+            n_sums += 1
+            top -= 1
+        elif expanded[top]:
+            sums[n_sums - 2] = sums[n_sums - 2] + sums[n_sums - 1]
+            n_sums -= 1
+            expanded[top] = False
+            top -= 1
+        else:
+            expanded[top] = True
+            half = size // 2
+            half -= half % 8
+            starts[top + 1], sizes[top + 1] = s + half, size - half  # right, evaluated second
+            starts[top + 2], sizes[top + 2] = s, half
+            expanded[top + 1] = False
+            expanded[top + 2] = False
+            top += 2
+    return sums[0]
 
 
 @_jit
@@ -1164,7 +1218,7 @@ def label_ranking_average_precision_score(
     check_lengths(y_true=t, y_score=scores)
     if t.shape != scores.shape:
         raise ValueError(f"y_true and y_score have different shape: {t.shape} and {scores.shape}")
-    relevant = _indicator(t, "y_true")
+    relevant = _indicator(t, "y_true") != 0
     w = sample_weight_array(sample_weight, len(t))
     weights = np.ones(len(t)) if w is None else w.astype(np.float64)
     total = _lrap_sum(
