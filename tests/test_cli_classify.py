@@ -67,6 +67,7 @@ def test_eval_checkpoint_and_predictions_agree(
         str(tmp_path / "a"),
     )
     assert code == 0 and "accuracy" in out and "AUC [95% CI]" in out
+    assert "precision    recall  f1-score   support" in out and "weighted avg" in out
     from_checkpoint = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert from_checkpoint["accuracy"] == expected["accuracy"]
     assert from_checkpoint["confusion_matrix"] == expected["confusion_matrix"]

@@ -77,6 +77,20 @@ def test_absent_class_gives_nan_not_a_crash() -> None:
     assert "-" in format_table(ev).splitlines()[-1]
 
 
+def test_format_table_prints_classification_report() -> None:
+    """The CLI's text report holds scikit-learn's classification_report of the arg-max."""
+    y, probs = random_problem(n=120, seed=3)
+    ev = evaluate_scores(y, probs, CLASSES)
+    expected = skm.classification_report(
+        y, probs.argmax(axis=1), target_names=list(CLASSES), digits=4, zero_division=0
+    )
+    assert ev.report == expected
+    text = format_table(ev)
+    assert expected.rstrip("\n") in text
+    assert text.splitlines()[0].startswith("accuracy ")  # the headline is kept
+    assert "AUC [95% CI]" in text and text.splitlines()[-1].startswith("fish ")
+
+
 def test_empty_input() -> None:
     ev = evaluate_scores(np.zeros(0, np.int64), np.zeros((0, 2)), ("a", "b"))
     assert ev.num_samples == 0 and math.isnan(ev.accuracy)

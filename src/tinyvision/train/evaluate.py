@@ -70,6 +70,8 @@ class ClassifierEvaluation:
         average_precision (ndarray[K] float64): area under each one-vs-rest PR curve.
         roc_curves, pr_curves: per class ``(fpr, tpr)`` and ``(recall, precision)`` arrays
             (empty when undefined).
+        report: :func:`tinyvision.metrics.classification_report` of the arg-max
+            predictions (4 digits, 0/0 shown as 0), the text the CLI prints.
     """
 
     classes: tuple[str, ...]
@@ -86,6 +88,7 @@ class ClassifierEvaluation:
     roc_curves: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
     pr_curves: list[tuple[np.ndarray, np.ndarray]] = field(repr=False)
     confidence: float = 0.95
+    report: str = field(default="", repr=False)
 
     @property
     def num_samples(self) -> int:
@@ -176,6 +179,9 @@ def evaluate_scores(
         )
         accuracy = float(metrics.accuracy_score(y, y_pred)) if y.size else math.nan
         confusion = metrics.confusion_matrix(y, y_pred, labels=labels)
+        report = metrics.classification_report(
+            y, y_pred, labels=labels, target_names=list(classes), digits=4, zero_division=0
+        )
         auc, lower, upper, ap = (np.full(k, math.nan) for _ in range(4))
         roc_curves, pr_curves = [], []
         empty = (np.zeros(0), np.zeros(0))
@@ -207,11 +213,14 @@ def evaluate_scores(
         roc_curves,
         pr_curves,
         confidence,
+        report,
     )
 
 
 def format_table(evaluation: ClassifierEvaluation) -> str:
-    """A short text table: headline numbers, then one row per class."""
+    """A short text report: headline numbers, scikit-learn's ``classification_report``
+    (precision, recall, F1, support per class; accuracy and averages), then each class's
+    one-vs-rest ROC AUC with its interval and average precision."""
     ev = evaluation
     macro = ev.macro()
     pct = round(ev.confidence * 100)
@@ -219,8 +228,10 @@ def format_table(evaluation: ClassifierEvaluation) -> str:
         f"accuracy {ev.accuracy:.4f}   macro F1 {macro['f1']:.4f}   "
         f"macro AUC {macro['roc_auc']:.4f}   macro AP {macro['average_precision']:.4f}   "
         f"({ev.num_samples} samples)",
-        f"{'class':<12} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>7}  "
-        f"{'AUC [' + str(pct) + '% CI]':<24} {'AP':>6}",
+        "",
+        ev.report.rstrip("\n"),
+        "",
+        f"{'class':<12} {'AUC [' + str(pct) + '% CI]':<24} {'AP':>6}",
     ]
     for k, name in enumerate(ev.classes):
         auc = (
@@ -229,10 +240,7 @@ def format_table(evaluation: ClassifierEvaluation) -> str:
             else "-"
         )
         ap = f"{ev.average_precision[k]:.4f}" if np.isfinite(ev.average_precision[k]) else "-"
-        lines.append(
-            f"{name[:12]:<12} {ev.precision[k]:>9.4f} {ev.recall[k]:>7.4f} {ev.f1[k]:>7.4f} "
-            f"{int(ev.support[k]):>7d}  {auc:<24} {ap:>6}"
-        )
+        lines.append(f"{name[:12]:<12} {auc:<24} {ap:>6}")
     return "\n".join(lines)
 
 
