@@ -126,7 +126,7 @@ def test_jaccard_score(y_true, y_pred, weights, average, zero_division) -> None:
     assert_same(tvm.jaccard_score, skm.jaccard_score, y_true, y_pred, sample_weight=sw, **kwargs)
 
 
-@pytest.mark.parametrize("labels", [[0, 2], [3, 1, 7], [1]])
+@pytest.mark.parametrize("labels", [[0, 2], [3, 1, 7], [1], [1.0, 3.0]])
 @pytest.mark.parametrize("average", [None, "micro", "macro", "weighted"])
 def test_jaccard_score_labels(labels, average) -> None:
     assert_same(tvm.jaccard_score, skm.jaccard_score, MC[0], MC[1], labels=labels, average=average)
@@ -313,6 +313,10 @@ PROBA_CASES = [
     pytest.param(MC[0], np.eye(4)[MC[0]], {}, id="certain"),
     pytest.param(MC[0], np.eye(4)[MC[1]], {}, id="certain-wrong"),
     pytest.param(MC[0], np.eye(4, dtype=int)[MC[1]], {}, id="int-proba"),
+    pytest.param(ML[0], _scores(30, 4, 15), {}, id="multilabel"),
+    pytest.param(ML[0][:, :2], _scores(30, 2, 15), {}, id="multilabel-2"),
+    pytest.param(ML[0], _scores(30, 4, 15), {"labels": [0, 1, 2, 3]}, id="multilabel-labels"),
+    pytest.param(ML[0], _scores(30, 3, 15), {}, id="multilabel-columns"),
 ]
 
 
@@ -575,6 +579,7 @@ def test_empty_score_metrics_raise(fn, args) -> None:
             "Samplewise",
         ),
         (lambda: tvm.cohen_kappa_score(MC[0], MC[1], labels=[9]), ValueError, "present in `y1`"),
+        (lambda: tvm.classification_report(MC[0], MC[1], labels=[]), ValueError, "labels"),
         (lambda: tvm.cohen_kappa_score(MC[0], MC[1], weights="x"), ValueError, "weights"),
         (
             lambda: tvm.classification_report(MC[0], MC[1], target_names=["a"]),

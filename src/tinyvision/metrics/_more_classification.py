@@ -164,7 +164,7 @@ def _select_columns(data: _Multilabel, labels: Any) -> _Multilabel:
         return data
     wanted = labels_param(labels, unique=False)
     n_labels = data.y_true.shape[1]
-    if wanted.dtype.kind not in "biu" and not (wanted.dtype.kind == "f" and wanted.size == 0):
+    if wanted.dtype.kind not in "biuf":  # label_array checked floats to be integral
         raise ValueError(
             f"labels of multilabel-indicator targets must be column indices in [0, {n_labels}), "
             f"got {wanted.tolist()!r}"
@@ -643,6 +643,8 @@ def classification_report(
     present = _present_labels(data)
     labels_given = labels is not None
     labels = labels_param(labels, unique=False) if labels_given else present
+    if labels.size == 0:
+        raise ValueError("labels must contain at least one label, got an empty list")
     micro_is_accuracy = not multilabel and (
         not labels_given or set(labels.tolist()) >= set(present.tolist())
     )
@@ -886,10 +888,22 @@ def _multiclass_probabilities(
         raise ValueError(f"y_prob contains values greater than 1: {y_prob.max()}")
     if y_prob.min() < 0:
         raise ValueError(f"y_prob contains values lower than 0: {y_prob.min()}")
-    y = label_array(y_true, "y_true")
-    check_lengths(y_prob=y_prob, y_true=y)
-    w = sample_weight_array(sample_weight, len(y))
-    one_hot, classes = _one_hot(y, labels)
+    y = to_array(y_true, "y_true")
+    if _is_indicator_shape(y):  # multilabel-indicator: one binary problem per column
+        if labels is not None:
+            raise ValueError(
+                "labels cannot be given with multilabel-indicator y_true (scikit-learn: The "
+                "object was not fitted with multilabel input.)"
+            )
+        y = _indicator(y, "y_true")
+        check_lengths(y_prob=y_prob, y_true=y)
+        w = sample_weight_array(sample_weight, len(y))
+        one_hot, classes = (y != 0).astype(np.int64), np.arange(y.shape[1])
+    else:
+        y = label_array(y, "y_true")
+        check_lengths(y_prob=y_prob, y_true=y)
+        w = sample_weight_array(sample_weight, len(y))
+        one_hot, classes = _one_hot(y, labels)
     if y_prob.ndim == 1:
         y_prob = y_prob[:, None]
     if y_prob.shape[1] == 1:
@@ -927,7 +941,8 @@ def log_loss(
     """Cross-entropy of true labels under predicted probabilities (natural log).
 
     Args:
-        y_true: class labels ``(n_samples,)``.
+        y_true: class labels ``(n_samples,)``, or multilabel indicators
+            ``(n_samples, n_labels)`` (each column a binary problem; no ``labels``).
         y_proba: ``(n_samples, n_classes)`` probabilities, columns in sorted class order
             (or ``(n_samples,)``: probability of the greater class). Clipped to
             ``[eps, 1 - eps]`` of their dtype.
