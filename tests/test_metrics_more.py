@@ -580,6 +580,17 @@ def test_empty_score_metrics_raise(fn, args) -> None:
         ),
         (lambda: tvm.cohen_kappa_score(MC[0], MC[1], labels=[9]), ValueError, "present in `y1`"),
         (lambda: tvm.classification_report(MC[0], MC[1], labels=[]), ValueError, "labels"),
+        (
+            lambda: tvm.log_loss([2, 2], [[0.5, 0.5]] * 2),
+            ValueError,
+            r"only one label \(2\)\. Please",
+        ),
+        (lambda: tvm.top_k_accuracy_score([0.5, 1.5], [0.1, 0.2]), ValueError, "got 'continuous'"),
+        (
+            lambda: tvm.det_curve([0, 1, 2], [0.1, 0.2, 0.3], pos_label=2),
+            ValueError,
+            "multiclass format",
+        ),
         (lambda: tvm.cohen_kappa_score(MC[0], MC[1], weights="x"), ValueError, "weights"),
         (
             lambda: tvm.classification_report(MC[0], MC[1], target_names=["a"]),

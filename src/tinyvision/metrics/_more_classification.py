@@ -757,7 +757,7 @@ def top_k_accuracy_score(
     """
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    y = label_array(y_true, "y_true")
+    y = _class_labels(y_true)
     require_samples(y, "y_true")
     scores = score_array(y_score, "y_score", ndim=(1, 2))
     classes = np.unique(y)
@@ -811,6 +811,19 @@ def top_k_accuracy_score(
     if w is None:
         return float(np.sum(hits))
     return float(np.dot(hits, w))
+
+
+def _class_labels(y_true: Any) -> np.ndarray:
+    """``y_true`` as 1-D class labels; other targets are refused with scikit-learn's words."""
+    try:
+        return label_array(y_true, "y_true")
+    except ValueError as exc:
+        kind = "continuous" if "continuous" in str(exc) else "multilabel-indicator"
+        if "multilabel" not in str(exc) and "continuous" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc} (scikit-learn: y type must be 'binary' or 'multiclass', got '{kind}' instead.)"
+        ) from exc
 
 
 def _top_k_hits(encoded: np.ndarray, scores: np.ndarray, k: int, binary: bool) -> np.ndarray:
@@ -867,7 +880,7 @@ def _one_hot(y: np.ndarray, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     if len(classes) == 1:
         if labels is None:
             raise ValueError(
-                f"y_true contains only one label ({classes[0]!r}). Please provide the list of "
+                f"y_true contains only one label ({classes[0]}). Please provide the list of "
                 "all expected class labels explicitly through the labels argument."
             )
         raise ValueError(
@@ -1080,7 +1093,13 @@ def det_curve(
     Raises:
         ValueError: empty input, or only one class in ``y_true``.
     """
-    problem = binary_input(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
+    y = label_array(y_true, "y_true")
+    if len(np.unique(y)) > 2:
+        raise ValueError(
+            f"y_true must hold two classes, got {len(np.unique(y))} (scikit-learn: multiclass "
+            "format is not supported)"
+        )
+    problem = binary_input(y, y_score, pos_label=pos_label, sample_weight=sample_weight)
     thresholds, tps, fps = curve_counts(problem)
     tps = np.concatenate(([0.0], tps))
     fps = np.concatenate(([0.0], fps))
@@ -1088,7 +1107,7 @@ def det_curve(
     if drop_intermediate and len(fps) > 2:
         keep = np.concatenate(([True], np.logical_or(np.diff(tps[:-1]), np.diff(tps[1:])), [True]))
         fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
-    if len(np.unique(label_array(y_true, "y_true"))) != 2:
+    if len(np.unique(y)) != 2:
         raise ValueError(
             "y_true must hold two classes: Only one class is present in y_true. Detection "
             "error tradeoff curve is not defined in that case."
