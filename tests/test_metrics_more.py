@@ -406,6 +406,8 @@ LRAP_CASES = [
     ),
     pytest.param(ML[0].astype(bool), _scores(30, 4, 30).astype(np.float32), {}, id="bool-f32"),
     pytest.param(np.array([[0, 1], [1, 0]]), np.array([[0.2, 0.5], [0.1, 0.3]]), {}, id="2x2"),
+    pytest.param(np.array([[0], [1]]), np.array([[0.2], [0.1]]), {}, id="one-column"),
+    pytest.param(torch.as_tensor(ML[0]), torch.as_tensor(_scores(30, 4, 30)), {}, id="torch"),
     pytest.param(ML[0], _scores(30, 5, 30), {}, id="shape-mismatch"),
     pytest.param(ML[0][:, 0], _scores(30, 1, 30)[:, 0], {}, id="1-d"),
     pytest.param(ML[0] * 2, _scores(30, 4, 30), {}, id="not-indicator"),
@@ -457,6 +459,7 @@ def test_label_metrics_property(data) -> None:
         (tvm.cohen_kappa_score, skm.cohen_kappa_score, {}),
         (tvm.jaccard_score, skm.jaccard_score, {"average": "macro"}),
         (tvm.classification_report, skm.classification_report, {"output_dict": True}),
+        (tvm.classification_report, skm.classification_report, {"digits": 3}),
     ):
         assert_same(ours, theirs, y_true, y_pred, **kw)
         assert_same(ours, theirs, y_true, y_pred, sample_weight=w, **kw)
