@@ -45,6 +45,7 @@ from tinyvision.metrics._warnings import warn_undefined
 from tinyvision.metrics.classification import (
     _check_zero_division,
     _class_sums,
+    _nanaverage,
     _no_samples,
     _prfs_from_sums,
     _select_labels,
@@ -560,29 +561,16 @@ def _multilabel_prfs(
     )
     w = data.sample_weight
     return (
-        _nan_average(precision, w),
-        _nan_average(recall, w),
-        _nan_average(f_score, w),
+        _nanaverage(precision, w),
+        _nanaverage(recall, w),
+        _nanaverage(f_score, w),
         None,
     )
-
-
-def _nan_average(values: np.ndarray, weights: np.ndarray | None) -> float:
-    if values.shape[0] == 0 or np.all(np.isnan(values)):
-        return math.nan
-    mask = ~np.isnan(values)
-    if weights is None:
-        return float(np.mean(values[mask]))
-    try:
-        return float(np.average(values[mask], weights=np.asarray(weights)[mask]))
-    except ZeroDivisionError:
-        return float(np.average(values[mask]))
 
 
 def _report_rows(
     data: _Targets | _Multilabel,
     labels: np.ndarray | None,
-    sample_weight: Any,
     zero_division: Any,
 ) -> tuple[tuple[Any, ...], Any]:
     """``(per_label, averaged)``: per-label P/R/F/support and a function of ``average``
@@ -601,7 +589,7 @@ def _report_rows(
             data.y_pred,
             labels=labels,
             average=average,
-            sample_weight=sample_weight,
+            sample_weight=data.sample_weight,
             zero_division=zero_division,
         )
 
@@ -664,8 +652,7 @@ def classification_report(
             )
     if target_names is None:
         target_names = [f"{label}" for label in labels.tolist()]
-    sw = data.sample_weight
-    per_label, averaged = _report_rows(data, labels, sw, zero_division)
+    per_label, averaged = _report_rows(data, labels, zero_division)
     p, r, f1, s = per_label
     rows = list(zip(target_names, p, r, f1, s))
     averages = ("micro", "macro", "weighted") + (("samples",) if multilabel else ())
