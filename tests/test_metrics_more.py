@@ -583,6 +583,19 @@ def test_empty_score_metrics_raise(fn, args) -> None:
         ),
         (lambda: tvm.cohen_kappa_score(MC[0], MC[1], labels=[9]), ValueError, "present in `y1`"),
         (lambda: tvm.classification_report(MC[0], MC[1], labels=[]), ValueError, "labels"),
+        (lambda: tvm.jaccard_score([b"a"], [b"a"]), TypeError, "y_true holds bytes"),
+        (
+            lambda: tvm.hamming_loss(np.array(["a", 1], dtype=object), ["a", "b"]),
+            ValueError,
+            "y_true must hold labels of one kind",
+        ),
+        (lambda: tvm.log_loss([0, 1], [["a", "b"], ["c", "d"]]), TypeError, "y_proba"),
+        (lambda: tvm.brier_score_loss([0, 1], [0.5, 1j]), TypeError, "y_proba"),
+        (
+            lambda: tvm.label_ranking_average_precision_score([[0, 2, 3]], [[0.1, 0.2, 0.3]]),
+            ValueError,
+            "y_true as a 2-D array",
+        ),
         (
             lambda: tvm.log_loss([2, 2], [[0.5, 0.5]] * 2),
             ValueError,
