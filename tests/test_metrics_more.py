@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import tinyvision.metrics as tvm
 from _metrics_compare import assert_bitwise, assert_same
 from tinyvision.metrics import UndefinedMetricWarning
-from tinyvision.metrics._more_classification import _lrap_sum, _lrap_sum_reference
+from tinyvision.metrics._more_scores import _lrap_sum, _lrap_sum_reference
 
 RNG = np.random.default_rng(0)
 

@@ -11,17 +11,19 @@
 
 from tinyvision.metrics._delong import DeLongTest, RocAucCI, delong_test, roc_auc_ci
 from tinyvision.metrics._more_classification import (
-    brier_score_loss,
     classification_report,
     cohen_kappa_score,
-    det_curve,
     hamming_loss,
     jaccard_score,
+    multilabel_confusion_matrix,
+    zero_one_loss,
+)
+from tinyvision.metrics._more_scores import (
+    brier_score_loss,
+    det_curve,
     label_ranking_average_precision_score,
     log_loss,
-    multilabel_confusion_matrix,
     top_k_accuracy_score,
-    zero_one_loss,
 )
 from tinyvision.metrics._ranking import (
     auc,
