@@ -42,6 +42,7 @@ from tinyvision.ops import _kernels
 
 __all__ = [
     "BOX_FORMATS",
+    "FormatConversionError",
     "ROTATED_BOX_FORMATS",
     "bbox_iou",
     "box_area",
