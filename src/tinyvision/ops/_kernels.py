@@ -754,9 +754,8 @@ def _rotated_iou_pair(a, b, s, consts):  # pragma: no cover - compiled
     _rotated_corners(s[2, 2], s[3, 2], b[2], b[3], b[4], s, 4, half, two)
     num = _intersection_points(s)
     inter = zero if num <= 2 else _hull_area(s, num, zero, two)
-    union = area1 + area2 - inter
-    iou = inter / union if union > 1e-14 else zero
-    # torchvision clamps to [0, 1] (NaN passes through)
+    iou = inter / (area1 + area2 - inter)
+    # torchvision 0.29.1 clamps to [0, 1] (NaN passes through)
     if iou < zero:
         return zero
     if iou > consts[3]:

@@ -526,8 +526,7 @@ def _rotated_iou_torch(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     cross = fan[..., :-1, 0] * fan[..., 1:, 1] - fan[..., 1:, 0] * fan[..., :-1, 1]
     inter = torch.where(count > 2, cross.sum(-1).abs() / 2, 0)
     area1, area2 = a[..., 2] * a[..., 3], b[..., 2] * b[..., 3]
-    union = area1 + area2 - inter
-    iou = torch.where(union > 1e-14, inter / union, 0).clamp(min=0, max=1)
+    iou = (inter / (area1 + area2 - inter)).clamp(min=0, max=1)
     return torch.where((area1 < 1e-14) | (area2 < 1e-14), 0, iou)
 
 
