@@ -142,7 +142,12 @@ def test_pruning_changes_no_pair() -> None:
         consts = _kernels.rotated_constants(b.dtype)
         matrix = _kernels.rotated_pairwise_iou(b, b, consts)
         scratch = np.empty((64, 3), dtype=dtype)
-        full = np.array([[_kernels._rotated_iou_pair(p, q, scratch, consts) for q in b] for p in b])
+        trig = _kernels._rotated_trig(b, consts)
+        pair = _kernels._rotated_iou_pair
+        rows = range(len(b))
+        full = np.array(
+            [[pair(b[i], b[j], trig[i], trig[j], scratch, consts) for j in rows] for i in rows]
+        )
         np.testing.assert_array_equal(matrix, full.astype(dtype))
         # pairs whose circumscribed circles are apart, yet torchvision's IoU is not 0
         half_diagonal = np.hypot(b[:, 2], b[:, 3]) / 2

@@ -592,13 +592,24 @@ _ONE_EPS = 1.0 + 1e-5  # torchvision's ``1.0f + EPS``, in double
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _rotated_corners(cx, cy, w, h, angle, scratch, row, half, two):  # pragma: no cover
+def _rotated_trig(boxes, consts):  # pragma: no cover - compiled
+    """Per box ``[cos(theta) / 2, sin(theta) / 2]`` in ``T`` as torchvision rounds them: the
+    angle in double (``angle * 0.01745329251``), ``cos``/``sin`` rounded to ``T``, times a
+    ``T`` one half. They depend on the box alone, so they are computed once per box."""
+    n = boxes.shape[0]
+    trig = np.empty((n, 2), dtype=boxes.dtype)
+    for i in range(n):
+        theta = np.float64(boxes[i, 4]) * 0.01745329251
+        trig[i, 0] = math.cos(theta)
+        trig[i, 1] = math.sin(theta)
+        trig[i, 0] = trig[i, 0] * consts[1]
+        trig[i, 1] = trig[i, 1] * consts[1]
+    return trig
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cover - compiled
     """Corners of one box into ``scratch[row:row + 4]`` (torchvision's vertex order)."""
-    theta = np.float64(angle) * 0.01745329251
-    scratch[row, 0] = math.cos(theta)
-    scratch[row, 1] = math.sin(theta)
-    c2 = scratch[row, 0] * half
-    s2 = scratch[row, 1] * half
     x0 = cx + s2 * h + c2 * w
     y0 = cy + c2 * h - s2 * w
     x1 = cx - s2 * h + c2 * w
@@ -734,10 +745,10 @@ def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _rotated_iou_pair(a, b, s, consts):  # pragma: no cover - compiled
-    """IoU of the rotated boxes ``a`` and ``b`` (rows ``(cx, cy, w, h, angle)``), in ``T``."""
+def _rotated_iou_pair(a, b, ta, tb, s, consts):  # pragma: no cover - compiled
+    """IoU of the rotated boxes ``a`` and ``b`` (rows ``(cx, cy, w, h, angle)``, their
+    :func:`_rotated_trig` rows ``ta``, ``tb``), in ``T``."""
     zero = consts[0]
-    half = consts[1]
     two = consts[2]
     area1 = a[2] * a[3]
     area2 = b[2] * b[3]
@@ -750,8 +761,8 @@ def _rotated_iou_pair(a, b, s, consts):  # pragma: no cover - compiled
     s[1, 2] = np.float64(a[1]) - shift_y
     s[2, 2] = np.float64(b[0]) - shift_x
     s[3, 2] = np.float64(b[1]) - shift_y
-    _rotated_corners(s[0, 2], s[1, 2], a[2], a[3], a[4], s, 0, half, two)
-    _rotated_corners(s[2, 2], s[3, 2], b[2], b[3], b[4], s, 4, half, two)
+    _rotated_corners(s[0, 2], s[1, 2], a[2], a[3], ta[0], ta[1], s, 0, two)
+    _rotated_corners(s[2, 2], s[3, 2], b[2], b[3], tb[0], tb[1], s, 4, two)
     num = _intersection_points(s)
     inter = zero if num <= 2 else _hull_area(s, num, zero, two)
     iou = inter / (area1 + area2 - inter)
@@ -785,33 +796,69 @@ def _rotated_reach(boxes):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _rotated_iou_pruned(a, b, ra, rb, s, consts):  # pragma: no cover - compiled
-    """:func:`_rotated_iou_pair`, answering at once for boxes too far apart to meet."""
-    dx = np.float64(a[0]) - np.float64(b[0])
-    dy = np.float64(a[1]) - np.float64(b[1])
-    r = ra + rb
-    if dx * dx + dy * dy > r * r:
-        area1 = a[2] * a[3]
-        area2 = b[2] * b[3]
-        if area1 < 1e-14 or area2 < 1e-14:
-            return consts[0]
-        return consts[0] / (area1 + area2)  # what the full computation gives: 0 / union
-    return _rotated_iou_pair(a, b, s, consts)
+def _apart(boxes1, i, boxes2, j, reach1, reach2):  # pragma: no cover - compiled
+    """Are boxes ``i`` and ``j`` too far apart to meet? Then torchvision's IoU is +0: an
+    area below 1e-14 gives 0, otherwise no point is found and ``0 / union`` is +0 (the reach
+    is finite only for finite sides, so the union is a number)."""
+    dx = np.float64(boxes1[i, 0]) - np.float64(boxes2[j, 0])
+    dy = np.float64(boxes1[i, 1]) - np.float64(boxes2[j, 1])
+    r = reach1[i] + reach2[j]
+    return dx * dx + dy * dy > r * r
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
     """``[N, 5] x [M, 5] -> [N, M]`` IoU of ``(cx, cy, w, h, angle)`` boxes, in their dtype
-    (torchvision stores it as float32)."""
+    (torchvision stores it as float32).
+
+    Pairs too far apart to meet (:func:`_apart`) are +0 without the polygon; a sweep over
+    ``boxes2`` sorted by centre x visits only the others. Boxes with a non-finite centre or
+    reach are paired with everything.
+    """
     n = boxes1.shape[0]
     m = boxes2.shape[0]
     out = np.empty((n, m), dtype=boxes1.dtype)
-    s = np.empty((_ROT_ROWS, 3), dtype=boxes1.dtype)
-    reach1 = _rotated_reach(boxes1)
-    reach2 = _rotated_reach(boxes2)
     for i in range(n):
         for j in range(m):
-            out[i, j] = _rotated_iou_pruned(boxes1[i], boxes2[j], reach1[i], reach2[j], s, consts)
+            out[i, j] = consts[0]
+    s = np.empty((_ROT_ROWS, 3), dtype=boxes1.dtype)
+    trig1 = _rotated_trig(boxes1, consts)
+    trig2 = _rotated_trig(boxes2, consts)
+    reach1 = _rotated_reach(boxes1)
+    reach2 = _rotated_reach(boxes2)
+    finite2 = np.empty(m, dtype=np.bool_)
+    xs = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        xs[j] = np.float64(boxes2[j, 0])
+        finite2[j] = math.isfinite(xs[j] + np.float64(boxes2[j, 1]) + reach2[j])
+        if not finite2[j]:
+            xs[j] = math.inf
+    by_x = np.argsort(xs)  # the non-finite ones last
+    sorted_x = xs[by_x]
+    n_finite = 0
+    for j in range(m):
+        if finite2[j]:
+            n_finite += 1
+    max_reach = 0.0
+    for j in range(m):
+        if finite2[j] and reach2[j] > max_reach:
+            max_reach = reach2[j]
+    for i in range(n):
+        x = np.float64(boxes1[i, 0])
+        window = reach1[i] + max_reach
+        if math.isfinite(x + np.float64(boxes1[i, 1]) + window):
+            lo = np.searchsorted(sorted_x[:n_finite], x - window * 1.001)
+            hi = np.searchsorted(sorted_x[:n_finite], x + window * 1.001, side="right")
+        else:
+            lo = 0
+            hi = n_finite
+        for k in range(lo, hi):
+            j = by_x[k]
+            if not _apart(boxes1, i, boxes2, j, reach1, reach2):
+                out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
+        for k in range(n_finite, m):
+            j = by_x[k]
+            out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
     return out
 
 
@@ -819,15 +866,18 @@ def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
 def rotated_nms(boxes, order, threshold, consts):  # pragma: no cover - compiled
     """Greedy NMS of ``(cx, cy, w, h, angle)`` boxes visited in ``order`` (detectron2's
     ``nms_rotated``): a box is suppressed by a kept one when their IoU, in the boxes'
-    dtype, is ``>= threshold`` (compared in double). Returns the kept indices in order."""
+    dtype, is ``>= threshold`` (compared in double). Returns the kept indices in order.
+    Pairs too far apart to meet have IoU +0 (:func:`_apart`)."""
     n = boxes.shape[0]
     s = np.empty((_ROT_ROWS, 3), dtype=boxes.dtype)
+    trig = _rotated_trig(boxes, consts)
     reach = _rotated_reach(boxes)
     suppressed = np.empty(n, dtype=np.bool_)
     for i in range(n):
         suppressed[i] = False
     keep = np.empty(n, dtype=np.int64)
     kept = 0
+    zero_suppresses = threshold <= 0.0
     for oi in range(n):
         i = order[oi]
         if suppressed[i]:
@@ -838,7 +888,11 @@ def rotated_nms(boxes, order, threshold, consts):  # pragma: no cover - compiled
             j = order[oj]
             if suppressed[j]:
                 continue
-            iou = _rotated_iou_pruned(boxes[i], boxes[j], reach[i], reach[j], s, consts)
+            if _apart(boxes, i, boxes, j, reach, reach):
+                if zero_suppresses:
+                    suppressed[j] = True
+                continue
+            iou = _rotated_iou_pair(boxes[i], boxes[j], trig[i], trig[j], s, consts)
             if np.float64(iou) >= threshold:
                 suppressed[j] = True
     return keep[:kept]

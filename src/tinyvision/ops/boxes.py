@@ -42,8 +42,8 @@ from tinyvision.ops import _kernels
 
 __all__ = [
     "BOX_FORMATS",
-    "FormatConversionError",
     "ROTATED_BOX_FORMATS",
+    "FormatConversionError",
     "bbox_iou",
     "box_area",
     "box_convert",
