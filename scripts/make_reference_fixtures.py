@@ -8,6 +8,9 @@ numba scipy``), from the repository root::
 
 ``--only torchvision_nonfinite.pt`` (repeatable) writes just the named file(s); the others are
 computed all the same, so every file stays what a full run writes.
+``torchvision_rotated.pt`` (rotated ``box_convert``/``box_iou`` and a detectron2-style rotated
+NMS loop on torchvision's rotated IoU) draws from its own generator, so adding it changed no
+other file.
 
 The tests only read the files written here; they never import torchvision. Each case stores
 its inputs next to torchvision's outputs (and gradients), so a test replays the inputs through
