@@ -8,6 +8,9 @@ numba scipy``), from the repository root::
 
 ``--only torchvision_nonfinite.pt`` (repeatable) writes just the named file(s); the others are
 computed all the same, so every file stays what a full run writes.
+``torchvision_rotated.pt`` (rotated ``box_convert``/``box_iou`` and a detectron2-style rotated
+NMS loop on torchvision's rotated IoU) draws from its own generator, so adding it changed no
+other file.
 
 The tests only read the files written here; they never import torchvision. Each case stores
 its inputs next to torchvision's outputs (and gradients), so a test replays the inputs through
@@ -481,6 +484,125 @@ def nonfinite_cases() -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- rotated boxes
+
+
+ROTATED_FORMATS = ("cxcywhr", "xywhr", "xyxyxyxy")
+
+
+def random_rotated(rng: np.random.Generator, n: int, scale: float = 100.0) -> np.ndarray:
+    """``(cx, cy, w, h, angle)`` boxes, float64, angles in degrees in [-180, 180)."""
+    centre = rng.uniform(0, scale, (n, 2))
+    wh = rng.uniform(0.5, scale / 3, (n, 2))
+    angle = rng.integers(-1800, 1800, (n, 1)) / 10  # tenths of degrees: exact in float32
+    return np.concatenate([centre, wh, angle], axis=1)
+
+
+def adversarial_rotated() -> np.ndarray:
+    """Degenerate and boundary ``cxcywhr`` boxes (all against all in the fixtures)."""
+    nan, inf = float("nan"), float("inf")
+    return np.array(
+        [
+            [10, 10, 8, 4, 0],
+            [10, 10, 8, 4, 0],  # identical
+            [10, 10, 8, 4, 180],  # the same rectangle, turned half way
+            [10, 10, 4, 8, 90],  # the same rectangle, turned a quarter
+            [10, 10, 8, 4, 45],  # same centre, rotated
+            [10, 10, 8, 4, 1e-4],  # almost identical
+            [18, 10, 8, 4, 0],  # touching along an edge
+            [10, 10, 2, 1, 30],  # nested
+            [10, 10, 0, 4, 10],  # zero width
+            [10, 10, 1e-8, 1e-7, 0],  # area below 1e-14
+            [10, 10, 8, -4, 0],  # negative height (negative area)
+            [10, 10, -8, -4, 0],  # both negative (positive area)
+            [1e4, 1e4, 3, 2, 33],  # far away
+            [0.1, 0.2, 1e-3, 2e-3, 5],  # tiny
+            [10, 10, 8, 4, 360],  # a full turn
+            [10, 10, 8, 4, -725.5],  # several turns
+            [10, 10, 8, 4, nan],  # NaN angle
+            [10, 10, 8, 4, inf],  # infinite angle
+            [nan, 10, 8, 4, 0],  # NaN centre
+            [10, 10, inf, 4, 0],  # infinite width
+        ],
+        dtype=np.float64,
+    )
+
+
+def rotated_nms_reference(boxes: torch.Tensor, scores: torch.Tensor, thr: float) -> torch.Tensor:
+    """detectron2's greedy ``nms_rotated`` (IoU >= threshold suppresses) as a plain loop over
+    torchvision's rotated ``box_iou``. torchvision's IoU is float32, detectron2 compares the
+    IoU in the boxes' dtype: the cases use float32 boxes, where the two agree."""
+    order = torch.sort(scores, stable=True, descending=True)[1]
+    iou = ops.box_iou(boxes, boxes, fmt="cxcywhr").double()
+    removed = torch.zeros(len(boxes), dtype=torch.bool)
+    keep = []
+    for i in order.tolist():
+        if not removed[i]:
+            keep.append(i)
+            removed |= iou[i] >= thr
+    return torch.tensor(keep, dtype=torch.int64)
+
+
+def rotated_cases() -> dict:
+    """torchvision 0.29.1's rotated ``box_convert`` and ``box_iou(fmt=...)``, and rotated NMS.
+
+    Its own generator (seeded from SEED), so the other files' random inputs stay the same.
+    """
+    rng = np.random.default_rng(SEED + 15)
+    iou, convert, nms_cases = [], [], []
+    sets = {
+        "random": (random_rotated(rng, 60), random_rotated(rng, 50)),
+        "dense": (random_rotated(rng, 40, scale=20.0), random_rotated(rng, 40, scale=20.0)),
+        "adversarial": (adversarial_rotated(), adversarial_rotated()),
+    }
+    for set_name, (a64, b64) in sets.items():
+        for dname, dtype in (("float32", torch.float32), ("float64", torch.float64)):
+            a, b = t(a64, dtype), t(b64, dtype)
+            for fmt in ROTATED_FORMATS:
+                a_fmt = ops.box_convert(a, "cxcywhr", fmt)
+                b_fmt = ops.box_convert(b, "cxcywhr", fmt)
+                iou.append(
+                    {
+                        "name": f"{set_name}/{dname}/{fmt}",
+                        "fmt": fmt,
+                        "boxes1": a_fmt,
+                        "boxes2": b_fmt,
+                        "iou": ops.box_iou(a_fmt, b_fmt, fmt=fmt),
+                    }
+                )
+    for dname, dtype in (("float32", torch.float32), ("float64", torch.float64), ("int64", None)):
+        boxes = random_rotated(rng, 30)
+        source = t(boxes, dtype) if dtype is not None else torch.round(t(boxes, torch.float64))
+        if dtype is None:
+            source = source.to(torch.int64)
+        for in_fmt in ROTATED_FORMATS:
+            inputs = ops.box_convert(source, "cxcywhr", in_fmt)
+            for out_fmt in ROTATED_FORMATS:
+                convert.append(
+                    {
+                        "name": f"{dname}/{in_fmt}->{out_fmt}",
+                        "in_fmt": in_fmt,
+                        "out_fmt": out_fmt,
+                        "boxes": inputs,
+                        "out": ops.box_convert(inputs, in_fmt, out_fmt),
+                    }
+                )
+    for name, count, scale in (("sparse", 300, 400.0), ("dense", 300, 100.0), ("crowd", 200, 30.0)):
+        boxes = t(random_rotated(rng, count, scale=scale), torch.float32)
+        scores = t(rng.integers(0, 50, count) / 50, torch.float32)  # with ties
+        for thr in (0.0, 0.1, 0.3, 0.5, 0.7, 1.0):
+            nms_cases.append(
+                {
+                    "name": f"{name}/thr={thr}",
+                    "boxes": boxes,
+                    "scores": scores,
+                    "iou_threshold": thr,
+                    "keep": rotated_nms_reference(boxes, scores, thr),
+                }
+            )
+    return {"box_iou": iou, "box_convert": convert, "nms_rotated": nms_cases}
+
+
 def numpy_features() -> list[str]:
     """The CPU features numpy uses here (informational: the inputs do not depend on them)."""
     try:
@@ -515,6 +637,7 @@ def main() -> None:
         "torchvision_nms.pt": {"nms": nms_cases(rng), "batched_nms": batched_cases(rng)},
         "torchvision_losses.pt": loss_cases(rng),
         "torchvision_nonfinite.pt": nonfinite_cases(),  # fixed inputs, no random numbers
+        "torchvision_rotated.pt": rotated_cases(),  # its own generator
     }
     unknown = set(args.only or ()) - set(files)
     if unknown:

@@ -357,7 +357,9 @@ def test_bbox_iou_bad_input() -> None:
 
 def test_convert_area_clip_small_bad_input() -> None:
     with pytest.raises(ValueError, match="in_fmt must be one of"):
-        ops.box_convert(BOX, "xyxyxyxy", "xyxy")
+        ops.box_convert(BOX, "polygon", "xyxy")
+    with pytest.raises(ValueError, match="axis-aligned and a rotated format"):
+        ops.box_convert(BOX, "xyxy", "xyxyxyxy")
     with pytest.raises(ValueError, match="out_fmt must be one of"):
         ops.box_convert(BOX, "xyxy", None)
     with pytest.raises(ValueError, match="boxes must be a Tensor of shape"):

@@ -5,6 +5,8 @@ Names, arguments and results follow ``torchvision.ops``; the CPU hot loops are c
 
 from tinyvision.ops.boxes import (
     BOX_FORMATS,
+    ROTATED_BOX_FORMATS,
+    FormatConversionError,
     bbox_iou,
     box_area,
     box_convert,
@@ -15,10 +17,12 @@ from tinyvision.ops.boxes import (
     generalized_box_iou,
     remove_small_boxes,
 )
-from tinyvision.ops.nms import batched_nms, diou_nms, nms, soft_nms
+from tinyvision.ops.nms import batched_nms, diou_nms, nms, nms_rotated, soft_nms
 
 __all__ = [
     "BOX_FORMATS",
+    "ROTATED_BOX_FORMATS",
+    "FormatConversionError",
     "batched_nms",
     "bbox_iou",
     "box_area",
@@ -30,6 +34,7 @@ __all__ = [
     "distance_box_iou",
     "generalized_box_iou",
     "nms",
+    "nms_rotated",
     "remove_small_boxes",
     "soft_nms",
 ]

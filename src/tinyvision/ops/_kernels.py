@@ -573,3 +573,383 @@ def soft_nms_kernel(
                 write += 1
         count = write
     return keep[:k], kept_scores[:k]
+
+
+# --------------------------------------------------------------------------- rotated boxes
+#
+# torchvision's rotated IoU (``box_iou_rotated``, detectron2's algorithm): the corners of
+# both ``(cx, cy, w, h, angle)`` boxes, every edge/edge crossing and every corner inside the
+# other box (with tolerances), the convex hull of those points (Graham scan after a
+# selection sort by angle) and its area. The functions below repeat its C++ operation for
+# operation in the boxes' dtype ``T``; where the C++ mixes in ``double`` (the angle, the
+# centre shift, the tolerances) they do too, and values are rounded back to ``T`` by storing
+# them in a ``T`` buffer. ``scratch`` holds the per-pair buffers:
+# rows 0-3 corners of box 1, 4-7 corners of box 2, 8-11 / 12-15 their edge vectors,
+# 16-39 candidate points, 40-63 the hull; column 2 of rows 16-39 holds squared distances.
+
+_ROT_ROWS = 64
+_ONE_EPS = 1.0 + 1e-5  # torchvision's ``1.0f + EPS``, in double
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rotated_trig(boxes, consts):  # pragma: no cover - compiled
+    """Per box ``[cos(theta) / 2, sin(theta) / 2]`` in ``T`` as torchvision rounds them: the
+    angle in double (``angle * 0.01745329251``), ``cos``/``sin`` rounded to ``T``, times a
+    ``T`` one half. They depend on the box alone, so they are computed once per box."""
+    n = boxes.shape[0]
+    trig = np.empty((n, 2), dtype=boxes.dtype)
+    for i in range(n):
+        theta = np.float64(boxes[i, 4]) * 0.01745329251
+        trig[i, 0] = math.cos(theta)
+        trig[i, 1] = math.sin(theta)
+        trig[i, 0] = trig[i, 0] * consts[1]
+        trig[i, 1] = trig[i, 1] * consts[1]
+    return trig
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cover - compiled
+    """Corners of one box into ``scratch[row:row + 4]`` (torchvision's vertex order)."""
+    x0 = cx + s2 * h + c2 * w
+    y0 = cy + c2 * h - s2 * w
+    x1 = cx - s2 * h + c2 * w
+    y1 = cy - c2 * h - s2 * w
+    scratch[row, 0] = x0
+    scratch[row, 1] = y0
+    scratch[row + 1, 0] = x1
+    scratch[row + 1, 1] = y1
+    scratch[row + 2, 0] = two * cx - x0
+    scratch[row + 2, 1] = two * cy - y0
+    scratch[row + 3, 0] = two * cx - x1
+    scratch[row + 3, 1] = two * cy - y1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
+    """Append the corners ``s[pts:pts + 4]`` lying inside the box whose corners start at
+    ``other_pts`` (edge vectors at ``vec``) to the candidate points; returns the new count."""
+    abx = s[vec, 0]
+    aby = s[vec, 1]
+    dax = s[vec + 3, 0]
+    day = s[vec + 3, 1]
+    ab_ab = np.float64(abx * abx + aby * aby) + 1e-5
+    ad_ad = np.float64(dax * dax + day * day) + 1e-5
+    for i in range(4):
+        apx = s[pts + i, 0] - s[other_pts, 0]
+        apy = s[pts + i, 1] - s[other_pts, 1]
+        ap_ab = apx * abx + apy * aby
+        ap_ad = -(apx * dax + apy * day)
+        if ap_ab > -1e-5 and ap_ad > -1e-5 and ap_ab < ab_ab and ap_ad < ad_ad:
+            s[16 + num, 0] = s[pts + i, 0]
+            s[16 + num, 1] = s[pts + i, 1]
+            num += 1
+    return num
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _intersection_points(s):  # pragma: no cover - compiled
+    """Candidate points of the intersection polygon into ``s[16:40]``; returns their count."""
+    for i in range(4):
+        nxt = (i + 1) % 4
+        s[8 + i, 0] = s[nxt, 0] - s[i, 0]
+        s[8 + i, 1] = s[nxt, 1] - s[i, 1]
+        s[12 + i, 0] = s[4 + nxt, 0] - s[4 + i, 0]
+        s[12 + i, 1] = s[4 + nxt, 1] - s[4 + i, 1]
+    num = 0
+    for i in range(4):
+        v1x = s[8 + i, 0]
+        v1y = s[8 + i, 1]
+        for j in range(4):
+            v2x = s[12 + j, 0]
+            v2y = s[12 + j, 1]
+            det = v2x * v1y - v1x * v2y
+            if abs(det) <= 1e-14:
+                continue
+            dx = s[4 + j, 0] - s[i, 0]
+            dy = s[4 + j, 1] - s[i, 1]
+            t1 = (v2x * dy - dx * v2y) / det
+            t2 = (v1x * dy - dx * v1y) / det
+            if t1 > -1e-5 and t1 < _ONE_EPS and t2 > -1e-5 and t2 < _ONE_EPS:
+                s[16 + num, 0] = s[i, 0] + v1x * t1
+                s[16 + num, 1] = s[i, 1] + v1y * t1
+                num += 1
+    num = _corners_inside(s, 0, 12, 4, num)
+    return _corners_inside(s, 4, 8, 0, num)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
+    """Area of the convex hull of the ``num`` points in ``s[16:16 + num]`` (Graham scan)."""
+    t = 0
+    for i in range(1, num):
+        if s[16 + i, 1] < s[16 + t, 1] or (
+            s[16 + i, 1] == s[16 + t, 1] and s[16 + i, 0] < s[16 + t, 0]
+        ):
+            t = i
+    sx = s[16 + t, 0]
+    sy = s[16 + t, 1]
+    q = 40
+    for i in range(num):
+        s[q + i, 0] = s[16 + i, 0] - sx
+        s[q + i, 1] = s[16 + i, 1] - sy
+    x = s[q, 0]
+    y = s[q, 1]
+    s[q, 0] = s[q + t, 0]
+    s[q, 1] = s[q + t, 1]
+    s[q + t, 0] = x
+    s[q + t, 1] = y
+    for i in range(num):  # squared distances in column 2 of the candidate rows
+        s[16 + i, 2] = s[q + i, 0] * s[q + i, 0] + s[q + i, 1] * s[q + i, 1]
+    for i in range(1, num - 1):
+        for j in range(i + 1, num):
+            cross = s[q + i, 0] * s[q + j, 1] - s[q + j, 0] * s[q + i, 1]
+            if cross < -1e-6 or (abs(cross) < 1e-6 and s[16 + i, 2] > s[16 + j, 2]):
+                for c in range(2):
+                    x = s[q + i, c]
+                    s[q + i, c] = s[q + j, c]
+                    s[q + j, c] = x
+                x = s[16 + i, 2]
+                s[16 + i, 2] = s[16 + j, 2]
+                s[16 + j, 2] = x
+    k = 1
+    while k < num:
+        if s[q + k, 0] * s[q + k, 0] + s[q + k, 1] * s[q + k, 1] > 1e-8:
+            break
+        k += 1
+    if k == num:
+        return zero
+    s[q + 1, 0] = s[q + k, 0]
+    s[q + 1, 1] = s[q + k, 1]
+    m = 2
+    for i in range(k + 1, num):
+        while m > 1:
+            q1x = s[q + i, 0] - s[q + m - 2, 0]
+            q1y = s[q + i, 1] - s[q + m - 2, 1]
+            q2x = s[q + m - 1, 0] - s[q + m - 2, 0]
+            q2y = s[q + m - 1, 1] - s[q + m - 2, 1]
+            if q1x * q2y >= q2x * q1y:
+                m -= 1
+            else:
+                break
+        s[q + m, 0] = s[q + i, 0]
+        s[q + m, 1] = s[q + i, 1]
+        m += 1
+    area = zero
+    for i in range(1, m - 1):
+        ax = s[q + i, 0] - s[q, 0]
+        ay = s[q + i, 1] - s[q, 1]
+        bx = s[q + i + 1, 0] - s[q, 0]
+        by = s[q + i + 1, 1] - s[q, 1]
+        area += abs(ax * by - bx * ay)
+    return area / two
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rotated_iou_pair(a, b, ta, tb, s, consts):  # pragma: no cover - compiled
+    """IoU of the rotated boxes ``a`` and ``b`` (rows ``(cx, cy, w, h, angle)``, their
+    :func:`_rotated_trig` rows ``ta``, ``tb``), in ``T``."""
+    zero = consts[0]
+    two = consts[2]
+    area1 = a[2] * a[3]
+    area2 = b[2] * b[3]
+    if area1 < 1e-14 or area2 < 1e-14:
+        return zero
+    # torchvision shifts both centres by their midpoint, computed in double
+    shift_x = np.float64(a[0] + b[0]) / 2.0
+    shift_y = np.float64(a[1] + b[1]) / 2.0
+    s[0, 2] = np.float64(a[0]) - shift_x
+    s[1, 2] = np.float64(a[1]) - shift_y
+    s[2, 2] = np.float64(b[0]) - shift_x
+    s[3, 2] = np.float64(b[1]) - shift_y
+    _rotated_corners(s[0, 2], s[1, 2], a[2], a[3], ta[0], ta[1], s, 0, two)
+    _rotated_corners(s[2, 2], s[3, 2], b[2], b[3], tb[0], tb[1], s, 4, two)
+    num = _intersection_points(s)
+    inter = zero if num <= 2 else _hull_area(s, num, zero, two)
+    iou = inter / (area1 + area2 - inter)
+    # torchvision 0.29.1 clamps to [0, 1] (NaN passes through)
+    if iou < zero:
+        return zero
+    if iou > consts[3]:
+        return consts[3]
+    return iou
+
+
+def rotated_constants(dtype: np.dtype) -> np.ndarray:
+    """``[0, 0.5, 2, 1]`` in ``dtype`` for the rotated kernels."""
+    return np.array([0.0, 0.5, 2.0, 1.0], dtype=dtype)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rotated_reach(boxes):  # pragma: no cover - compiled
+    """Per box, in double: a radius around the centre beyond which torchvision's algorithm
+    finds no intersection point (half the diagonal, plus its absolute ``1e-5`` tolerance on
+    dot products seen from the shortest side, plus 0.1 %); NaN or inf when unknown."""
+    n = boxes.shape[0]
+    reach = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        w = abs(np.float64(boxes[i, 2]))
+        h = abs(np.float64(boxes[i, 3]))
+        side = min(w, h)
+        slack = 2e-5 / side if side > 0.0 else math.inf
+        reach[i] = (0.5 * math.sqrt(w * w + h * h) + slack) * 1.001
+    return reach
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _apart(boxes1, i, boxes2, j, reach1, reach2):  # pragma: no cover - compiled
+    """Are boxes ``i`` and ``j`` too far apart to meet? Then torchvision's IoU is +0: an
+    area below 1e-14 gives 0, otherwise no point is found and ``0 / union`` is +0 (the reach
+    is finite only for finite sides, so the union is a number)."""
+    dx = np.float64(boxes1[i, 0]) - np.float64(boxes2[j, 0])
+    dy = np.float64(boxes1[i, 1]) - np.float64(boxes2[j, 1])
+    r = reach1[i] + reach2[j]
+    return dx * dx + dy * dy > r * r
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rotated_frame(boxes):  # pragma: no cover - compiled
+    """Per box, in double: ``[cos, sin, |w| / 2, |h| / 2, slack]``, the box's axes and half
+    sides, and how far torchvision's tolerances let it reach past its sides (``1e-5`` on dot
+    products seen from the shortest side, ``1e-5`` of the longest side on edge parameters)."""
+    n = boxes.shape[0]
+    frame = np.empty((n, 5), dtype=np.float64)
+    for i in range(n):
+        theta = np.float64(boxes[i, 4]) * 0.01745329251
+        w = abs(np.float64(boxes[i, 2]))
+        h = abs(np.float64(boxes[i, 3]))
+        side = min(w, h)
+        frame[i, 0] = math.cos(theta)
+        frame[i, 1] = math.sin(theta)
+        frame[i, 2] = 0.5 * w
+        frame[i, 3] = 0.5 * h
+        frame[i, 4] = (1e-5 / side if side > 0.0 else math.inf) + 1e-5 * max(w, h)
+    return frame
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _gap_along(ux, uy, dx, dy, f1, f2):  # pragma: no cover - compiled
+    """Distance between the two boxes' shadows on the unit axis ``(ux, uy)`` (negative when
+    they overlap); ``f1``/``f2`` are :func:`_rotated_frame` rows, ``(dx, dy)`` the centres'
+    offset. A box's width runs along ``(cos, -sin)``, its height along ``(sin, cos)``."""
+    r1 = f1[2] * abs(f1[0] * ux - f1[1] * uy) + f1[3] * abs(f1[1] * ux + f1[0] * uy)
+    r2 = f2[2] * abs(f2[0] * ux - f2[1] * uy) + f2[3] * abs(f2[1] * ux + f2[0] * uy)
+    return abs(dx * ux + dy * uy) - r1 - r2
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _separated(boxes1, i, boxes2, j, frame1, frame2):  # pragma: no cover - compiled
+    """Separating-axis test with a margin: True when a side of either box separates them by
+    more than both boxes' tolerance reach plus 1e-5 of their extent (rounding of the shifted
+    float32 coordinates is ~1e-7 of it). torchvision then finds no point: IoU +0."""
+    f1 = frame1[i]
+    f2 = frame2[j]
+    dx = np.float64(boxes2[j, 0]) - np.float64(boxes1[i, 0])
+    dy = np.float64(boxes2[j, 1]) - np.float64(boxes1[i, 1])
+    size = abs(dx) + abs(dy) + f1[2] + f1[3] + f2[2] + f2[3]
+    margin = 2.0 * (f1[4] + f2[4]) + 1e-5 * size
+    if _gap_along(f1[0], -f1[1], dx, dy, f1, f2) > margin:
+        return True
+    if _gap_along(f1[1], f1[0], dx, dy, f1, f2) > margin:
+        return True
+    if _gap_along(f2[0], -f2[1], dx, dy, f1, f2) > margin:
+        return True
+    return _gap_along(f2[1], f2[0], dx, dy, f1, f2) > margin
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
+    """``[N, 5] x [M, 5] -> [N, M]`` IoU of ``(cx, cy, w, h, angle)`` boxes, in their dtype
+    (torchvision stores it as float32).
+
+    Pairs too far apart to meet (:func:`_apart`) are +0 without the polygon; a sweep over
+    ``boxes2`` sorted by centre x visits only the others. Boxes with a non-finite centre or
+    reach are paired with everything.
+    """
+    n = boxes1.shape[0]
+    m = boxes2.shape[0]
+    out = np.empty((n, m), dtype=boxes1.dtype)
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = consts[0]
+    s = np.empty((_ROT_ROWS, 3), dtype=boxes1.dtype)
+    trig1 = _rotated_trig(boxes1, consts)
+    trig2 = _rotated_trig(boxes2, consts)
+    reach1 = _rotated_reach(boxes1)
+    reach2 = _rotated_reach(boxes2)
+    frame1 = _rotated_frame(boxes1)
+    frame2 = _rotated_frame(boxes2)
+    finite2 = np.empty(m, dtype=np.bool_)
+    xs = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        xs[j] = np.float64(boxes2[j, 0])
+        finite2[j] = math.isfinite(xs[j] + np.float64(boxes2[j, 1]) + reach2[j])
+        if not finite2[j]:
+            xs[j] = math.inf
+    by_x = np.argsort(xs)  # the non-finite ones last
+    sorted_x = xs[by_x]
+    n_finite = 0
+    for j in range(m):
+        if finite2[j]:
+            n_finite += 1
+    max_reach = 0.0
+    for j in range(m):
+        if finite2[j] and reach2[j] > max_reach:
+            max_reach = reach2[j]
+    for i in range(n):
+        x = np.float64(boxes1[i, 0])
+        window = reach1[i] + max_reach
+        if math.isfinite(x + np.float64(boxes1[i, 1]) + window):
+            lo = np.searchsorted(sorted_x[:n_finite], x - window * 1.001)
+            hi = np.searchsorted(sorted_x[:n_finite], x + window * 1.001, side="right")
+        else:
+            lo = 0
+            hi = n_finite
+        for k in range(lo, hi):
+            j = by_x[k]
+            if not _apart(boxes1, i, boxes2, j, reach1, reach2) and not _separated(
+                boxes1, i, boxes2, j, frame1, frame2
+            ):
+                out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
+        for k in range(n_finite, m):
+            j = by_x[k]
+            out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rotated_nms(boxes, order, threshold, consts):  # pragma: no cover - compiled
+    """Greedy NMS of ``(cx, cy, w, h, angle)`` boxes visited in ``order`` (detectron2's
+    ``nms_rotated``): a box is suppressed by a kept one when their IoU, in the boxes'
+    dtype, is ``>= threshold`` (compared in double). Returns the kept indices in order.
+    Pairs too far apart to meet have IoU +0 (:func:`_apart`)."""
+    n = boxes.shape[0]
+    s = np.empty((_ROT_ROWS, 3), dtype=boxes.dtype)
+    trig = _rotated_trig(boxes, consts)
+    reach = _rotated_reach(boxes)
+    frame = _rotated_frame(boxes)
+    suppressed = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        suppressed[i] = False
+    keep = np.empty(n, dtype=np.int64)
+    kept = 0
+    zero_suppresses = threshold <= 0.0
+    for oi in range(n):
+        i = order[oi]
+        if suppressed[i]:
+            continue
+        keep[kept] = i
+        kept += 1
+        for oj in range(oi + 1, n):
+            j = order[oj]
+            if suppressed[j]:
+                continue
+            if _apart(boxes, i, boxes, j, reach, reach) or _separated(
+                boxes, i, boxes, j, frame, frame
+            ):
+                if zero_suppresses:
+                    suppressed[j] = True
+                continue
+            iou = _rotated_iou_pair(boxes[i], boxes[j], trig[i], trig[j], s, consts)
+            if np.float64(iou) >= threshold:
+                suppressed[j] = True
+    return keep[:kept]

@@ -9,6 +9,12 @@ On CPU, when no gradient is needed, the pairwise IoU matrices come from a compil
 (:mod:`tinyvision.ops._kernels`) that repeats torch's arithmetic operation for operation in
 the input's dtype, so both paths return the same bits.
 
+Rotated boxes (``fmt="cxcywhr"``, ``"xywhr"`` or ``"xyxyxyxy"``, torchvision's formats and
+arithmetic) work in :func:`box_convert` and :func:`box_iou`; their angles are in degrees,
+counter-clockwise in the image plane (x right, y down). On CPU their IoU comes from a
+compiled copy of torchvision's polygon-intersection kernel (the same bits), elsewhere from a
+vectorised torch computation of the same polygon (equal within rounding).
+
 NaN and infinite coordinates are not rejected (checking would cost a pass over the data);
 they propagate like torch's own operations do: a NaN coordinate makes every IoU that involves
 its box NaN, and ``inf - inf`` gives NaN.
@@ -17,7 +23,7 @@ its box NaN, and ``inf - inf`` gives NaN.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -36,6 +42,8 @@ from tinyvision.ops import _kernels
 
 __all__ = [
     "BOX_FORMATS",
+    "ROTATED_BOX_FORMATS",
+    "FormatConversionError",
     "bbox_iou",
     "box_area",
     "box_convert",
@@ -48,6 +56,11 @@ __all__ = [
 ]
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
+ROTATED_BOX_FORMATS = ("cxcywhr", "xywhr", "xyxyxyxy")
+# Coordinates per box in each format.
+_FORMAT_SIZE = {"xyxy": 4, "xywh": 4, "cxcywh": 4, "cxcywhr": 5, "xywhr": 5, "xyxyxyxy": 8}
+# Pairs of rotated boxes per block of the vectorised (torch) rotated IoU.
+_ROTATED_TORCH_PAIRS = 1 << 16
 IOU_KINDS = ("iou", "giou", "diou", "ciou")
 
 # Below this many pairs the torch ops are as fast as the compiled loop.
@@ -57,13 +70,13 @@ _COMPILED_MIN_PAIRS = 4096
 # --------------------------------------------------------------------------- validation
 
 
-def _check_box_tensor(value: object, name: str, *, min_ndim: int = 1) -> Tensor:
-    """``value`` must be a real tensor of shape ``[..., 4]`` with at least ``min_ndim`` dims."""
+def _check_box_tensor(value: object, name: str, *, min_ndim: int = 1, size: int = 4) -> Tensor:
+    """``value`` must be a real tensor of shape ``[..., size]`` with at least ``min_ndim`` dims."""
     check_tensor(value, name)
     assert isinstance(value, Tensor)
-    if value.ndim < min_ndim or value.shape[-1] != 4:
+    if value.ndim < min_ndim or value.shape[-1] != size:
         lead = "N, " if min_ndim == 2 else "..., "
-        raise ValueError(f"{name} must be a Tensor of shape [{lead}4], got {describe(value)}")
+        raise ValueError(f"{name} must be a Tensor of shape [{lead}{size}], got {describe(value)}")
     check_real_dtype(value, name)
     return value
 
@@ -125,30 +138,116 @@ def _legacy(boxes: Tensor) -> Tensor:
     return torch.cat((boxes[..., :2], boxes[..., 2:] + 1), dim=-1)
 
 
+class FormatConversionError(ValueError, NotImplementedError):
+    """A conversion between an axis-aligned and a rotated box format (torchvision raises
+    ``NotImplementedError`` for these; this is also a ``ValueError``)."""
+
+
 # --------------------------------------------------------------------------- formats
 
 
 def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
-    """Convert boxes between ``"xyxy"``, ``"xywh"`` and ``"cxcywh"``.
+    """Convert boxes between ``"xyxy"``, ``"xywh"`` and ``"cxcywh"``, or between the rotated
+    formats ``"cxcywhr"``, ``"xywhr"`` and ``"xyxyxyxy"``.
 
     ``xyxy`` is ``(x1, y1, x2, y2)``; ``xywh`` is ``(x1, y1, w, h)``; ``cxcywh`` is
-    ``(cx, cy, w, h)``.
+    ``(cx, cy, w, h)``. Rotated: ``cxcywhr`` is ``(cx, cy, w, h, r)`` and ``xywhr`` is
+    ``(x1, y1, w, h, r)`` with ``(x1, y1)`` the box's first ("top-left") corner and ``r`` the
+    angle in degrees, counter-clockwise in the image plane; ``xyxyxyxy`` lists the four
+    corners (top-left, top-right, bottom-right, bottom-left of the unrotated box). The
+    arithmetic is torchvision's (integer boxes are rounded back to their dtype); an
+    ``xyxyxyxy`` box that is not a rectangle keeps its first edge's direction and length
+    and the length of its second edge.
 
     Args:
-        boxes (Tensor[..., 4]): boxes in ``in_fmt``; any number of leading dimensions.
+        boxes (Tensor[..., K]): boxes in ``in_fmt`` (K = 4, 5 or 8); any leading dimensions.
         in_fmt (str): format of ``boxes``.
         out_fmt (str): format of the result.
 
     Returns:
-        Tensor[..., 4]: the converted boxes (a copy when the formats are equal).
+        Tensor[..., K']: the converted boxes (a copy when the formats are equal).
+
+    Raises:
+        FormatConversionError: between an axis-aligned and a rotated format.
     """
-    _check_box_tensor(boxes, "boxes")
-    _check_fmt(in_fmt, "in_fmt")
-    _check_fmt(out_fmt, "out_fmt")
+    check_choice(in_fmt, "in_fmt", _FORMAT_SIZE)
+    check_choice(out_fmt, "out_fmt", _FORMAT_SIZE)
+    _check_box_tensor(boxes, "boxes", size=_FORMAT_SIZE[in_fmt])
     if in_fmt == out_fmt:
         return boxes.clone()
+    if (in_fmt in ROTATED_BOX_FORMATS) != (out_fmt in ROTATED_BOX_FORMATS):
+        raise FormatConversionError(
+            f"box_convert cannot convert between an axis-aligned and a rotated format, "
+            f"got in_fmt={in_fmt!r} and out_fmt={out_fmt!r}"
+        )
+    if in_fmt in ROTATED_BOX_FORMATS:
+        return _convert_rotated(boxes, in_fmt, out_fmt)
     xyxy = boxes if in_fmt == "xyxy" else _to_xyxy(boxes, in_fmt)
     return xyxy if out_fmt == "xyxy" else _from_xyxy(xyxy, out_fmt)
+
+
+def _convert_rotated(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
+    """torchvision's rotated conversions, through ``xywhr`` (each step rounded back to an
+    integer dtype, as torchvision does)."""
+    if in_fmt == "cxcywhr":
+        xywhr = _rotated_step(boxes, _cxcywhr_to_xywhr)
+    elif in_fmt == "xyxyxyxy":
+        xywhr = _rotated_step(boxes, _xyxyxyxy_to_xywhr)
+    else:
+        xywhr = boxes
+    if out_fmt == "xywhr":
+        return xywhr
+    if out_fmt == "cxcywhr":
+        return _rotated_step(xywhr, _xywhr_to_cxcywhr)
+    return _rotated_step(xywhr, _xywhr_to_xyxyxyxy)
+
+
+def _rotated_step(boxes: Tensor, step: Callable[[Tensor], Tensor]) -> Tensor:
+    out = step(boxes)
+    if boxes.is_floating_point():
+        return out
+    return out.round_().to(boxes.dtype)
+
+
+def _cos_sin(r: Tensor) -> tuple[Tensor, Tensor]:
+    rad = r * torch.pi / 180.0
+    return torch.cos(rad), torch.sin(rad)
+
+
+def _cxcywhr_to_xywhr(boxes: Tensor) -> Tensor:
+    cx, cy, w, h, r = boxes.unbind(-1)
+    cos, sin = _cos_sin(r)
+    x1 = cx - w / 2 * cos - h / 2 * sin
+    y1 = cy - h / 2 * cos + w / 2 * sin
+    return torch.stack((x1, y1, w, h, r), dim=-1)
+
+
+def _xywhr_to_cxcywhr(boxes: Tensor) -> Tensor:
+    x1, y1, w, h, r = boxes.unbind(-1)
+    cos, sin = _cos_sin(r)
+    cx = x1 + w / 2 * cos + h / 2 * sin
+    cy = y1 - w / 2 * sin + h / 2 * cos
+    return torch.stack((cx, cy, w, h, r), dim=-1)
+
+
+def _xywhr_to_xyxyxyxy(boxes: Tensor) -> Tensor:
+    x1, y1, w, h, r = boxes.unbind(-1)
+    cos, sin = _cos_sin(r)
+    x2 = x1 + w * cos
+    y2 = y1 - w * sin
+    x3 = x2 + h * sin
+    y3 = y2 + h * cos
+    x4 = x1 + h * sin
+    y4 = y1 + h * cos
+    return torch.stack((x1, y1, x2, y2, x3, y3, x4, y4), dim=-1)
+
+
+def _xyxyxyxy_to_xywhr(boxes: Tensor) -> Tensor:
+    x1, y1, x2, y2, x3, y3, _, _ = boxes.unbind(-1)
+    r = torch.atan2(y1 - y2, x2 - x1) * 180 / torch.pi
+    w = ((x2 - x1) ** 2 + (y1 - y2) ** 2).sqrt()
+    h = ((x3 - x2) ** 2 + (y3 - y2) ** 2).sqrt()
+    return torch.stack((x1, y1, w, h, r), dim=-1)
 
 
 def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
@@ -301,23 +400,134 @@ def box_iou(
     The notes' "one ground truth against many predictions" is
     ``box_iou(gt[None], preds)[0]`` followed by ``.max(0)``.
 
+    Rotated formats (``"cxcywhr"``, ``"xywhr"``, ``"xyxyxyxy"``; see :func:`box_convert`)
+    give torchvision's rotated IoU: the area of the intersection polygon of the two
+    rectangles over their union, float32, clamped to ``[0, 1]``, and 0 for a box whose area
+    ``w * h`` is below ``1e-14``. Those take ``[N, K]`` boxes (no batch dimensions), compute
+    in float64 for float64 boxes and in float32 otherwise, and carry no gradient.
+
     Args:
-        boxes1 (Tensor[..., N, 4]): first set of boxes.
-        boxes2 (Tensor[..., M, 4]): second set of boxes.
-        fmt (str): ``"xyxy"`` (default), ``"xywh"`` or ``"cxcywh"``.
+        boxes1 (Tensor[..., N, K]): first set of boxes (K = 4; 5 or 8 when rotated).
+        boxes2 (Tensor[..., M, K]): second set of boxes.
+        fmt (str): ``"xyxy"`` (default), ``"xywh"``, ``"cxcywh"``, or a rotated format.
         legacy_pixel (bool): the old VOC convention where ``(x1, y1, x2, y2)`` are inclusive
             pixel indices and every width is ``x2 - x1 + 1`` (``"xyxy"`` only).
 
     Returns:
         Tensor[..., N, M]: IoU of every pair; float32 for half and integer boxes.
     """
+    check_choice(fmt, "fmt", _FORMAT_SIZE)
+    if fmt in ROTATED_BOX_FORMATS:
+        _apply_legacy(boxes1, boxes2, legacy_pixel, fmt)
+        return _rotated_box_iou(boxes1, boxes2, fmt)
     b1, b2 = _check_pairwise(boxes1, boxes2)
-    _check_fmt(fmt)
     b1, b2 = _apply_legacy(b1, b2, legacy_pixel, fmt)
     if fmt == "xyxy" and _use_compiled(b1, b2):
         return _compiled_pairwise(b1, b2, _kernels.IOU, 0.0)
     inter, union = _box_inter_union(b1, b2, fmt)
     return inter / union
+
+
+def _rotated_box_iou(boxes1: object, boxes2: object, fmt: str) -> Tensor:
+    """Checked ``[N, K]`` rotated boxes -> ``[N, M]`` float32 IoUs."""
+    size = _FORMAT_SIZE[fmt]
+    b1 = _check_box_tensor(boxes1, "boxes1", min_ndim=2, size=size)
+    b2 = _check_box_tensor(boxes2, "boxes2", min_ndim=2, size=size)
+    for name, value in (("boxes1", b1), ("boxes2", b2)):
+        if value.ndim != 2:
+            raise ValueError(f"{name} must be a Tensor of shape [N, {size}], got {describe(value)}")
+    check_same_device("boxes1", b1, "boxes2", b2)
+    b1, b2 = b1.detach(), b2.detach()
+    if fmt != "cxcywhr":
+        b1 = box_convert(b1, fmt, "cxcywhr")
+        b2 = box_convert(b2, fmt, "cxcywhr")
+    return rotated_iou_cxcywhr(b1, b2).float()
+
+
+def rotated_iou_cxcywhr(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Unchecked pairwise IoU ``[N, M]`` of ``cxcywhr`` boxes ``[N, 5]`` and ``[M, 5]``.
+
+    Computed in float64 for float64 boxes (the result too), in float32 otherwise.
+    """
+    dtype = torch.float64 if torch.float64 in (boxes1.dtype, boxes2.dtype) else torch.float32
+    b1, b2 = boxes1.to(dtype), boxes2.to(dtype)
+    n, m = b1.shape[0], b2.shape[0]
+    if n == 0 or m == 0:
+        return torch.zeros((n, m), dtype=dtype, device=b1.device)
+    if b1.device.type == "cpu":
+        a = b1.contiguous().numpy()
+        b = b2.contiguous().numpy()
+        consts = _kernels.rotated_constants(a.dtype)
+        return torch.from_numpy(_kernels.rotated_pairwise_iou(a, b, consts))
+    rows = max(1, _ROTATED_TORCH_PAIRS // m)
+    return torch.cat([_rotated_iou_torch(chunk, b2) for chunk in b1.split(rows)])
+
+
+def _rotated_corners(centre: Tensor, w: Tensor, h: Tensor, angle: Tensor) -> Tensor:
+    """Corners ``[..., 4, 2]`` of ``cxcywhr`` boxes in torchvision's kernel order."""
+    theta = angle.double() * 0.01745329251
+    c2 = torch.cos(theta).to(w.dtype) * 0.5
+    s2 = torch.sin(theta).to(w.dtype) * 0.5
+    cx, cy = centre.unbind(-1)
+    x0 = cx + s2 * h + c2 * w
+    y0 = cy + c2 * h - s2 * w
+    x1 = cx - s2 * h + c2 * w
+    y1 = cy - c2 * h - s2 * w
+    xs = torch.stack((x0, x1, 2 * cx - x0, 2 * cx - x1), dim=-1)
+    ys = torch.stack((y0, y1, 2 * cy - y0, 2 * cy - y1), dim=-1)
+    return torch.stack((xs, ys), dim=-1)
+
+
+def _corners_inside(points: Tensor, corners: Tensor, edges: Tensor) -> Tensor:
+    """``[..., 4]``: which of ``points`` lie in the rectangle ``corners`` (1e-5 tolerance)."""
+    ab, da = edges[..., 0:1, :], edges[..., 3:4, :]
+    ap = points - corners[..., 0:1, :]
+    ap_ab = (ap * ab).sum(-1)
+    ap_ad = -(ap * da).sum(-1)
+    ab_ab = (ab * ab).sum(-1)
+    ad_ad = (da * da).sum(-1)
+    eps = 1e-5
+    return (ap_ab > -eps) & (ap_ad > -eps) & (ap_ab < ab_ab + eps) & (ap_ad < ad_ad + eps)
+
+
+def _rotated_iou_torch(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Vectorised rotated IoU ``[n, m]`` on any device: torchvision's candidate points (edge
+    crossings and corners inside the other box, same tolerances); their convex polygon's
+    area from the points sorted by angle around their mean (equal to torchvision's Graham
+    scan within rounding)."""
+    a, b = boxes1[:, None, :], boxes2[None, :, :]
+    shift = (a[..., :2] + b[..., :2]) / 2
+    pa = _rotated_corners(a[..., :2] - shift, a[..., 2], a[..., 3], a[..., 4])  # [n, m, 4, 2]
+    pb = _rotated_corners(b[..., :2] - shift, b[..., 2], b[..., 3], b[..., 4])
+    va = pa.roll(-1, dims=-2) - pa
+    vb = pb.roll(-1, dims=-2) - pb
+    v1, v2 = va[..., :, None, :], vb[..., None, :, :]  # [n, m, 4, 4, 2] by broadcasting
+    d = pb[..., None, :, :] - pa[..., :, None, :]
+    det = v2[..., 0] * v1[..., 1] - v1[..., 0] * v2[..., 1]
+    t1 = (v2[..., 0] * d[..., 1] - d[..., 0] * v2[..., 1]) / det
+    t2 = (v1[..., 0] * d[..., 1] - d[..., 0] * v1[..., 1]) / det
+    eps = 1e-5
+    crossing = (det.abs() > 1e-14) & (t1 > -eps) & (t1 < 1 + eps) & (t2 > -eps) & (t2 < 1 + eps)
+    crossings = pa[..., :, None, :] + v1 * t1[..., None]
+    points = torch.cat((crossings.flatten(-3, -2), pa, pb), dim=-2)  # [n, m, 24, 2]
+    valid = torch.cat(
+        (crossing.flatten(-2), _corners_inside(pa, pb, vb), _corners_inside(pb, pa, va)), dim=-1
+    )
+    points = torch.where(valid[..., None], points, 0)
+    count = valid.sum(-1)
+    mean = points.sum(-2) / count.clamp(min=1)[..., None]
+    rel = points - mean[..., None, :]
+    angle = torch.where(valid, torch.atan2(rel[..., 1], rel[..., 0]), torch.inf)
+    order = angle.argsort(dim=-1)
+    points = points.gather(-2, order[..., None].expand_as(points))
+    valid = valid.gather(-1, order)
+    first = points[..., :1, :]
+    fan = torch.where(valid[..., None], points, first) - first
+    cross = fan[..., :-1, 0] * fan[..., 1:, 1] - fan[..., 1:, 0] * fan[..., :-1, 1]
+    inter = torch.where(count > 2, cross.sum(-1).abs() / 2, 0)
+    area1, area2 = a[..., 2] * a[..., 3], b[..., 2] * b[..., 3]
+    iou = (inter / (area1 + area2 - inter)).clamp(min=0, max=1)
+    return torch.where((area1 < 1e-14) | (area2 < 1e-14), 0, iou)
 
 
 def generalized_box_iou(

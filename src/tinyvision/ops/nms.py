@@ -30,8 +30,9 @@ from tinyvision._validate import (
     describe,
 )
 from tinyvision.ops import _kernels
+from tinyvision.ops.boxes import rotated_iou_cxcywhr
 
-__all__ = ["batched_nms", "diou_nms", "nms", "soft_nms"]
+__all__ = ["batched_nms", "diou_nms", "nms", "nms_rotated", "soft_nms"]
 
 # Rows of the within-block suppression matrix of the vectorised (torch) path.
 _TORCH_BLOCK = 1024
@@ -175,6 +176,65 @@ def soft_nms(
 
 
 # --------------------------------------------------------------------------- validation
+
+
+def nms_rotated(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    """Greedy non-maximum suppression of rotated boxes (detectron2's ``nms_rotated``).
+
+    Boxes are visited by decreasing score (stable: ties keep the lower index first); a box is
+    discarded when its rotated IoU (:func:`tinyvision.ops.box_iou` with ``fmt="cxcywhr"``,
+    computed in the boxes' dtype, float32 for half precision) with a kept, higher scoring
+    box is ``>= iou_threshold``. Note the ``>=``: detectron2's rotated NMS suppresses a pair
+    exactly at the threshold, where :func:`nms` keeps it.
+
+    Args:
+        boxes (Tensor[N, 5]): floating point ``(cx, cy, w, h, angle)`` boxes, the angle in
+            degrees, counter-clockwise.
+        scores (Tensor[N]): one score per box.
+        iou_threshold (float): the suppression threshold.
+
+    Returns:
+        Tensor[K]: int64 indices of the kept boxes, by decreasing score.
+    """
+    b = check_tensor(boxes, "boxes")
+    if b.ndim != 2 or b.shape[-1] != 5:
+        raise ValueError(
+            f"boxes must be a Tensor of shape [N, 5] (cx, cy, w, h, angle), got {describe(b)}"
+        )
+    check_real_dtype(b, "boxes", allow_integer=False)
+    s = check_tensor(scores, "scores")
+    if s.ndim != 1:
+        raise ValueError(f"scores must be a Tensor of shape [N], got {describe(s)}")
+    check_real_dtype(s, "scores")
+    check_same_length("boxes", b, "scores", s)
+    check_same_device("boxes", b, "scores", s)
+    threshold = check_float(iou_threshold, "iou_threshold")
+    if b.shape[0] == 0:
+        return torch.empty(0, dtype=torch.int64, device=b.device)
+    b = b.detach()
+    if b.dtype not in (torch.float32, torch.float64):
+        b = b.float()
+    order = torch.sort(s.detach(), stable=True, descending=True)[1]
+    if b.device.type == "cpu":
+        array = b.contiguous().numpy()
+        consts = _kernels.rotated_constants(array.dtype)
+        return torch.from_numpy(_kernels.rotated_nms(array, order.numpy(), threshold, consts))
+    return order[_rotated_keep_torch(b[order], threshold)]
+
+
+def _rotated_keep_torch(boxes: Tensor, threshold: float) -> Tensor:
+    """Positions kept by greedy rotated NMS of score-sorted boxes (any device): the
+    ``IoU >= threshold`` matrix from the vectorised IoU, then one pass over its rows."""
+    suppress = rotated_iou_cxcywhr(boxes, boxes).double() >= threshold
+    suppress = suppress.triu(diagonal=1).cpu().numpy()
+    n = boxes.shape[0]
+    removed = np.zeros(n, dtype=np.bool_)
+    keep = []
+    for i in range(n):
+        if not removed[i]:
+            keep.append(i)
+            removed |= suppress[i]
+    return torch.tensor(keep, dtype=torch.int64, device=boxes.device)
 
 
 def _check_detections(boxes: object, scores: object) -> tuple[Tensor, Tensor]:
