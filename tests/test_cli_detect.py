@@ -204,3 +204,29 @@ def test_convert_to_yolo_without_images_warns_in_one_line(
     assert captured.err.startswith("tinyvision: warning: wrote YOLO labels only")
     assert "--images" in captured.err and str(tmp_path / "y" / "images" / "val") in captured.err
     assert len(list((tmp_path / "y" / "labels" / "val").glob("*.txt"))) == 4
+
+
+def test_convert_segments_flag_writes_polygon_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tinyvision.data import make_coco_like_segm
+
+    gt, _ = make_coco_like_segm(3, 2, seed=2, crowd_fraction=0.0)
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    code = main(["detect", "convert", "--src", str(tmp_path / "gt.json"), "--dst",
+                 str(tmp_path / "y"), "--to", "yolo", "--segments"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "as boxes" in err  # the objects of several polygons, counted in one warning line
+    lengths = {
+        len(line.split())
+        for f in (tmp_path / "y" / "labels" / "val").glob("*.txt")
+        for line in f.read_text().splitlines()
+    }
+    assert any(n >= 7 and n % 2 == 1 for n in lengths)  # class + at least 3 points
+    code = main(["detect", "convert", "--src", str(tmp_path / "gt.json"), "--dst",
+                 str(tmp_path / "v"), "--to", "voc", "--segments"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == (
+        "tinyvision: error: --segments applies to --to yolo only, got --to voc"
+    )

@@ -534,3 +534,33 @@ def test_coco_to_voc_renumbers_categories_and_results_can_be_mapped_by_name(
 def _dump(obj: dict, path: Path) -> Path:
     path.write_text(json.dumps(obj))
     return path
+
+
+def test_convert_coco_polygons_to_yolo_segments_and_back(tmp_path: Path) -> None:
+    from tinyvision.data import make_coco_like_segm
+
+    gt, _ = make_coco_like_segm(8, 3, seed=5, crowd_fraction=0.1)
+    write_images(gt, tmp_path / "images", ".png")
+    for im in gt["images"]:
+        im["file_name"] = Path(im["file_name"]).with_suffix(".png").name
+    source = formats.read_coco(gt, image_root=tmp_path / "images")
+    single = [
+        s for s, crowd in zip(source.segmentation, source.iscrowd)
+        if not crowd and isinstance(s, list) and len(s) == 1
+    ]  # fmt: skip
+    n_objects = int((~source.iscrowd).sum())
+    several = n_objects - len(single)
+    assert single and several  # the generator makes both kinds
+    with pytest.warns(UserWarning, match=f"wrote {several} object\\(s\\) as boxes"):
+        formats.write_dataset(source, tmp_path / "yolo", "yolo", segments=True)
+    back = formats.read_yolo(tmp_path / "yolo")
+    polygons = [s for s in back.segmentation if s is not None]
+    assert len(polygons) == len(single)
+    # same polygons in the same order (each label file keeps the annotations' order)
+    for ours, theirs in zip(polygons, single):
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=0, atol=1e-9)
+    # without segments=True the same set is written as boxes, without a warning
+    formats.write_dataset(source, tmp_path / "boxes", "yolo")
+    assert formats.read_yolo(tmp_path / "boxes").segmentation is None
+    with pytest.raises(ValueError, match="segments=True applies to YOLO output only"):
+        formats.write_dataset(source, tmp_path / "v", "voc", segments=True)

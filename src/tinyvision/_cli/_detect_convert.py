@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", required=True, choices=("coco", "yolo", "voc"))
     parser.add_argument("--split", default="val", help="split to read and write (val)")
     parser.add_argument("--images", type=Path, default=None, help="image folder of a COCO source")
+    parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="yolo: write objects with one polygon as segmentation lines (class x1 y1 ...), "
+        "not as their boxes",
+    )
     parser.set_defaults(func=run)
 
 
@@ -32,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from tinyvision.data.formats import check_split_name, input_files, load_dataset, write_dataset
 
     check_split_name(args.split, "--split")
+    if args.segments and args.to != "yolo":
+        raise ValueError(f"--segments applies to --to yolo only, got --to {args.to}")
     with warnings_as_lines():
         dataset = load_dataset(args.src, args.split)
         image_dir = args.images if args.images is not None else dataset.image_root or None
@@ -43,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
             refuse_overwrite([("--dst", args.dst)], inputs)
         else:
             check_not_inside(args.dst, "--dst", inputs)
-        written = write_dataset(dataset, args.dst, args.to, split=args.split, image_dir=image_dir)
+        written = write_dataset(
+            dataset,
+            args.dst,
+            args.to,
+            split=args.split,
+            image_dir=image_dir,
+            segments=args.segments,
+        )
     print(f"wrote {written} ({args.to})")
     return 0

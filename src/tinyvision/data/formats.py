@@ -714,6 +714,7 @@ def write_yolo(
     split: str = "val",
     *,
     image_dir: PathLike | None = None,
+    segments: bool = False,
 ) -> Path:
     """Write a data set as a YOLO split: ``labels/<split>/<stem>.txt`` and ``data.yaml``.
 
@@ -725,15 +726,25 @@ def write_yolo(
     there, named by the label files' stems. Crowd regions are left out (YOLO has no such
     notion); classes are the categories in ``category_ids`` order. An existing
     ``data.yaml`` keeps its other entries (it is read before anything is written).
-    ``split`` is a plain name (see :func:`check_split_name`). Returns the data.yaml path.
+    ``split`` is a plain name (see :func:`check_split_name`). With ``segments=True`` an
+    object whose COCO ``segmentation`` is one polygon is written as a YOLO segmentation line
+    (``class x1 y1 x2 y2 ...``, normalised and clipped to the image); objects with several
+    polygons or an RLE mask stay boxes, counted in one ``UserWarning``. Returns the
+    data.yaml path.
     """
     check_instance(dataset, DetectionDataset, "dataset")
     check_split_name(split)
-    return _write_yolo(dataset, Path(root), Path(root), split, image_dir)
+    check_instance(segments, bool, "segments")
+    return _write_yolo(dataset, Path(root), Path(root), split, image_dir, segments)
 
 
 def _write_yolo(
-    dataset: DetectionDataset, out: Path, final: Path, split: str, image_dir: PathLike | None
+    dataset: DetectionDataset,
+    out: Path,
+    final: Path,
+    split: str,
+    image_dir: PathLike | None,
+    segments: bool = False,
 ) -> Path:
     """:func:`write_yolo` into ``out``, for a set that will end up in ``final`` (``out``
     itself, or a staging folder moved there afterwards): ``final``'s data.yaml is the one
@@ -750,20 +761,37 @@ def _write_yolo(
     if image_dir is None:
         _warn_missing_images(final / "images" / split, stems)
     rows = dataset.annotations_by_image()
+    polygons = dataset.segmentation if segments else None
+    as_boxes = 0  # objects with segments=True that have no single polygon
     for i in range(dataset.num_images):
         width, height = dataset.image_sizes[i].tolist()
         lines = []
         for r in rows[i]:
             if dataset.iscrowd[r]:
                 continue
-            x, y, w, h = dataset.bbox[r].tolist()
             cls = index[int(dataset.category_id[r])]
+            polygon = _single_polygon(polygons[r]) if polygons is not None else None
+            if polygon is not None:
+                xy = np.clip(polygon.reshape(-1, 2) / (width, height), 0.0, 1.0).reshape(-1)
+                lines.append(f"{cls} " + " ".join(_number(v) for v in xy.tolist()))
+                continue
+            as_boxes += segments
+            x, y, w, h = dataset.bbox[r].tolist()
             lines.append(
                 f"{cls} {_number((x + w / 2) / width)} {_number((y + h / 2) / height)} "
                 f"{_number(w / width)} {_number(h / height)}"
             )
         atomic_write_text(
             out / "labels" / split / f"{stems[i]}.txt", "".join(f"{x}\n" for x in lines)
+        )
+    if as_boxes:
+        import warnings
+
+        warnings.warn(
+            f"wrote {as_boxes} object(s) as boxes: YOLO segmentation lines hold one polygon, "
+            "and these have several polygons, an RLE mask or no segmentation",
+            UserWarning,
+            stacklevel=3,
         )
     if image_dir is not None:
         _copy_images(dataset.image_files, image_dir, out / "images" / split, stems)
@@ -777,6 +805,20 @@ def _write_yolo(
     )
     atomic_write_text(out / "data.yaml", yaml.safe_dump(config, sort_keys=False))
     return out / "data.yaml"
+
+
+def _single_polygon(segmentation: Any) -> np.ndarray | None:
+    """A COCO ``segmentation`` that is exactly one polygon of at least 3 finite points, as
+    float64 ``[2 * P]`` pixel coordinates; None for anything else (RLE, several polygons)."""
+    if not isinstance(segmentation, list) or len(segmentation) != 1:
+        return None
+    try:
+        polygon = np.asarray(segmentation[0], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if polygon.ndim != 1 or polygon.size < 6 or polygon.size % 2 or not np.isfinite(polygon).all():
+        return None
+    return polygon
 
 
 def _existing_yaml(path: Path) -> dict[str, Any]:
@@ -1196,6 +1238,7 @@ def write_dataset(
     *,
     split: str = "val",
     image_dir: PathLike | None = None,
+    segments: bool = False,
 ) -> Path:
     """Write ``dataset`` as a COCO json file or a YOLO or VOC folder, as a whole.
 
@@ -1203,11 +1246,16 @@ def write_dataset(
     only when complete (:func:`tinyvision._fileio.staged_folder`): a failure, or a kill
     before that step, leaves ``target`` as it was. An existing ``target`` keeps its other
     files (other splits; a YOLO ``data.yaml`` gains this split). ``image_dir`` defaults to
-    ``dataset.image_root``. Returns the json file, the data.yaml or the VOC folder.
+    ``dataset.image_root``. ``segments`` (YOLO only) writes single-polygon objects as
+    segmentation lines (see :func:`write_yolo`; COCO keeps every ``segmentation`` anyway).
+    Returns the json file, the data.yaml or the VOC folder.
     """
     check_instance(dataset, DetectionDataset, "dataset")
     if to not in ("coco", "yolo", "voc"):
         raise ValueError(f"to must be one of 'coco', 'yolo', 'voc', got {to!r}")
+    check_instance(segments, bool, "segments")
+    if segments and to != "yolo":
+        raise ValueError(f"segments=True applies to YOLO output only, got to={to!r}")
     check_split_name(split)
     final = Path(target)
     if image_dir is None and dataset.image_root:
@@ -1218,7 +1266,7 @@ def write_dataset(
         raise UserError(f"{final} is a file, not a folder (a {to.upper()} set is a folder)")
     with staged_folder(final) as stage:
         if to == "yolo":
-            _write_yolo(dataset, stage, final, split, image_dir)
+            _write_yolo(dataset, stage, final, split, image_dir, segments)
         else:
             _write_voc(dataset, stage, split, image_dir)
     return final / "data.yaml" if to == "yolo" else final
