@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from tinyvision._validate import check_real_dtype, check_tensor, describe
+from tinyvision._validate import check_tensor, describe
 
 __all__ = [
     "BoxShapeError",
@@ -29,6 +29,7 @@ __all__ = [
     "check_box_shape",
     "check_choice_tv",
     "check_float_dtype",
+    "check_real",
     "check_same_size",
     "check_vector",
 ]
@@ -74,7 +75,8 @@ def check_box_shape(
     dimensions (``None``: no maximum); the default is ``[N, size]``.
 
     Raises:
-        TypeError: not a tensor, or a bool/complex dtype.
+        TypeError: not a tensor.
+        DTypeError: a bool or complex dtype.
         BoxShapeError: another shape; the message says which dimension is wrong in
             torchvision's words (``should be a 2d tensor``, ``should have 4 elements in
             dimension 1``).
@@ -95,7 +97,7 @@ def check_box_shape(
         raise BoxShapeError(
             f"{name} must be a Tensor of shape {shape}, got {describe(tensor)} ({detail})"
         )
-    check_real_dtype(tensor, name)
+    check_real(tensor, name)
     return tensor
 
 
@@ -118,6 +120,17 @@ def check_same_size(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
             f"{name_a} and {name_b} must have the same length, got {a.shape[0]} and "
             f"{b.shape[0]} ({name_a} and {name_b} should have same number of elements in "
             "dimension 0)"
+        )
+
+
+def check_real(tensor: Tensor, name: str) -> None:
+    """:class:`DTypeError` for a bool or complex ``tensor`` (torch has no box arithmetic
+    for them: ``-`` of bool tensors, ``maximum`` of complex ones)."""
+    if tensor.dtype == torch.bool or tensor.dtype.is_complex:
+        kind = _SCALAR_TYPE_NAMES.get(tensor.dtype, str(tensor.dtype))
+        raise DTypeError(
+            f"{name} must have a real (floating or integer) dtype, got {describe(tensor)} "
+            f"(not implemented for '{kind}')"
         )
 
 

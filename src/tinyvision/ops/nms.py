@@ -31,6 +31,7 @@ from tinyvision.ops._errors import (
     ShapeError,
     check_box_shape,
     check_float_dtype,
+    check_real,
     check_same_size,
     check_vector,
 )
@@ -246,7 +247,7 @@ def _check_detections(
     b = check_box_shape(_dequantized(boxes), "boxes", size=size)
     check_float_dtype(b, "boxes", operation)
     s = check_vector(_dequantized(scores), "scores")
-    check_real_dtype(s, "scores")
+    check_real(s, "scores")
     check_same_size("boxes", b, "scores", s)
     check_same_device("boxes", b, "scores", s)
     return b, s
