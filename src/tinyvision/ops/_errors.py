@@ -89,7 +89,7 @@ def check_box_shape(
         if not ndim_ok and exact:
             detail = f"{name} should be a 2d tensor, got {tensor.ndim}D"
         elif not ndim_ok:
-            detail = f"{name} should have at least {min_ndim} dimensions, got {tensor.ndim}D"
+            detail = f"{name} should be at least {min_ndim}D, got {tensor.ndim}D"
         else:
             dim = "1" if exact else "-1"
             got = tensor.shape[-1]
