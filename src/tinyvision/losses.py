@@ -13,13 +13,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from tinyvision._validate import (
-    check_choice,
     check_float,
     check_real_dtype,
     check_same_device,
     check_tensor,
     describe,
 )
+from tinyvision.ops._errors import ShapeError, check_choice_tv, check_float_dtype
 from tinyvision.ops.boxes import (
     _aspect_penalty,
     _check_elementwise,
@@ -67,11 +67,12 @@ def sigmoid_focal_loss(
     """
     check_tensor(inputs, "inputs")
     check_tensor(targets, "targets")
-    if not inputs.is_floating_point():
-        raise TypeError(f"inputs must have a floating point dtype, got {describe(inputs)}")
+    check_float_dtype(inputs, "inputs", "sigmoid_focal_loss")
     if targets.shape != inputs.shape:
-        raise ValueError(
+        raise ShapeError(
             f"targets must have the shape of inputs {tuple(inputs.shape)}, got {describe(targets)}"
+            f" (Target size {tuple(targets.shape)} must be the same as input size "
+            f"{tuple(inputs.shape)})"
         )
     check_same_device("inputs", inputs, "targets", targets)
     if not targets.is_floating_point():
@@ -84,7 +85,7 @@ def sigmoid_focal_loss(
     gamma_value = check_float(gamma, "gamma", minimum=0.0)
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)):
         gamma = gamma_value  # an int exponent stays int: torch.pow's gradient follows it
-    check_choice(reduction, "reduction", REDUCTIONS)
+    _check_reduction(reduction)
 
     # torchvision's operations in its order, so values and gradients match to the bit; fewer
     # passes over memory: 1 - targets once, and in place where autograd keeps no copy
@@ -180,9 +181,17 @@ def _check_box_loss(
     boxes1: object, boxes2: object, reduction: object, eps: object
 ) -> tuple[Tensor, Tensor, float]:
     b1, b2 = _check_elementwise(boxes1, boxes2)
-    check_choice(reduction, "reduction", REDUCTIONS)
+    _check_reduction(reduction)
     eps_value = check_float(eps, "eps", minimum=0.0)
     return _upcast_non_float(b1), _upcast_non_float(b2), eps_value
+
+
+def _check_reduction(reduction: object) -> str:
+    """``reduction`` if it is one of :data:`REDUCTIONS`; a ``ValueError`` with torchvision's
+    words (``Invalid Value for arg 'reduction'``) otherwise."""
+    modes = ", ".join(repr(mode) for mode in REDUCTIONS)
+    words = f"Invalid Value for arg 'reduction'; Supported reduction modes: {modes}"
+    return check_choice_tv(reduction, "reduction", REDUCTIONS, words)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:

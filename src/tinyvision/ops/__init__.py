@@ -3,10 +3,10 @@
 Names, arguments and results follow ``torchvision.ops``; the CPU hot loops are compiled.
 """
 
+from tinyvision.ops._errors import BoxShapeError, DTypeError, FormatConversionError, ShapeError
 from tinyvision.ops.boxes import (
     BOX_FORMATS,
     ROTATED_BOX_FORMATS,
-    FormatConversionError,
     bbox_iou,
     box_area,
     box_convert,
@@ -22,7 +22,10 @@ from tinyvision.ops.nms import batched_nms, diou_nms, nms, nms_rotated, soft_nms
 __all__ = [
     "BOX_FORMATS",
     "ROTATED_BOX_FORMATS",
+    "BoxShapeError",
+    "DTypeError",
     "FormatConversionError",
+    "ShapeError",
     "batched_nms",
     "bbox_iou",
     "box_area",

@@ -33,12 +33,16 @@ from tinyvision._validate import (
     check_choice,
     check_float,
     check_int,
-    check_real_dtype,
     check_same_device,
-    check_tensor,
     describe,
 )
 from tinyvision.ops import _kernels
+from tinyvision.ops._errors import (
+    FormatConversionError,
+    ShapeError,
+    check_box_shape,
+    check_choice_tv,
+)
 
 __all__ = [
     "BOX_FORMATS",
@@ -71,14 +75,9 @@ _COMPILED_MIN_PAIRS = 4096
 
 
 def _check_box_tensor(value: object, name: str, *, min_ndim: int = 1, size: int = 4) -> Tensor:
-    """``value`` must be a real tensor of shape ``[..., size]`` with at least ``min_ndim`` dims."""
-    check_tensor(value, name)
-    assert isinstance(value, Tensor)
-    if value.ndim < min_ndim or value.shape[-1] != size:
-        lead = "N, " if min_ndim == 2 else "..., "
-        raise ValueError(f"{name} must be a Tensor of shape [{lead}{size}], got {describe(value)}")
-    check_real_dtype(value, name)
-    return value
+    """``value`` must be a real tensor of shape ``[..., size]`` with at least ``min_ndim`` dims
+    (:class:`~tinyvision.ops.BoxShapeError` otherwise, also torchvision's ``IndexError``)."""
+    return check_box_shape(value, name, size=size, min_ndim=min_ndim, max_ndim=None)
 
 
 def _check_pairwise(boxes1: object, boxes2: object) -> tuple[Tensor, Tensor]:
@@ -86,9 +85,9 @@ def _check_pairwise(boxes1: object, boxes2: object) -> tuple[Tensor, Tensor]:
     b1 = _check_box_tensor(boxes1, "boxes1", min_ndim=2)
     b2 = _check_box_tensor(boxes2, "boxes2", min_ndim=2)
     if b1.shape[:-2] != b2.shape[:-2]:
-        raise ValueError(
+        raise ShapeError(
             "boxes1 and boxes2 must have the same leading (batch) dimensions, got "
-            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
+            f"{tuple(b1.shape)} and {tuple(b2.shape)} (the sizes must match)"
         )
     check_same_device("boxes1", b1, "boxes2", b2)
     return b1, b2
@@ -101,16 +100,16 @@ def _check_elementwise(boxes1: object, boxes2: object) -> tuple[Tensor, Tensor]:
     try:
         torch.broadcast_shapes(b1.shape, b2.shape)
     except RuntimeError:
-        raise ValueError(
+        raise ShapeError(
             "boxes1 and boxes2 must have the same shape [N, 4] (or broadcast), got "
-            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
+            f"{tuple(b1.shape)} and {tuple(b2.shape)} (the sizes must match)"
         ) from None
     check_same_device("boxes1", b1, "boxes2", b2)
     return b1, b2
 
 
 def _check_fmt(fmt: object, name: str = "fmt") -> str:
-    return check_choice(fmt, name, BOX_FORMATS)
+    return check_choice_tv(fmt, name, BOX_FORMATS, f"Unsupported format {fmt!r}")
 
 
 # --------------------------------------------------------------------------- dtype helpers
@@ -136,11 +135,6 @@ def _legacy(boxes: Tensor) -> Tensor:
     """
     boxes = _upcast(boxes)
     return torch.cat((boxes[..., :2], boxes[..., 2:] + 1), dim=-1)
-
-
-class FormatConversionError(ValueError, NotImplementedError):
-    """A conversion between an axis-aligned and a rotated box format (torchvision raises
-    ``NotImplementedError`` for these; this is also a ``ValueError``)."""
 
 
 # --------------------------------------------------------------------------- formats
@@ -170,15 +164,17 @@ def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
     Raises:
         FormatConversionError: between an axis-aligned and a rotated format.
     """
-    check_choice(in_fmt, "in_fmt", _FORMAT_SIZE)
-    check_choice(out_fmt, "out_fmt", _FORMAT_SIZE)
+    words = f"Unsupported Bounding Box Conversions for given in_fmt {in_fmt} and out_fmt {out_fmt}"
+    check_choice_tv(in_fmt, "in_fmt", _FORMAT_SIZE, words)
+    check_choice_tv(out_fmt, "out_fmt", _FORMAT_SIZE, words)
     _check_box_tensor(boxes, "boxes", size=_FORMAT_SIZE[in_fmt])
     if in_fmt == out_fmt:
         return boxes.clone()
     if (in_fmt in ROTATED_BOX_FORMATS) != (out_fmt in ROTATED_BOX_FORMATS):
         raise FormatConversionError(
             f"box_convert cannot convert between an axis-aligned and a rotated format, "
-            f"got in_fmt={in_fmt!r} and out_fmt={out_fmt!r}"
+            f"got in_fmt={in_fmt!r} and out_fmt={out_fmt!r} (Unsupported Bounding Box "
+            "Conversions)"
         )
     if in_fmt in ROTATED_BOX_FORMATS:
         return _convert_rotated(boxes, in_fmt, out_fmt)
@@ -279,7 +275,8 @@ def box_area(boxes: Tensor, fmt: str = "xyxy") -> Tensor:
         Tensor[...]: areas; float32 for half precision, int32 for 8/16-bit integers.
     """
     _check_box_tensor(boxes, "boxes")
-    _check_fmt(fmt)
+    words = f"Unsupported Bounding Box area for given format {fmt}"
+    check_choice_tv(fmt, "fmt", BOX_FORMATS, words)
     boxes = _upcast(boxes)
     if fmt == "xyxy":
         return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
@@ -321,9 +318,7 @@ def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
     Returns:
         Tensor[K]: int64 indices of the boxes kept, increasing.
     """
-    _check_box_tensor(boxes, "boxes", min_ndim=2)
-    if boxes.ndim != 2:
-        raise ValueError(f"boxes must be a Tensor of shape [N, 4], got {describe(boxes)}")
+    check_box_shape(boxes, "boxes")
     min_size = check_float(min_size, "min_size")
     ws = boxes[:, 2] - boxes[:, 0]
     hs = boxes[:, 3] - boxes[:, 1]
@@ -416,7 +411,7 @@ def box_iou(
     Returns:
         Tensor[..., N, M]: IoU of every pair; float32 for half and integer boxes.
     """
-    check_choice(fmt, "fmt", _FORMAT_SIZE)
+    check_choice_tv(fmt, "fmt", _FORMAT_SIZE, f"Unsupported format {fmt!r}")
     if fmt in ROTATED_BOX_FORMATS:
         _apply_legacy(boxes1, boxes2, legacy_pixel, fmt)
         return _rotated_box_iou(boxes1, boxes2, fmt)
@@ -431,11 +426,8 @@ def box_iou(
 def _rotated_box_iou(boxes1: object, boxes2: object, fmt: str) -> Tensor:
     """Checked ``[N, K]`` rotated boxes -> ``[N, M]`` float32 IoUs."""
     size = _FORMAT_SIZE[fmt]
-    b1 = _check_box_tensor(boxes1, "boxes1", min_ndim=2, size=size)
-    b2 = _check_box_tensor(boxes2, "boxes2", min_ndim=2, size=size)
-    for name, value in (("boxes1", b1), ("boxes2", b2)):
-        if value.ndim != 2:
-            raise ValueError(f"{name} must be a Tensor of shape [N, {size}], got {describe(value)}")
+    b1 = check_box_shape(boxes1, "boxes1", size=size)
+    b2 = check_box_shape(boxes2, "boxes2", size=size)
     check_same_device("boxes1", b1, "boxes2", b2)
     b1, b2 = b1.detach(), b2.detach()
     if fmt != "cxcywhr":

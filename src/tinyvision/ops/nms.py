@@ -20,16 +20,21 @@ import torch
 from torch import Tensor
 
 from tinyvision._validate import (
-    check_boxes,
     check_choice,
     check_float,
     check_real_dtype,
     check_same_device,
-    check_same_length,
-    check_tensor,
     describe,
 )
 from tinyvision.ops import _kernels
+from tinyvision.ops._errors import (
+    ShapeError,
+    check_box_shape,
+    check_float_dtype,
+    check_real,
+    check_same_size,
+    check_vector,
+)
 from tinyvision.ops.boxes import rotated_iou_cxcywhr
 
 __all__ = ["batched_nms", "diou_nms", "nms", "nms_rotated", "soft_nms"]
@@ -77,7 +82,11 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
     Returns:
         Tensor[K]: int64 indices of the kept boxes of all categories together, by decreasing
         score; equal scores keep the lower index first (the order :func:`nms` uses).
+        Empty ``boxes`` (any shape) give an empty result whatever the other arguments are,
+        as in torchvision.
     """
+    if isinstance(boxes, Tensor) and boxes.numel() == 0:
+        return torch.empty(0, dtype=torch.int64, device=boxes.device)
     boxes, scores = _check_detections(boxes, scores)
     labels = _check_idxs(idxs, boxes)
     threshold = check_float(iou_threshold, "iou_threshold")
@@ -196,18 +205,7 @@ def nms_rotated(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     Returns:
         Tensor[K]: int64 indices of the kept boxes, by decreasing score.
     """
-    b = check_tensor(boxes, "boxes")
-    if b.ndim != 2 or b.shape[-1] != 5:
-        raise ValueError(
-            f"boxes must be a Tensor of shape [N, 5] (cx, cy, w, h, angle), got {describe(b)}"
-        )
-    check_real_dtype(b, "boxes", allow_integer=False)
-    s = check_tensor(scores, "scores")
-    if s.ndim != 1:
-        raise ValueError(f"scores must be a Tensor of shape [N], got {describe(s)}")
-    check_real_dtype(s, "scores")
-    check_same_length("boxes", b, "scores", s)
-    check_same_device("boxes", b, "scores", s)
+    b, s = _check_detections(boxes, scores, size=5, operation="nms_rotated")
     threshold = check_float(iou_threshold, "iou_threshold")
     if b.shape[0] == 0:
         return torch.empty(0, dtype=torch.int64, device=b.device)
@@ -237,25 +235,41 @@ def _rotated_keep_torch(boxes: Tensor, threshold: float) -> Tensor:
     return torch.tensor(keep, dtype=torch.int64, device=boxes.device)
 
 
-def _check_detections(boxes: object, scores: object) -> tuple[Tensor, Tensor]:
-    b = check_boxes(boxes, "boxes", allow_integer=False)
-    s = check_tensor(scores, "scores")
-    if s.ndim != 1:
-        raise ValueError(f"scores must be a Tensor of shape [N], got {describe(s)}")
-    check_real_dtype(s, "scores")
-    check_same_length("boxes", b, "scores", s)
+def _check_detections(
+    boxes: object, scores: object, size: int = 4, operation: str = "nms"
+) -> tuple[Tensor, Tensor]:
+    """Checked ``[N, size]`` floating point boxes and ``[N]`` real scores.
+
+    Quantized tensors (torchvision's quantized NMS) are dequantized. Shape errors are
+    :class:`~tinyvision.ops.ShapeError` (also ``RuntimeError``, as torchvision's kernel
+    raises), integer boxes a :class:`~tinyvision.ops.DTypeError`.
+    """
+    b = check_box_shape(_dequantized(boxes), "boxes", size=size)
+    check_float_dtype(b, "boxes", operation)
+    s = check_vector(_dequantized(scores), "scores")
+    check_real(s, "scores")
+    check_same_size("boxes", b, "scores", s)
     check_same_device("boxes", b, "scores", s)
     return b, s
 
 
+def _dequantized(value: object) -> object:
+    """A quantized tensor's float values; anything else unchanged."""
+    if isinstance(value, Tensor) and value.is_quantized:
+        return value.dequantize()
+    return value
+
+
 def _check_idxs(idxs: object, boxes: Tensor) -> Tensor:
-    labels = check_tensor(idxs, "idxs")
-    if labels.ndim != 1:
-        raise ValueError(f"idxs must be a Tensor of shape [N], got {describe(labels)}")
+    labels = check_vector(idxs, "idxs")
     if labels.dtype == torch.bool:
         raise TypeError(f"idxs must hold integer or floating categories, got {describe(labels)}")
     check_real_dtype(labels, "idxs")
-    check_same_length("boxes", boxes, "idxs", labels)
+    if labels.shape[0] != boxes.shape[0]:
+        raise ShapeError(
+            f"boxes and idxs must have the same length, got {boxes.shape[0]} and "
+            f"{labels.shape[0]} (the size of idxs must match the number of boxes)"
+        )
     check_same_device("boxes", boxes, "idxs", labels)
     if labels.is_floating_point() and bool(torch.isnan(labels).any()):
         raise ValueError("idxs must not contain NaN")
