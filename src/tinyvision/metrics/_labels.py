@@ -62,7 +62,8 @@ def label_array(value: Any, name: str) -> np.ndarray:
     if array.ndim == 2 and array.shape[1] > 1:
         raise ValueError(
             f"{name} must be 1-D class labels; multilabel-indicator (2-D) targets are not "
-            f"supported by this metric, got an array of shape {array.shape}"
+            f"supported by this metric, got an array of shape {array.shape} (scikit-learn: "
+            "multilabel-indicator is not supported)"
         )
     array = column_or_1d(array, name)
     return _normalise_label_dtype(array, name)
