@@ -136,6 +136,8 @@ def _class_sums(targets: _Targets) -> _ClassSums:
             tp = np.zeros(len(tp))
         return _ClassSums(cm.classes, tp, pred, true)
     codes = encode_pair(targets.y_true, targets.y_pred)
+    if w.dtype.kind == "b":  # the kernel reads numbers (scikit-learn: bincount's float64)
+        w = w.astype(np.int64)
     tp, pred, true, in_true, in_pred, n_hits = _kernels.class_sums(
         codes.true, codes.pred, codes.offset, codes.n_codes, np.ascontiguousarray(w)
     )
@@ -332,12 +334,16 @@ def confusion_matrix(
     if labels is not None:
         wanted = labels_param(labels)
         if wanted.size == 0:
-            raise ValueError("labels must contain at least one label, got an empty list")
+            raise ValueError(
+                "labels must contain at least one label, got an empty list (scikit-learn: "
+                "'labels' should contain at least one label.)"
+            )
         pos = match_labels(cm.classes, wanted)
         if len(targets.y_true) and not np.any(cm.in_true[pos[pos >= 0]]):
             raise ValueError(
                 f"labels must include at least one label occurring in y_true, got "
-                f"{wanted.tolist()!r}"
+                f"{wanted.tolist()!r} (scikit-learn: At least one label specified must be in "
+                "y_true)"
             )
         found = np.nonzero(pos >= 0)[0]
         selected = np.zeros((len(wanted), len(wanted)), dtype=matrix.dtype)
