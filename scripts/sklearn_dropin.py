@@ -4,8 +4,9 @@ scikit-learn ships ``sklearn/metrics/tests/test_classification.py`` and ``test_r
 in its wheel. This script copies them to a temporary folder, writes a ``conftest.py`` there
 that replaces ``sklearn.metrics.<name>`` by ``tinyvision.metrics.<name>`` for every
 scikit-learn name that ``tinyvision.metrics`` exports (and ``sklearn.exceptions.
-UndefinedMetricWarning`` by ours) before the test modules import them, runs pytest on the
-tests selected with ``-k`` and prints a pass/fail table per function::
+UndefinedMetricWarning`` by ours, unless ``--keep-sklearn-warning``) before the test modules
+import them, runs pytest on the tests selected with ``-k`` and prints a pass/fail table per
+function::
 
     PYTHONPATH=src .venv/bin/python scripts/sklearn_dropin.py            # table
     PYTHONPATH=src .venv/bin/python scripts/sklearn_dropin.py --failures # and why each fails
@@ -66,7 +67,11 @@ KEYWORDS = (
 )
 
 # Tests that cannot pass against tinyvision, and why (node id prefix -> reason).
-KNOWN: dict[str, str] = {}
+_SPARSE = "scipy.sparse input: tinyvision's metrics take dense arrays, lists and tensors only"
+KNOWN: dict[str, str] = {
+    "test_multilabel_confusion_matrix_multilabel[csr": _SPARSE,
+    "test_label_ranking_avg_precision_score_should_allow_csr_matrix": _SPARSE,
+}
 
 CONFTEST = """
 import inspect
@@ -74,6 +79,7 @@ import json
 import os
 import re
 
+import pytest
 import sklearn.exceptions
 import sklearn.metrics
 
@@ -82,10 +88,17 @@ import tinyvision.metrics as _ours
 PATCHED = sorted(set(_ours.__all__) & set(sklearn.metrics.__all__))
 for _name in PATCHED:
     setattr(sklearn.metrics, _name, getattr(_ours, _name))
-sklearn.exceptions.UndefinedMetricWarning = _ours.UndefinedMetricWarning
+if not os.environ.get("TV_DROPIN_KEEP_SKLEARN_WARNING"):
+    sklearn.exceptions.UndefinedMetricWarning = _ours.UndefinedMetricWarning
 
 _RESULTS = {}
 _NAMES = {}
+
+
+@pytest.fixture
+def global_random_seed():
+    # scikit-learn's own conftest.py (not in its wheel's tests folder) provides this seed
+    return int(os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED", "42"))
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -122,8 +135,10 @@ def _tests_dir() -> Path:
     return Path(sklearn.__file__).parent / "metrics" / "tests"
 
 
-def _run(folder: Path, keyword: str, results: Path) -> None:
+def _run(folder: Path, keyword: str, results: Path, keep_warning: bool) -> None:
     env = dict(os.environ, TV_DROPIN_RESULTS=str(results))
+    if keep_warning:
+        env["TV_DROPIN_KEEP_SKLEARN_WARNING"] = "1"
     env.setdefault("OMP_NUM_THREADS", "1")
     cmd = [
         sys.executable,
@@ -192,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", default=" or ".join(KEYWORDS), help="pytest -k expression")
     parser.add_argument("--failures", action="store_true", help="print each failure")
     parser.add_argument("--json", type=Path, help="also write the per-test results here")
+    parser.add_argument(
+        "--keep-sklearn-warning",
+        action="store_true",
+        help="leave sklearn.exceptions.UndefinedMetricWarning as it is (the tests that expect "
+        "it then fail: they need scikit-learn's own class object)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sklearn_dropin_") as tmp:
         folder = Path(tmp)
@@ -199,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(_tests_dir() / name, folder / name)
         (folder / "conftest.py").write_text(CONFTEST)
         results_path = folder / "results.json"
-        _run(folder, args.k, results_path)
+        _run(folder, args.k, results_path, args.keep_sklearn_warning)
         if not results_path.exists():
             print("pytest did not run (see its output above)", file=sys.stderr)
             return 1
