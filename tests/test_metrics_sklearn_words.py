@@ -219,3 +219,44 @@ def test_confusion_matrix_object_weights_sum_in_float64() -> None:
 def test_object_weights_that_are_not_numbers_are_refused() -> None:
     with pytest.raises(TypeError, match=re.escape("sample_weight must be numeric")):
         tvm.confusion_matrix([0, 1], [0, 1], sample_weight=np.array(["a", 1], dtype=object))
+
+
+WARNING_CASES = [
+    # (name, args, kwargs): scikit-learn emits an UndefinedMetricWarning (or UserWarning)
+    ("roc_auc_score", ([1, 1, 1], [0.1, 0.5, 0.9]), {}),
+    ("roc_curve", ([1, 1, 1], [0.1, 0.5, 0.9]), {}),
+    ("roc_curve", ([0, 0, 0], [0.1, 0.5, 0.9]), {}),
+    ("precision_recall_curve", ([0, 0, 0], [0.1, 0.5, 0.9]), {}),
+    ("top_k_accuracy_score", ([0, 1, 2], P3[:3]), {"k": 3}),
+    ("precision_score", ([0, 0, 1], [0, 0, 0]), {}),
+    ("recall_score", ([0, 0, 0], [0, 0, 1]), {}),
+    ("f1_score", ([0, 0, 0], [0, 0, 0]), {}),
+    ("precision_recall_fscore_support", ([0, 1, 2], [0, 0, 0]), {"average": None}),
+    ("fbeta_score", ([0, 1, 2], [0, 1, 1]), {"beta": 2.0, "labels": [0, 3], "average": "macro"}),
+    (
+        "f1_score",
+        (np.array([[0, 0, 0], [0, 1, 0]]), np.array([[0, 0, 0], [0, 1, 1]])),
+        {"average": "samples"},
+    ),
+    ("precision_score", (np.eye(3, dtype=int), np.zeros((3, 3), dtype=int)), {"average": None}),
+    ("recall_score", (np.zeros((3, 3), dtype=int), np.eye(3, dtype=int)), {"average": "samples"}),
+    (
+        "jaccard_score",
+        (np.zeros((3, 3), dtype=int), np.zeros((3, 3), dtype=int)),
+        {"average": "samples"},
+    ),
+    ("cohen_kappa_score", ([0, 0], [0, 0]), {}),
+    ("balanced_accuracy_score", ([0, 0, 1], [0, 2, 1]), {}),
+    ("f1_score", ([0, 1, 1], [0, 1, 0]), {"average": "macro", "pos_label": 0}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"),
+    WARNING_CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(WARNING_CASES)],
+)
+def test_warnings_like_sklearn(name, args, kwargs) -> None:
+    """Same warning category name and message as scikit-learn's, and the same value."""
+    outcome = assert_same(getattr(tvm, name), getattr(skm, name), *args, **kwargs)
+    assert outcome.warnings, "scikit-learn warns in every case here"
