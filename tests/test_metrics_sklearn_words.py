@@ -176,6 +176,20 @@ CASES = [
         "Samplewise metrics are not available outside of multilabel classification",
         "samples",
     ),
+    (
+        tvm.precision_recall_curve,
+        (np.eye(3, dtype=int), [0.1, 0.2, 0.3]),
+        {},
+        "multilabel-indicator format is not supported",
+        "y_true",
+    ),
+    (
+        tvm.accuracy_score,
+        (["a", "b"], [0, 1]),
+        {},
+        r"Mix of label input types \(string and",
+        "y_true",
+    ),
 ]
 
 

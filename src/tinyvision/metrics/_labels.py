@@ -52,18 +52,21 @@ def column_or_1d(array: np.ndarray, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def label_array(value: Any, name: str) -> np.ndarray:
+def label_array(
+    value: Any, name: str, *, multilabel_words: str = "multilabel-indicator is not supported"
+) -> np.ndarray:
     """Class labels as a 1-D array of kind 'b', 'i', 'u', 'f' (integral) or 'U'.
 
     Raises ``TypeError`` for bytes, complex or unusable objects and ``ValueError`` for
-    NaN/inf, non-integral floats ("continuous" targets) and multilabel (2-D) input.
+    NaN/inf, non-integral floats ("continuous" targets) and multilabel (2-D) input, whose
+    message ends with scikit-learn's ``multilabel_words`` for that metric.
     """
     array = to_array(value, name)
     if array.ndim == 2 and array.shape[1] > 1:
         raise ValueError(
             f"{name} must be 1-D class labels; multilabel-indicator (2-D) targets are not "
             f"supported by this metric, got an array of shape {array.shape} (scikit-learn: "
-            "multilabel-indicator is not supported)"
+            f"{multilabel_words})"
         )
     array = column_or_1d(array, name)
     return _normalise_label_dtype(array, name)
@@ -124,7 +127,8 @@ def check_label_kinds(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) ->
     if a.size and b.size and ((a.dtype.kind == "U") != (b.dtype.kind == "U")):
         raise ValueError(
             f"{name_a} and {name_b} mix label types (string and number): got "
-            f"{a.dtype} and {b.dtype} labels"
+            f"{a.dtype} and {b.dtype} labels (scikit-learn: Mix of label input types (string "
+            "and number))"
         )
 
 

@@ -139,7 +139,9 @@ def binary_input(
     Empty input raises ``ValueError`` (as in scikit-learn) unless ``allow_empty`` (a batch
     of an accumulator, or thresholded counts).
     """
-    y = label_array(y_true, "y_true")
+    y = label_array(
+        y_true, "y_true", multilabel_words="multilabel-indicator format is not supported"
+    )
     scores = score_array(y_score, "y_score")
     check_lengths(y_true=y, y_score=scores)
     if not allow_empty:
