@@ -153,3 +153,17 @@ def test_bad_multilabel_input_raises_like_sklearn(name, y_true, y_pred) -> None:
 def test_samples_average_of_1d_targets_raises_with_sklearn_words() -> None:
     with pytest.raises(ValueError, match="Samplewise metrics are not available outside of"):
         tvm.f1_score([0, 1, 1], [0, 1, 0], average="samples")
+
+
+def test_empty_multilabel_input_follows_the_empty_input_rule() -> None:
+    """No samples: subset accuracy and the samples average are NaN with a warning that
+    points at the caller; per-label P/R/F are 0/0 (``zero_division``)."""
+    empty = np.zeros((0, 3), dtype=int)
+    with pytest.warns(tvm.UndefinedMetricWarning, match="no samples") as record:
+        assert np.isnan(tvm.accuracy_score(empty, empty))
+    assert record[0].filename == __file__
+    with pytest.warns(tvm.UndefinedMetricWarning, match="F-score is ill-defined .* no samples"):
+        assert np.isnan(tvm.f1_score(empty, empty, average="samples"))
+    p, r, f, s = tvm.precision_recall_fscore_support(empty, empty, zero_division=1.0)
+    assert p.tolist() == r.tolist() == f.tolist() == [1.0, 1.0, 1.0]
+    assert s.tolist() == [0, 0, 0]

@@ -293,7 +293,7 @@ def _subset_accuracy(data: _Multilabel, normalize: bool) -> float:
     correct = np.all(data.raw_true == data.raw_pred, axis=1)
     w = data.sample_weight
     if len(correct) == 0 and normalize:
-        return _no_samples("Accuracy", stacklevel=4)
+        return _no_samples("Accuracy")
     if normalize:
         return float(np.average(correct, weights=w))
     if w is not None:
@@ -725,8 +725,9 @@ def precision_recall_fscore_support(
     beta = _check_prf_options(beta, average, zero_division)
     targets = _any_targets(y_true, y_pred, sample_weight)
     tp, pred, true = _set_wise_sums(targets, average, labels, pos_label)
-    if len(targets.y_true) == 0 and tp.size == 0 and average in ("macro", "weighted"):
-        # no samples and no labels: an average over nothing (NaN), whatever zero_division
+    if len(targets.y_true) == 0 and tp.size == 0 and average in ("macro", "weighted", "samples"):
+        # no samples and no labels (or, for 'samples', no samples): an average over nothing
+        # (NaN), whatever zero_division
         for metric in ("precision", "recall", "f-score"):
             if metric in warn_for:
                 _no_samples(metric.capitalize(), stacklevel=4)
