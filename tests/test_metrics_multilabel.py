@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sklearn.metrics as skm
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinyvision.metrics as tvm
 from _metrics_compare import assert_same
@@ -167,3 +170,47 @@ def test_empty_multilabel_input_follows_the_empty_input_rule() -> None:
     p, r, f, s = tvm.precision_recall_fscore_support(empty, empty, zero_division=1.0)
     assert p.tolist() == r.tolist() == f.tolist() == [1.0, 1.0, 1.0]
     assert s.tolist() == [0, 0, 0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.tuples(st.integers(1, 12), st.integers(2, 5)).flatmap(
+        lambda nk: st.tuples(
+            st.lists(st.integers(0, 1), min_size=nk[0] * nk[1], max_size=nk[0] * nk[1]),
+            st.lists(st.integers(0, 1), min_size=nk[0] * nk[1], max_size=nk[0] * nk[1]),
+            st.lists(st.floats(0.0, 3.0, width=32), min_size=nk[0], max_size=nk[0]),
+            st.just(nk),
+        )
+    )
+)
+def test_multilabel_property(data) -> None:
+    t, p, w, (n, k) = data
+    y_true = np.asarray(t).reshape(n, k)
+    y_pred = np.asarray(p).reshape(n, k)
+    weights = np.asarray(w) if any(w) else None
+    for average in AVERAGES:
+        assert_same(
+            tvm.precision_recall_fscore_support,
+            skm.precision_recall_fscore_support,
+            y_true,
+            y_pred,
+            average=average,
+            sample_weight=weights,
+        )
+    assert_same(tvm.accuracy_score, skm.accuracy_score, y_true, y_pred, sample_weight=weights)
+
+
+def test_tensors_give_what_arrays_give() -> None:
+    y_true, y_pred = CASES["gaps"]
+    for average in ("samples", "macro", None):
+        expected = tvm.precision_recall_fscore_support(
+            y_true, y_pred, average=average, zero_division=0.0
+        )
+        got = tvm.precision_recall_fscore_support(
+            torch.from_numpy(y_true), torch.from_numpy(y_pred), average=average, zero_division=0.0
+        )
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+    assert tvm.accuracy_score(torch.from_numpy(y_true), torch.from_numpy(y_pred)) == (
+        tvm.accuracy_score(y_true, y_pred)
+    )
