@@ -64,6 +64,10 @@ KEYWORDS = (
     "classification_metric",
     "binary_clf_curve",
     "multilabel",
+    "multiclass_ranking_metrics",
+    "scale_invariance",
+    "metric_at_thresholds",
+    "likelihood_ratios",
 )
 
 # Tests that cannot pass against tinyvision, and why (node id prefix -> reason).

@@ -190,6 +190,27 @@ CASES = [
         r"Mix of label input types \(string and",
         "y_true",
     ),
+    (
+        tvm.roc_auc_score,
+        (Y3, P3[:, 0]),
+        {"multi_class": "ovr"},
+        re.escape("`y_score` needs to be of shape `(n_samples, n_classes)`"),
+        "y_score",
+    ),
+    (
+        tvm.average_precision_score,
+        (Y3, P3[:, 0]),
+        {},
+        re.escape("`y_score` needs to be of shape `(n_samples, n_classes)`"),
+        "y_score",
+    ),
+    (
+        tvm.roc_auc_score,
+        (Y3, P3 * 2),
+        {"multi_class": "ovr"},
+        "Target scores need to be probabilities for multiclass roc_auc",
+        "y_score",
+    ),
 ]
 
 

@@ -542,13 +542,14 @@ def _multiclass_roc_auc(
 ) -> Any:
     if scores.ndim != 2:
         raise ValueError(
-            "y_score must be of shape (n_samples, n_classes) since y_true holds more than "
-            f"two classes, got y_score.shape={scores.shape}"
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` holds "
+            f"more than two classes, got y_score.shape={scores.shape}"
         )
     if not np.allclose(1, scores.sum(axis=1)):
         raise ValueError(
             "y_score must hold probabilities for multiclass roc_auc: every row must sum to "
-            "1.0 over the classes"
+            "1.0 over the classes (scikit-learn: Target scores need to be probabilities for "
+            "multiclass roc_auc, i.e. they should sum up to 1.0 over classes)"
         )
     options = ("macro", "weighted", None)
     if multi_class == "ovr":
@@ -753,8 +754,9 @@ def average_precision_score(
         indicator = _label_binarize(y, classes)
         if scores.shape != indicator.shape:
             raise ValueError(
-                f"y_score must be of shape (n_samples, n_classes) = {indicator.shape} since "
-                f"y_true holds {len(classes)} classes, got y_score.shape={scores.shape}"
+                "`y_score` needs to be of shape `(n_samples, n_classes)` = "
+                f"{indicator.shape}, since `y_true` holds {len(classes)} classes, got "
+                f"y_score.shape={scores.shape}"
             )
         return _average_binary_score(_column_average_precision, indicator, scores, average, weights)
     scores = column_or_1d(scores, "y_score")
