@@ -52,17 +52,21 @@ def column_or_1d(array: np.ndarray, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def label_array(value: Any, name: str) -> np.ndarray:
+def label_array(
+    value: Any, name: str, *, multilabel_words: str = "multilabel-indicator is not supported"
+) -> np.ndarray:
     """Class labels as a 1-D array of kind 'b', 'i', 'u', 'f' (integral) or 'U'.
 
     Raises ``TypeError`` for bytes, complex or unusable objects and ``ValueError`` for
-    NaN/inf, non-integral floats ("continuous" targets) and multilabel (2-D) input.
+    NaN/inf, non-integral floats ("continuous" targets) and multilabel (2-D) input, whose
+    message ends with scikit-learn's ``multilabel_words`` for that metric.
     """
     array = to_array(value, name)
     if array.ndim == 2 and array.shape[1] > 1:
         raise ValueError(
             f"{name} must be 1-D class labels; multilabel-indicator (2-D) targets are not "
-            f"supported by this metric, got an array of shape {array.shape}"
+            f"supported by this metric, got an array of shape {array.shape} (scikit-learn: "
+            f"{multilabel_words})"
         )
     array = column_or_1d(array, name)
     return _normalise_label_dtype(array, name)
@@ -76,7 +80,7 @@ def _normalise_label_dtype(array: np.ndarray, name: str) -> np.ndarray:
     if kind == "S":
         raise TypeError(
             f"{name} holds bytes labels, which are not supported: decode them to str or use "
-            "integers"
+            "integers (scikit-learn: Support for labels represented as bytes is not supported)"
         )
     if kind == "c":
         raise TypeError(f"{name} must hold class labels, got complex values ({array.dtype})")
@@ -123,7 +127,8 @@ def check_label_kinds(a: np.ndarray, name_a: str, b: np.ndarray, name_b: str) ->
     if a.size and b.size and ((a.dtype.kind == "U") != (b.dtype.kind == "U")):
         raise ValueError(
             f"{name_a} and {name_b} mix label types (string and number): got "
-            f"{a.dtype} and {b.dtype} labels"
+            f"{a.dtype} and {b.dtype} labels (scikit-learn: Mix of label input types (string "
+            "and number))"
         )
 
 
@@ -247,11 +252,21 @@ def sample_weight_array(
         return None
     w = to_array(sample_weight, name)
     if w.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {w.shape}")
+        raise ValueError(
+            f"{name} must be 1-D, got an array of shape {w.shape} (scikit-learn: Sample "
+            "weights must be 1D array or scalar)"
+        )
+    if w.dtype.kind == "O" and all(
+        isinstance(x, numbers.Real) and not isinstance(x, str) for x in w.tolist()
+    ):
+        w = w.astype(np.float64)  # numbers held as objects: scikit-learn sums them in float64
     if w.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got {describe(w)}")
     if w.shape[0] != n:
-        raise ValueError(f"{name} must have one weight per sample ({n}), got {w.shape[0]}")
+        raise ValueError(
+            f"{name} must have one weight per sample ({n}), got {w.shape[0]} "
+            f"({_SKLEARN_LENGTHS}: [{n}, {w.shape[0]}])"
+        )
     if w.dtype.kind == "f" and not np.isfinite(w).all():
         bad = "NaN" if np.isnan(w).any() else "infinity"
         raise ValueError(f"{name} must be finite, got an array containing {bad}")
@@ -260,11 +275,26 @@ def sample_weight_array(
     return w
 
 
+# scikit-learn's words for arrays of different lengths (its tests and users match on them)
+_SKLEARN_LENGTHS = "scikit-learn: Found input variables with inconsistent numbers of samples"
+
+
 def check_lengths(**arrays: Any) -> None:
-    """All given (non-None) arrays must have the same length."""
+    """All given (non-None) arrays must have the same length (the first dimension)."""
     items = [(k, v) for k, v in arrays.items() if v is not None]
     for (name_a, a), (name_b, b) in itertools.pairwise(items):
-        check_same_length(name_a, a, name_b, b)
+        try:
+            check_same_length(name_a, a, name_b, b)
+        except ValueError as exc:
+            lengths = [_length(v) for _, v in items]
+            raise ValueError(f"{exc} ({_SKLEARN_LENGTHS}: {lengths})") from None
+
+
+def _length(value: Any) -> int:
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else 1
+    return len(value)
 
 
 def require_samples(array: np.ndarray, name: str = "y_true", *, hint: str = "") -> None:

@@ -16,32 +16,34 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import check_choice, check_finite_array, describe
+from tinyvision._validate import check_choice
 from tinyvision.metrics._labels import (
     check_average,
-    check_lengths,
     labels_param,
-    sample_weight_array,
-    to_array,
 )
 from tinyvision.metrics._warnings import warn_undefined
 from tinyvision.metrics.classification import (
+    _any_targets,
     _check_zero_division,
     _class_sums,
-    _nanaverage,
+    _indicator,  # noqa: F401  (re-exported for _more_scores)
+    _is_indicator_shape,  # noqa: F401  (re-exported for _more_scores)
+    _Multilabel,
+    _multilabel_sums,
     _no_samples,
+    _prf_divide,
     _prfs_from_sums,
+    _select_columns,
     _select_labels,
+    _set_wise_sums,
+    _subset_accuracy,
     _Targets,
-    _targets,
     accuracy_score,
     confusion_matrix,
-    precision_recall_fscore_support,
 )
 
 __all__ = [
@@ -54,141 +56,6 @@ __all__ = [
 ]
 
 _AVERAGES = (None, "micro", "macro", "weighted", "binary", "samples")
-
-
-# --------------------------------------------------------------------------------------
-# Multilabel-indicator targets
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Multilabel:
-    """Validated multilabel-indicator ``y_true``, ``y_pred`` ``(n_samples, n_labels)``.
-
-    ``raw_true``/``raw_pred`` hold the values given (at most two distinct integral values,
-    as scikit-learn's ``type_of_target``); a label is present where the value is non-zero.
-    """
-
-    raw_true: np.ndarray
-    raw_pred: np.ndarray
-    sample_weight: np.ndarray | None
-
-    @property
-    def y_true(self) -> np.ndarray:
-        return self.raw_true != 0
-
-    @property
-    def y_pred(self) -> np.ndarray:
-        return self.raw_pred != 0
-
-
-def _is_indicator_shape(array: np.ndarray) -> bool:
-    return array.ndim == 2 and array.shape[1] > 1
-
-
-def _indicator(array: np.ndarray, name: str) -> np.ndarray:
-    """A 2-D indicator matrix: numbers, finite, integral, at most two distinct values
-    (0/1 usually); anything else is scikit-learn's unsupported multiclass-multioutput."""
-    if array.dtype.kind == "O":
-        try:
-            array = array.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must hold 0/1 indicators, got {describe(array)}") from exc
-    if array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got "
-            f"{describe(array)} (scikit-learn: multiclass-multioutput is not supported)"
-        )
-    if array.dtype.kind == "f":
-        check_finite_array(array, name)
-    if array.size and (
-        len(np.unique(array)) > 2 or (array.dtype.kind == "f" and (array != np.trunc(array)).any())
-    ):
-        raise ValueError(
-            f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got values "
-            f"{np.unique(array)[:5].tolist()!r}... (scikit-learn: multiclass-multioutput is not "
-            "supported)"
-        )
-    return array
-
-
-def _any_targets(y_true: Any, y_pred: Any, sample_weight: Any) -> _Targets | _Multilabel:
-    """1-D class labels (:class:`_Targets`) or a pair of indicator matrices (:class:`_Multilabel`).
-
-    scikit-learn's ``_check_targets``: a 2-D array with more than one column is a
-    multilabel indicator; both arguments must then be, with the same number of labels.
-    """
-    t = to_array(y_true, "y_true")
-    p = to_array(y_pred, "y_pred")
-    t_ml, p_ml = _is_indicator_shape(t), _is_indicator_shape(p)
-    if not (t_ml or p_ml):
-        return _targets(t, p, sample_weight)
-    if t_ml != p_ml:
-        kinds = ["multilabel-indicator" if ml else "1-D labels" for ml in (t_ml, p_ml)]
-        raise ValueError(
-            f"y_true and y_pred must both be 1-D labels or both multilabel-indicator "
-            f"matrices, got {kinds[0]} {t.shape} and {kinds[1]} {p.shape} (scikit-learn: "
-            "Classification metrics can't handle a mix of multilabel-indicator and "
-            "binary/multiclass targets)"
-        )
-    check_lengths(y_true=t, y_pred=p)
-    if t.shape[1] != p.shape[1]:
-        raise ValueError(
-            f"y_true and y_pred must have the same number of labels (columns), got "
-            f"{t.shape[1]} and {p.shape[1]} (scikit-learn: Multi-label binary indicator input "
-            "with different numbers of labels)"
-        )
-    w = sample_weight_array(sample_weight, len(t))
-    return _Multilabel(_indicator(t, "y_true"), _indicator(p, "y_pred"), w)
-
-
-def _select_columns(data: _Multilabel, labels: Any) -> _Multilabel:
-    """Keep the columns ``labels`` (indices in ``[0, n_labels)``) in that order."""
-    if labels is None:
-        return data
-    wanted = labels_param(labels, unique=False)
-    n_labels = data.y_true.shape[1]
-    if wanted.dtype.kind not in "biuf":  # label_array checked floats to be integral
-        raise ValueError(
-            f"labels of multilabel-indicator targets must be column indices in [0, {n_labels}), "
-            f"got {wanted.tolist()!r}"
-        )
-    if wanted.size and not np.array_equal(wanted, np.arange(n_labels)):
-        if wanted.max() > n_labels - 1:
-            raise ValueError(
-                f"labels must be column indices in [0, {n_labels}) (scikit-learn: All labels "
-                f"must be in [0, n labels) for multilabel targets. Got {wanted.max()} > "
-                f"{n_labels - 1})"
-            )
-        if wanted.min() < 0:
-            raise ValueError(
-                f"labels must be column indices in [0, {n_labels}) (scikit-learn: All labels "
-                f"must be in [0, n labels) for multilabel targets. Got {wanted.min()} < 0)"
-            )
-    cols = wanted.astype(np.intp)
-    return _Multilabel(data.raw_true[:, cols], data.raw_pred[:, cols], data.sample_weight)
-
-
-def _count_true(x: np.ndarray, axis: int, w: np.ndarray | None) -> np.ndarray:
-    """scikit-learn's ``count_nonzero`` of a CSR matrix: per column (``axis=0``, weighted
-    sums in row order) or per row (``axis=1``)."""
-    if axis == 1:
-        counts = np.count_nonzero(x, axis=1).astype(np.intp)
-        return counts if w is None else counts * w
-    if w is None:
-        return np.count_nonzero(x, axis=0).astype(np.intp)
-    rows, cols = np.nonzero(x)
-    return np.bincount(cols, weights=w[rows], minlength=x.shape[1])
-
-
-def _multilabel_sums(data: _Multilabel, samplewise: bool) -> tuple[np.ndarray, ...]:
-    """``(tp, pred, true)`` per label, or per sample when ``samplewise``."""
-    axis = 1 if samplewise else 0
-    w = data.sample_weight
-    tp = _count_true(data.y_true & data.y_pred, axis, w)
-    pred = _count_true(data.y_pred, axis, w)
-    true = _count_true(data.y_true, axis, w)
-    return tp, pred, true
 
 
 # --------------------------------------------------------------------------------------
@@ -259,60 +126,6 @@ def _stack_confusion(
 # --------------------------------------------------------------------------------------
 
 
-def _divide(
-    numerator: np.ndarray,
-    denominator: np.ndarray,
-    metric: str,
-    modifier: str,
-    average: str | None,
-    zero_division: Any,
-) -> np.ndarray:
-    """``numerator / denominator`` with 0/0 set to ``zero_division``; scikit-learn's warning
-    (which swaps 'sample' and 'label' for ``average='samples'``) when it is ``'warn'``."""
-    mask = denominator == 0
-    denominator = np.array(denominator, dtype=np.float64)
-    denominator[mask] = 1
-    result = np.asarray(numerator, dtype=np.float64) / denominator
-    if not np.any(mask):
-        return result
-    result[mask] = _check_zero_division(zero_division)
-    if zero_division != "warn":
-        return result
-    axis0, axis1 = ("label", "sample") if average == "samples" else ("sample", "label")
-    where = "due to" if result.shape[0] == 1 else f"in {axis1}s with"
-    warn_undefined(
-        f"{metric.capitalize()} is ill-defined and being set to 0.0 {where} no {modifier} "
-        f"{axis0}s. Use `zero_division` parameter to control this behavior.",
-        stacklevel=4,
-    )
-    return result
-
-
-def _set_wise_multilabel(average: str | None, pos_label: Any) -> None:
-    """scikit-learn's ``_check_set_wise_labels`` for multilabel-indicator targets."""
-    if average == "binary":
-        raise ValueError(
-            "Target is multilabel-indicator but average='binary'. Please choose another "
-            "average setting, one of [None, 'micro', 'macro', 'weighted', 'samples']."
-        )
-    if pos_label not in (None, 1):
-        warnings.warn(
-            f"Note that pos_label (set to {pos_label!r}) is ignored when average != 'binary' "
-            f"(got {average!r}). You may use labels=[pos_label] to specify a single positive "
-            "class.",
-            UserWarning,
-            stacklevel=4,
-        )
-
-
-def _check_samples_average(average: Any) -> None:
-    if average == "samples":
-        raise ValueError(
-            "average='samples' needs multilabel-indicator targets (scikit-learn: Samplewise "
-            "metrics are not available outside of multilabel classification.)"
-        )
-
-
 def jaccard_score(
     y_true: Any,
     y_pred: Any,
@@ -343,14 +156,7 @@ def jaccard_score(
     ):
         raise ValueError(f"zero_division must be 'warn', 0.0 or 1.0, got {zero_division!r}")
     data = _any_targets(y_true, y_pred, sample_weight)
-    if isinstance(data, _Targets):
-        sums = _class_sums(data)
-        tp, pred, true = _select_labels(sums, average, labels, pos_label)
-        _check_samples_average(average)
-    else:
-        _set_wise_multilabel(average, pos_label)
-        data = _select_columns(data, labels)
-        tp, pred, true = _multilabel_sums(data, average == "samples")
+    tp, pred, true = _set_wise_sums(data, average, labels, pos_label)
     fp = pred - tp
     fn = true - tp
     numerator = tp
@@ -358,8 +164,14 @@ def jaccard_score(
     if average == "micro":
         numerator = np.sum(numerator, keepdims=True)
         denominator = np.sum(denominator, keepdims=True)
-    jaccard = _divide(
-        numerator, denominator, "jaccard", "true or predicted", average, zero_division
+    jaccard = _prf_divide(
+        numerator,
+        denominator,
+        "jaccard",
+        "true or predicted",
+        average,
+        ("jaccard",),
+        zero_division,
     )
     if average is None:
         return jaccard
@@ -397,20 +209,6 @@ def hamming_loss(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> floa
     n_differences = int(wrong.sum()) if w is None else np.dot(wrong, w)
     n, n_labels = data.y_true.shape
     return float(n_differences) / (n * n_labels * weight_average)
-
-
-def _subset_accuracy(data: _Multilabel, normalize: bool) -> float:
-    """scikit-learn's ``accuracy_score`` of indicators: a sample counts when all its
-    labels are right."""
-    correct = np.all(data.raw_true == data.raw_pred, axis=1)
-    w = data.sample_weight
-    if len(correct) == 0 and normalize:
-        return _no_samples("Accuracy", stacklevel=4)
-    if normalize:
-        return float(np.average(correct, weights=w))
-    if w is not None:
-        return float(np.dot(correct, w))
-    return float(np.sum(correct))
 
 
 def zero_one_loss(
@@ -518,12 +316,16 @@ def _check_replacement(value: Any) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _multilabel_prfs(
-    data: _Multilabel, average: str | None, zero_division: Any
-) -> tuple[Any, Any, Any, Any]:
-    """Precision, recall, F1 and support of indicator targets (columns already selected)."""
-    if average != "samples":
-        tp, pred, true = _multilabel_sums(data, False)
+def _report_rows(
+    data: _Targets | _Multilabel,
+    labels: np.ndarray | None,
+    zero_division: Any,
+) -> tuple[tuple[Any, ...], Any]:
+    """``(per_label, averaged)``: per-label P/R/F/support and a function of ``average``
+    giving the averaged P/R/F."""
+
+    def averaged(average: str | None) -> tuple[Any, ...]:
+        tp, pred, true = _set_wise_sums(data, average, labels, None)
         return _prfs_from_sums(
             tp,
             pred,
@@ -532,51 +334,10 @@ def _multilabel_prfs(
             average=average,
             warn_for=("precision", "recall", "f-score"),
             zero_division=zero_division,
-        )
-    tp, pred, true = _multilabel_sums(data, True)
-    fp, fn = pred - tp, true - tp
-    pred, true = tp + fp, tp + fn
-    precision = _divide(tp, pred, "precision", "predicted", average, zero_division)
-    recall = _divide(tp, true, "recall", "true", average, zero_division)
-    denom = true.astype(np.float64) + pred.astype(np.float64)
-    f_score = _divide(
-        2.0 * tp.astype(np.float64), denom, "f-score", "true nor predicted", average, zero_division
-    )
-    w = data.sample_weight
-    return (
-        _nanaverage(precision, w),
-        _nanaverage(recall, w),
-        _nanaverage(f_score, w),
-        None,
-    )
-
-
-def _report_rows(
-    data: _Targets | _Multilabel,
-    labels: np.ndarray | None,
-    zero_division: Any,
-) -> tuple[tuple[Any, ...], Any]:
-    """``(per_label, averaged)``: per-label P/R/F/support and a function of ``average``
-    giving the averaged P/R/F."""
-    if isinstance(data, _Multilabel):
-        selected = _select_columns(data, labels)
-
-        def averaged(average: str) -> tuple[Any, ...]:
-            return _multilabel_prfs(selected, average, zero_division)
-
-        return _multilabel_prfs(selected, None, zero_division), averaged
-
-    def averaged_1d(average: str) -> tuple[Any, ...]:
-        return precision_recall_fscore_support(
-            data.y_true,
-            data.y_pred,
-            labels=labels,
-            average=average,
             sample_weight=data.sample_weight,
-            zero_division=zero_division,
         )
 
-    return averaged_1d(None), averaged_1d
+    return averaged(None), averaged
 
 
 def classification_report(

@@ -103,7 +103,13 @@ def _check_default_pos_label(y: np.ndarray, name: str) -> None:
             return
         if lo >= -1 and hi <= 1 and not np.any(y == 0):
             return
-    classes = ", ".join(repr(c) for c in np.unique(y).tolist())
+    present = np.unique(y)
+    classes = ", ".join(repr(c) for c in present.tolist())
+    if len(present) > 2:
+        raise ValueError(
+            f"{name} must hold two classes when pos_label is not given, got {{{classes}}} "
+            "(scikit-learn: multiclass format is not supported)"
+        )
     raise ValueError(
         f"{name} takes value in {{{classes}}} and pos_label is not specified: either make "
         f"{name} take value in {{0, 1}} or {{-1, 1}} or pass pos_label explicitly."
@@ -133,7 +139,9 @@ def binary_input(
     Empty input raises ``ValueError`` (as in scikit-learn) unless ``allow_empty`` (a batch
     of an accumulator, or thresholded counts).
     """
-    y = label_array(y_true, "y_true")
+    y = label_array(
+        y_true, "y_true", multilabel_words="multilabel-indicator format is not supported"
+    )
     scores = score_array(y_score, "y_score")
     check_lengths(y_true=y, y_score=scores)
     if not allow_empty:
@@ -299,7 +307,10 @@ def _area(x: np.ndarray, y: np.ndarray) -> float:
         if np.all(dx <= 0):
             direction = -1
         else:
-            raise ValueError(f"x must be monotonic (increasing or decreasing), got {x}")
+            raise ValueError(
+                f"x must be monotonic (increasing or decreasing): x is neither increasing nor "
+                f"decreasing : {x}."
+            )
     return float(direction * _trapezoid(y, x))
 
 
@@ -410,7 +421,8 @@ def _indicator(y: np.ndarray, name: str) -> np.ndarray:
     """A ``(n, K)`` multilabel indicator matrix of 0/1 as int64."""
     if y.dtype.kind not in "biuf" or (y.size and not np.isin(y, (0, 1)).all()):
         raise ValueError(
-            f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got {describe(y)}"
+            f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got "
+            f"{describe(y)} (scikit-learn: multiclass-multioutput format is not supported)"
         )
     return y.astype(np.int64)
 
@@ -488,9 +500,9 @@ def roc_auc_score(
     scores = score_array(y_score, "y_score", ndim=(1, 2))
     check_lengths(y_true=y, y_score=scores)
     require_samples(y, "y_true")
-    weights = sample_weight_array(sample_weight, len(y))
     if y.ndim == 2 and y.shape[1] > 1:
         indicator = _indicator(y, "y_true")
+        weights = sample_weight_array(sample_weight, len(y))
         return _average_binary_score(_column_roc_auc(max_fpr), indicator, scores, average, weights)
     y = label_array(y, "y_true")
     n_classes, greater = _count_classes(y)
@@ -498,13 +510,22 @@ def roc_auc_score(
         if max_fpr is not None and max_fpr != 1.0:
             raise ValueError(
                 "max_fpr must be None for multiclass targets (partial AUC is binary only), "
-                f"got max_fpr={max_fpr}"
+                f"got max_fpr={max_fpr} (scikit-learn: Partial AUC computation not available "
+                "in multiclass setting, 'max_fpr' must be set to `None`, received "
+                f"`max_fpr={max_fpr}` instead)"
             )
         if multi_class == "raise":
             raise ValueError(
-                "multi_class must be 'ovr' or 'ovo' for multiclass targets, got 'raise'"
+                "multi_class must be in ('ovo', 'ovr') for multiclass targets, got 'raise'"
             )
+        if multi_class == "ovo" and sample_weight is not None:
+            raise ValueError(
+                "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
+                "'sample_weight' must be None in this case."
+            )
+        weights = sample_weight_array(sample_weight, len(y))
         return _multiclass_roc_auc(y, scores, labels, multi_class, average, weights)
+    weights = sample_weight_array(sample_weight, len(y))
     scores = column_or_1d(scores, "y_score")
     if greater is None:
         return _only_one_class()
@@ -521,13 +542,14 @@ def _multiclass_roc_auc(
 ) -> Any:
     if scores.ndim != 2:
         raise ValueError(
-            "y_score must be of shape (n_samples, n_classes) since y_true holds more than "
-            f"two classes, got y_score.shape={scores.shape}"
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` holds "
+            f"more than two classes, got y_score.shape={scores.shape}"
         )
     if not np.allclose(1, scores.sum(axis=1)):
         raise ValueError(
             "y_score must hold probabilities for multiclass roc_auc: every row must sum to "
-            "1.0 over the classes"
+            "1.0 over the classes (scikit-learn: Target scores need to be probabilities for "
+            "multiclass roc_auc, i.e. they should sum up to 1.0 over classes)"
         )
     options = ("macro", "weighted", None)
     if multi_class == "ovr":
@@ -543,27 +565,28 @@ def _multiclass_roc_auc(
         given = label_array(labels, "labels")
         classes = np.unique(given)
         if len(classes) != len(given):
-            raise ValueError(f"labels must be unique, got {given.tolist()!r}")
+            raise ValueError(f"Parameter 'labels' must be unique, got {given.tolist()!r}")
         if not np.array_equal(classes, given):
-            raise ValueError(f"labels must be ordered (sorted), got {given.tolist()!r}")
+            raise ValueError(f"Parameter 'labels' must be ordered (sorted), got {given.tolist()!r}")
         if len(classes) != scores.shape[1]:
             raise ValueError(
-                f"labels has {len(classes)} labels, but y_score has {scores.shape[1]} columns"
+                f"Number of given labels, {len(classes)}, not equal to the number of columns "
+                f"in 'y_score', {scores.shape[1]}"
             )
-        if np.any(_positions(classes, y) < 0):
-            raise ValueError("y_true contains labels not in parameter labels")
+        missing = _positions(classes, y) < 0
+        if np.any(missing):
+            raise ValueError(
+                "'y_true' contains labels not in parameter 'labels', such as "
+                f"{y[missing][0].item()!r} (labels: {given.tolist()!r})"
+            )
     else:
         classes = np.unique(y)
         if len(classes) != scores.shape[1]:
             raise ValueError(
-                f"y_true has {len(classes)} classes, but y_score has {scores.shape[1]} columns"
+                "Number of classes in y_true not equal to the number of columns in 'y_score': "
+                f"y_true has {len(classes)} classes, y_score has {scores.shape[1]} columns"
             )
     if multi_class == "ovo":
-        if weights is not None:
-            raise ValueError(
-                "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
-                "'sample_weight' must be None in this case."
-            )
         return _ovo_roc_auc(_positions(classes, y), scores, average)
     return _average_binary_score(
         _column_roc_auc(None), _label_binarize(y, classes), scores, average, weights
@@ -712,33 +735,36 @@ def average_precision_score(
     require_samples(y, "y_true")
     weights = sample_weight_array(sample_weight, len(y))
     if y.ndim == 2 and y.shape[1] > 1:
+        indicator = _indicator(y, "y_true")
         if pos_label != 1:
             raise ValueError(
-                "pos_label is fixed to 1 for multilabel-indicator y_true: do not set pos_label "
-                f"or set it to 1, got pos_label={pos_label!r}"
+                "Parameter pos_label is fixed to 1 for multilabel-indicator y_true. Do not set "
+                f"pos_label or set pos_label to 1. Got pos_label={pos_label!r}"
             )
-        return _average_binary_score(
-            _column_average_precision, _indicator(y, "y_true"), scores, average, weights
-        )
+        return _average_binary_score(_column_average_precision, indicator, scores, average, weights)
     y = label_array(y, "y_true")
     n_classes, _ = _count_classes(y)
     if n_classes > 2:
         if pos_label != 1:
             raise ValueError(
-                "pos_label is fixed to 1 for multiclass y_true: do not set pos_label or set it "
-                f"to 1, got pos_label={pos_label!r}"
+                "Parameter pos_label is fixed to 1 for multiclass y_true. Do not set pos_label or "
+                f"set pos_label to 1. Got pos_label={pos_label!r}"
             )
         classes = np.unique(y)
         indicator = _label_binarize(y, classes)
         if scores.shape != indicator.shape:
             raise ValueError(
-                f"y_score must be of shape (n_samples, n_classes) = {indicator.shape} since "
-                f"y_true holds {len(classes)} classes, got y_score.shape={scores.shape}"
+                "`y_score` needs to be of shape `(n_samples, n_classes)` = "
+                f"{indicator.shape}, since `y_true` holds {len(classes)} classes, got "
+                f"y_score.shape={scores.shape}"
             )
         return _average_binary_score(_column_average_precision, indicator, scores, average, weights)
     scores = column_or_1d(scores, "y_score")
     is_pos = is_label(y, pos_label)
     if n_classes == 2 and not is_pos.any():
         present = np.unique(y)
-        raise ValueError(f"pos_label={pos_label!r} is not a valid label: y_true holds {present}")
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a valid label. It should be one of {present} (the "
+            "labels in y_true)"
+        )
     return binary_average_precision(make_binary(is_pos, scores, weights))

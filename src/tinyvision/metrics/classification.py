@@ -2,8 +2,9 @@
 
 ``confusion_matrix``, ``accuracy_score``, ``balanced_accuracy_score``, ``matthews_corrcoef``,
 ``precision_recall_fscore_support``, ``precision_score``, ``recall_score``, ``f1_score`` and
-``fbeta_score`` give bitwise the results of ``sklearn.metrics`` 1.9.1 on binary and
-multiclass targets (labels: integers, booleans, integral floats, strings; inputs: lists,
+``fbeta_score`` give bitwise the results of ``sklearn.metrics`` 1.9.1 on binary,
+multiclass and (accuracy and P/R/F, ``average='samples'`` included) multilabel-indicator
+targets (labels: integers, booleans, integral floats, strings; inputs: lists,
 numpy arrays, torch tensors on any device). They are one counting pass over the samples
 (integer labels spread over a small range are counted directly, others are hashed) instead
 of scikit-learn's sorting ``np.unique`` calls.
@@ -15,8 +16,8 @@ Differences from scikit-learn, on purpose:
   MCC and the macro/weighted P/R/F over no labels are NaN with an
   :class:`UndefinedMetricWarning` ("... due to no samples"); per-label P/R/F (given
   ``labels``, or ``'binary'``/``'micro'``) are 0/0 and follow ``zero_division``.
-- Multilabel-indicator (2-D) targets are refused with a ``ValueError`` (``average='samples'``
-  therefore too). Use the per-column binary metrics instead.
+- ``confusion_matrix``, ``balanced_accuracy_score`` and ``matthews_corrcoef`` refuse
+  multilabel-indicator (2-D) targets, as scikit-learn does.
 - ``confusion_matrix(labels=...)`` refuses duplicate labels.
 """
 
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import check_float
+from tinyvision._validate import check_finite_array, check_float, describe
 from tinyvision.metrics import _kernels
 from tinyvision.metrics._labels import (
     check_average,
@@ -43,6 +44,7 @@ from tinyvision.metrics._labels import (
     match_labels,
     sample_weight_array,
     sorted_present,
+    to_array,
 )
 from tinyvision.metrics._warnings import warn_undefined
 
@@ -134,6 +136,8 @@ def _class_sums(targets: _Targets) -> _ClassSums:
             tp = np.zeros(len(tp))
         return _ClassSums(cm.classes, tp, pred, true)
     codes = encode_pair(targets.y_true, targets.y_pred)
+    if w.dtype.kind == "b":  # the kernel reads numbers (scikit-learn: bincount's float64)
+        w = w.astype(np.int64)
     tp, pred, true, in_true, in_pred, n_hits = _kernels.class_sums(
         codes.true, codes.pred, codes.offset, codes.n_codes, np.ascontiguousarray(w)
     )
@@ -141,6 +145,160 @@ def _class_sums(targets: _Targets) -> _ClassSums:
     if n_hits == 0:
         tp = np.zeros(codes.n_codes)
     return _ClassSums(classes, tp[idx], pred[idx], true[idx])
+
+
+# --------------------------------------------------------------------------------------
+# Multilabel-indicator targets
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Multilabel:
+    """Validated multilabel-indicator ``y_true``, ``y_pred`` ``(n_samples, n_labels)``.
+
+    ``raw_true``/``raw_pred`` hold the values given (at most two distinct integral values,
+    as scikit-learn's ``type_of_target``); a label is present where the value is non-zero.
+    """
+
+    raw_true: np.ndarray
+    raw_pred: np.ndarray
+    sample_weight: np.ndarray | None
+
+    @property
+    def y_true(self) -> np.ndarray:
+        return self.raw_true != 0
+
+    @property
+    def y_pred(self) -> np.ndarray:
+        return self.raw_pred != 0
+
+
+def _is_indicator_shape(array: np.ndarray) -> bool:
+    return array.ndim == 2 and array.shape[1] > 1
+
+
+def _indicator(array: np.ndarray, name: str) -> np.ndarray:
+    """A 2-D indicator matrix: numbers, finite, integral, at most two distinct values
+    (0/1 usually); anything else is scikit-learn's unsupported multiclass-multioutput."""
+    if array.dtype.kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must hold 0/1 indicators, got {describe(array)}") from exc
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got "
+            f"{describe(array)} (scikit-learn: multiclass-multioutput is not supported)"
+        )
+    if array.dtype.kind == "f":
+        check_finite_array(array, name)
+    if array.size and (
+        len(np.unique(array)) > 2 or (array.dtype.kind == "f" and (array != np.trunc(array)).any())
+    ):
+        raise ValueError(
+            f"{name} as a 2-D array must be a multilabel indicator matrix of 0/1, got values "
+            f"{np.unique(array)[:5].tolist()!r}... (scikit-learn: multiclass-multioutput is not "
+            "supported)"
+        )
+    return array
+
+
+def _any_targets(y_true: Any, y_pred: Any, sample_weight: Any) -> _Targets | _Multilabel:
+    """1-D class labels (:class:`_Targets`) or a pair of indicator matrices (:class:`_Multilabel`).
+
+    scikit-learn's ``_check_targets``: a 2-D array with more than one column is a
+    multilabel indicator; both arguments must then be, with the same number of labels.
+    """
+    t = to_array(y_true, "y_true")
+    p = to_array(y_pred, "y_pred")
+    t_ml, p_ml = _is_indicator_shape(t), _is_indicator_shape(p)
+    if not (t_ml or p_ml):
+        return _targets(t, p, sample_weight)
+    if t_ml != p_ml:
+        kinds = ["multilabel-indicator" if ml else "1-D labels" for ml in (t_ml, p_ml)]
+        raise ValueError(
+            f"y_true and y_pred must both be 1-D labels or both multilabel-indicator "
+            f"matrices, got {kinds[0]} {t.shape} and {kinds[1]} {p.shape} (scikit-learn: "
+            "Classification metrics can't handle a mix of multilabel-indicator and "
+            "binary/multiclass targets)"
+        )
+    check_lengths(y_true=t, y_pred=p)
+    if t.shape[1] != p.shape[1]:
+        raise ValueError(
+            f"y_true and y_pred must have the same number of labels (columns), got "
+            f"{t.shape[1]} and {p.shape[1]} (scikit-learn: Multi-label binary indicator input "
+            "with different numbers of labels)"
+        )
+    w = sample_weight_array(sample_weight, len(t))
+    return _Multilabel(_indicator(t, "y_true"), _indicator(p, "y_pred"), w)
+
+
+def _select_columns(data: _Multilabel, labels: Any) -> _Multilabel:
+    """Keep the columns ``labels`` (indices in ``[0, n_labels)``) in that order."""
+    if labels is None:
+        return data
+    wanted = labels_param(labels, unique=False)
+    n_labels = data.y_true.shape[1]
+    if wanted.dtype.kind not in "biuf":  # label_array checked floats to be integral
+        raise ValueError(
+            f"labels of multilabel-indicator targets must be column indices in [0, {n_labels}), "
+            f"got {wanted.tolist()!r}"
+        )
+    if wanted.size and not np.array_equal(wanted, np.arange(n_labels)):
+        if wanted.max() > n_labels - 1:
+            raise ValueError(
+                f"labels must be column indices in [0, {n_labels}) (scikit-learn: All labels "
+                f"must be in [0, n labels) for multilabel targets. Got {wanted.max()} > "
+                f"{n_labels - 1})"
+            )
+        if wanted.min() < 0:
+            raise ValueError(
+                f"labels must be column indices in [0, {n_labels}) (scikit-learn: All labels "
+                f"must be in [0, n labels) for multilabel targets. Got {wanted.min()} < 0)"
+            )
+    cols = wanted.astype(np.intp)
+    return _Multilabel(data.raw_true[:, cols], data.raw_pred[:, cols], data.sample_weight)
+
+
+def _count_true(x: np.ndarray, axis: int, w: np.ndarray | None) -> np.ndarray:
+    """scikit-learn's ``count_nonzero`` of a CSR matrix: per column (``axis=0``, weighted
+    sums in row order) or per row (``axis=1``)."""
+    if axis == 1:
+        counts = np.count_nonzero(x, axis=1).astype(np.intp)
+        return counts if w is None else counts * w
+    if w is None:
+        return np.count_nonzero(x, axis=0).astype(np.intp)
+    rows, cols = np.nonzero(x)
+    return np.bincount(cols, weights=w[rows], minlength=x.shape[1])
+
+
+def _multilabel_sums(data: _Multilabel, samplewise: bool) -> tuple[np.ndarray, ...]:
+    """``(tp, pred, true)`` per label, or per sample when ``samplewise``."""
+    axis = 1 if samplewise else 0
+    w = data.sample_weight
+    tp = _count_true(data.y_true & data.y_pred, axis, w)
+    pred = _count_true(data.y_pred, axis, w)
+    true = _count_true(data.y_true, axis, w)
+    if w is None:
+        return tp, pred, true
+    # scikit-learn reads the sums back from its confusion matrices, whose true negatives
+    # (a sum of weights) decide the dtype also where nothing was counted
+    dtype = np.result_type(tp, pred, true, w)
+    return tp.astype(dtype), pred.astype(dtype), true.astype(dtype)
+
+
+def _subset_accuracy(data: _Multilabel, normalize: bool) -> float:
+    """scikit-learn's ``accuracy_score`` of indicators: a sample counts when all its
+    labels are right."""
+    correct = np.all(data.raw_true == data.raw_pred, axis=1)
+    w = data.sample_weight
+    if len(correct) == 0 and normalize:
+        return _no_samples("Accuracy")
+    if normalize:
+        return float(np.average(correct, weights=w))
+    if w is not None:
+        return float(np.dot(correct, w))
+    return float(np.sum(correct))
 
 
 # --------------------------------------------------------------------------------------
@@ -176,12 +334,16 @@ def confusion_matrix(
     if labels is not None:
         wanted = labels_param(labels)
         if wanted.size == 0:
-            raise ValueError("labels must contain at least one label, got an empty list")
+            raise ValueError(
+                "labels must contain at least one label, got an empty list (scikit-learn: "
+                "'labels' should contain at least one label.)"
+            )
         pos = match_labels(cm.classes, wanted)
         if len(targets.y_true) and not np.any(cm.in_true[pos[pos >= 0]]):
             raise ValueError(
                 f"labels must include at least one label occurring in y_true, got "
-                f"{wanted.tolist()!r}"
+                f"{wanted.tolist()!r} (scikit-learn: At least one label specified must be in "
+                "y_true)"
             )
         found = np.nonzero(pos >= 0)[0]
         selected = np.zeros((len(wanted), len(wanted)), dtype=matrix.dtype)
@@ -216,10 +378,14 @@ def accuracy_score(
 ) -> float:
     """Fraction (or, with ``normalize=False``, number or weight) of correct predictions.
 
-    ``y_true``, ``y_pred``: class labels ``(n_samples,)``. Empty input: NaN with an
-    :class:`UndefinedMetricWarning` (0.0 when ``normalize=False``).
+    ``y_true``, ``y_pred``: class labels ``(n_samples,)``, or multilabel indicators
+    ``(n_samples, n_labels)`` (subset accuracy: a sample is correct when all its labels
+    are). Empty input: NaN with an :class:`UndefinedMetricWarning` (0.0 when
+    ``normalize=False``).
     """
-    targets = _targets(y_true, y_pred, sample_weight)
+    targets = _any_targets(y_true, y_pred, sample_weight)
+    if isinstance(targets, _Multilabel):
+        return _subset_accuracy(targets, normalize)
     t, p, w = targets.y_true, targets.y_pred, targets.sample_weight
     n = len(t)
     if n == 0 and normalize:
@@ -342,7 +508,12 @@ def _prf_divide(
     warn_for: Sequence[str],
     zero_division: Any,
 ) -> np.ndarray:
-    """``numerator / denominator`` with 0/0 set to ``zero_division`` (warning if 'warn')."""
+    """``numerator / denominator`` with 0/0 set to ``zero_division``.
+
+    With ``'warn'`` (and ``metric`` in ``warn_for``) scikit-learn's
+    :class:`UndefinedMetricWarning`, whose wording swaps 'sample' and 'label' for
+    ``average='samples'`` (``numerator`` is then per sample).
+    """
     mask = denominator == 0
     denominator = np.array(denominator, dtype=np.float64)
     denominator[mask] = 1
@@ -353,7 +524,7 @@ def _prf_divide(
     if zero_division != "warn" or metric not in warn_for:
         return result
     # scikit-learn's wording, so that warning filters by message carry over
-    axis0, axis1 = "sample", "label"
+    axis0, axis1 = ("label", "sample") if average == "samples" else ("sample", "label")
     where = "due to" if result.shape[0] == 1 else f"in {axis1}s with"
     warn_undefined(
         f"{metric.capitalize()} is ill-defined and being set to 0.0 {where} no {modifier} "
@@ -388,8 +559,10 @@ def _prfs_from_sums(
     average: str | None,
     warn_for: Sequence[str],
     zero_division: Any,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[Any, Any, Any, Any]:
-    """scikit-learn's P/R/F arithmetic on per-label sums (already selected by ``labels``)."""
+    """scikit-learn's P/R/F arithmetic on per-label sums (already selected by ``labels``),
+    or per-sample sums for ``average='samples'`` (averaged with ``sample_weight``)."""
     # scikit-learn goes through fp = pred - tp and back; with float sums that rounds
     fp = pred_sum - tp_sum
     fn = true_sum - tp_sum
@@ -421,7 +594,7 @@ def _prfs_from_sums(
         )
     if average is None:
         return precision, recall, f_score, true_sum
-    weights = true_sum if average == "weighted" else None
+    weights = {"weighted": true_sum, "samples": sample_weight}.get(average)
     return (
         _nanaverage(precision, weights),
         _nanaverage(recall, weights),
@@ -432,11 +605,6 @@ def _prfs_from_sums(
 
 def _check_prf_options(beta: Any, average: Any, zero_division: Any) -> float:
     check_average(average, _PRF_AVERAGES)
-    if average == "samples":
-        raise ValueError(
-            "average='samples' needs multilabel-indicator targets, which are not supported; "
-            "use one of None, 'micro', 'macro', 'weighted', 'binary'"
-        )
     _check_zero_division(zero_division)
     return check_float(beta, "beta", minimum=0.0)
 
@@ -480,6 +648,44 @@ def _select_labels(
     return take(sums.tp), take(sums.pred), take(sums.true)
 
 
+def _set_wise_multilabel(average: str | None, pos_label: Any) -> None:
+    """scikit-learn's ``_check_set_wise_labels`` for multilabel-indicator targets."""
+    if average == "binary":
+        raise ValueError(
+            "Target is multilabel-indicator but average='binary'. Please choose another "
+            "average setting, one of [None, 'micro', 'macro', 'weighted', 'samples']."
+        )
+    if pos_label not in (None, 1):
+        warnings.warn(
+            f"Note that pos_label (set to {pos_label!r}) is ignored when average != 'binary' "
+            f"(got {average!r}). You may use labels=[pos_label] to specify a single positive "
+            "class.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _check_samples_average(average: Any) -> None:
+    if average == "samples":
+        raise ValueError(
+            "average='samples' needs multilabel-indicator targets (scikit-learn: Samplewise "
+            "metrics are not available outside of multilabel classification.)"
+        )
+
+
+def _set_wise_sums(
+    data: _Targets | _Multilabel, average: str | None, labels: Any, pos_label: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(tp, pred, true)`` per selected label, or per sample for ``average='samples'``
+    (multilabel only): the sums of scikit-learn's ``multilabel_confusion_matrix``."""
+    if isinstance(data, _Targets):
+        tp, pred, true = _select_labels(_class_sums(data), average, labels, pos_label)
+        _check_samples_average(average)
+        return tp, pred, true
+    _set_wise_multilabel(average, pos_label)
+    return _multilabel_sums(_select_columns(data, labels), average == "samples")
+
+
 def precision_recall_fscore_support(
     y_true: Any,
     y_pred: Any,
@@ -495,12 +701,14 @@ def precision_recall_fscore_support(
     """Precision, recall, F-beta and support per class, or averaged.
 
     Args:
-        y_true, y_pred: class labels ``(n_samples,)``.
+        y_true, y_pred: class labels ``(n_samples,)``, or multilabel indicators
+            ``(n_samples, n_labels)`` (``labels`` are then column indices).
         beta: weight of recall in the F-score (``inf``: recall, 0: precision).
         labels: the classes to report (and, for micro/macro/weighted, to average over).
         pos_label: the positive class when ``average='binary'``.
         average: None (per class), ``'binary'`` (``pos_label`` only), ``'micro'`` (global
-            counts), ``'macro'`` (unweighted mean), ``'weighted'`` (mean weighted by support).
+            counts), ``'macro'`` (unweighted mean), ``'weighted'`` (mean weighted by support),
+            ``'samples'`` (multilabel: mean over samples of each sample's score).
         warn_for: which of the three metrics may warn when ill-defined.
         sample_weight: ``(n_samples,)`` weights.
         zero_division: value of 0/0 (``'warn'``: 0.0 and an ``UndefinedMetricWarning``;
@@ -515,16 +723,23 @@ def precision_recall_fscore_support(
         ``zero_division`` decides.
     """
     beta = _check_prf_options(beta, average, zero_division)
-    targets = _targets(y_true, y_pred, sample_weight)
-    sums = _class_sums(targets)
-    tp, pred, true = _select_labels(sums, average, labels, pos_label)
-    if len(targets.y_true) == 0 and tp.size == 0 and average in ("macro", "weighted"):
-        # no samples and no labels: an average over nothing (NaN), whatever zero_division
+    targets = _any_targets(y_true, y_pred, sample_weight)
+    tp, pred, true = _set_wise_sums(targets, average, labels, pos_label)
+    if len(targets.y_true) == 0 and tp.size == 0 and average in ("macro", "weighted", "samples"):
+        # no samples and no labels (or, for 'samples', no samples): an average over nothing
+        # (NaN), whatever zero_division
         for metric in ("precision", "recall", "f-score"):
             if metric in warn_for:
                 _no_samples(metric.capitalize(), stacklevel=4)
     return _prfs_from_sums(
-        tp, pred, true, beta=beta, average=average, warn_for=warn_for, zero_division=zero_division
+        tp,
+        pred,
+        true,
+        beta=beta,
+        average=average,
+        warn_for=warn_for,
+        zero_division=zero_division,
+        sample_weight=targets.sample_weight,
     )
 
 
