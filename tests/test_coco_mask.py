@@ -398,3 +398,40 @@ def test_bad_input_raises_naming_the_argument(call, error, words) -> None:
     with pytest.raises(error, match=None) as info:
         call()
     assert words in str(info.value)
+
+
+def test_compiled_kernels_match_their_python_functions() -> None:
+    rng = np.random.default_rng(29)
+    masks = _blobs(rng, 9, 7, 6)
+    rows = np.ascontiguousarray(masks.reshape(63, 6, order="F").T)
+    counts, offsets = K.encode(rows)
+    py_counts, py_offsets = K.encode.py_func(rows)
+    assert np.array_equal(counts, py_counts) and np.array_equal(offsets, py_offsets)
+    assert np.array_equal(K.decode.py_func(counts, offsets, 63), rows)
+    assert np.array_equal(K.area.py_func(counts, offsets), K.area(counts, offsets))
+    h, w = np.full(6, 9, dtype=np.int64), np.full(6, 7, dtype=np.int64)
+    boxes = K.to_bbox(counts, offsets, h, w)
+    assert np.array_equal(K.to_bbox.py_func(counts, offsets, h, w), boxes)
+    crowd = np.array([0, 1, 0, 1, 0, 0], dtype=np.uint8)
+    assert np.array_equal(
+        K.rle_iou.py_func(counts, offsets, boxes, counts, offsets, boxes, crowd),
+        K.rle_iou(counts, offsets, boxes, counts, offsets, boxes, crowd),
+    )
+    for intersect in (False, True):
+        assert np.array_equal(
+            K.merge.py_func(counts, offsets, intersect), K.merge(counts, offsets, intersect)
+        )
+    buf, starts = K.counts_to_strings(counts, offsets)
+    py_buf, py_starts = K.counts_to_strings.py_func(counts, offsets)
+    assert np.array_equal(buf, py_buf) and np.array_equal(starts, py_starts)
+    back = K.strings_to_counts.py_func(buf, starts)
+    assert np.array_equal(back[0], counts) and back[2] == -1
+
+
+_coords = st.floats(-3, 14, allow_nan=False).map(lambda v: round(v * 4) / 4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(_coords, min_size=6, max_size=16), min_size=1, max_size=3))
+def test_polygons_rasterise_as_pycocotools_property(polys) -> None:
+    assert tv.frPyObjects(polys, 11, 9) == pc.frPyObjects(polys, 11, 9)
