@@ -57,21 +57,28 @@ def strings_to_counts(buf, starts):  # pragma: no cover - compiled
         end = starts[i + 1]
         first = m
         while p < end:
-            x = np.int64(0)
-            k = 0
-            more = True
-            while more:
-                if p >= end or k >= _MAX_CHUNKS:
-                    return counts[:m], offsets, i
-                c = np.int64(buf[p]) - 48
-                if c < 0 or c > 63:
-                    return counts[:m], offsets, i
-                x |= (c & 0x1F) << (5 * k)
-                more = (c & 0x20) != 0
-                p += 1
-                k += 1
-                if not more and (c & 0x10) != 0:
-                    x |= np.int64(-1) << (5 * k)
+            c = np.int64(buf[p]) - 48
+            p += 1
+            if c < 0 or c > 63:
+                return counts[:m], offsets, i
+            if c < 32:  # one character: the usual case
+                x = c - 32 if c >= 16 else c
+            else:
+                x = c & 0x1F
+                k = 1
+                while True:
+                    if p >= end or k >= _MAX_CHUNKS:
+                        return counts[:m], offsets, i
+                    c = np.int64(buf[p]) - 48
+                    p += 1
+                    if c < 0 or c > 63:
+                        return counts[:m], offsets, i
+                    x |= (c & 0x1F) << (5 * k)
+                    k += 1
+                    if c < 32:
+                        if c >= 16:
+                            x |= np.int64(-1) << (5 * k)
+                        break
             if m - first > 2:
                 x += np.int64(counts[m - 2])
             if x < 0 or x > _U32:
@@ -299,21 +306,20 @@ def to_bbox(counts, offsets, h, w):  # pragma: no cover - compiled
         if m == 0:
             continue
         hh = h[i]
+        inv = 1.0 / hh if hh > 0 else 0.0
         xs = w[i]
         ys = hh
         xe = np.int64(0)
         ye = np.int64(0)
         cc = np.int64(0)
-        for j in range(m):
-            start = cc
-            c = np.int64(counts[lo + j])
-            cc += c
-            if j % 2 == 0 or c == 0:
+        for j in range(0, m, 2):
+            cc += np.int64(counts[lo + j])  # background run
+            c = np.int64(counts[lo + j + 1])
+            if c == 0:
                 continue
-            y0 = start % hh
-            x0 = start // hh
-            y1 = (cc - 1) % hh
-            x1 = (cc - 1) // hh
+            x0, y0 = _divmod(cc, hh, inv)
+            cc += c
+            x1, y1 = _divmod(cc - 1, hh, inv)
             xs = min(xs, x0)
             xe = max(xe, x1)
             if x0 < x1:
@@ -327,6 +333,21 @@ def to_bbox(counts, offsets, h, w):  # pragma: no cover - compiled
         out[i, 2] = (xe - xs + 1) & _U32
         out[i, 3] = (ye - ys + 1) & _U32
     return out
+
+
+@_jit
+def _divmod(a, b, inv):  # pragma: no cover - compiled
+    """``divmod(a, b)`` for ``0 <= a < 2**53`` through the reciprocal ``inv = 1 / b``
+    (a float multiply instead of an integer division; the estimate is off by at most 1)."""
+    q = np.int64(a * inv)
+    r = a - q * b
+    if r < 0:
+        q -= 1
+        r += b
+    elif r >= b:
+        q += 1
+        r -= b
+    return q, r
 
 
 def to_bbox_reference(counts: np.ndarray, h: int, w: int) -> np.ndarray:
