@@ -589,7 +589,152 @@ def _max_counts(xy):  # pragma: no cover - compiled
 
 @_jit
 def _polygon(xy, h, w):  # pragma: no cover - compiled
-    """Counts of one polygon ``xy (float64[k, 2])`` in an ``h x w`` image."""
+    """Counts of one polygon ``xy (float64[k, 2])`` in an ``h x w`` image.
+
+    The walk of :func:`_polygon_walk` without storing it: consecutive points are compared
+    as they are made, and a point's ``v`` is computed only where a pair crosses a pixel
+    column boundary (every 5th step of an x-major edge at most).
+    """
+    scale = 5.0
+    k = xy.shape[0]
+    x = np.empty(k + 1, dtype=np.int64)
+    y = np.empty(k + 1, dtype=np.int64)
+    for j in range(k):
+        x[j] = _trunc(scale * xy[j, 0] + 0.5)
+        y[j] = _trunc(scale * xy[j, 1] + 0.5)
+    if k > 0:
+        x[k] = x[0]
+        y[k] = y[0]
+    size = 2
+    for j in range(k):
+        size += abs(x[j + 1] - x[j]) // 5 + 2
+    bnd = np.empty(size, dtype=np.int64)
+    nb = 0
+    xmax = float(w - 1) if w > 0 else 1.8446744073709552e19
+    pu = np.int64(0)  # the previous edge's last point
+    pv = np.int64(0)
+    for j in range(k):
+        xs = x[j]
+        xe = x[j + 1]
+        ys = y[j]
+        ye = y[j + 1]
+        dx = abs(xe - xs)
+        dy = abs(ys - ye)
+        flip = (dx >= dy and xs > xe) or (dx < dy and ys > ye)
+        if flip:
+            xs, xe = xe, xs
+            ys, ye = ye, ys
+        if dx >= dy:
+            s = (ye - ys) / dx if dx > 0 else 0.0
+            tp = dx if flip else 0
+            up = tp + xs
+            if j > 0 and up != pu:
+                vp = _trunc(ys + s * tp + 0.5)
+                nb = _crossing(bnd, nb, up, pu, vp, pv, xmax, h)
+            # Each step moves u by one: the pairs' smaller u ("lo") runs once over
+            # xs .. xs + dx - 1, and (lo + 0.5) / 5 - 0.5 is a whole number exactly when
+            # lo = 2 (mod 5); visit those alone (the pair is (t, t - 1), or (t, t + 1)
+            # when flipped, with t - tp = lo - xs + 1 or lo - xs).
+            first = xs + (2 - xs) % 5
+            for lo in range(first, xs + dx, 5):
+                xd = (lo + 0.5) / scale - 0.5
+                if xd < 0 or xd > xmax:
+                    continue
+                if flip:
+                    t = lo - xs
+                    tq = t + 1
+                else:
+                    t = lo - xs + 1
+                    tq = t - 1
+                v = _trunc(ys + s * t + 0.5)
+                vq = _trunc(ys + s * tq + 0.5)
+                nb = _add_crossing(bnd, nb, xd, min(v, vq), h)
+            tp = 0 if flip else dx
+            pu = tp + xs
+            pv = _trunc(ys + s * tp + 0.5)
+        else:
+            s = (xe - xs) / dy
+            tp = dy if flip else 0
+            up = _trunc(xs + s * tp + 0.5)
+            vp = tp + ys
+            if j > 0 and up != pu:
+                nb = _crossing(bnd, nb, up, pu, vp, pv, xmax, h)
+            for d in range(1, dy + 1):
+                t = dy - d if flip else d
+                u = _trunc(xs + s * t + 0.5)
+                v = t + ys
+                if u != up:
+                    nb = _crossing(bnd, nb, u, up, v, vp, xmax, h)
+                up = u
+                vp = v
+            pu = up
+            pv = vp
+    return _finish(_sort_positions(bnd, nb, h, w), nb + 1)
+
+
+@_jit
+def _sort_positions(bnd, nb, h, w):  # pragma: no cover - compiled
+    """``bnd[:nb]`` (positions ``x * h + y``, ``0 <= x < w``, ``0 <= y <= h``) and ``h * w``,
+    sorted: by column with a counting sort, within a column by insertion (a column holds
+    a few crossings). Falls back to ``np.sort`` where positions could wrap in 32 bits."""
+    bnd[nb] = (h * w) & _U32
+    if h <= 0 or w <= 0 or w * (h + 1) > _U32:
+        return np.sort(bnd[: nb + 1])
+    start = np.zeros(w + 2, dtype=np.int64)
+    for i in range(nb):
+        start[bnd[i] // h + 1] += 1
+    for c in range(w + 1):
+        start[c + 1] += start[c]
+    out = np.empty(nb + 1, dtype=np.int64)
+    for i in range(nb):
+        c = bnd[i] // h
+        out[start[c]] = bnd[i]
+        start[c] += 1
+    # start[c] is now the end of column c; insertion sort each column
+    lo = 0
+    for c in range(w + 1):
+        hi = start[c]
+        for i in range(lo + 1, hi):
+            key = out[i]
+            j = i - 1
+            while j >= lo and out[j] > key:
+                out[j + 1] = out[j]
+                j -= 1
+            out[j + 1] = key
+        lo = hi
+    out[nb] = bnd[nb]
+    return out
+
+
+@_jit
+def _crossing(bnd, nb, u, up, v, vp, xmax, h):  # pragma: no cover - compiled
+    """Add the boundary point of the walk's step from ``(up, vp)`` to ``(u, v)`` if it
+    lies on a pixel column boundary inside the image; the new count of points."""
+    lo = u if u < up else u - 1
+    xd = (lo + 0.5) / 5.0 - 0.5
+    if math.floor(xd) != xd or xd < 0 or xd > xmax:
+        return nb
+    return _add_crossing(bnd, nb, xd, min(v, vp), h)
+
+
+@_jit
+def _add_crossing(bnd, nb, xd, vmin, h):  # pragma: no cover - compiled
+    yd = (float(vmin) + 0.5) / 5.0 - 0.5
+    if yd < 0:
+        yd = 0.0
+    elif yd > h:
+        yd = float(h)
+    yd = math.ceil(yd)
+    if nb + 1 >= bnd.shape[0]:
+        raise AssertionError("_polygon: more boundary points than the bound")
+    bnd[nb] = (np.int64(xd) * h + np.int64(yd)) & _U32
+    return nb + 1
+
+
+@_jit
+def _polygon_walk(xy, h, w):  # pragma: no cover - compiled
+    """The literal statement of ``rleFrPoly`` (the twin of :func:`_polygon`): every point of
+    the walk stored, then the boundary points picked from consecutive pairs."""
     scale = 5.0
     k = xy.shape[0]
     x = np.empty(k + 1, dtype=np.int64)
@@ -653,8 +798,13 @@ def _polygon(xy, h, w):  # pragma: no cover - compiled
             bnd[nb] = (np.int64(xd) * h + np.int64(yd)) & _U32
             nb += 1
     bnd[nb] = (h * w) & _U32
-    nb += 1
-    a = np.sort(bnd[:nb])
+    return _finish(np.sort(bnd[: nb + 1]), nb + 1)
+
+
+@_jit
+def _finish(a, nb):  # pragma: no cover - compiled
+    """Counts from ``nb`` sorted boundary positions ``a`` (the last one ``h * w``); ``a``
+    is overwritten."""
     prev = np.int64(0)
     for j in range(nb):
         t = a[j]
@@ -687,7 +837,7 @@ def _trunc(value):  # pragma: no cover - compiled
 def from_polygon_reference(xy: np.ndarray, h: int, w: int) -> np.ndarray:
     """Pure-Python twin of :func:`from_polygons` for one polygon (the kernel's own
     Python function: the algorithm has no shorter statement; pycocotools is the oracle)."""
-    return _polygon.py_func(np.asarray(xy, dtype=np.float64).reshape(-1, 2), h, w)
+    return _polygon_walk.py_func(np.asarray(xy, dtype=np.float64).reshape(-1, 2), h, w)
 
 
 def boxes_to_polygons(boxes: np.ndarray) -> np.ndarray:
