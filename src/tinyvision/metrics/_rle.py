@@ -199,12 +199,11 @@ def encode(masks):  # pragma: no cover - compiled
     offsets = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         k = 1
-        prev = np.uint8(0)
-        for j in range(a):
-            v = masks[i, j]
-            if v != prev:
-                k += 1
-                prev = v
+        if a > 0:
+            k += np.int64(masks[i, 0] != 0)
+        row = masks[i]
+        for j in range(1, a):  # branch-free, so that it vectorises
+            k += np.int64(row[j] != row[j - 1])
         offsets[i + 1] = offsets[i] + k
     counts = np.empty(offsets[n], dtype=np.uint32)
     for i in range(n):
