@@ -351,6 +351,8 @@ def test_polygon_kernel_matches_its_python_twin() -> None:
     for poly, rle in zip(polys, got):
         want = K.counts_to_string_reference(K.from_polygon_reference(poly, 17, 29).tolist())
         assert rle["counts"] == want
+        xy = np.asarray(poly).reshape(-1, 2)
+        assert np.array_equal(K._polygon(xy, 17, 29), K._polygon_walk(xy, 17, 29))
 
 
 # --------------------------------------------------------------------------------------

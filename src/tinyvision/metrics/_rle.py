@@ -834,8 +834,9 @@ def _trunc(value):  # pragma: no cover - compiled
 
 
 def from_polygon_reference(xy: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Pure-Python twin of :func:`from_polygons` for one polygon (the kernel's own
-    Python function: the algorithm has no shorter statement; pycocotools is the oracle)."""
+    """Pure-Python twin of :func:`from_polygons` for one polygon: the literal walk of
+    ``rleFrPoly`` (every point stored, the crossings sorted with ``np.sort``) run as Python;
+    the fast kernel skips what cannot cross a column. pycocotools is the oracle of both."""
     return _polygon_walk.py_func(np.asarray(xy, dtype=np.float64).reshape(-1, 2), h, w)
 
 
