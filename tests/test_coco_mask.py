@@ -102,6 +102,14 @@ def test_encode_breaks_runs_on_every_change_of_value_as_pycocotools() -> None:
     assert tv.encode(b) == pc.encode(b)  # bool masks as uint8
 
 
+def test_counts_beyond_2_to_the_29_round_trip_as_pycocotools() -> None:
+    for big in (2**29 + 7, 2**31 + 5, 2**32 - 10):
+        obj = {"size": [big + 10, 1], "counts": [3, big, 7]}
+        rle = tv.frPyObjects(obj, 1, 1)
+        assert rle == pc.frPyObjects(obj, 1, 1)
+        assert tv.area(rle) == pc.area(rle) == big
+
+
 def test_compressed_counts_as_str_and_large_runs() -> None:
     rng = np.random.default_rng(3)
     masks = np.zeros((300, 400, 3), dtype=np.uint8, order="F")
@@ -343,6 +351,8 @@ def test_polygon_kernel_matches_its_python_twin() -> None:
     for poly, rle in zip(polys, got):
         want = K.counts_to_string_reference(K.from_polygon_reference(poly, 17, 29).tolist())
         assert rle["counts"] == want
+        xy = np.asarray(poly).reshape(-1, 2)
+        assert np.array_equal(K._polygon(xy, 17, 29), K._polygon_walk(xy, 17, 29))
 
 
 # --------------------------------------------------------------------------------------
@@ -388,6 +398,10 @@ GOOD = {"size": [2, 3], "counts": b"123"}  # counts 1, 2, 3
         (lambda: tv.frPyObjects([[1.0, 2.0]], 5, 5), TypeError, "polygons"),
         (lambda: tv.frPyObjects([[0, 0, 1, 0, np.nan, 1]], 5, 5), ValueError, "finite"),
         (lambda: tv.frPyObjects([[0, 0, 1, 0, 1, 1], ["a"]], 5, 5), TypeError, "pyobj[1]"),
+        (lambda: tv.frPyObjects([[0, 0, 1, 0, 1, 1], ["a", "b"]], 5, 5), TypeError, "pyobj[1]"),
+        (lambda: tv.frPyObjects({"size": [1, 3], "counts": [1.0, 2.0]}, 1, 3), TypeError, "ints"),
+        (lambda: tv.frPyObjects({"size": [1, 3], "counts": [3, 2**64]}, 1, 3), ValueError, "2**32"),
+        (lambda: tv.frPyObjects({"size": [1, 3], "counts": [3, 2**33]}, 1, 3), ValueError, "2**32"),
         (lambda: tv.frPyObjects([[0, 0, 1, 1]], -1, 5), ValueError, "h"),
         (lambda: tv.frPyObjects([[0, 0, 1, 1]], 5, 2.0), TypeError, "w"),
         (lambda: tv.frPyObjects(np.zeros((2, 3)), 5, 5), ValueError, "[N, 4]"),
@@ -398,3 +412,49 @@ def test_bad_input_raises_naming_the_argument(call, error, words) -> None:
     with pytest.raises(error, match=None) as info:
         call()
     assert words in str(info.value)
+
+
+def test_compiled_kernels_match_their_python_functions() -> None:
+    rng = np.random.default_rng(29)
+    masks = _blobs(rng, 9, 7, 6)
+    rows = np.ascontiguousarray(masks.reshape(63, 6, order="F").T)
+    counts, offsets = K.encode(rows)
+    py_counts, py_offsets = K.encode.py_func(rows)
+    assert np.array_equal(counts, py_counts) and np.array_equal(offsets, py_offsets)
+    assert np.array_equal(K.decode.py_func(counts, offsets, 63), rows)
+    assert np.array_equal(K.area.py_func(counts, offsets), K.area(counts, offsets))
+    h, w = np.full(6, 9, dtype=np.int64), np.full(6, 7, dtype=np.int64)
+    boxes = K.to_bbox(counts, offsets, h, w)
+    assert np.array_equal(K.to_bbox.py_func(counts, offsets, h, w), boxes)
+    crowd = np.array([0, 1, 0, 1, 0, 0], dtype=np.uint8)
+    assert np.array_equal(
+        K.rle_iou.py_func(counts, offsets, boxes, counts, offsets, boxes, crowd),
+        K.rle_iou(counts, offsets, boxes, counts, offsets, boxes, crowd),
+    )
+    for intersect in (False, True):
+        assert np.array_equal(
+            K.merge.py_func(counts, offsets, intersect), K.merge(counts, offsets, intersect)
+        )
+    buf, starts = K.counts_to_strings(counts, offsets)
+    py_buf, py_starts = K.counts_to_strings.py_func(counts, offsets)
+    assert np.array_equal(buf, py_buf) and np.array_equal(starts, py_starts)
+    back = K.strings_to_counts.py_func(buf, starts)
+    assert np.array_equal(back[0], counts) and back[2] == -1
+
+
+_coords = st.floats(-3, 14, allow_nan=False).map(lambda v: round(v * 4) / 4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(_coords, min_size=6, max_size=16), min_size=1, max_size=3))
+def test_polygons_rasterise_as_pycocotools_property(polys) -> None:
+    assert tv.frPyObjects(polys, 11, 9) == pc.frPyObjects(polys, 11, 9)
+
+
+def test_reciprocal_divmod_is_exact() -> None:
+    rng = np.random.default_rng(31)
+    for b in (1, 2, 3, 7, 360, 427, 480, 640, 4095, 65537, 2**31 - 1):
+        q = rng.integers(0, 2**32 // b + 1, 200)
+        for a in np.concatenate([q * b, q * b - 1, q * b + 1, rng.integers(0, 2**32, 50)]):
+            if a >= 0:
+                assert K._divmod(int(a), b, 1.0 / b) == divmod(int(a), b)
