@@ -1,0 +1,372 @@
+"""``COCOeval`` and ``Params``: pycocotools 2.0.11's evaluation API over tinyvision's evaluator.
+
+``evaluate()`` hands the selected annotations and results to
+:func:`tinyvision.metrics.match_images` (mode ``"coco"``), ``accumulate()`` to
+:func:`tinyvision.metrics.accumulate_matches`; ``summarize()`` prints pycocotools' text from
+``eval`` and sets ``stats``. The arrays are pycocotools' to the bit. ``evalImgs`` and
+``ious`` (pycocotools' per-image records) are built on first access, not during
+``evaluate()``.
+
+How pycocotools' selection is reproduced:
+
+* ``params.imgIds`` (made unique and sorted by ``evaluate``) are the evaluated images,
+  ``params.catIds`` (unique, sorted) the categories, in that order in the arrays;
+* ``useCats=0`` pools an image's objects of every category of ``params.catIds`` into one
+  category (id -1, ``K = 1``), ground truths and tied detections in ``catIds`` order as
+  pycocotools concatenates them;
+* ground-truth ``area`` and the annotation ids are the file's (an id of 0 never matches, as
+  in pycocotools); ``iscrowd`` sets ``ignore``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import time
+from typing import Any
+
+import numpy as np
+
+from tinyvision.metrics import (
+    DetectionDataset,
+    Detections,
+    ImageMatches,
+    accumulate_matches,
+    match_images,
+)
+
+__all__ = ["COCOeval", "Params"]
+
+_IOU_TYPES = ("segm", "bbox", "keypoints")
+_POOLED = -1  # the category id of useCats=0, as pycocotools writes it
+
+
+class Params:
+    """pycocotools' evaluation parameters (the same fields and defaults).
+
+    ``imgIds``, ``catIds``; ``iouThrs`` float64[T]; ``recThrs`` float64[R]; ``maxDets``
+    (M limits); ``areaRng`` (A ``[lo, hi]`` pairs, pixels^2, closed) and ``areaRngLbl``;
+    ``useCats``; for keypoints ``kpt_oks_sigmas`` float64[17].
+    """
+
+    def setDetParams(self) -> None:  # noqa: N802 - pycocotools' names
+        self.imgIds: list[Any] = []
+        self.catIds: list[Any] = []
+        self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0**2, 1e5**2], [0**2, 32**2], [32**2, 96**2], [96**2, 1e5**2]]
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+
+    def setKpParams(self) -> None:  # noqa: N802
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+        self.maxDets = [20]
+        self.areaRng = [[0**2, 1e5**2], [32**2, 96**2], [96**2, 1e5**2]]
+        self.areaRngLbl = ["all", "medium", "large"]
+        self.useCats = 1
+        self.kpt_oks_sigmas = (
+            np.array(
+                [.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87,
+                 .89, .89]
+            )
+            / 10.0
+        )  # fmt: skip
+
+    def __init__(self, iouType: str = "segm") -> None:  # noqa: N803
+        if iouType in ("segm", "bbox"):
+            self.setDetParams()
+        elif iouType == "keypoints":
+            self.setKpParams()
+        else:
+            raise ValueError(f"iouType must be one of {list(_IOU_TYPES)}, got {iouType!r}")
+        self.iouType = iouType
+        self.useSegm = None  # deprecated in pycocotools; 1 means "segm", 0 "bbox"
+
+
+class COCOeval:
+    """Evaluate results (``cocoDt``) against ground truth (``cocoGt``) as pycocotools does.
+
+    >>> E = COCOeval(cocoGt, cocoDt, "bbox")   # doctest: +SKIP
+    >>> E.evaluate(); E.accumulate(); E.summarize()
+    >>> E.stats[0]                              # AP@[.5:.95]
+
+    Attributes (after the calls that fill them):
+        params (Params): what is evaluated; ``evaluate`` normalises ``imgIds``, ``catIds``
+            and ``maxDets`` in place, as pycocotools does.
+        eval (dict): ``params``, ``counts`` ``[T, R, K, A, M]``, ``date``, ``precision``
+            float64[T, R, K, A, M], ``recall`` float64[T, K, A, M], ``scores``
+            float64[T, R, K, A, M] (-1 where a category has no ground truth).
+        stats (float64[12], keypoints [10]): the summary numbers.
+        evalImgs (list): per (category, area range, image) dict or ``None``.
+        ious (dict): ``{(imgId, catId): float64[D, G]}`` (``[]`` when both are empty).
+    """
+
+    def __init__(self, cocoGt: Any = None, cocoDt: Any = None, iouType: str = "segm") -> None:  # noqa: N803
+        if not iouType:
+            print("iouType not specified. use default iouType segm")
+        self.cocoGt = cocoGt
+        self.cocoDt = cocoDt
+        self.eval: dict[str, Any] = {}
+        self.params = Params(iouType=iouType)
+        self._paramsEval: Any = {}
+        self.stats: Any = []
+        self._matches: ImageMatches | None = None
+        self._records: dict[str, Any] = {}
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    # ----- evaluate ----------------------------------------------------------------------
+    def evaluate(self) -> None:
+        """Match results to ground truth image by image (the arrays behind ``evalImgs``)."""
+        tic = time.time()
+        print("Running per image evaluation...")
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+            print(f"useSegm (deprecated) is not None. Running {p.iouType} evaluation")
+        print(f"Evaluate annotation type *{p.iouType}*")
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        self._matches = _match(self.cocoGt, self.cocoDt, p)
+        self._records = {}
+        self.eval = {}
+        self._paramsEval = copy.deepcopy(p)
+        print(f"DONE (t={time.time() - tic:0.2f}s).")
+
+    # ----- accumulate --------------------------------------------------------------------
+    def accumulate(self, p: Params | None = None) -> None:
+        """Fill ``eval`` from the matches of :meth:`evaluate` (``p``: parameters to read
+        them with, by default ``params``; its images, categories, area ranges and limits
+        are taken where :meth:`evaluate` had them, as pycocotools does)."""
+        print("Accumulating evaluation results...")
+        tic = time.time()
+        if self._matches is None:
+            print("Please run evaluate() first")
+            raise RuntimeError("accumulate() needs evaluate() first")
+        if p is None:
+            p = self.params
+        p.catIds = p.catIds if p.useCats == 1 else [_POOLED]
+        precision, recall, scores = self._accumulate(p)
+        self.eval = {
+            "params": p,
+            "counts": [*precision.shape[:2], recall.shape[1], *recall.shape[2:]],
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "precision": precision,
+            "recall": recall,
+            "scores": scores,
+        }
+        print(f"DONE (t={time.time() - tic:0.2f}s).")
+
+    def _accumulate(self, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pe = self._paramsEval
+        assert self._matches is not None
+        if _same_selection(p, pe):
+            result = accumulate_matches(self._matches)
+            return result.precision, result.recall, result.scores
+        # Other parameters: pycocotools reads the evaluated records that both have, packed
+        # at the front of arrays sized by ``p``; matching again on that selection gives
+        # the same records (a detection's match depends only on higher-scored ones).
+        cats = pe.catIds if pe.useCats else [_POOLED]
+        k_list = [k for k in p.catIds if k in set(cats)]
+        m_list = [m for m in p.maxDets if m in set(pe.maxDets)]
+        evaluated_areas = {tuple(a) for a in pe.areaRng}
+        a_list = [list(a) for a in p.areaRng if tuple(a) in evaluated_areas]
+        i_list = [i for i in p.imgIds if i in set(pe.imgIds)]
+        T, R = len(p.iouThrs), len(p.recThrs)  # noqa: N806
+        K = len(p.catIds) if p.useCats else 1  # noqa: N806
+        A, M = len(p.areaRng), len(p.maxDets)  # noqa: N806
+        precision = -np.ones((T, R, K, A, M))
+        recall = -np.ones((T, K, A, M))
+        scores = -np.ones((T, R, K, A, M))
+        if not (k_list and m_list and a_list and i_list):
+            return precision, recall, scores
+        sub = copy.deepcopy(pe)
+        sub.imgIds, sub.areaRng, sub.maxDets = i_list, a_list, sorted(m_list)
+        if pe.useCats:
+            sub.catIds = k_list
+        sub.recThrs = p.recThrs
+        result = accumulate_matches(_match(self.cocoGt, self.cocoDt, sub))
+        t = min(T, result.precision.shape[0])
+        k, a, m = len(k_list), len(a_list), len(m_list)
+        precision[:t, :, :k, :a, :m] = result.precision[:t]
+        recall[:t, :k, :a, :m] = result.recall[:t]
+        scores[:t, :, :k, :a, :m] = result.scores[:t]
+        return precision, recall, scores
+
+    # ----- summarize ---------------------------------------------------------------------
+    def summarize(self) -> None:
+        """Print pycocotools' summary (12 lines; keypoints 10) and set ``stats``."""
+        if not self.eval:
+            raise RuntimeError("Please run accumulate() first")
+        if self.params.iouType == "keypoints":
+            plan = _KEYPOINT_PLAN
+        else:
+            m = self.params.maxDets
+            plan = [
+                (1, None, "all", 100),  # pycocotools' default maxDets, not maxDets[2]
+                (1, 0.5, "all", m[2]),
+                (1, 0.75, "all", m[2]),
+                (1, None, "small", m[2]),
+                (1, None, "medium", m[2]),
+                (1, None, "large", m[2]),
+                (0, None, "all", m[0]),
+                (0, None, "all", m[1]),
+                (0, None, "all", m[2]),
+                (0, None, "small", m[2]),
+                (0, None, "medium", m[2]),
+                (0, None, "large", m[2]),
+            ]
+        stats = np.zeros((len(plan),))
+        for i, (ap, iou, area, max_dets) in enumerate(plan):
+            stats[i] = self._summarize(ap, iou, area, max_dets)
+        self.stats = stats
+
+    def _summarize(self, ap: int, iou: float | None, area: str, max_dets: int) -> Any:
+        p = self.params
+        title = "Average Precision" if ap == 1 else "Average Recall"
+        kind = "(AP)" if ap == 1 else "(AR)"
+        iou_text = f"{p.iouThrs[0]:0.2f}:{p.iouThrs[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
+        aind = [i for i, label in enumerate(p.areaRngLbl) if label == area]
+        mind = [i for i, m in enumerate(p.maxDets) if m == max_dets]
+        s = self.eval["precision"] if ap == 1 else self.eval["recall"]
+        if iou is not None:
+            s = s[np.where(iou == p.iouThrs)[0]]
+        s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
+        mean = -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
+        print(
+            f" {title:<18} {kind} @[ IoU={iou_text:<9} | area={area:>6s} | "
+            f"maxDets={max_dets:>3d} ] = {mean:0.3f}"
+        )
+        return mean
+
+    def __str__(self) -> str:
+        self.summarize()
+        return ""
+
+    # ----- per-image records, on demand --------------------------------------------------
+    @property
+    def evalImgs(self) -> list[Any]:  # noqa: N802
+        """pycocotools' per (category, area range, image) records, built on first access."""
+        if self._matches is None:
+            return []
+        if "evalImgs" not in self._records:
+            from tinyvision.coco._records import eval_imgs
+
+            self._records["evalImgs"] = eval_imgs(self.cocoGt, self.cocoDt, self._paramsEval)
+        return self._records["evalImgs"]
+
+    @property
+    def ious(self) -> dict[tuple[Any, Any], Any]:
+        """``{(imgId, catId): float64[D, G]}`` as pycocotools' ``computeIoU``/``computeOks``."""
+        if self._matches is None:
+            return {}
+        if "ious" not in self._records:
+            from tinyvision.coco._records import ious
+
+            self._records["ious"] = ious(self.cocoGt, self.cocoDt, self._paramsEval)
+        return self._records["ious"]
+
+
+_KEYPOINT_PLAN = [
+    (1, None, "all", 20),
+    (1, 0.5, "all", 20),
+    (1, 0.75, "all", 20),
+    (1, None, "medium", 20),
+    (1, None, "large", 20),
+    (0, None, "all", 20),
+    (0, 0.5, "all", 20),
+    (0, 0.75, "all", 20),
+    (0, None, "medium", 20),
+    (0, None, "large", 20),
+]
+
+
+def _same_selection(p: Params, pe: Params) -> bool:
+    """Whether ``accumulate(p)`` reads exactly what ``evaluate`` matched."""
+    cats = pe.catIds if pe.useCats else [_POOLED]
+    return (
+        list(p.catIds) == list(cats)
+        and list(p.imgIds) == list(pe.imgIds)
+        and [list(a) for a in p.areaRng] == [list(a) for a in pe.areaRng]
+        and list(p.maxDets) == list(pe.maxDets)
+        and np.array_equal(p.recThrs, pe.recThrs)
+        and np.array_equal(p.iouThrs, pe.iouThrs)
+        and bool(p.useCats) == bool(pe.useCats)
+    )
+
+
+# ----- the selection pycocotools' _prepare makes, as the evaluator's columns -------------
+def select_annotations(coco: Any, p: Params) -> list[dict[str, Any]]:
+    """The annotations pycocotools evaluates, in the order it concatenates them per image
+    (``useCats=0``: by position of the category in ``p.catIds``, then file order)."""
+    if p.useCats:
+        return coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
+    anns = coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds))
+    position = {}
+    for i, c in enumerate(p.catIds):
+        position.setdefault(c, i)
+    kept = [
+        (position[a["category_id"]], i) for i, a in enumerate(anns) if a["category_id"] in position
+    ]
+    return [anns[i] for _, i in sorted(kept)]
+
+
+def _column(anns: list[dict[str, Any]], key: str, source: str) -> list[Any]:
+    try:
+        return [a[key] for a in anns]
+    except KeyError:
+        bad = next(a for a in anns if key not in a)
+        raise ValueError(f"{source}: annotation id {bad.get('id')!r} has no {key!r}") from None
+
+
+def _match(coco_gt: Any, coco_dt: Any, p: Params) -> ImageMatches:
+    """pycocotools' ``evaluate`` for parameters ``p`` (already normalised) as matches."""
+    if p.iouType not in _IOU_TYPES:
+        raise ValueError(f"params.iouType must be one of {list(_IOU_TYPES)}, got {p.iouType!r}")
+    if p.iouType != "bbox":
+        raise NotImplementedError(f"iouType {p.iouType!r} needs the segm/keypoints evaluator")
+    gts = select_annotations(coco_gt, p)
+    dts = select_annotations(coco_dt, p)
+    images = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
+    # Results on images outside imgIds are not evaluated (pycocotools never loads them).
+    dts = [d for d in dts if d["image_id"] in set(p.imgIds)] if len(images) else []
+    cats = np.asarray(p.catIds if p.useCats else [_POOLED], dtype=np.int64).reshape(-1)
+
+    def categories(anns: list[dict[str, Any]], source: str) -> Any:
+        if not p.useCats:
+            return np.full(len(anns), _POOLED, dtype=np.int64)
+        return _column(anns, "category_id", source)
+
+    gt = DetectionDataset.from_columns(
+        image_id=_column(gts, "image_id", "ground truth"),
+        category_id=categories(gts, "ground truth"),
+        bbox=np.asarray(_column(gts, "bbox", "ground truth"), dtype=np.float64).reshape(-1, 4),
+        image_ids=images,
+        category_ids=cats,
+        area=_column(gts, "area", "ground truth"),
+        iscrowd=[bool(c) for c in _column(gts, "iscrowd", "ground truth")],
+        annotation_id=_column(gts, "id", "ground truth"),
+    )
+    dt = Detections.from_columns(
+        image_id=_column(dts, "image_id", "results"),
+        category_id=categories(dts, "results"),
+        bbox=np.asarray(_column(dts, "bbox", "results"), dtype=np.float64).reshape(-1, 4),
+        score=_column(dts, "score", "results"),
+    )
+    return match_images(
+        gt,
+        dt,
+        mode="coco",
+        iou_thresholds=np.asarray(p.iouThrs, dtype=np.float64),
+        max_dets=list(p.maxDets),
+        area_ranges=[list(a) for a in p.areaRng],
+        recall_thresholds=np.asarray(p.recThrs, dtype=np.float64),
+    )
