@@ -65,7 +65,7 @@ class COCO:
             self.dataset = dataset
             self.createIndex()
 
-    def createIndex(self) -> None:  # noqa: N802 - pycocotools' name
+    def createIndex(self) -> None:
         """Build ``anns``, ``imgs``, ``cats``, ``imgToAnns`` and ``catToImgs`` from ``dataset``."""
         print("creating index...")
         anns: dict[Any, dict[str, Any]] = {}
@@ -95,14 +95,14 @@ class COCO:
         for key, value in self.dataset["info"].items():
             print(f"{key}: {value}")
 
-    def getAnnIds(  # noqa: N802
+    def getAnnIds(
         self, imgIds: Any = (), catIds: Any = (), areaRng: Any = (), iscrowd: Any = None
     ) -> list[Any]:
         """Ids of the annotations on ``imgIds``, of ``catIds``, with ``areaRng[0] < area <
         areaRng[1]`` and ``iscrowd`` (each filter skipped when empty / ``None``), in
         image-list order (file order without ``imgIds``)."""
-        imgIds = _as_list(imgIds)  # noqa: N806
-        catIds = _as_list(catIds)  # noqa: N806
+        imgIds = _as_list(imgIds)
+        catIds = _as_list(catIds)
         if len(imgIds) == len(catIds) == len(areaRng) == 0:
             anns = self.dataset["annotations"]
         else:
@@ -121,12 +121,12 @@ class COCO:
             return [ann["id"] for ann in anns if ann["iscrowd"] == iscrowd]
         return [ann["id"] for ann in anns]
 
-    def getCatIds(self, catNms: Any = (), supNms: Any = (), catIds: Any = ()) -> list[Any]:  # noqa: N802
+    def getCatIds(self, catNms: Any = (), supNms: Any = (), catIds: Any = ()) -> list[Any]:
         """Ids of the categories named ``catNms``, of supercategory ``supNms``, among
         ``catIds`` (each filter skipped when empty), in file order."""
-        catNms = _as_list(catNms)  # noqa: N806
-        supNms = _as_list(supNms)  # noqa: N806
-        catIds = _as_list(catIds)  # noqa: N806
+        catNms = _as_list(catNms)
+        supNms = _as_list(supNms)
+        catIds = _as_list(catIds)
         cats = self.dataset["categories"]
         if len(catNms) != 0:
             cats = [cat for cat in cats if cat["name"] in catNms]
@@ -137,11 +137,11 @@ class COCO:
             cats = [cat for cat in cats if cat["id"] in wanted]
         return [cat["id"] for cat in cats]
 
-    def getImgIds(self, imgIds: Any = (), catIds: Any = ()) -> list[Any]:  # noqa: N802
+    def getImgIds(self, imgIds: Any = (), catIds: Any = ()) -> list[Any]:
         """Ids of the images among ``imgIds`` holding every category of ``catIds``; with no
         filter every image in file order, else in ``set`` order as pycocotools returns them."""
-        imgIds = _as_list(imgIds)  # noqa: N806
-        catIds = _as_list(catIds)  # noqa: N806
+        imgIds = _as_list(imgIds)
+        catIds = _as_list(catIds)
         if len(imgIds) == len(catIds) == 0:
             return list(self.imgs.keys())
         ids = set(imgIds)
@@ -152,19 +152,19 @@ class COCO:
                 ids &= set(self.catToImgs[cat_id])
         return list(ids)
 
-    def loadAnns(self, ids: Any = ()) -> list[dict[str, Any]] | None:  # noqa: N802
+    def loadAnns(self, ids: Any = ()) -> list[dict[str, Any]] | None:
         """The annotations with ``ids`` (a list, or one ``int``)."""
         return _load(self.anns, ids)
 
-    def loadCats(self, ids: Any = ()) -> list[dict[str, Any]] | None:  # noqa: N802
+    def loadCats(self, ids: Any = ()) -> list[dict[str, Any]] | None:
         """The categories with ``ids`` (a list, or one ``int``)."""
         return _load(self.cats, ids)
 
-    def loadImgs(self, ids: Any = ()) -> list[dict[str, Any]] | None:  # noqa: N802
+    def loadImgs(self, ids: Any = ()) -> list[dict[str, Any]] | None:
         """The images with ``ids`` (a list, or one ``int``)."""
         return _load(self.imgs, ids)
 
-    def loadRes(self, resFile: Any) -> COCO:  # noqa: N802, N803
+    def loadRes(self, resFile: Any) -> COCO:
         """Results as a new :class:`COCO` over this one's images and categories.
 
         ``resFile``: a path to a results json file, a list of result dicts (completed in
@@ -198,7 +198,7 @@ class COCO:
             res.dataset["images"] = [i for i in res.dataset["images"] if i["id"] in img_ids]
             for i, ann in enumerate(anns):
                 ann["id"] = i + 1
-        elif "bbox" in first and not first["bbox"] == []:
+        elif "bbox" in first and first["bbox"] != []:
             res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
             _complete_boxes(anns)
         elif "segmentation" in first:
@@ -212,7 +212,7 @@ class COCO:
         res.createIndex()
         return res
 
-    def loadNumpyAnnotations(self, data: np.ndarray) -> list[dict[str, Any]]:  # noqa: N802
+    def loadNumpyAnnotations(self, data: np.ndarray) -> list[dict[str, Any]]:
         """Result dicts from ``[N, 7]`` rows (image id, x, y, w, h, score, category id);
         the box and score stay numpy scalars, as in pycocotools."""
         print("Converting ndarray to lists...")
@@ -234,7 +234,7 @@ class COCO:
             )
         return anns
 
-    def annToRLE(self, ann: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def annToRLE(self, ann: dict[str, Any]) -> dict[str, Any]:
         """The annotation's segmentation (polygons, uncompressed or compressed RLE) as one
         compressed RLE over its image's ``height`` x ``width``."""
         mask = _mask_module()
@@ -247,7 +247,7 @@ class COCO:
             return mask.frPyObjects(segm, h, w)
         return segm
 
-    def annToMask(self, ann: dict[str, Any]) -> np.ndarray:  # noqa: N802
+    def annToMask(self, ann: dict[str, Any]) -> np.ndarray:
         """The annotation's segmentation as a binary mask, uint8[height, width]."""
         return _mask_module().decode(self.annToRLE(ann))
 

@@ -49,7 +49,7 @@ class Params:
     ``useCats``; for keypoints ``kpt_oks_sigmas`` float64[17].
     """
 
-    def setDetParams(self) -> None:  # noqa: N802 - pycocotools' names
+    def setDetParams(self) -> None:
         self.imgIds: list[Any] = []
         self.catIds: list[Any] = []
         self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -59,7 +59,7 @@ class Params:
         self.areaRngLbl = ["all", "small", "medium", "large"]
         self.useCats = 1
 
-    def setKpParams(self) -> None:  # noqa: N802
+    def setKpParams(self) -> None:
         self.imgIds = []
         self.catIds = []
         self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -76,7 +76,7 @@ class Params:
             / 10.0
         )  # fmt: skip
 
-    def __init__(self, iouType: str = "segm") -> None:  # noqa: N803
+    def __init__(self, iouType: str = "segm") -> None:
         if iouType in ("segm", "bbox"):
             self.setDetParams()
         elif iouType == "keypoints":
@@ -105,7 +105,7 @@ class COCOeval:
         ious (dict): ``{(imgId, catId): float64[D, G]}`` (``[]`` when both are empty).
     """
 
-    def __init__(self, cocoGt: Any = None, cocoDt: Any = None, iouType: str = "segm") -> None:  # noqa: N803
+    def __init__(self, cocoGt: Any = None, cocoDt: Any = None, iouType: str = "segm") -> None:
         if not iouType:
             print("iouType not specified. use default iouType segm")
         self.cocoGt = cocoGt
@@ -180,9 +180,9 @@ class COCOeval:
         evaluated_areas = {tuple(a) for a in pe.areaRng}
         a_list = [list(a) for a in p.areaRng if tuple(a) in evaluated_areas]
         i_list = [i for i in p.imgIds if i in set(pe.imgIds)]
-        T, R = len(p.iouThrs), len(p.recThrs)  # noqa: N806
-        K = len(p.catIds) if p.useCats else 1  # noqa: N806
-        A, M = len(p.areaRng), len(p.maxDets)  # noqa: N806
+        T, R = len(p.iouThrs), len(p.recThrs)
+        K = len(p.catIds) if p.useCats else 1
+        A, M = len(p.areaRng), len(p.maxDets)
         precision = -np.ones((T, R, K, A, M))
         recall = -np.ones((T, K, A, M))
         scores = -np.ones((T, R, K, A, M))
@@ -253,7 +253,7 @@ class COCOeval:
 
     # ----- per-image records, on demand --------------------------------------------------
     @property
-    def evalImgs(self) -> list[Any]:  # noqa: N802
+    def evalImgs(self) -> list[Any]:
         """pycocotools' per (category, area range, image) records, built on first access."""
         if self._matches is None:
             return []
