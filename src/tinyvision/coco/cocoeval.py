@@ -27,18 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision.metrics import (
-    DetectionDataset,
-    Detections,
-    ImageMatches,
-    accumulate_matches,
-    match_images,
-)
+from tinyvision.coco import _records
+from tinyvision.coco._prepare import POOLED, Selection, match, prepare
+from tinyvision.metrics import ImageMatches, accumulate_matches
 
 __all__ = ["COCOeval", "Params"]
 
 _IOU_TYPES = ("segm", "bbox", "keypoints")
-_POOLED = -1  # the category id of useCats=0, as pycocotools writes it
 
 
 class Params:
@@ -115,7 +110,8 @@ class COCOeval:
         self._paramsEval: Any = {}
         self.stats: Any = []
         self._matches: ImageMatches | None = None
-        self._records: dict[str, Any] = {}
+        self._selection: Selection | None = None
+        self._cache: dict[str, Any] = {}
         if cocoGt is not None:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -135,8 +131,9 @@ class COCOeval:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         self.params = p
-        self._matches = _match(self.cocoGt, self.cocoDt, p)
-        self._records = {}
+        self._selection = prepare(self.cocoGt, self.cocoDt, p)
+        self._matches = match(self._selection, p)
+        self._cache = {}
         self.eval = {}
         self._paramsEval = copy.deepcopy(p)
         print(f"DONE (t={time.time() - tic:0.2f}s).")
@@ -153,7 +150,7 @@ class COCOeval:
             raise RuntimeError("accumulate() needs evaluate() first")
         if p is None:
             p = self.params
-        p.catIds = p.catIds if p.useCats == 1 else [_POOLED]
+        p.catIds = p.catIds if p.useCats == 1 else [POOLED]
         precision, recall, scores = self._accumulate(p)
         self.eval = {
             "params": p,
@@ -171,15 +168,18 @@ class COCOeval:
         if _same_selection(p, pe):
             result = accumulate_matches(self._matches)
             return result.precision, result.recall, result.scores
-        # Other parameters: pycocotools reads the evaluated records that both have, packed
-        # at the front of arrays sized by ``p``; matching again on that selection gives
-        # the same records (a detection's match depends only on higher-scored ones).
-        cats = pe.catIds if pe.useCats else [_POOLED]
-        k_list = [k for k in p.catIds if k in set(cats)]
+        # Other parameters: pycocotools reads the evaluated records at the *positions* of
+        # the entries of ``p`` that were evaluated (``p.catIds[n]`` in the evaluated set ->
+        # the n-th evaluated category; limits by value), packed at the front of arrays
+        # sized by ``p``. Matching again on that selection gives the same records (a
+        # detection's match depends only on higher-scored ones).
+        cats = pe.catIds if pe.useCats else [POOLED]
+        k_list = _evaluated_positions(p.catIds, cats, cats)
+        i_list = _evaluated_positions(p.imgIds, pe.imgIds, pe.imgIds)
+        a_list = _evaluated_positions(
+            [tuple(a) for a in p.areaRng], [tuple(a) for a in pe.areaRng], pe.areaRng
+        )
         m_list = [m for m in p.maxDets if m in set(pe.maxDets)]
-        evaluated_areas = {tuple(a) for a in pe.areaRng}
-        a_list = [list(a) for a in p.areaRng if tuple(a) in evaluated_areas]
-        i_list = [i for i in p.imgIds if i in set(pe.imgIds)]
         T, R = len(p.iouThrs), len(p.recThrs)
         K = len(p.catIds) if p.useCats else 1
         A, M = len(p.areaRng), len(p.maxDets)
@@ -193,12 +193,13 @@ class COCOeval:
         if pe.useCats:
             sub.catIds = k_list
         sub.recThrs = p.recThrs
-        result = accumulate_matches(_match(self.cocoGt, self.cocoDt, sub))
+        result = accumulate_matches(match(prepare(self.cocoGt, self.cocoDt, sub), sub))
+        limits = [sub.maxDets.index(m) for m in m_list]  # back to p's order of limits
         t = min(T, result.precision.shape[0])
         k, a, m = len(k_list), len(a_list), len(m_list)
-        precision[:t, :, :k, :a, :m] = result.precision[:t]
-        recall[:t, :k, :a, :m] = result.recall[:t]
-        scores[:t, :, :k, :a, :m] = result.scores[:t]
+        precision[:t, :, :k, :a, :m] = result.precision[:t][..., limits]
+        recall[:t, :k, :a, :m] = result.recall[:t][..., limits]
+        scores[:t, :, :k, :a, :m] = result.scores[:t][..., limits]
         return precision, recall, scores
 
     # ----- summarize ---------------------------------------------------------------------
@@ -257,22 +258,22 @@ class COCOeval:
         """pycocotools' per (category, area range, image) records, built on first access."""
         if self._matches is None:
             return []
-        if "evalImgs" not in self._records:
-            from tinyvision.coco._records import eval_imgs
-
-            self._records["evalImgs"] = eval_imgs(self.cocoGt, self.cocoDt, self._paramsEval)
-        return self._records["evalImgs"]
+        if "evalImgs" not in self._cache:
+            assert self._selection is not None
+            self._cache["evalImgs"] = _records.eval_imgs(
+                self._selection, self._matches, self._paramsEval
+            )
+        return self._cache["evalImgs"]
 
     @property
     def ious(self) -> dict[tuple[Any, Any], Any]:
         """``{(imgId, catId): float64[D, G]}`` as pycocotools' ``computeIoU``/``computeOks``."""
         if self._matches is None:
             return {}
-        if "ious" not in self._records:
-            from tinyvision.coco._records import ious
-
-            self._records["ious"] = ious(self.cocoGt, self.cocoDt, self._paramsEval)
-        return self._records["ious"]
+        if "ious" not in self._cache:
+            assert self._selection is not None
+            self._cache["ious"] = _records.ious(self._selection, self._matches, self._paramsEval)
+        return self._cache["ious"]
 
 
 _KEYPOINT_PLAN = [
@@ -289,9 +290,20 @@ _KEYPOINT_PLAN = [
 ]
 
 
+def _evaluated_positions(wanted: Any, evaluated: Any, values: Any) -> list[Any]:
+    """``values[n]`` for each position ``n`` of ``wanted`` whose entry was evaluated."""
+    known = set(evaluated)
+    positions = [n for n, w in enumerate(wanted) if w in known]
+    if positions and positions[-1] >= len(values):
+        raise IndexError(
+            f"accumulate(p): entry {positions[-1]} of p lies past the {len(values)} evaluated"
+        )
+    return [values[n] for n in positions]
+
+
 def _same_selection(p: Params, pe: Params) -> bool:
     """Whether ``accumulate(p)`` reads exactly what ``evaluate`` matched."""
-    cats = pe.catIds if pe.useCats else [_POOLED]
+    cats = pe.catIds if pe.useCats else [POOLED]
     return (
         list(p.catIds) == list(cats)
         and list(p.imgIds) == list(pe.imgIds)
@@ -300,73 +312,4 @@ def _same_selection(p: Params, pe: Params) -> bool:
         and np.array_equal(p.recThrs, pe.recThrs)
         and np.array_equal(p.iouThrs, pe.iouThrs)
         and bool(p.useCats) == bool(pe.useCats)
-    )
-
-
-# ----- the selection pycocotools' _prepare makes, as the evaluator's columns -------------
-def select_annotations(coco: Any, p: Params) -> list[dict[str, Any]]:
-    """The annotations pycocotools evaluates, in the order it concatenates them per image
-    (``useCats=0``: by position of the category in ``p.catIds``, then file order)."""
-    if p.useCats:
-        return coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
-    anns = coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds))
-    position = {}
-    for i, c in enumerate(p.catIds):
-        position.setdefault(c, i)
-    kept = [
-        (position[a["category_id"]], i) for i, a in enumerate(anns) if a["category_id"] in position
-    ]
-    return [anns[i] for _, i in sorted(kept)]
-
-
-def _column(anns: list[dict[str, Any]], key: str, source: str) -> list[Any]:
-    try:
-        return [a[key] for a in anns]
-    except KeyError:
-        bad = next(a for a in anns if key not in a)
-        raise ValueError(f"{source}: annotation id {bad.get('id')!r} has no {key!r}") from None
-
-
-def _match(coco_gt: Any, coco_dt: Any, p: Params) -> ImageMatches:
-    """pycocotools' ``evaluate`` for parameters ``p`` (already normalised) as matches."""
-    if p.iouType not in _IOU_TYPES:
-        raise ValueError(f"params.iouType must be one of {list(_IOU_TYPES)}, got {p.iouType!r}")
-    if p.iouType != "bbox":
-        raise NotImplementedError(f"iouType {p.iouType!r} needs the segm/keypoints evaluator")
-    gts = select_annotations(coco_gt, p)
-    dts = select_annotations(coco_dt, p)
-    images = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
-    # Results on images outside imgIds are not evaluated (pycocotools never loads them).
-    dts = [d for d in dts if d["image_id"] in set(p.imgIds)] if len(images) else []
-    cats = np.asarray(p.catIds if p.useCats else [_POOLED], dtype=np.int64).reshape(-1)
-
-    def categories(anns: list[dict[str, Any]], source: str) -> Any:
-        if not p.useCats:
-            return np.full(len(anns), _POOLED, dtype=np.int64)
-        return _column(anns, "category_id", source)
-
-    gt = DetectionDataset.from_columns(
-        image_id=_column(gts, "image_id", "ground truth"),
-        category_id=categories(gts, "ground truth"),
-        bbox=np.asarray(_column(gts, "bbox", "ground truth"), dtype=np.float64).reshape(-1, 4),
-        image_ids=images,
-        category_ids=cats,
-        area=_column(gts, "area", "ground truth"),
-        iscrowd=[bool(c) for c in _column(gts, "iscrowd", "ground truth")],
-        annotation_id=_column(gts, "id", "ground truth"),
-    )
-    dt = Detections.from_columns(
-        image_id=_column(dts, "image_id", "results"),
-        category_id=categories(dts, "results"),
-        bbox=np.asarray(_column(dts, "bbox", "results"), dtype=np.float64).reshape(-1, 4),
-        score=_column(dts, "score", "results"),
-    )
-    return match_images(
-        gt,
-        dt,
-        mode="coco",
-        iou_thresholds=np.asarray(p.iouThrs, dtype=np.float64),
-        max_dets=list(p.maxDets),
-        area_ranges=[list(a) for a in p.areaRng],
-        recall_thresholds=np.asarray(p.recThrs, dtype=np.float64),
     )
