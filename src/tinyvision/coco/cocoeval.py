@@ -232,16 +232,10 @@ class COCOeval:
 
     def _summarize(self, ap: int, iou: float | None, area: str, max_dets: int) -> Any:
         p = self.params
+        mean = summary_value(self.eval, p, ap, iou, area, max_dets)
         title = "Average Precision" if ap == 1 else "Average Recall"
         kind = "(AP)" if ap == 1 else "(AR)"
         iou_text = f"{p.iouThrs[0]:0.2f}:{p.iouThrs[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
-        aind = [i for i, label in enumerate(p.areaRngLbl) if label == area]
-        mind = [i for i, m in enumerate(p.maxDets) if m == max_dets]
-        s = self.eval["precision"] if ap == 1 else self.eval["recall"]
-        if iou is not None:
-            s = s[np.where(iou == p.iouThrs)[0]]
-        s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
-        mean = -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
         print(
             f" {title:<18} {kind} @[ IoU={iou_text:<9} | area={area:>6s} | "
             f"maxDets={max_dets:>3d} ] = {mean:0.3f}"
@@ -274,6 +268,28 @@ class COCOeval:
             assert self._selection is not None
             self._cache["ious"] = _records.ious(self._selection, self._matches, self._paramsEval)
         return self._cache["ious"]
+
+
+def summary_value(
+    eval_: dict[str, Any],
+    p: Any,
+    ap: int,
+    iou: float | None,
+    area: str,
+    max_dets: int,
+    cats: slice = slice(None),
+) -> Any:
+    """One number of ``summarize()``: the mean of the valid (> -1) entries of precision
+    (``ap=1``) or recall at IoU ``iou`` (all when None), area label ``area`` and limit
+    ``max_dets``, over categories ``cats``; -1 when none is valid. The same numpy
+    operations as pycocotools', hence the same rounding."""
+    aind = [i for i, label in enumerate(p.areaRngLbl) if label == area]
+    mind = [i for i, m in enumerate(p.maxDets) if m == max_dets]
+    s = eval_["precision"] if ap == 1 else eval_["recall"]
+    if iou is not None:
+        s = s[np.where(iou == p.iouThrs)[0]]
+    s = s[:, :, cats][:, :, :, aind, mind] if ap == 1 else s[:, cats][:, :, aind, mind]
+    return -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
 
 
 _KEYPOINT_PLAN = [
