@@ -12,15 +12,18 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 
-def pycoco(gt: dict[str, Any], dt: list[dict[str, Any]], **params: Any) -> tuple[COCOeval, str]:
-    """Run pycocotools 2.0.11 on deep copies; return the COCOeval and summarize()'s text."""
+def pycoco(
+    gt: dict[str, Any], dt: list[dict[str, Any]], iou_type: str = "bbox", **params: Any
+) -> tuple[COCOeval, str]:
+    """Run pycocotools 2.0.11 (``iouType=iou_type``) on deep copies; return the COCOeval
+    and summarize()'s text."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         coco_gt = COCO()
         coco_gt.dataset = copy.deepcopy(gt)
         coco_gt.createIndex()
         coco_dt = coco_gt.loadRes(copy.deepcopy(dt))
-        ev = COCOeval(coco_gt, coco_dt, "bbox")
+        ev = COCOeval(coco_gt, coco_dt, iou_type)
         for key, value in params.items():
             setattr(ev.params, key, value)
         ev.evaluate()

@@ -6,19 +6,8 @@
 ``docs/detection.md``, "Drop-in for pycocotools and torchmetrics").
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
+from tinyvision.coco import mask
 from tinyvision.coco.coco import COCO
 from tinyvision.coco.cocoeval import COCOeval, Params
 
 __all__ = ["COCO", "COCOeval", "Params", "mask"]
-
-
-def __getattr__(name: str) -> Any:
-    # ``mask`` is imported on first use (its kernels compile with numba).
-    if name == "mask":
-        return importlib.import_module("tinyvision.coco.mask")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -217,9 +217,21 @@ def dataset_from_coco(obj: Any, source: str = "ground truth") -> DetectionDatase
             annotation_id=ann_ids,
             image_files=files if any(files) else None,
             image_sizes=sizes,
+            source=source,
+            **_optional_objects(anns, w, ("segmentation", "keypoints", "num_keypoints")),
         )
     except (ValueError, TypeError) as exc:
         raise _with_source(source, exc) from None
+
+
+def _optional_objects(records: list[Any], where: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The columns of ``keys`` that some record has, as read (checked when used)."""
+    out = {}
+    for key in keys:
+        column = _column(records, key, where, None)
+        if any(v is not None for v in column):
+            out[key] = column
+    return out
 
 
 def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
@@ -235,11 +247,30 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
     w = f"{source}: results"
     image_id = _numbers(_column(obj, "image_id", w), "image_id", w, integer=True)
     category_id = _numbers(_column(obj, "category_id", w), "category_id", w, integer=True)
-    bbox = _boxes(_column(obj, "bbox", w), w)
+    extra = _optional_objects(obj, w, ("segmentation", "keypoints"))
+    # pycocotools' loadRes picks the kind of results by the first one: boxes (area
+    # w * h), else segmentations (area and box of the mask), else keypoints (area and box
+    # of the keypoints' extent).
+    first = obj[0] if obj and isinstance(obj[0], Mapping) else {}
+    if not obj or first.get("bbox", []) != [] or not ({"segmentation", "keypoints"} & set(first)):
+        bbox = _boxes(_column(obj, "bbox", w), w)
+    elif "segmentation" in first:
+        from tinyvision.metrics.coco._segm import mask_boxes
+
+        bbox, extra["area"] = mask_boxes(_column(obj, "segmentation", w), w)
+    else:
+        from tinyvision.metrics.coco._segm import keypoint_boxes
+
+        bbox, extra["area"] = keypoint_boxes(_column(obj, "keypoints", w), w)
     score = _numbers(_column(obj, "score", w), "score", w, integer=False)
     try:
         return Detections.from_columns(
-            image_id=image_id, category_id=category_id, bbox=bbox, score=score
+            image_id=image_id,
+            category_id=category_id,
+            bbox=bbox,
+            score=score,
+            source=source,
+            **extra,
         )
     except (ValueError, TypeError) as exc:
         raise _with_source(source, exc) from None

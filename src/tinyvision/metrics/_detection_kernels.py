@@ -51,18 +51,27 @@ def match_groups(
     dkey: np.ndarray,  # int64[D] group key, sorted; within a group by decreasing score
     dbox: np.ndarray,  # float64[D, 4]
     darea: np.ndarray,  # float64[D]
+    dscore: np.ndarray,  # float64[D]
     area_rng: np.ndarray,  # float64[A, 2]
     closed: bool,  # area ranges closed [lo, hi] (COCO) or half-open [lo, hi)
     iou_thr: np.ndarray,  # float64[T]
     rule: int,
     n_cats: int,
     keep_rows: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    use_given: bool,  # take the IoUs from `given` instead of the boxes
+    given: np.ndarray,  # float64[S] each group's IoU matrix [n_d, n_g], groups in order
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Match detections to ground truths group by group.
 
     Returns ``state`` (uint8[D, A, T]), ``npig`` (int64[K, A]: ground truths that count,
-    per category and area range) and, if ``keep_rows``, ``rows`` (int64[D, A, T]: the
-    matched ground-truth row or -1; shape ``[0, A, T]`` otherwise).
+    per category and area range), if ``keep_rows``, ``rows`` (int64[D, A, T]: the
+    matched ground-truth row or -1; shape ``[0, A, T]`` otherwise), and ``taken``
+    (float64[G, T]: in the first area range, the score of the detection that took each
+    ground truth as a true positive, -inf if none).
+
+    With ``use_given`` the IoUs (mask IoU, keypoint OKS) come from ``given``: for each
+    group holding both ground truths and detections, in key order, its ``n_d * n_g``
+    values row by row (detections in the order given, ground truths in file order).
     """
     n_gt = gkey.shape[0]
     n_dt = dkey.shape[0]
@@ -71,6 +80,7 @@ def match_groups(
     state = np.zeros((n_dt, n_area, n_thr), dtype=np.uint8)
     rows = np.full((n_dt if keep_rows else 0, n_area, n_thr), -1, dtype=np.int64)
     npig = np.zeros((n_cats, n_area), dtype=np.int64)
+    taken = np.full((n_gt, n_thr), -np.inf)
     thresholds = iou_thr.copy()
     if rule == RULE_COCO:
         for t in range(n_thr):
@@ -87,6 +97,7 @@ def match_groups(
 
     pg = 0
     pd = 0
+    pi = 0  # position in `given`
     while pg < n_gt or pd < n_dt:
         key = gkey[pg] if pd >= n_dt or (pg < n_gt and gkey[pg] <= dkey[pd]) else dkey[pd]
         g0 = pg
@@ -99,8 +110,13 @@ def match_groups(
         n_d = pd - d0
         cat = key % n_cats
 
+        if use_given:
+            for d in range(n_d):
+                for g in range(n_g):
+                    ious[d, g] = given[pi + d * n_g + g]
+            pi += n_d * n_g
         # IoU [n_d, n_g] as pycocotools' bbIou: crowd regions use the detection's area.
-        for d in range(n_d):
+        for d in range(n_d if not use_given else 0):
             dx = dbox[d0 + d, 0]
             dy = dbox[d0 + d, 1]
             dw = dbox[d0 + d, 2]
@@ -165,6 +181,8 @@ def match_groups(
                             elif not used[m]:
                                 used[m] = True
                                 state[d0 + d, a, t] = TP
+                                if a == 0:
+                                    taken[g0 + m, t] = dscore[d0 + d]
                             else:
                                 state[d0 + d, a, t] = FP
                             if keep_rows:
@@ -206,9 +224,11 @@ def match_groups(
                         state[d0 + d, a, t] = IGNORED
                     elif counts:
                         state[d0 + d, a, t] = TP
+                        if a == 0:
+                            taken[g0 + m, t] = dscore[d0 + d]
                     else:
                         state[d0 + d, a, t] = FP
-    return state, npig, rows
+    return state, npig, rows, taken
 
 
 @numba.njit(cache=True, nogil=True)

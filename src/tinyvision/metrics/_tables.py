@@ -153,6 +153,13 @@ class DetectionDataset:
             (``""`` where unknown); empty when no image has one.
         image_sizes (int64[I, 2]): ``(width, height)`` per image, 0 where unknown.
         image_root (str): the folder ``image_files`` are relative to (``""``: unknown).
+        segmentation (tuple | None): each annotation's COCO ``segmentation`` as read
+            (polygons, RLE or uncompressed RLE; None where absent), converted to masks
+            only by a ``segm`` evaluation; None when no annotation has one.
+        keypoints (tuple | None), num_keypoints (tuple | None): COCO's ``keypoints``
+            (``[x1, y1, v1, ...]``) and ``num_keypoints`` as read, for ``keypoints``
+            evaluations; None when no annotation has them.
+        source (str): where the table was read from, for error messages.
     """
 
     image_ids: np.ndarray
@@ -168,6 +175,10 @@ class DetectionDataset:
     image_files: tuple[str, ...] = ()
     image_sizes: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     image_root: str = ""
+    segmentation: tuple[Any, ...] | None = None
+    keypoints: tuple[Any, ...] | None = None
+    num_keypoints: tuple[Any, ...] | None = None
+    source: str = ""
 
     @classmethod
     def from_columns(
@@ -186,6 +197,10 @@ class DetectionDataset:
         image_files: Sequence[str] | None = None,
         image_sizes: Any = None,
         image_root: str | os.PathLike[str] = "",
+        segmentation: Sequence[Any] | None = None,
+        keypoints: Sequence[Any] | None = None,
+        num_keypoints: Sequence[Any] | None = None,
+        source: str = "",
     ) -> DetectionDataset:
         """Build and check a data set from columns (``bbox`` as ``[N, 4]`` x, y, w, h).
 
@@ -233,6 +248,10 @@ class DetectionDataset:
             image_files=files,
             image_sizes=sizes,
             image_root=str(image_root),
+            segmentation=_objects(segmentation, "segmentation", n),
+            keypoints=_objects(keypoints, "keypoints", n),
+            num_keypoints=_objects(num_keypoints, "num_keypoints", n),
+            source=str(source),
         )
         dataset.check()
         return dataset
@@ -292,18 +311,48 @@ class Detections:
         image_id (int64[N]), category_id (int64[N]): where and what.
         bbox (float64[N, 4]): ``(x, y, w, h)`` in pixels, ``w, h >= 0``.
         score (float64[N]): confidences, finite.
+        area (float64[N] | None): the area compared with the area ranges, as pycocotools'
+            ``loadRes`` sets it (``w * h`` of the box when None).
+        segmentation (tuple | None): each result's ``segmentation`` as read (``segm``).
+        keypoints (tuple | None): each result's ``keypoints`` as read (``keypoints``).
+        source (str): where the results were read from, for error messages.
     """
 
     image_id: np.ndarray
     category_id: np.ndarray
     bbox: np.ndarray
     score: np.ndarray
+    area: np.ndarray | None = None
+    segmentation: tuple[Any, ...] | None = None
+    keypoints: tuple[Any, ...] | None = None
+    source: str = ""
 
     @classmethod
-    def from_columns(cls, *, image_id: Any, category_id: Any, bbox: Any, score: Any) -> Detections:
+    def from_columns(
+        cls,
+        *,
+        image_id: Any,
+        category_id: Any,
+        bbox: Any,
+        score: Any,
+        area: Any = None,
+        segmentation: Sequence[Any] | None = None,
+        keypoints: Sequence[Any] | None = None,
+        source: str = "",
+    ) -> Detections:
         """Build and check results from columns (``bbox`` as ``[N, 4]`` x, y, w, h)."""
         image_id, category_id, box = _located_boxes(image_id, category_id, bbox, "detection")
-        return cls(image_id, category_id, box, _reals(score, "score", image_id.shape[0]))
+        n = image_id.shape[0]
+        return cls(
+            image_id,
+            category_id,
+            box,
+            _reals(score, "score", n),
+            None if area is None else _reals(area, "area", n, nonnegative=True),
+            _objects(segmentation, "segmentation", n),
+            _objects(keypoints, "keypoints", n),
+            str(source),
+        )
 
     def __len__(self) -> int:
         return int(self.image_id.shape[0])
@@ -314,9 +363,27 @@ class Detections:
 
     def select(self, rows: np.ndarray) -> Detections:
         """The detections at ``rows`` (an index or boolean array)."""
+        index = np.arange(len(self))[rows]
         return Detections(
-            self.image_id[rows], self.category_id[rows], self.bbox[rows], self.score[rows]
+            self.image_id[rows],
+            self.category_id[rows],
+            self.bbox[rows],
+            self.score[rows],
+            None if self.area is None else self.area[rows],
+            None if self.segmentation is None else tuple(self.segmentation[i] for i in index),
+            None if self.keypoints is None else tuple(self.keypoints[i] for i in index),
+            self.source,
         )
+
+
+def _objects(value: Sequence[Any] | None, name: str, n: int) -> tuple[Any, ...] | None:
+    """An optional per-row column of JSON objects (checked when it is used)."""
+    if value is None:
+        return None
+    out = tuple(value)
+    if len(out) != n:
+        raise ValueError(f"{name} must have {n} entries (one per row), got {len(out)}")
+    return out
 
 
 def _check_unique(ids: np.ndarray, what: str) -> None:

@@ -99,22 +99,25 @@ def match_detections(
     thr = check_float(iou_threshold, "iou_threshold", minimum=0.0, maximum=1.0)
     n_det, n_gt = det.shape[0], gt.shape[0]
     order = np.argsort(-scores, kind="stable")
-    state, _, rows = _k.match_groups(
-        np.zeros(n_gt, dtype=np.int64),
-        xyxy_to_xywh(gt),
-        np.zeros(n_gt),
-        np.zeros(n_gt, dtype=bool),
-        np.zeros(n_gt, dtype=bool),
-        np.ones(n_gt, dtype=bool),
-        np.zeros(n_det, dtype=np.int64),
-        xyxy_to_xywh(det[order]),
-        np.zeros(n_det),
-        np.array([[-np.inf, np.inf]]),
-        True,
-        np.array([thr]),
-        _k.RULE_COCO_FIXED,
-        1,
-        True,
+    state, _, rows, _ = _k.match_groups(
+        gkey=np.zeros(n_gt, dtype=np.int64),
+        gbox=xyxy_to_xywh(gt),
+        garea=np.zeros(n_gt),
+        gignore=np.zeros(n_gt, dtype=bool),
+        gcrowd=np.zeros(n_gt, dtype=bool),
+        gcounts=np.ones(n_gt, dtype=bool),
+        dkey=np.zeros(n_det, dtype=np.int64),
+        dbox=xyxy_to_xywh(det[order]),
+        darea=np.zeros(n_det),
+        dscore=scores[order],
+        area_rng=np.array([[-np.inf, np.inf]]),
+        closed=True,
+        iou_thr=np.array([thr]),
+        rule=_k.RULE_COCO_FIXED,
+        n_cats=1,
+        keep_rows=True,
+        use_given=False,
+        given=np.zeros(0),
     )
     tp = np.zeros(n_det, dtype=bool)
     matched = np.full(n_det, -1, dtype=np.int64)

@@ -75,9 +75,24 @@ def _mean_valid(values: np.ndarray) -> float:
 COCO_STATS0_MAX_DETS = 100  # the limit pycocotools' summarize() reads stats[0] at
 
 
+_KPT_STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
+COCO_KPT_MAX_DETS = 20  # the limit pycocotools' _summarizeKps reads every number at
+
+
 def _coco_plan(params: EvaluationParams) -> list[tuple[int, float | None, str, int | None]]:
-    """The 12 (ap?, iou, area label, max dets) of ``summarize()`` for these parameters."""
+    """The (ap?, iou, area label, max dets) of ``summarize()`` for these parameters: 12
+    for bbox and segm, 10 for keypoints (``_summarizeKps``)."""
     limits = params.max_dets
+    if params.iou_type == "keypoints":
+        # pycocotools reads them all at maxDets=20 (-1 when 20 was not evaluated);
+        # "coco-fixed" at the largest limit.
+        at = COCO_KPT_MAX_DETS if params.mode == "coco" else limits[-1]
+        return [
+            (ap, iou, area, at)
+            for ap in (1, 0)
+            for iou, area in ((None, "all"), (0.5, "all"), (0.75, "all"), (None, "medium"),
+                              (None, "large"))
+        ]  # fmt: skip
     top = limits[-1] if len(limits) < 3 else limits[2]
     first = limits[0]
     second = limits[1] if len(limits) > 1 else limits[-1]
@@ -102,6 +117,8 @@ def _coco_plan(params: EvaluationParams) -> list[tuple[int, float | None, str, i
 
 
 def _coco_stat_names(params: EvaluationParams) -> tuple[str, ...]:
+    if params.iou_type == "keypoints":
+        return _KPT_STAT_NAMES
     plan = _coco_plan(params)
     if plan[6][3] == 1 and plan[7][3] == 10 and plan[8][3] == 100:
         return _COCO_STAT_NAMES
@@ -371,13 +388,7 @@ def _explain(
     n_cat = m.category_ids.shape[0]
     g_img = np.searchsorted(m.image_ids, m.gt_image)
     d_img = np.searchsorted(m.image_ids, m.dt_image)
-    # The evaluation's own matching (rows are grouped by image, then category).
-    state, _, rows = _k.match_groups(
-        g_img * n_cat + m.gt_cat, m.gt_box, m.gt_area, m.gt_ignore, m.gt_crowd,
-        m.gt_counts, d_img * n_cat + m.dt_cat, m.dt_box, m.dt_area, p.area_ranges[:1],
-        p.mode == "coco", np.array([iou]), _rule(p.mode), n_cat, True,
-    )  # fmt: skip
-    state, rows = state[:, 0, 0], rows[:, 0, 0]
+    state, taken = _matches_at(result, iou, g_img, d_img)
     kept = m.dt_score >= confidence
     matrix = np.zeros((n_cat + 1, n_cat + 1), dtype=np.int64)
     tp = kept & (state == _k.TP)
@@ -389,8 +400,7 @@ def _explain(
     else:
         inside = (m.gt_area <= hi) if p.mode == "coco" else (m.gt_area < hi)
         counted = ~m.gt_ignore & (m.gt_area >= lo) & inside
-    free = counted.copy()
-    free[rows[tp]] = False
+    free = counted & ~(taken >= confidence)
     img_start = np.searchsorted(g_img, np.arange(n_img + 1)).astype(np.int64)
     fp = np.flatnonzero(kept & (state == _k.FP))
     fp = fp[np.argsort(-m.dt_score[fp], kind="stable")]
@@ -399,6 +409,48 @@ def _explain(
         m.dt_box[fp], iou, loc_threshold, n_cat,
     )  # fmt: skip
     return matrix + confusions, kind, int(np.count_nonzero(tp))
+
+
+def _matches_at(
+    result: DetectionEvaluation, iou: float, g_img: np.ndarray, d_img: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each detection's state (uint8[D]) and each ground truth's taker score (float64[G])
+    at ``iou`` in the first area range: the stored matches when ``iou`` was evaluated,
+    else the box matching run again at that threshold (rows are grouped by image, then
+    category, as the evaluation made them)."""
+    m = result.matches
+    p = result.params
+    if _has_iou(p, iou):
+        t = _iou_index(p, iou)
+        return m.dt_state[:, 0, t], m.gt_taken[:, t]
+    if p.iou_type != "bbox":
+        raise ValueError(
+            f"iou_threshold must be one of the evaluated thresholds "
+            f"{np.round(p.iou_thresholds, 4).tolist()} for iou_type {p.iou_type!r}, "
+            f"got {_scalar(iou)!r}"
+        )
+    n_cat = m.category_ids.shape[0]
+    state, _, _, taken = _k.match_groups(
+        gkey=g_img * n_cat + m.gt_cat,
+        gbox=m.gt_box,
+        garea=m.gt_area,
+        gignore=m.gt_ignore,
+        gcrowd=m.gt_crowd,
+        gcounts=m.gt_counts,
+        dkey=d_img * n_cat + m.dt_cat,
+        dbox=m.dt_box,
+        darea=m.dt_area,
+        dscore=m.dt_score,
+        area_rng=p.area_ranges[:1],
+        closed=p.mode == "coco",
+        iou_thr=np.array([iou]),
+        rule=_rule(p.mode),
+        n_cats=n_cat,
+        keep_rows=False,
+        use_given=False,
+        given=np.zeros(0),
+    )
+    return state[:, 0, 0], taken[:, 0]
 
 
 def to_dict(

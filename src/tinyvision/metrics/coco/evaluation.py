@@ -72,12 +72,16 @@ def evaluate_detections(
     max_dets: Any = None,
     area_ranges: Any = None,
     recall_thresholds: Any = None,
+    iou_type: str = "bbox",
+    use_cats: bool = True,
+    kpt_oks_sigmas: Any = None,
 ) -> DetectionEvaluation:
     """Evaluate detections against ground truth: the COCO numbers and much more.
 
     ``gt``, ``dt`` and the options are those of :func:`match_images`. With the defaults
     and ``mode="coco"``, ``stats``, ``precision``, ``recall`` and ``scores`` equal
-    pycocotools 2.0.11's ``COCOeval`` (``iouType="bbox"``) to the last bit.
+    pycocotools 2.0.11's ``COCOeval`` (``iouType`` = ``iou_type``: ``"bbox"``,
+    ``"segm"`` or ``"keypoints"``; ``useCats`` = ``use_cats``) to the last bit.
 
     >>> result = evaluate_detections("instances_val2017.json", "detections.json")
     >>> print(result.summary())            # doctest: +SKIP
@@ -91,6 +95,9 @@ def evaluate_detections(
         max_dets=max_dets,
         area_ranges=area_ranges,
         recall_thresholds=recall_thresholds,
+        iou_type=iou_type,
+        use_cats=use_cats,
+        kpt_oks_sigmas=kpt_oks_sigmas,
     )
     return accumulate_matches(matches)
 

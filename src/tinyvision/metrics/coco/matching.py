@@ -15,6 +15,7 @@ from tinyvision.metrics import _detection_kernels as _k
 from tinyvision.metrics._coco_io import as_dataset, as_detections
 from tinyvision.metrics._tables import DetectionDataset, Detections, _ids, check_known_ids
 from tinyvision.metrics.coco.params import (
+    IOU_TYPES,
     MODES,
     EvaluationParams,
     _limits,
@@ -24,7 +25,9 @@ from tinyvision.metrics.coco.params import (
 
 __all__ = ["ImageMatches", "gather_matches", "match_images", "merge_matches"]
 
-_GT_FIELDS = ("gt_image", "gt_cat", "gt_box", "gt_area", "gt_ignore", "gt_crowd", "gt_counts")
+_GT_FIELDS = (
+    "gt_image", "gt_cat", "gt_box", "gt_area", "gt_ignore", "gt_crowd", "gt_counts", "gt_taken",
+)  # fmt: skip
 _DT_FIELDS = ("dt_image", "dt_cat", "dt_box", "dt_area", "dt_score", "dt_rank", "dt_state")
 
 
@@ -49,6 +52,7 @@ class ImageMatches:
     gt_ignore: np.ndarray  # bool[G] ignored whatever the area, as the mode reads it
     gt_crowd: np.ndarray  # bool[G]
     gt_counts: np.ndarray  # bool[G] a match counts (False: COCO's id-0 quirk)
+    gt_taken: np.ndarray  # float64[G, T] score of the TP that took it (area range 0), -inf
     dt_image: np.ndarray  # int64[D] image id
     dt_cat: np.ndarray  # int64[D] category index
     dt_box: np.ndarray  # float64[D, 4]
@@ -75,6 +79,9 @@ class ImageMatches:
         out["max_dets"] = np.array([-1 if m is None else m for m in p.max_dets], dtype=np.int64)
         out["area_ranges"] = p.area_ranges
         out["area_labels"] = np.array(p.area_labels, dtype=str)
+        out["iou_type"] = np.array(p.iou_type)
+        out["use_cats"] = np.array(p.use_cats)
+        out["kpt_oks_sigmas"] = p.kpt_oks_sigmas
         out["grouped"] = np.array(self.grouped)
         return out
 
@@ -89,6 +96,9 @@ class ImageMatches:
                 max_dets=tuple(None if m < 0 else int(m) for m in arrays["max_dets"]),
                 area_ranges=np.asarray(arrays["area_ranges"], np.float64),
                 area_labels=tuple(str(s) for s in arrays["area_labels"]),
+                iou_type=str(arrays["iou_type"]),
+                use_cats=bool(arrays["use_cats"]),
+                kpt_oks_sigmas=np.asarray(arrays["kpt_oks_sigmas"], np.float64),
             )
             names = ("category_ids", "image_ids", *_GT_FIELDS, *_DT_FIELDS, "npig")
             fields = {name: np.asarray(arrays[name]) for name in names}
@@ -97,6 +107,7 @@ class ImageMatches:
         except KeyError as exc:
             raise ValueError(f"no {exc.args[0]!r} array") from None
         check_choice(params.mode, "mode", MODES)
+        check_choice(params.iou_type, "iou_type", IOU_TYPES)
         return cls(params=params, category_names=category_names, grouped=grouped, **fields)
 
 
@@ -110,6 +121,9 @@ def match_images(
     area_ranges: Any = None,
     recall_thresholds: Any = None,
     image_ids: Any = None,
+    iou_type: str = "bbox",
+    use_cats: bool = True,
+    kpt_oks_sigmas: Any = None,
 ) -> ImageMatches:
     """Match detections to ground truths, image by image (``COCOeval.evaluate``).
 
@@ -128,12 +142,28 @@ def match_images(
         recall_thresholds: ``R`` recall points; default 0:0.01:1 (VOC2007: 0:0.1:1).
         image_ids: evaluate only these images (a shard); default every image of ``gt``.
             Integers (integral floats such as ``3.0`` are taken, as in the id columns).
+        iou_type: ``"bbox"`` (box IoU), ``"segm"`` (mask IoU of the ``segmentation``
+            polygons or RLEs; a crowd region divides by the detection's area) or
+            ``"keypoints"`` (OKS of ``keypoints``; ground truths with ``num_keypoints``
+            0 are ignored; default ``max_dets`` (20,) and area ranges all, medium,
+            large), as pycocotools' ``iouType``. segm and keypoints need a COCO mode.
+        use_cats: False evaluates all categories as one (pycocotools' ``useCats=0``).
+        kpt_oks_sigmas: the per-keypoint sigmas of OKS; default COCO's 17.
 
     Raises ``ValueError`` when detections refer to images or categories the ground truth
     does not have, or ``image_ids`` holds non-integral, NaN or unknown ids; ``TypeError``
     when ``image_ids`` is not numeric (strings, bools).
     """
-    params = _make_params(mode, iou_thresholds, recall_thresholds, max_dets, area_ranges)
+    params = _make_params(
+        mode,
+        iou_thresholds,
+        recall_thresholds,
+        max_dets,
+        area_ranges,
+        iou_type=iou_type,
+        use_cats=use_cats,
+        kpt_oks_sigmas=kpt_oks_sigmas,
+    )
     dataset = as_dataset(gt)
     dets = as_detections(dt)
     all_images = np.unique(dataset.image_ids)
@@ -204,7 +234,6 @@ def _match(
     g_key = g_img[g_rows] * n_cat + _positions(gt.category_id[g_rows], cats_sorted)
     g_order = _k.group_order(g_key, np.zeros(g_key.shape[0]), n_cat * n_img)
     g_rows, g_key = g_rows[g_order], g_key[g_order]
-    g_cat = g_key % n_cat
     crowd = gt.iscrowd[g_rows]
     if mode == "coco":
         ignore = crowd.copy()  # pycocotools: iscrowd overwrites 'ignore'
@@ -220,47 +249,73 @@ def _match(
     d_img = d_img[d_rows]
     d_score = dt.score[d_rows]
     d_key = d_img * n_cat + _positions(dt.category_id[d_rows], cats_sorted)
-    d_order = _k.group_order(d_key, d_score, n_cat * n_img)
     limit = int(_limits(params)[-1])
-    if mode == "coco-fixed":
-        # The limit holds per image over all categories; tied scores there go by category
-        # (then input order), so the cut does not depend on how the file is ordered.
+    if mode == "coco-fixed" or not params.use_cats:
+        # By image, decreasing score, then category (then input order): the limit holds
+        # per image over all categories in "coco-fixed", so the cut does not depend on
+        # how the file is ordered; and this is pycocotools' order of an image's
+        # detections with useCats=0 (concatenated by category, then a stable sort).
         by_cat = _stable_order(d_key % n_cat, n_cat)
         per_image = by_cat[_k.group_order(d_img[by_cat], d_score[by_cat], n_img)]
-        rank = np.empty(d_rows.shape[0], dtype=np.int64)
-        rank[per_image] = _group_rank(d_img[per_image])
-        rank = rank[d_order]
+    if params.use_cats:
+        d_order = _k.group_order(d_key, d_score, n_cat * n_img)
+        if mode == "coco-fixed":
+            rank = np.empty(d_rows.shape[0], dtype=np.int64)
+            rank[per_image] = _group_rank(d_img[per_image])
+            rank = rank[d_order]
+        else:
+            rank = _group_rank(d_key[d_order])
     else:
-        rank = _group_rank(d_key[d_order])
+        # useCats=0: one pseudo-category; each image is one group.
+        d_order = per_image
+        rank = _group_rank(d_img[d_order])
     keep = rank < limit
     d_order, rank = d_order[keep], rank[keep]
     d_key = d_key[d_order]
     d_rows = d_rows[d_order]
-    d_cat = d_key % n_cat
     d_box = dt.bbox[d_rows]
-    d_area = d_box[:, 2] * d_box[:, 3]  # pycocotools' loadRes: area = w * h
+    # pycocotools' loadRes: area = w * h for box results; readers set it otherwise.
+    d_area = d_box[:, 2] * d_box[:, 3] if dt.area is None else dt.area[d_rows]
+    if not params.use_cats:
+        g_key, d_key, n_cat = g_key // n_cat, d_key // n_cat, 1
+        cats_sorted, cat_order = np.array([-1], dtype=np.int64), None
+    g_cat = g_key % n_cat
+    d_cat = d_key % n_cat
+    given = np.zeros(0)
+    if params.iou_type != "bbox":
+        from tinyvision.metrics.coco import _overlaps
 
-    state, npig, _ = _k.match_groups(
-        g_key,
-        gt.bbox[g_rows],
-        gt.area[g_rows],
-        ignore,
-        crowd,
-        counts,
-        d_key,
-        d_box,
-        d_area,
-        params.area_ranges,
-        mode == "coco",
-        params.iou_thresholds,
-        _rule(mode),
-        n_cat,
-        False,
+        given = _overlaps.overlaps(params, gt, g_rows, g_key, crowd, dt, d_rows, d_key)
+        if params.iou_type == "keypoints":
+            # pycocotools' _prepare: ignore = (num_keypoints == 0) or ignore
+            ignore = ignore | _overlaps.without_keypoints(gt, g_rows)
+
+    state, npig, _, taken = _k.match_groups(
+        gkey=g_key,
+        gbox=gt.bbox[g_rows],
+        garea=gt.area[g_rows],
+        gignore=ignore,
+        gcrowd=crowd,
+        gcounts=counts,
+        dkey=d_key,
+        dbox=d_box,
+        darea=d_area,
+        dscore=d_score[d_order],
+        area_rng=params.area_ranges,
+        closed=mode == "coco",
+        iou_thr=params.iou_thresholds,
+        rule=_rule(mode),
+        n_cats=n_cat,
+        keep_rows=False,
+        use_given=params.iou_type != "bbox",
+        given=given,
     )
     return ImageMatches(
         params=params,
         category_ids=cats_sorted,
-        category_names=tuple(gt.category_names[i] for i in cat_order),
+        category_names=(
+            ("all",) if cat_order is None else tuple(gt.category_names[i] for i in cat_order)
+        ),
         image_ids=images,
         gt_image=gt.image_id[g_rows],
         gt_cat=g_cat,
@@ -269,6 +324,7 @@ def _match(
         gt_ignore=ignore,
         gt_crowd=crowd,
         gt_counts=counts,
+        gt_taken=taken,
         dt_image=dt.image_id[d_rows],
         dt_cat=d_cat,
         dt_box=d_box,

@@ -4,7 +4,7 @@ limits and area ranges (pycocotools' ``Params``), with their checks and defaults
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,9 +12,18 @@ import numpy as np
 from tinyvision._validate import as_numpy, check_choice, check_int
 from tinyvision.metrics import _detection_kernels as _k
 
-__all__ = ["MODES", "EvaluationParams"]
+__all__ = ["IOU_TYPES", "MODES", "EvaluationParams"]
 
 MODES = ("coco", "coco-fixed", "voc07", "voc2010")
+IOU_TYPES = ("bbox", "segm", "keypoints")
+
+# pycocotools' Params.setKpParams: the 17 COCO person keypoints' sigmas.
+COCO_KPT_OKS_SIGMAS = (
+    np.array(
+        [.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89]
+    )
+    / 10.0
+)  # fmt: skip
 
 _COCO_AREAS = {
     "all": (0.0**2, 1e5**2),
@@ -22,6 +31,7 @@ _COCO_AREAS = {
     "medium": (32.0**2, 96.0**2),
     "large": (96.0**2, 1e5**2),
 }
+_KPT_AREAS = {k: _COCO_AREAS[k] for k in ("all", "medium", "large")}
 _NO_LIMIT = np.iinfo(np.int64).max
 
 
@@ -36,10 +46,16 @@ class EvaluationParams:
     max_dets: tuple[int | None, ...]  # M limits per image, None: no limit; ascending
     area_ranges: np.ndarray  # float64[A, 2] (lo, hi) in pixels^2
     area_labels: tuple[str, ...]  # A labels
+    iou_type: str = "bbox"  # "bbox", "segm" (mask IoU) or "keypoints" (OKS)
+    use_cats: bool = True  # False: pycocotools' useCats=0, one pseudo-category
+    kpt_oks_sigmas: np.ndarray = field(default_factory=lambda: COCO_KPT_OKS_SIGMAS.copy())
 
     def same_as(self, other: EvaluationParams) -> bool:
         return (
             self.mode == other.mode
+            and self.iou_type == other.iou_type
+            and self.use_cats == other.use_cats
+            and np.array_equal(self.kpt_oks_sigmas, other.kpt_oks_sigmas)
             and np.array_equal(self.iou_thresholds, other.iou_thresholds)
             and np.array_equal(self.recall_thresholds, other.recall_thresholds)
             and self.max_dets == other.max_dets
@@ -50,6 +66,13 @@ class EvaluationParams:
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
+            "iou_type": self.iou_type,
+            "use_cats": self.use_cats,
+            **(
+                {"kpt_oks_sigmas": self.kpt_oks_sigmas.tolist()}
+                if self.iou_type == "keypoints"
+                else {}
+            ),
             "iou_thresholds": self.iou_thresholds.tolist(),
             "recall_thresholds": self.recall_thresholds.tolist(),
             "max_dets": list(self.max_dets),
@@ -65,17 +88,43 @@ def _make_params(
     recall_thresholds: Any,
     max_dets: Any,
     area_ranges: Any,
+    *,
+    iou_type: str = "bbox",
+    use_cats: bool = True,
+    kpt_oks_sigmas: Any = None,
 ) -> EvaluationParams:
     check_choice(mode, "mode", MODES)
-    labels, ranges = _area_ranges(mode, area_ranges)
+    check_choice(iou_type, "iou_type", IOU_TYPES)
+    if iou_type != "bbox" and mode not in ("coco", "coco-fixed"):
+        raise ValueError(
+            f"iou_type {iou_type!r} needs mode 'coco' or 'coco-fixed', got mode {mode!r}"
+        )
+    if not isinstance(use_cats, (bool, np.bool_, int, np.integer)):
+        raise TypeError(f"use_cats must be a bool, got {type(use_cats).__name__}")
+    if not use_cats and mode not in ("coco", "coco-fixed"):
+        raise ValueError(f"use_cats=False needs mode 'coco' or 'coco-fixed', got mode {mode!r}")
+    keypoints = iou_type == "keypoints"
+    labels, ranges = _area_ranges(mode, area_ranges, keypoints)
     return EvaluationParams(
         mode,
         _iou_thresholds(mode, iou_thresholds),
         _recall_thresholds(mode, recall_thresholds),
-        _max_dets(mode, max_dets),
+        _max_dets(mode, (20,) if keypoints and max_dets is None else max_dets),
         ranges,
         labels,
+        iou_type=iou_type,
+        use_cats=bool(use_cats),
+        kpt_oks_sigmas=_sigmas(kpt_oks_sigmas),
     )
+
+
+def _sigmas(value: Any) -> np.ndarray:
+    if value is None:
+        return COCO_KPT_OKS_SIGMAS
+    sigmas = as_numpy(value, "kpt_oks_sigmas", ndim=1).astype(np.float64)
+    if sigmas.size == 0 or not np.all(np.isfinite(sigmas) & (sigmas > 0)):
+        raise ValueError(f"kpt_oks_sigmas must be non-empty, finite and > 0, got {sigmas.tolist()}")
+    return sigmas
 
 
 def _iou_thresholds(mode: str, value: Any) -> np.ndarray:
@@ -115,14 +164,17 @@ def _max_dets(mode: str, value: Any) -> tuple[int | None, ...]:
     return tuple(sorted(limits, key=lambda v: _NO_LIMIT if v is None else v))
 
 
-def _area_ranges(mode: str, value: Any) -> tuple[tuple[str, ...], np.ndarray]:
+def _area_ranges(
+    mode: str, value: Any, keypoints: bool = False
+) -> tuple[tuple[str, ...], np.ndarray]:
     if mode in ("voc07", "voc2010"):
         if value is not None:
             raise ValueError(f"area_ranges do not apply to mode {mode!r} (VOC has none)")
         return ("all",), np.array([[0.0, np.inf]])
     if value is None:
-        labels = tuple(_COCO_AREAS)
-        return labels, np.array([_COCO_AREAS[k] for k in labels], dtype=np.float64)
+        areas = _KPT_AREAS if keypoints else _COCO_AREAS
+        labels = tuple(areas)
+        return labels, np.array([areas[k] for k in labels], dtype=np.float64)
     if isinstance(value, Mapping):
         labels, pairs = tuple(str(k) for k in value), list(value.values())
     else:
