@@ -302,3 +302,77 @@ def test_summarize_before_accumulate_raises(bbox_files: tuple[Path, list]) -> No
             E.summarize()
         with pytest.raises(RuntimeError, match="evaluate"):
             E.accumulate()
+
+
+# ----- segm and keypoints ----------------------------------------------------------------
+INSTANCE_CASES = {
+    "segm": [
+        {},
+        {"useCats": 0},
+        {"imgIds": [2, 4, 6, 8, 10], "maxDets": [1, 10, 50]},
+        {"iouThrs": np.array([0.25, 0.5, 0.75]), "catIds": [1, 3]},
+    ],
+    "keypoints": [
+        {},
+        {"useCats": 0},  # pycocotools finds no (image, -1) keypoints: nothing matches
+        {"kpt_oks_sigmas": np.linspace(0.2, 1.0, 17) / 10.0, "maxDets": [5, 20]},
+        {
+            "areaRng": [[0, 1e10], [0, 40**2], [40**2, 1e10]],
+            "areaRngLbl": ["all", "medium", "large"],
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def instance_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list]]:
+    from tinyvision.data.cocolike_instances import make_coco_like_keypoints, make_coco_like_segm
+
+    folder = tmp_path_factory.mktemp("instances")
+    out = {}
+    for name, (gt, dt) in {
+        "segm": make_coco_like_segm(24, 4, seed=3),
+        "keypoints": make_coco_like_keypoints(24, n_categories=2, seed=4),
+    }.items():
+        new_id = {img["id"]: n + 1 for n, img in enumerate(gt["images"])}
+        for row in gt["images"]:
+            row["id"] = new_id[row["id"]]
+        for row in [*gt["annotations"], *dt]:
+            row["image_id"] = new_id[row["image_id"]]
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(gt))
+        out[name] = (path, dt)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("iou_type", "case"),
+    [(t, i) for t, cases in INSTANCE_CASES.items() for i in range(len(cases))],
+)
+def test_segm_and_keypoints_drop_in_match_pycocotools(
+    instance_files: dict[str, tuple[Path, list]], iou_type: str, case: int
+) -> None:
+    path, dt = instance_files[iou_type]
+    params = INSTANCE_CASES[iou_type][case]
+    theirs, theirs_text = run_script("pycocotools", path, dt, iou_type, params=params)
+    ours, ours_text = run_script("tinyvision", path, dt, iou_type, params=params)
+    assert_same_eval(ours, theirs, ours_text, theirs_text)
+    assert_same_records(ours.evalImgs, theirs.evalImgs)
+    assert_same_ious(ours.ious, theirs.ious)
+    assert np.any(theirs.stats > 0) or params.get("useCats") == 0  # not all -1 or 0
+
+
+def test_load_res_of_masks_as_pycocotools(instance_files: dict[str, tuple[Path, list]]) -> None:
+    path, dt = instance_files["segm"]
+    ours = load_results("tinyvision", path, copy.deepcopy(dt))
+    theirs = load_results("pycocotools", path, copy.deepcopy(dt))
+    assert repr(ours.dataset) == repr(theirs.dataset)  # area and bbox from the RLEs
+    for ann in theirs.dataset["annotations"][:5]:
+        assert ours.annToRLE(ann) == theirs.annToRLE(ann)
+        mine, reference = ours.annToMask(ann), theirs.annToMask(ann)
+        assert mine.dtype == reference.dtype and np.array_equal(mine, reference)
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt_ours, gt_theirs = COCO(str(path)), PyCOCO(str(path))
+    for ann in gt_theirs.dataset["annotations"][:40]:  # polygons, RLE and uncompressed RLE
+        assert gt_ours.annToRLE(ann) == gt_theirs.annToRLE(ann)
+        assert np.array_equal(gt_ours.annToMask(ann), gt_theirs.annToMask(ann))

@@ -29,18 +29,12 @@ class Selection:
 
 
 def select_annotations(coco: Any, p: Any) -> list[dict[str, Any]]:
-    """The annotations pycocotools evaluates, in the order it concatenates them per image
-    (``useCats=0``: by position of the category in ``p.catIds``, then file order)."""
+    """The annotations pycocotools evaluates (``useCats=0``: of every category in
+    ``p.catIds``), image by image in ``p.imgIds`` order, file order inside."""
     if p.useCats:
         return coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
-    anns = coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds))
-    position: dict[Any, int] = {}
-    for i, c in enumerate(p.catIds):
-        position.setdefault(c, i)
-    kept = [
-        (position[a["category_id"]], i) for i, a in enumerate(anns) if a["category_id"] in position
-    ]
-    return [anns[i] for _, i in sorted(kept)]
+    wanted = set(p.catIds)
+    return [a for a in coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds)) if a["category_id"] in wanted]
 
 
 def _column(anns: list[dict[str, Any]], key: str, source: str) -> list[Any]:
@@ -52,41 +46,73 @@ def _column(anns: list[dict[str, Any]], key: str, source: str) -> list[Any]:
         raise ValueError(f"{source}: annotation id {bad.get('id')!r} has no {key!r}") from None
 
 
-def _boxes(anns: list[dict[str, Any]], source: str) -> np.ndarray:
-    return np.asarray(_column(anns, "bbox", source), dtype=np.float64).reshape(-1, 4)
+def _boxes(anns: list[dict[str, Any]], source: str, needed: bool) -> np.ndarray:
+    """The ``bbox`` column; segm does not read it (zeros where absent)."""
+    if needed:
+        values = _column(anns, "bbox", source)
+    else:
+        values = [a.get("bbox", (0.0, 0.0, 0.0, 0.0)) for a in anns]
+    return np.asarray(values, dtype=np.float64).reshape(-1, 4)
+
+
+def _optional(anns: list[dict[str, Any]], key: str, wanted: bool) -> list[Any] | None:
+    return [a.get(key) for a in anns] if wanted else None
 
 
 def prepare(coco_gt: Any, coco_dt: Any, p: Any) -> Selection:
-    """What ``COCOeval._prepare`` loads for (normalised) parameters ``p``."""
-    if p.iouType != "bbox":
-        raise NotImplementedError(f"iouType {p.iouType!r} needs the segm/keypoints evaluator")
+    """What ``COCOeval._prepare`` loads for (normalised) parameters ``p``, as the
+    evaluator's tables. With ``useCats=0`` the category column holds each category's
+    position in ``p.catIds``: the evaluator pools an image's categories in that order, as
+    pycocotools concatenates them."""
     gts = select_annotations(coco_gt, p)
     dts = select_annotations(coco_dt, p)
-    images = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
     known = set(p.imgIds)
     dts = [d for d in dts if d["image_id"] in known]  # never loaded by pycocotools
-    cats = np.asarray(p.catIds if p.useCats else [POOLED], dtype=np.int64).reshape(-1)
+    images = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
+    segm, keypoints = p.iouType == "segm", p.iouType == "keypoints"
+    if p.useCats:
+        cats = np.asarray(p.catIds, dtype=np.int64).reshape(-1)
+        position = None
+    else:
+        position = {}
+        for c in p.catIds:
+            position.setdefault(c, len(position))
+        cats = np.arange(len(position), dtype=np.int64)
 
     def categories(anns: list[dict[str, Any]], source: str) -> Any:
-        if not p.useCats:
-            return np.full(len(anns), POOLED, dtype=np.int64)
-        return _column(anns, "category_id", source)
+        values = _column(anns, "category_id", source)
+        return values if position is None else [position[c] for c in values]
 
+    sizes = np.zeros((images.shape[0], 2), dtype=np.int64)  # (width, height) for polygons
+    if segm:
+        for i, img in enumerate(p.imgIds):
+            info = coco_gt.imgs.get(img)
+            if info is not None:
+                sizes[i] = (info.get("width", 0), info.get("height", 0))
     gt = DetectionDataset.from_columns(
         image_id=_column(gts, "image_id", "ground truth"),
         category_id=categories(gts, "ground truth"),
-        bbox=_boxes(gts, "ground truth"),
+        bbox=_boxes(gts, "ground truth", not segm),
         image_ids=images,
         category_ids=cats,
         area=_column(gts, "area", "ground truth"),
         iscrowd=[bool(c) for c in _column(gts, "iscrowd", "ground truth")],
         annotation_id=_column(gts, "id", "ground truth"),
+        image_sizes=sizes,
+        segmentation=_optional(gts, "segmentation", segm),
+        keypoints=_optional(gts, "keypoints", keypoints),
+        num_keypoints=_optional(gts, "num_keypoints", keypoints),
+        source="ground truth",
     )
     dt = Detections.from_columns(
         image_id=_column(dts, "image_id", "results"),
         category_id=categories(dts, "results"),
-        bbox=_boxes(dts, "results"),
+        bbox=_boxes(dts, "results", not segm),
         score=_column(dts, "score", "results"),
+        area=_column(dts, "area", "results"),
+        segmentation=_optional(dts, "segmentation", segm),
+        keypoints=_optional(dts, "keypoints", keypoints),
+        source="results",
     )
     return Selection(gt=gt, dt=dt, gt_anns=gts, dt_anns=dts)
 
@@ -101,4 +127,7 @@ def match(selection: Selection, p: Any) -> ImageMatches:
         max_dets=list(p.maxDets),
         area_ranges=[list(a) for a in p.areaRng],
         recall_thresholds=np.asarray(p.recThrs, dtype=np.float64),
+        iou_type=p.iouType,
+        use_cats=bool(p.useCats),
+        kpt_oks_sigmas=getattr(p, "kpt_oks_sigmas", None),
     )
