@@ -85,6 +85,8 @@ class MeanAveragePrecision:
         average: ``"macro"`` (per class, then the mean) or ``"micro"`` (all classes as one).
         backend: accepted for compatibility (``"pycocotools"``, ``"faster_coco_eval"``);
             the numbers are pycocotools' either way.
+        **kwargs: ``torchmetrics.Metric``'s options (``sync_on_compute``, ...), accepted
+            and ignored: syncing is the explicit :meth:`sync`.
     """
 
     warn_on_many_detections: bool = True
