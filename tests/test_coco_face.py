@@ -289,7 +289,7 @@ def test_annotation_without_a_field_names_it(bbox_files: tuple[Path, list]) -> N
         gt = COCO(str(path))
         del gt.anns[5]["area"]
         E = COCOeval(gt, gt.loadRes(copy.deepcopy(dt)), "bbox")
-        with pytest.raises(ValueError, match=r"ground truth: annotation id 5 has no 'area'"):
+        with pytest.raises(ValueError, match=r"gt\.json: annotation id 5 has no 'area'"):
             E.evaluate()
 
 
@@ -376,3 +376,25 @@ def test_load_res_of_masks_as_pycocotools(instance_files: dict[str, tuple[Path, 
     for ann in gt_theirs.dataset["annotations"][:40]:  # polygons, RLE and uncompressed RLE
         assert gt_ours.annToRLE(ann) == gt_theirs.annToRLE(ann)
         assert np.array_equal(gt_ours.annToMask(ann), gt_theirs.annToMask(ann))
+
+
+def test_bad_segmentations_name_the_file_the_entry_and_the_field(
+    instance_files: dict[str, tuple[Path, list]], tmp_path: Path
+) -> None:
+    path, dt = instance_files["segm"]
+    gt = json.loads(path.read_text())
+    gt["annotations"][5]["segmentation"] = [[1, 2, 3, 4]]  # a polygon of 2 points
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(gt))
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(bad)
+        E = COCOeval(coco_gt, coco_gt.loadRes(copy.deepcopy(dt)), "segm")
+        ann_id = gt["annotations"][5]["id"]
+        with pytest.raises(
+            ValueError, match=rf"bad\.json: annotations\[5\] \(id {ann_id}\)\['segm"
+        ):
+            E.evaluate()
+        results = copy.deepcopy(dt)
+        results[7]["segmentation"] = {"size": [3, 3], "counts": "zz"}
+        with pytest.raises(ValueError, match=r"results\[7\]\['segmentation'\]"):
+            COCO(path).loadRes(results)

@@ -30,11 +30,29 @@ class Selection:
 
 def select_annotations(coco: Any, p: Any) -> list[dict[str, Any]]:
     """The annotations pycocotools evaluates (``useCats=0``: of every category in
-    ``p.catIds``), image by image in ``p.imgIds`` order, file order inside."""
+    ``p.catIds``), in file order.
+
+    pycocotools reads them image by image (``p.imgIds`` order), file order inside; the
+    evaluator groups rows by image and category keeping their order, so file order gives
+    the same matches, and error messages count rows as the file does (exactly so when
+    every annotation is evaluated, the default).
+    """
     if p.useCats:
-        return coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
-    wanted = set(p.catIds)
-    return [a for a in coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds)) if a["category_id"] in wanted]
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
+    else:
+        wanted = set(p.catIds)
+        anns = [
+            a for a in coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds)) if a["category_id"] in wanted
+        ]
+    position = {id(a): i for i, a in enumerate(coco.dataset.get("annotations", ()))}
+    if len(position) != len(coco.dataset.get("annotations", ())):
+        return anns
+    return sorted(anns, key=lambda a: position.get(id(a), -1))
+
+
+def _source(coco: Any, default: str) -> str:
+    """The file a COCO object was read from, for messages."""
+    return getattr(coco, "_source", "") or default
 
 
 def _column(anns: list[dict[str, Any]], key: str, source: str) -> list[Any]:
@@ -66,6 +84,7 @@ def prepare(coco_gt: Any, coco_dt: Any, p: Any) -> Selection:
     pycocotools concatenates them."""
     gts = select_annotations(coco_gt, p)
     dts = select_annotations(coco_dt, p)
+    g_src, d_src = _source(coco_gt, "ground truth"), _source(coco_dt, "results")
     known = set(p.imgIds)
     dts = [d for d in dts if d["image_id"] in known]  # never loaded by pycocotools
     images = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
@@ -90,29 +109,29 @@ def prepare(coco_gt: Any, coco_dt: Any, p: Any) -> Selection:
             if info is not None:
                 sizes[i] = (info.get("width", 0), info.get("height", 0))
     gt = DetectionDataset.from_columns(
-        image_id=_column(gts, "image_id", "ground truth"),
-        category_id=categories(gts, "ground truth"),
-        bbox=_boxes(gts, "ground truth", not segm),
+        image_id=_column(gts, "image_id", g_src),
+        category_id=categories(gts, g_src),
+        bbox=_boxes(gts, g_src, not segm),
         image_ids=images,
         category_ids=cats,
-        area=_column(gts, "area", "ground truth"),
-        iscrowd=[bool(c) for c in _column(gts, "iscrowd", "ground truth")],
-        annotation_id=_column(gts, "id", "ground truth"),
+        area=_column(gts, "area", g_src),
+        iscrowd=[bool(c) for c in _column(gts, "iscrowd", g_src)],
+        annotation_id=_column(gts, "id", g_src),
         image_sizes=sizes,
         segmentation=_optional(gts, "segmentation", segm),
         keypoints=_optional(gts, "keypoints", keypoints),
         num_keypoints=_optional(gts, "num_keypoints", keypoints),
-        source="ground truth",
+        source=g_src,
     )
     dt = Detections.from_columns(
-        image_id=_column(dts, "image_id", "results"),
-        category_id=categories(dts, "results"),
-        bbox=_boxes(dts, "results", not segm),
-        score=_column(dts, "score", "results"),
-        area=_column(dts, "area", "results"),
+        image_id=_column(dts, "image_id", d_src),
+        category_id=categories(dts, d_src),
+        bbox=_boxes(dts, d_src, not segm),
+        score=_column(dts, "score", d_src),
+        area=_column(dts, "area", d_src),
         segmentation=_optional(dts, "segmentation", segm),
         keypoints=_optional(dts, "keypoints", keypoints),
-        source="results",
+        source=d_src,
     )
     return Selection(gt=gt, dt=dt, gt_anns=gts, dt_anns=dts)
 

@@ -56,6 +56,7 @@ class COCO:
         self.imgs: dict[Any, dict[str, Any]] = {}
         self.imgToAnns: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)
         self.catToImgs: defaultdict[Any, list[Any]] = defaultdict(list)
+        self._source = "" if annotation_file is None else str(annotation_file)  # for messages
         if annotation_file is not None:
             print("loading annotations into memory...")
             tic = time.time()
@@ -181,6 +182,7 @@ class COCO:
         tic = time.time()
         if isinstance(resFile, (str, os.PathLike)):
             anns = read_json(resFile)
+            res._source = str(resFile)
         elif type(resFile) is np.ndarray:
             anns = self.loadNumpyAnnotations(resFile)
         else:
@@ -203,7 +205,7 @@ class COCO:
             _complete_boxes(anns)
         elif "segmentation" in first:
             res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
-            _complete_masks(anns)
+            _complete_masks(anns, res._source or "results")
         elif "keypoints" in first:
             res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
             _complete_keypoints(anns)
@@ -280,12 +282,15 @@ def _complete_boxes(anns: list[dict[str, Any]]) -> None:
         ann["iscrowd"] = 0
 
 
-def _complete_masks(anns: list[dict[str, Any]]) -> None:
+def _complete_masks(anns: list[dict[str, Any]], source: str) -> None:
     mask = _mask_module()
     for i, ann in enumerate(anns):
-        ann["area"] = mask.area(ann["segmentation"])
-        if "bbox" not in ann:
-            ann["bbox"] = mask.toBbox(ann["segmentation"])
+        try:
+            ann["area"] = mask.area(ann["segmentation"])
+            if "bbox" not in ann:
+                ann["bbox"] = mask.toBbox(ann["segmentation"])
+        except (ValueError, TypeError) as exc:  # the same type, with the result named
+            raise type(exc)(f"{source}: results[{i}]['segmentation']: {exc}") from None
         ann["id"] = i + 1
         ann["iscrowd"] = 0
 
