@@ -17,6 +17,7 @@ from tinyvision.data.augment import (
 )
 from tinyvision.data.cifar import CIFAR10_CLASSES, download_cifar10, load_cifar10
 from tinyvision.data.cocolike import make_coco_like, make_coco_like_tables
+from tinyvision.data.cocolike_instances import make_coco_like_keypoints, make_coco_like_segm
 from tinyvision.data.dataset import ImageDataset, stratified_split
 from tinyvision.data.digits import load_digits
 from tinyvision.data.formats import (
@@ -68,6 +69,8 @@ __all__ = [
     "load_images",
     "load_predictions",
     "make_coco_like",
+    "make_coco_like_keypoints",
+    "make_coco_like_segm",
     "make_coco_like_tables",
     "make_shapes",
     "mosaic",

@@ -22,7 +22,8 @@ Conventions:
 
 * YOLO: ``data.yaml`` (``path``, ``train``/``val``/``test``, ``names``); labels at
   ``.../labels/...`` beside ``.../images/...``, one ``class cx cy w h`` line per object,
-  normalised to [0, 1] (a polygon line ``class x1 y1 x2 y2 ...`` counts by its bounds);
+  normalised to [0, 1] (a polygon line ``class x1 y1 x2 y2 ...`` is a box by its bounds
+  and a ``segmentation`` polygon for ``iou_type="segm"``);
   predictions as YOLOv5 ``--save-txt --save-conf`` writes them (``class cx cy w h conf``).
   Category ids are the class indices 0..nc-1; image sizes come from the image headers.
 * VOC: ``Annotations/*.xml``, ``ImageSets/Main/<split>.txt``, ``JPEGImages/``; boxes
@@ -133,6 +134,11 @@ def to_coco(dataset: DetectionDataset) -> dict[str, Any]:
             dataset.ignore.tolist(),
         )
     ]
+    for key in ("segmentation", "keypoints", "num_keypoints"):
+        values = getattr(dataset, key)
+        for ann, value in zip(annotations, values or ()):
+            if value is not None:
+                ann[key] = value
     categories = [
         {"id": c, "name": n} for c, n in zip(dataset.category_ids.tolist(), dataset.category_names)
     ]
@@ -372,7 +378,8 @@ def _build(
     category_ids: np.ndarray,
     image_root: Path | str = "",
 ) -> DetectionDataset:
-    """A data set from per-image lists of ``(category id, x, y, w, h, ignore)``."""
+    """A data set from per-image lists of ``(category id, x, y, w, h, ignore)``, each
+    optionally followed by a COCO ``segmentation`` (polygons in pixels) or None."""
     image_ids = _image_ids([Path(f).stem for f in stems_files])
     rows = [(image_ids[i], *obj) for i, objs in enumerate(boxes) for obj in objs]
     if rows:
@@ -383,6 +390,14 @@ def _build(
     else:
         image_id = category_id = np.zeros(0, dtype=np.int64)
         bbox, ignore = np.zeros((0, 4)), np.zeros(0, dtype=bool)
+    segs = [r[7] if len(r) > 7 else None for r in rows]
+    segmented: dict[str, Any] = {}
+    if any(seg is not None for seg in segs):
+        # polygons (YOLO segmentation labels): the area is the polygon's, as in COCO
+        segmented["segmentation"] = segs
+        segmented["area"] = [
+            b[2] * b[3] if seg is None else _polygon_area(seg[0]) for b, seg in zip(bbox, segs)
+        ]
     return DetectionDataset.from_columns(
         image_id=image_id,
         category_id=category_id,
@@ -394,6 +409,7 @@ def _build(
         image_files=stems_files,
         image_sizes=np.array(sizes, dtype=np.int64).reshape(-1, 2),
         image_root=image_root,
+        **segmented,
     )
 
 
@@ -612,7 +628,7 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
             if box[2] == 0 or box[3] == 0:
                 fixed["empty"].append(f"{label}:{n}")
                 continue
-            objs.append((cls, *box, False))
+            objs.append((cls, *box, False, _yolo_polygon(line, width, height)))
         files.append(image.relative_to(base).as_posix())
         sizes.append((width, height))
         objects.append(objs)
@@ -621,6 +637,22 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
     if any(fixed.values()):
         _warn_fixed(yaml_path, split, fixed)
     return _build(files, sizes, objects, names, np.arange(len(names), dtype=np.int64), base)
+
+
+def _yolo_polygon(line: str, width: int, height: int) -> list[list[float]] | None:
+    """A YOLO segmentation line's polygon in pixels, as a COCO ``segmentation`` (None for
+    a box line). The line was checked by ``_parse_yolo_line``."""
+    numbers = [float(v) for v in line.split()[1:]]
+    if len(numbers) < 6:
+        return None
+    xy = np.array(numbers).reshape(-1, 2) * (width, height)
+    return [xy.reshape(-1).tolist()]
+
+
+def _polygon_area(polygon: list[float]) -> float:
+    """The shoelace area of a polygon ``[x1, y1, x2, y2, ...]``."""
+    x, y = np.asarray(polygon[0::2]), np.asarray(polygon[1::2])
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
 
 
 def _problem(exc: Exception, path: Path, what: str, skip_bad: bool) -> str:

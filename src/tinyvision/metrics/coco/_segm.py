@@ -28,8 +28,12 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
+_PLAIN_NUMBERS = frozenset((int, float))
+
+
 def _polygon(poly: Any, name: str) -> np.ndarray:
-    if not isinstance(poly, (list, tuple)) or not all(_is_number(v) for v in poly):
+    plain = type(poly) is list and all(type(v) in _PLAIN_NUMBERS for v in poly)
+    if not plain and (not isinstance(poly, (list, tuple)) or not all(_is_number(v) for v in poly)):
         raise TypeError(
             f"{name} must be a list of polygons (lists of numbers), got {describe(poly)}"
         )
@@ -66,6 +70,17 @@ def _uncompressed(counts: list[Any], name: str) -> np.ndarray:
     return array.astype(np.uint32)
 
 
+def _name(row_name: RowName, i: int) -> str:
+    return f"{row_name(i)}['segmentation']"
+
+
+def _wrong_size(name: str, h: int, w: int, height: int, width: int) -> None:
+    raise ValueError(
+        f"{name}['size'] is {[int(h), int(w)]}, but the image is "
+        f"{[int(height), int(width)]} (height, width)"
+    )
+
+
 def to_rles(
     segs: Sequence[Any],
     heights: np.ndarray,
@@ -85,8 +100,18 @@ def to_rles(
     strings: list[bytes] = []
     string_rows: list[int] = []
     for i, seg in enumerate(segs):
-        name = f"{row_name(i)}['segmentation']"
-        if isinstance(seg, list):
+        if type(seg) is dict and type(seg.get("counts")) is str:  # the common RLE result
+            size = seg.get("size")
+            if type(size) is list and len(size) == 2 and type(size[0]) is type(size[1]) is int:
+                h[i], w[i] = size
+            else:
+                h[i], w[i] = _size(seg, _name(row_name, i))
+            if heights[i] > 0 and (h[i] != heights[i] or w[i] != widths[i]):
+                _wrong_size(_name(row_name, i), h[i], w[i], heights[i], widths[i])
+            strings.append(seg["counts"].encode("ascii", "replace"))
+            string_rows.append(i)
+        elif isinstance(seg, list):
+            name = _name(row_name, i)
             if not seg:
                 raise ValueError(f"{name} is an empty list (no polygon)")
             if heights[i] <= 0 or widths[i] <= 0:
@@ -96,12 +121,10 @@ def to_rles(
             poly_count.append(len(seg))
             h[i], w[i] = heights[i], widths[i]
         elif isinstance(seg, Mapping) and "counts" in seg:
+            name = _name(row_name, i)
             h[i], w[i] = _size(seg, name)
-            if heights[i] > 0 and (h[i], w[i]) != (heights[i], widths[i]):
-                raise ValueError(
-                    f"{name}['size'] is {[int(h[i]), int(w[i])]}, but the image is "
-                    f"{[int(heights[i]), int(widths[i])]} (height, width)"
-                )
+            if heights[i] > 0 and (h[i] != heights[i] or w[i] != widths[i]):
+                _wrong_size(name, h[i], w[i], heights[i], widths[i])
             counts = seg["counts"]
             if isinstance(counts, list):
                 parts[i] = _uncompressed(counts, name)
@@ -119,8 +142,8 @@ def to_rles(
             raise ValueError(f"{row_name(i)} has no 'segmentation'")
         else:
             raise TypeError(
-                f"{name} must be a list of polygons or an RLE object with 'counts' and "
-                f"'size', got {describe(seg)}"
+                f"{_name(row_name, i)} must be a list of polygons or an RLE object with "
+                f"'counts' and 'size', got {describe(seg)}"
             )
     if strings:
         starts = np.zeros(len(strings) + 1, dtype=np.int64)
@@ -132,6 +155,8 @@ def to_rles(
                 f"{row_name(string_rows[bad])}['segmentation']['counts'] is not a valid "
                 f"compressed RLE string"
             )
+        if len(string_rows) == n:  # only compressed RLEs (results): already in order
+            return _checked(counts, offsets, h, w, row_name)
         for j, i in enumerate(string_rows):
             parts[i] = counts[offsets[j] : offsets[j + 1]]
     if poly_xy:
@@ -151,7 +176,13 @@ def to_rles(
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     counts = np.concatenate(parts) if n else np.zeros(0, np.uint32)  # type: ignore[arg-type]
-    counts = np.ascontiguousarray(counts, dtype=np.uint32)
+    return _checked(np.ascontiguousarray(counts, dtype=np.uint32), offsets, h, w, row_name)
+
+
+def _checked(
+    counts: np.ndarray, offsets: np.ndarray, h: np.ndarray, w: np.ndarray, row_name: RowName
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The RLEs, once their counts are known to sum to h * w."""
     sums = _rle.sums(counts, offsets)
     wrong = np.flatnonzero(sums != h * w)
     if wrong.size:
@@ -204,7 +235,8 @@ def mask_boxes(segs: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]
     """Boxes (float64[n, 4]) and areas (float64[n]) of results' RLE segmentations, as
     pycocotools' ``loadRes`` sets them when the results have no ``bbox``
     (``maskUtils.toBbox`` and ``maskUtils.area`` of compressed RLEs)."""
-    for i, seg in enumerate(segs):
+    compressed = all(type(seg) is dict and type(seg.get("counts")) is str for seg in segs)
+    for i, seg in enumerate(() if compressed else segs):
         if not (isinstance(seg, Mapping) and isinstance(seg.get("counts"), (str, bytes))):
             raise ValueError(
                 f"{where}[{i}]['segmentation'] must be an RLE with compressed 'counts' "

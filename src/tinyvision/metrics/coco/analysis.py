@@ -405,9 +405,18 @@ def _explain(
     fp = np.flatnonzero(kept & (state == _k.FP))
     fp = fp[np.argsort(-m.dt_score[fp], kind="stable")]
     confusions, kind = _k.confuse(
-        img_start, m.gt_cat, m.gt_box, counted, free, d_img[fp], m.dt_cat[fp],
-        m.dt_box[fp], iou, loc_threshold, n_cat,
-    )  # fmt: skip
+        img_start=img_start,
+        g_cat=m.gt_cat,
+        g_box=m.gt_box,
+        g_counted=counted,
+        g_free=free,
+        d_img=d_img[fp],
+        d_cat=m.dt_cat[fp],
+        d_box=m.dt_box[fp],
+        iou_thr=iou,
+        loc_thr=loc_threshold,
+        n_cats=n_cat,
+    )
     return matrix + confusions, kind, int(np.count_nonzero(tp))
 
 

@@ -37,17 +37,17 @@ def accumulate_matches(matches: ImageMatches) -> DetectionEvaluation:
     ap_method = {"voc07": _k.AP_VOC07, "voc2010": _k.AP_ALL_POINT}.get(p.mode, _k.AP_NONE)
     # Gathered once into that order, the kernel's passes read memory sequentially.
     precision, recall, scores, ap = _k.accumulate(
-        cat_start,
-        np.arange(order.shape[0], dtype=np.int64),
-        m.dt_score[order],
-        m.dt_rank[order],
-        m.dt_state[order],
-        m.npig,
-        p.recall_thresholds,
-        _limits(p),
-        p.mode == "coco",
-        p.mode == "coco-fixed",
-        ap_method,
+        cat_start=cat_start,
+        order=np.arange(order.shape[0], dtype=np.int64),
+        score=m.dt_score[order],
+        rank=m.dt_rank[order],
+        state=m.dt_state[order],
+        npig=m.npig,
+        rec_thr=p.recall_thresholds,
+        max_dets=_limits(p),
+        spacing=p.mode == "coco",
+        collapse_ties=p.mode == "coco-fixed",
+        ap_method=ap_method,
     )
     return DetectionEvaluation(
         params=p,
