@@ -83,6 +83,36 @@ def strings_to_counts(buf, starts):  # pragma: no cover - compiled
 
 
 @_jit
+def read_strings(buf, starts, h, w):  # pragma: no cover - compiled
+    """:func:`strings_to_counts` and the check that each RLE covers its ``h * w`` pixels
+    (``h, w (int64[n])``), in one call -> ``(counts, offsets, bad, wrong)``: ``wrong`` is
+    the index of the first RLE whose counts do not sum to ``h * w``, or -1."""
+    counts, offsets, bad = strings_to_counts(buf, starts)
+    wrong = -1
+    if bad < 0:
+        for i in range(offsets.shape[0] - 1):
+            s = np.int64(0)
+            for j in range(offsets[i], offsets[i + 1]):
+                s += np.int64(counts[j])
+            if s != h[i] * w[i]:
+                wrong = i
+                break
+    return counts, offsets, bad, wrong
+
+
+@_jit
+def first_wrong_sum(counts, offsets, h, w):  # pragma: no cover - compiled
+    """The index of the first RLE whose counts do not sum to ``h[i] * w[i]``, or -1."""
+    for i in range(offsets.shape[0] - 1):
+        s = np.int64(0)
+        for j in range(offsets[i], offsets[i + 1]):
+            s += np.int64(counts[j])
+        if s != h[i] * w[i]:
+            return i
+    return -1
+
+
+@_jit
 def counts_to_strings(counts, offsets):  # pragma: no cover - compiled
     """Encode many RLEs: ``(counts, offsets)`` -> ``(buf uint8[B], starts int64[n + 1])``."""
     n = offsets.shape[0] - 1
@@ -508,16 +538,32 @@ def from_polygons(xy, starts, h, w):  # pragma: no cover - compiled
     boundary mark where a column's inside run begins or ends.
     """
     n = starts.shape[0] - 1
-    parts = []
+    bound = 0
+    for i in range(n):
+        bound += _max_counts(xy[starts[i] : starts[i + 1]])
+    counts = np.empty(bound, dtype=np.uint32)
     offsets = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         c = _polygon(xy[starts[i] : starts[i + 1]], h[i], w[i])
-        parts.append(c)
         offsets[i + 1] = offsets[i] + c.shape[0]
-    counts = np.empty(offsets[n], dtype=np.uint32)
-    for i in range(n):
-        counts[offsets[i] : offsets[i + 1]] = parts[i]
-    return counts, offsets
+        if offsets[i + 1] > bound:
+            raise AssertionError("from_polygons: more counts than the bound")
+        counts[offsets[i] : offsets[i + 1]] = c
+    return counts[: offsets[n]].copy(), offsets
+
+
+@_jit
+def _max_counts(xy):  # pragma: no cover - compiled
+    """At most how many counts :func:`_polygon` makes of ``xy (float64[k, 2])``: an edge
+    crosses at most ``|dx| / 5 + 1`` pixel column boundaries (``dx`` in fifths of a pixel),
+    and each crossing adds one count to the final one."""
+    k = xy.shape[0]
+    m = 2
+    for j in range(k):
+        nxt = (j + 1) % k
+        dx = abs(_trunc(5.0 * xy[j, 0] + 0.5) - _trunc(5.0 * xy[nxt, 0] + 0.5))
+        m += dx // 5 + 2
+    return m
 
 
 @_jit

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
@@ -69,37 +70,44 @@ def _size(obj: Any, label: str) -> tuple[int, int]:
 def read_rles(objs: list, name: str, *, single: bool = False) -> Rles:
     """Parse compressed RLE dicts (``counts`` bytes or str) and check that each is valid:
     well-formed characters, no negative count, counts summing to ``h * w``."""
-    n = len(objs)
-    h = np.empty(n, dtype=np.int64)
-    w = np.empty(n, dtype=np.int64)
-    strings = []
+    hs: list[int] = []
+    ws: list[int] = []
+    strings: list[bytes] = []
     for i, obj in enumerate(objs):
+        # fast path: what pycocotools and json parsers produce
+        if type(obj) is dict:
+            size = obj.get("size")
+            counts = obj.get("counts")
+            if (
+                type(size) is list
+                and len(size) == 2
+                and type(size[0]) is int
+                and type(size[1]) is int
+                and size[0] >= 0
+                and size[1] >= 0
+            ):
+                if type(counts) is bytes:
+                    hs.append(size[0])
+                    ws.append(size[1])
+                    strings.append(counts)
+                    continue
+                if type(counts) is str and counts.isascii():
+                    hs.append(size[0])
+                    ws.append(size[1])
+                    strings.append(counts.encode("ascii"))
+                    continue
         label = _label(name, i, single)
-        h[i], w[i] = _size(obj, label)
-        counts = obj["counts"]
-        if isinstance(counts, str):
-            try:
-                counts = counts.encode("ascii")
-            except UnicodeEncodeError:
-                raise ValueError(
-                    f"{label}['counts'] must be a compressed RLE string (characters "
-                    f"'0'..'o'), got {describe(obj['counts'])}"
-                ) from None
-        elif not isinstance(counts, bytes):
-            hint = (
-                " (uncompressed RLE: convert it with frPyObjects)"
-                if isinstance(counts, (list, np.ndarray))
-                else ""
-            )
-            raise TypeError(
-                f"{label}['counts'] must be bytes or str (compressed RLE){hint}, "
-                f"got {describe(counts)}"
-            )
-        strings.append(counts)
-    starts = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in strings], out=starts[1:])
+        h, w = _size(obj, label)
+        hs.append(h)
+        ws.append(w)
+        strings.append(_counts_bytes(obj["counts"], label))
+    starts = np.zeros(len(strings) + 1, dtype=np.int64)
+    if strings:
+        starts[1:] = list(accumulate(map(len, strings)))
     buf = np.frombuffer(b"".join(strings), dtype=np.uint8)
-    counts, offsets, bad = _rle.strings_to_counts(buf, starts)
+    h = np.array(hs, dtype=np.int64)
+    w = np.array(ws, dtype=np.int64)
+    counts, offsets, bad, wrong = _rle.read_strings(buf, starts, h, w)
     if bad >= 0:
         raise ValueError(
             f"{_label(name, bad, single)}['counts'] is not a valid compressed RLE string "
@@ -107,12 +115,37 @@ def read_rles(objs: list, name: str, *, single: bool = False) -> Rles:
             f"{describe(objs[bad]['counts'])}"
         )
     rles = Rles(counts, offsets, h, w)
-    check_sums(rles, name, single=single)
+    if wrong >= 0:
+        check_sums(rles, name, single=single)
     return rles
+
+
+def _counts_bytes(counts: Any, label: str) -> bytes:
+    """Compressed ``counts`` as bytes (``str`` of ASCII characters is accepted)."""
+    if isinstance(counts, str):
+        try:
+            return counts.encode("ascii")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"{label}['counts'] must be a compressed RLE string (characters "
+                f"'0'..'o'), got {describe(counts)}"
+            ) from None
+    if isinstance(counts, bytes):
+        return counts
+    hint = (
+        " (uncompressed RLE: convert it with frPyObjects)"
+        if isinstance(counts, (list, np.ndarray))
+        else ""
+    )
+    raise TypeError(
+        f"{label}['counts'] must be bytes or str (compressed RLE){hint}, got {describe(counts)}"
+    )
 
 
 def check_sums(rles: Rles, name: str, *, single: bool = False) -> None:
     """Raise ``ValueError`` naming the first RLE whose counts do not cover ``h * w``."""
+    if _rle.first_wrong_sum(rles.counts, rles.offsets, rles.h, rles.w) < 0:
+        return
     sums = _rle.sums(rles.counts, rles.offsets)
     wrong = np.flatnonzero(sums != rles.h * rles.w)
     if wrong.size:
@@ -125,32 +158,53 @@ def check_sums(rles: Rles, name: str, *, single: bool = False) -> None:
 
 def read_uncompressed(objs: list, name: str, *, single: bool = False) -> Rles:
     """Parse uncompressed RLE dicts (``counts`` a list of non-negative ints)."""
-    n = len(objs)
-    h = np.empty(n, dtype=np.int64)
-    w = np.empty(n, dtype=np.int64)
-    parts = []
+    hs: list[int] = []
+    ws: list[int] = []
+    parts: list[np.ndarray] = []
     for i, obj in enumerate(objs):
         label = _label(name, i, single)
-        h[i], w[i] = _size(obj, label)
-        raw = obj["counts"]
-        if isinstance(raw, (str, bytes)) or not isinstance(raw, (Sequence, np.ndarray)):
-            raise TypeError(
-                f"{label}['counts'] must be a list of ints (uncompressed RLE), got {describe(raw)}"
-            )
-        counts = np.asarray(raw)
-        if counts.ndim != 1 or (counts.size and counts.dtype.kind not in "iu"):
-            raise TypeError(f"{label}['counts'] must be a list of ints, got {describe(raw)}")
+        h, w = _size(obj, label)
+        hs.append(h)
+        ws.append(w)
+        counts = _counts_array(obj["counts"], label)
         if counts.size and (counts.min() < 0 or counts.max() > 0xFFFFFFFF):
+            raise ValueError(
+                f"{label}['counts'] must be counts from 0 to 2**32 - 1, got "
+                f"{describe(obj['counts'])}"
+            )
+        parts.append(counts)
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    if parts:
+        offsets[1:] = list(accumulate(map(len, parts)))
+    counts = np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)
+    rles = Rles(counts, offsets, np.array(hs, np.int64), np.array(ws, np.int64))
+    check_sums(rles, name, single=single)
+    return rles
+
+
+def _counts_array(raw: Any, label: str) -> np.ndarray:
+    """Uncompressed ``counts`` (a flat list or array of ints) as ``int64``."""
+    if type(raw) is list and all(type(v) is int for v in raw):
+        try:
+            return np.array(raw, dtype=np.int64)
+        except OverflowError:
+            raise ValueError(
+                f"{label}['counts'] must be counts from 0 to 2**32 - 1, got {describe(raw)}"
+            ) from None
+    if not isinstance(raw, (Sequence, np.ndarray)) or isinstance(raw, (str, bytes)):
+        raise TypeError(
+            f"{label}['counts'] must be a list of ints (uncompressed RLE), got {describe(raw)}"
+        )
+    array = np.asarray(raw)
+    if array.ndim == 1 and array.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if array.ndim == 1 and array.dtype.kind in "iu":
+        if array.dtype.kind == "u" and array.max() > 0xFFFFFFFF:
             raise ValueError(
                 f"{label}['counts'] must be counts from 0 to 2**32 - 1, got {describe(raw)}"
             )
-        parts.append(counts.astype(np.uint32))
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum([p.shape[0] for p in parts], out=offsets[1:])
-    counts = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
-    rles = Rles(counts, offsets, h, w)
-    check_sums(rles, name, single=single)
-    return rles
+        return array.astype(np.int64)
+    raise TypeError(f"{label}['counts'] must be a list of ints, got {describe(raw)}")
 
 
 def write_rles(rles: Rles) -> list[dict[str, Any]]:
@@ -166,6 +220,17 @@ def write_rles(rles: Rles) -> list[dict[str, Any]]:
 def from_polygons(polygons: list, h: int, w: int, name: str) -> Rles:
     """Rasterise polygons (flat ``[x0, y0, x1, y1, ...]`` lists; an odd last number is
     ignored, as pycocotools) in an ``h x w`` image, one RLE per polygon."""
+    if all(type(p) is list and len(p) % 2 == 0 for p in polygons):
+        # fast path: flat lists of an even length, the usual annotation
+        try:
+            flat = np.array(list(chain.from_iterable(polygons)), dtype=np.float64)
+        except (TypeError, ValueError):
+            flat = None
+        if flat is not None and flat.ndim == 1 and np.isfinite(flat).all():
+            starts = np.zeros(len(polygons) + 1, dtype=np.int64)
+            if polygons:
+                starts[1:] = list(accumulate(len(p) // 2 for p in polygons))
+            return _rasterise(flat.reshape(-1, 2), starts, h, w)
     parts = []
     for i, poly in enumerate(polygons):
         try:
@@ -184,8 +249,13 @@ def from_polygons(polygons: list, h: int, w: int, name: str) -> Rles:
     starts = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([p.shape[0] for p in parts], out=starts[1:])
     xy = np.concatenate(parts) if parts else np.zeros((0, 2))
-    sizes_h = np.full(len(parts), h, dtype=np.int64)
-    sizes_w = np.full(len(parts), w, dtype=np.int64)
+    return _rasterise(xy, starts, h, w)
+
+
+def _rasterise(xy: np.ndarray, starts: np.ndarray, h: int, w: int) -> Rles:
+    n = starts.shape[0] - 1
+    sizes_h = np.full(n, h, dtype=np.int64)
+    sizes_w = np.full(n, w, dtype=np.int64)
     counts, offsets = _rle.from_polygons(xy, starts, sizes_h, sizes_w)
     return Rles(counts, offsets, sizes_h, sizes_w)
 
