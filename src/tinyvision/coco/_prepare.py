@@ -29,25 +29,20 @@ class Selection:
 
 
 def select_annotations(coco: Any, p: Any) -> list[dict[str, Any]]:
-    """The annotations pycocotools evaluates (``useCats=0``: of every category in
-    ``p.catIds``), in file order.
+    """The annotations pycocotools evaluates: those on ``p.imgIds`` of a category in
+    ``p.catIds`` (also with ``useCats=0``), in file order.
 
     pycocotools reads them image by image (``p.imgIds`` order), file order inside; the
     evaluator groups rows by image and category keeping their order, so file order gives
     the same matches, and error messages count rows as the file does (exactly so when
     every annotation is evaluated, the default).
     """
-    if p.useCats:
-        anns = coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
-    else:
-        wanted = set(p.catIds)
-        anns = [
-            a for a in coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds)) if a["category_id"] in wanted
-        ]
-    position = {id(a): i for i, a in enumerate(coco.dataset.get("annotations", ()))}
-    if len(position) != len(coco.dataset.get("annotations", ())):
-        return anns
-    return sorted(anns, key=lambda a: position.get(id(a), -1))
+    images, cats = set(p.imgIds), set(p.catIds)
+    return [
+        a
+        for a in coco.dataset.get("annotations", ())
+        if a["image_id"] in images and a["category_id"] in cats
+    ]
 
 
 def _source(coco: Any, default: str) -> str:
@@ -85,8 +80,6 @@ def prepare(coco_gt: Any, coco_dt: Any, p: Any) -> Selection:
     gts = select_annotations(coco_gt, p)
     dts = select_annotations(coco_dt, p)
     g_src, d_src = _source(coco_gt, "ground truth"), _source(coco_dt, "results")
-    known = set(p.imgIds)
-    dts = [d for d in dts if d["image_id"] in known]  # never loaded by pycocotools
     images = np.asarray(p.imgIds, dtype=np.int64).reshape(-1)
     segm, keypoints = p.iouType == "segm", p.iouType == "keypoints"
     if p.useCats:
