@@ -398,3 +398,11 @@ def test_bad_segmentations_name_the_file_the_entry_and_the_field(
         results[7]["segmentation"] = {"size": [3, 3], "counts": "zz"}
         with pytest.raises(ValueError, match=r"results\[7\]\['segmentation'\]"):
             COCO(path).loadRes(results)
+
+
+def test_left_out_methods_say_so() -> None:
+    coco = COCO()
+    with pytest.raises(NotImplementedError, match="showAnns"):
+        coco.showAnns([])
+    with pytest.raises(NotImplementedError, match="download"):
+        coco.download("images")

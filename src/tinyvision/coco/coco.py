@@ -165,6 +165,17 @@ class COCO:
         """The images with ``ids`` (a list, or one ``int``)."""
         return _load(self.imgs, ids)
 
+    def showAnns(self, anns: Any, draw_bbox: bool = False) -> None:
+        """Left out (matplotlib drawing): raises ``NotImplementedError``."""
+        raise NotImplementedError(
+            "COCO.showAnns is not part of tinyvision.coco (no plotting); draw annToMask(ann) "
+            "or the boxes with matplotlib"
+        )
+
+    def download(self, tarDir: Any = None, imgIds: Any = ()) -> None:
+        """Left out (network access): raises ``NotImplementedError``."""
+        raise NotImplementedError("COCO.download is not part of tinyvision.coco (no network)")
+
     def loadRes(self, resFile: Any) -> COCO:
         """Results as a new :class:`COCO` over this one's images and categories.
 
