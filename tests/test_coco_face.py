@@ -406,3 +406,21 @@ def test_left_out_methods_say_so() -> None:
         coco.showAnns([])
     with pytest.raises(NotImplementedError, match="download"):
         coco.download("images")
+
+
+@pytest.mark.parametrize("iou_type", ["segm", "keypoints"])
+def test_results_with_boxes_too_match_pycocotools(tmp_path: Path, iou_type: str) -> None:
+    """detectron2 writes ``bbox`` beside masks/keypoints: loadRes then takes the box branch
+    (area = w * h), which a segm evaluation compares with the area ranges."""
+    from tinyvision.data.cocolike_instances import make_coco_like_keypoints, make_coco_like_segm
+
+    if iou_type == "segm":
+        gt, dt = make_coco_like_segm(12, 3, with_bbox=True, seed=8)
+    else:
+        gt, dt = make_coco_like_keypoints(12, with_bbox=True, seed=9)
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(gt))
+    theirs, theirs_text = run_script("pycocotools", path, dt, iou_type)
+    ours, ours_text = run_script("tinyvision", path, dt, iou_type)
+    assert_same_eval(ours, theirs, ours_text, theirs_text)
+    assert_same_records(ours.evalImgs, theirs.evalImgs)
