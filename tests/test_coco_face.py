@@ -424,3 +424,10 @@ def test_results_with_boxes_too_match_pycocotools(tmp_path: Path, iou_type: str)
     ours, ours_text = run_script("tinyvision", path, dt, iou_type)
     assert_same_eval(ours, theirs, ours_text, theirs_text)
     assert_same_records(ours.evalImgs, theirs.evalImgs)
+
+
+def test_eval_imgs_cannot_be_assigned(bbox_files: tuple[Path, list]) -> None:
+    path, dt = bbox_files
+    E, _ = run_script("tinyvision", path, dt)
+    with pytest.raises(AttributeError, match="read-only"):
+        E.evalImgs = []

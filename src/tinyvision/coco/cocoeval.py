@@ -269,6 +269,14 @@ class COCOeval:
             self._cache["ious"] = _records.ious(self._selection, self._matches, self._paramsEval)
         return self._cache["ious"]
 
+    @evalImgs.setter
+    def evalImgs(self, value: Any) -> None:
+        raise AttributeError(
+            "COCOeval.evalImgs is read-only here: accumulate() reads the evaluator's matches, "
+            "not per-image records (code that merges pycocotools' evalImgs by hand, as "
+            "torchvision's detection references do, needs pycocotools itself)"
+        )
+
 
 def summary_value(
     eval_: dict[str, Any],
