@@ -125,3 +125,22 @@ def test_bad_arguments_and_inputs_raise_with_the_name() -> None:
         metric.update([{**pred, "scores": torch.ones(1).long()}], [target])
     with pytest.raises(ValueError, match="sample 0 in predictions have a different length"):
         metric.update([{**pred, "scores": torch.ones(2)}], [target])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_give_the_cpu_result() -> None:
+    batches = random_batches(2, 4, masks=True, seed=6)
+    on_gpu = [
+        (
+            [{k: v.cuda() for k, v in p.items()} for p in preds],
+            [{k: v.cuda() for k, v in t.items()} for t in target],
+        )
+        for preds, target in batches
+    ]
+    cpu, gpu = (
+        MeanAveragePrecision(iou_type=("bbox", "segm"), class_metrics=True) for _ in range(2)
+    )
+    for (preds, target), (gpu_preds, gpu_target) in zip(batches, on_gpu):
+        cpu.update(preds, target)
+        gpu.update(gpu_preds, gpu_target)
+    assert_same_result(gpu.compute(), cpu.compute())
