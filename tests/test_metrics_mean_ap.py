@@ -90,6 +90,9 @@ def test_empty_inputs_equal_torchmetrics() -> None:
     compare([(some[0], [empty_target] * 3)], class_metrics=True)  # no ground truth at all
     result = compare([([empty_pred], [some[1][0]])], class_metrics=True)
     assert result["classes"].dtype == torch.int32
+    # empty tensors made without a dtype (float32) are accepted, as torchmetrics does
+    untyped = {"boxes": torch.tensor([]), "scores": torch.tensor([]), "labels": torch.tensor([])}
+    compare([([untyped], [{"boxes": torch.tensor([]), "labels": torch.tensor([])}])])
 
 
 def test_reset_forgets_and_update_after_reset_starts_over() -> None:
@@ -125,6 +128,9 @@ def test_bad_arguments_and_inputs_raise_with_the_name() -> None:
         metric.update([{**pred, "scores": torch.ones(1).long()}], [target])
     with pytest.raises(ValueError, match="sample 0 in predictions have a different length"):
         metric.update([{**pred, "scores": torch.ones(2)}], [target])
+    with pytest.raises(ValueError, match="expected value of type integer"):
+        metric.update([pred], [{**target, "labels": torch.zeros(1)}])
+    assert metric.compute()["classes"].numel() == 0  # nothing kept by the failed updates
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

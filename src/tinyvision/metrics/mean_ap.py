@@ -163,8 +163,10 @@ class MeanAveragePrecision:
         optional ``iscrowd`` (Tensor[N]) and ``area`` (Tensor[N], used where > 0)."""
         _check_inputs(preds, target, self.iou_type)
         start = sum(len(p.count) for p in self._dt)
-        self._dt.append(self._images(preds, start, results=True))
-        self._gt.append(self._images(target, start, results=False))
+        dt = self._images(preds, start, results=True)
+        gt = self._images(target, start, results=False)  # both checked before either is kept
+        self._dt.append(dt)
+        self._gt.append(gt)
         self._synced = None
 
     def _images(self, items: Sequence[Mapping[str, Any]], start: int, *, results: bool) -> _Images:
@@ -344,7 +346,7 @@ def _check_inputs(preds: Any, target: Any, iou_type: tuple[str, ...]) -> None:
 
 def _integers(labels: torch.Tensor, what: str, sample: int) -> np.ndarray:
     values = labels.detach().cpu().reshape(-1)
-    if values.is_floating_point() or values.is_complex():
+    if values.numel() and (values.is_floating_point() or values.is_complex()):
         raise ValueError(
             f"Invalid input {what} of sample {sample}, element 0 (expected value of type "
             f"integer, got type {type(values[0].item()) if values.numel() else float})"
