@@ -431,3 +431,16 @@ def test_eval_imgs_cannot_be_assigned(bbox_files: tuple[Path, list]) -> None:
     E, _ = run_script("tinyvision", path, dt)
     with pytest.raises(AttributeError, match="read-only"):
         E.evalImgs = []
+
+
+def test_progress_lines_as_pycocotools_unless_quiet(
+    bbox_files: tuple[Path, list], capsys: pytest.CaptureFixture
+) -> None:
+    from tinyvision.coco._log import quiet
+
+    path, _ = bbox_files
+    COCO(path)
+    assert capsys.readouterr().out.startswith("loading annotations into memory...\nDone (t=")
+    with quiet():
+        COCO(path)
+    assert capsys.readouterr().out == ""

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tinyvision.coco._log import say
 from tinyvision.metrics._coco_io import read_json
 
 __all__ = ["COCO"]
@@ -58,17 +59,17 @@ class COCO:
         self.catToImgs: defaultdict[Any, list[Any]] = defaultdict(list)
         self._source = "" if annotation_file is None else str(annotation_file)  # for messages
         if annotation_file is not None:
-            print("loading annotations into memory...")
+            say("loading annotations into memory...")
             tic = time.time()
             dataset = read_json(annotation_file)
             assert type(dataset) is dict, f"annotation file format {type(dataset)} not supported"
-            print(f"Done (t={time.time() - tic:0.2f}s)")
+            say(f"Done (t={time.time() - tic:0.2f}s)")
             self.dataset = dataset
             self.createIndex()
 
     def createIndex(self) -> None:
         """Build ``anns``, ``imgs``, ``cats``, ``imgToAnns`` and ``catToImgs`` from ``dataset``."""
-        print("creating index...")
+        say("creating index...")
         anns: dict[Any, dict[str, Any]] = {}
         cats: dict[Any, dict[str, Any]] = {}
         imgs: dict[Any, dict[str, Any]] = {}
@@ -84,7 +85,7 @@ class COCO:
         if "annotations" in self.dataset and "categories" in self.dataset:
             for ann in self.dataset["annotations"]:
                 cat_to_imgs[ann["category_id"]].append(ann["image_id"])
-        print("index created!")
+        say("index created!")
         self.anns = anns
         self.imgToAnns = img_to_anns
         self.catToImgs = cat_to_imgs
@@ -94,7 +95,7 @@ class COCO:
     def info(self) -> None:
         """Print the ``info`` section of the file, one ``key: value`` a line."""
         for key, value in self.dataset["info"].items():
-            print(f"{key}: {value}")
+            say(f"{key}: {value}")
 
     def getAnnIds(
         self, imgIds: Any = (), catIds: Any = (), areaRng: Any = (), iscrowd: Any = None
@@ -189,7 +190,7 @@ class COCO:
         res = COCO()
         res.dataset["info"] = copy.deepcopy(self.dataset.get("info", {}))
         res.dataset["images"] = list(self.dataset["images"])
-        print("Loading and preparing results...")
+        say("Loading and preparing results...")
         tic = time.time()
         if isinstance(resFile, (str, os.PathLike)):
             anns = read_json(resFile)
@@ -220,7 +221,7 @@ class COCO:
         elif "keypoints" in first:
             res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
             _complete_keypoints(anns)
-        print(f"DONE (t={time.time() - tic:0.2f}s)")
+        say(f"DONE (t={time.time() - tic:0.2f}s)")
         res.dataset["annotations"] = anns
         res.createIndex()
         return res
@@ -228,15 +229,15 @@ class COCO:
     def loadNumpyAnnotations(self, data: np.ndarray) -> list[dict[str, Any]]:
         """Result dicts from ``[N, 7]`` rows (image id, x, y, w, h, score, category id);
         the box and score stay numpy scalars, as in pycocotools."""
-        print("Converting ndarray to lists...")
+        say("Converting ndarray to lists...")
         assert type(data) is np.ndarray
-        print(data.shape)
+        say(data.shape)
         assert data.shape[1] == 7
         n = data.shape[0]
         anns = []
         for i in range(n):
             if i % 1000000 == 0:
-                print(f"{i}/{n}")
+                say(f"{i}/{n}")
             anns.append(
                 {
                     "image_id": int(data[i, 0]),

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinyvision.coco import _records
+from tinyvision.coco._log import say
 from tinyvision.coco._prepare import POOLED, Selection, match, prepare
 from tinyvision.metrics import ImageMatches, accumulate_matches
 
@@ -102,7 +103,7 @@ class COCOeval:
 
     def __init__(self, cocoGt: Any = None, cocoDt: Any = None, iouType: str = "segm") -> None:
         if not iouType:
-            print("iouType not specified. use default iouType segm")
+            say("iouType not specified. use default iouType segm")
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
         self.eval: dict[str, Any] = {}
@@ -120,12 +121,12 @@ class COCOeval:
     def evaluate(self) -> None:
         """Match results to ground truth image by image (the arrays behind ``evalImgs``)."""
         tic = time.time()
-        print("Running per image evaluation...")
+        say("Running per image evaluation...")
         p = self.params
         if p.useSegm is not None:
             p.iouType = "segm" if p.useSegm == 1 else "bbox"
-            print(f"useSegm (deprecated) is not None. Running {p.iouType} evaluation")
-        print(f"Evaluate annotation type *{p.iouType}*")
+            say(f"useSegm (deprecated) is not None. Running {p.iouType} evaluation")
+        say(f"Evaluate annotation type *{p.iouType}*")
         p.imgIds = list(np.unique(p.imgIds))
         if p.useCats:
             p.catIds = list(np.unique(p.catIds))
@@ -136,17 +137,17 @@ class COCOeval:
         self._cache = {}
         self.eval = {}
         self._paramsEval = copy.deepcopy(p)
-        print(f"DONE (t={time.time() - tic:0.2f}s).")
+        say(f"DONE (t={time.time() - tic:0.2f}s).")
 
     # ----- accumulate --------------------------------------------------------------------
     def accumulate(self, p: Params | None = None) -> None:
         """Fill ``eval`` from the matches of :meth:`evaluate` (``p``: parameters to read
         them with, by default ``params``; its images, categories, area ranges and limits
         are taken where :meth:`evaluate` had them, as pycocotools does)."""
-        print("Accumulating evaluation results...")
+        say("Accumulating evaluation results...")
         tic = time.time()
         if self._matches is None:
-            print("Please run evaluate() first")
+            say("Please run evaluate() first")
             raise RuntimeError("accumulate() needs evaluate() first")
         if p is None:
             p = self.params
@@ -160,7 +161,7 @@ class COCOeval:
             "recall": recall,
             "scores": scores,
         }
-        print(f"DONE (t={time.time() - tic:0.2f}s).")
+        say(f"DONE (t={time.time() - tic:0.2f}s).")
 
     def _accumulate(self, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         pe = self._paramsEval
@@ -236,7 +237,7 @@ class COCOeval:
         title = "Average Precision" if ap == 1 else "Average Recall"
         kind = "(AP)" if ap == 1 else "(AR)"
         iou_text = f"{p.iouThrs[0]:0.2f}:{p.iouThrs[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
-        print(
+        say(
             f" {title:<18} {kind} @[ IoU={iou_text:<9} | area={area:>6s} | "
             f"maxDets={max_dets:>3d} ] = {mean:0.3f}"
         )

@@ -18,8 +18,6 @@ accumulators of :mod:`tinyvision.metrics.streaming` it leaves the local state al
 
 from __future__ import annotations
 
-import contextlib
-import io
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -220,8 +218,10 @@ class MeanAveragePrecision:
         else:
             dt, gt = _Images.concat(self._dt), _Images.concat(self._gt)
         classes = np.unique(np.concatenate([dt.labels, gt.labels])).tolist()
+        from tinyvision.coco._log import quiet
+
         result: dict[str, Any] = {}
-        with contextlib.redirect_stdout(io.StringIO()):
+        with quiet():  # no pycocotools progress lines (torchmetrics redirects stdout)
             for iou_type in self.iou_type:
                 prefix = "" if len(self.iou_type) == 1 else f"{iou_type}_"
                 result.update(self._evaluate(dt, gt, classes, iou_type, prefix))
