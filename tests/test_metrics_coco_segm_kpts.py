@@ -14,6 +14,7 @@ import pytest
 from detection_helpers import assert_same_as_pycoco, pycoco
 from tinyvision.data.cocolike_instances import make_coco_like_keypoints, make_coco_like_segm
 from tinyvision.metrics import ImageMatches, _detection_kernels, evaluate_detections
+from tinyvision.metrics._coco_io import detections_from_coco
 from tinyvision.metrics.coco import _iou
 
 
@@ -248,4 +249,68 @@ def test_result_polygons_without_bbox_are_refused_as_loadres_does(tmp_path: Path
     dt[0]["segmentation"] = [[1, 1, 5, 1, 5, 5]]
     gt_path, dt_path = _write(tmp_path, gt, dt)
     with pytest.raises(ValueError, match=r"dt.json: results\[0\]\['segmentation'\] must be an RLE"):
+        evaluate_detections(gt_path, dt_path, iou_type="segm")
+
+
+def test_columns_carry_segmentation() -> None:
+    gt, dt = make_coco_like_segm(8, 2, seed=12)
+    anns = gt["annotations"]
+    sizes = {im["id"]: (im["width"], im["height"]) for im in gt["images"]}
+    gt_columns = {
+        "image_id": [a["image_id"] for a in anns],
+        "category_id": [a["category_id"] for a in anns],
+        "bbox": np.array([a["bbox"] for a in anns]),
+        "area": [a["area"] for a in anns],
+        "iscrowd": [a["iscrowd"] for a in anns],
+        "segmentation": [a["segmentation"] for a in anns],
+        "image_ids": list(sizes),
+        "image_sizes": list(sizes.values()),
+        "category_ids": [c["id"] for c in gt["categories"]],
+    }
+    table = detections_from_coco(dt)
+    dt_columns = {
+        "image_id": table.image_id,
+        "category_id": table.category_id,
+        "bbox": table.bbox,
+        "score": table.score,
+        "area": table.area,
+        "segmentation": list(table.segmentation),
+    }
+    expected = evaluate_detections(gt, dt, iou_type="segm")
+    result = evaluate_detections(gt_columns, dt_columns, iou_type="segm")
+    assert np.array_equal(result.precision, expected.precision)
+    assert np.array_equal(result.stats, expected.stats)
+    assert expected.stats[0] > 0.05
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ([1, 2, 1, 4], r"results\[1\]\['keypoints'\] must be x, y, v triples, got 4"),
+        ([1, "2", 1], r"results\[1\]\['keypoints'\] must be a list of numbers"),
+        (None, r"results\[1\]\['keypoints'\] must be a list of numbers"),
+    ],
+)
+def test_result_keypoints_without_bbox_checked_at_reading(
+    tmp_path: Path, bad: Any, message: str
+) -> None:
+    gt, dt = make_coco_like_keypoints(3, seed=0, objects_per_image=2)
+    dt[1]["keypoints"] = bad
+    gt_path, dt_path = _write(tmp_path, gt, dt)
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        evaluate_detections(gt_path, dt_path, iou_type="keypoints")
+    assert str(dt_path) in str(info.value)
+
+
+@pytest.mark.parametrize("with_bbox", [False, True])
+def test_result_rle_of_another_size_than_its_image(tmp_path: Path, with_bbox: bool) -> None:
+    from tinyvision.metrics import _rle
+
+    gt, dt = make_coco_like_segm(3, 1, seed=0, with_bbox=with_bbox)
+    image = next(im for im in gt["images"] if im["id"] == dt[4]["image_id"])
+    h, w = image["height"] + 1, image["width"]
+    buf, _ = _rle.counts_to_strings(np.array([h * w], np.uint32), np.array([0, 1]))
+    dt[4]["segmentation"] = {"size": [h, w], "counts": bytes(buf).decode()}
+    gt_path, dt_path = _write(tmp_path, gt, dt)
+    with pytest.raises(ValueError, match=r"results\[4\]\['segmentation'\]\['size'\] is .*image"):
         evaluate_detections(gt_path, dt_path, iou_type="segm")

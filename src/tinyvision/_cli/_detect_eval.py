@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         paths = write_detection_report(
             result,
             args.out,
-            subtitle=f"{gt_path.name} vs {Path(args.dt).name}, mode {args.mode}",
+            subtitle=f"{gt_path.name} vs {Path(args.dt).name}, mode {args.mode}"
+            + ("" if args.iou_type == "bbox" else f", {args.iou_type}"),
             confidence=args.conf,
         )
         print(f"wrote {args.out / 'metrics.json'} and {paths['report']}", file=sys.stderr)

@@ -247,17 +247,18 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
     w = f"{source}: results"
     image_id = _numbers(_column(obj, "image_id", w), "image_id", w, integer=True)
     category_id = _numbers(_column(obj, "category_id", w), "category_id", w, integer=True)
-    extra = _optional_objects(obj, w, ("segmentation", "keypoints"))
     # pycocotools' loadRes picks the kind of results by the first one: boxes (area
     # w * h), else segmentations (area and box of the mask), else keypoints (area and box
-    # of the keypoints' extent).
+    # of the keypoints' extent). Fields the first result lacks are not read (bbox speed).
     first = obj[0] if obj and isinstance(obj[0], Mapping) else {}
+    fields = [key for key in ("segmentation", "keypoints") if key in first]
+    extra = _optional_objects(obj, w, fields)
     if not obj or first.get("bbox", []) != [] or not ({"segmentation", "keypoints"} & set(first)):
         bbox = _boxes(_column(obj, "bbox", w), w)
     elif "segmentation" in first:
         from tinyvision.metrics.coco._segm import mask_boxes
 
-        bbox, extra["area"] = mask_boxes(_column(obj, "segmentation", w), w)
+        bbox, extra["area"], extra["rles"] = mask_boxes(_column(obj, "segmentation", w), w)
     else:
         from tinyvision.metrics.coco._segm import keypoint_boxes
 
@@ -315,7 +316,8 @@ def as_dataset(gt: Any, name: str = "gt") -> DetectionDataset:
                 raise ValueError(f"{name} columns need {key!r}; got keys {sorted(cols)}")
         known = {
             "image_ids", "category_ids", "category_names", "area", "iscrowd", "ignore",
-            "annotation_id", "image_files", "image_sizes",
+            "annotation_id", "image_files", "image_sizes", "segmentation", "keypoints",
+            "num_keypoints",
         }  # fmt: skip
         extra = {k: cols[k] for k in known if k in cols}
         return DetectionDataset.from_columns(
@@ -343,11 +345,13 @@ def as_detections(dt: Any, name: str = "dt") -> Detections:
         for key in ("image_id", "category_id", "score"):
             if key not in cols:
                 raise ValueError(f"{name} columns need {key!r}; got keys {sorted(cols)}")
+        extra = {k: cols[k] for k in ("area", "segmentation", "keypoints") if k in cols}
         return Detections.from_columns(
             image_id=cols["image_id"],
             category_id=cols["category_id"],
             bbox=_boxes_from_columns(cols, name),
             score=cols["score"],
+            **extra,
         )
     raise TypeError(
         f"{name} must be Detections, a path to a COCO results json file, a list of result "

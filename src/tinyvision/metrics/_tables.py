@@ -316,6 +316,9 @@ class Detections:
         segmentation (tuple | None): each result's ``segmentation`` as read (``segm``).
         keypoints (tuple | None): each result's ``keypoints`` as read (``keypoints``).
         source (str): where the results were read from, for error messages.
+        rles (tuple | None): ``segmentation`` decoded, ``(counts uint32[C], offsets
+            int64[N + 1], h int64[N], w int64[N])``, when the reader already decoded it
+            (results without ``bbox``), so that a ``segm`` evaluation does not again.
     """
 
     image_id: np.ndarray
@@ -326,6 +329,9 @@ class Detections:
     segmentation: tuple[Any, ...] | None = None
     keypoints: tuple[Any, ...] | None = None
     source: str = ""
+    rles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False
+    )
 
     @classmethod
     def from_columns(
@@ -339,6 +345,7 @@ class Detections:
         segmentation: Sequence[Any] | None = None,
         keypoints: Sequence[Any] | None = None,
         source: str = "",
+        rles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> Detections:
         """Build and check results from columns (``bbox`` as ``[N, 4]`` x, y, w, h)."""
         image_id, category_id, box = _located_boxes(image_id, category_id, bbox, "detection")
@@ -352,6 +359,7 @@ class Detections:
             _objects(segmentation, "segmentation", n),
             _objects(keypoints, "keypoints", n),
             str(source),
+            rles if rles is None or rles[2].shape[0] == n else None,
         )
 
     def __len__(self) -> int:

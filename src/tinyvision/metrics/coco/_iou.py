@@ -200,3 +200,17 @@ def mask_ious(
                 out[q] = iou[g, d]
                 q += 1
     return out
+
+
+@_jit
+def gather_rles(
+    counts: np.ndarray, offsets: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The RLEs at ``rows`` (int64[n]) of ``(counts, offsets)``, as a new pair."""
+    out_offsets = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    for i in range(rows.shape[0]):
+        out_offsets[i + 1] = out_offsets[i] + offsets[rows[i] + 1] - offsets[rows[i]]
+    out = np.empty(out_offsets[-1], dtype=np.uint32)
+    for i in range(rows.shape[0]):
+        out[out_offsets[i] : out_offsets[i + 1]] = counts[offsets[rows[i]] : offsets[rows[i] + 1]]
+    return out, out_offsets

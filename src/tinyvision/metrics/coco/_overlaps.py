@@ -68,9 +68,14 @@ def overlaps(
         gh, gwid = _image_sizes(gt, gt.image_id[g_rows])
         dh, dwid = _image_sizes(gt, dt.image_id[d_rows])
         gsegs = _field(gt.segmentation, g_rows, "annotations", gw, "segmentation")
-        dsegs = _field(dt.segmentation, d_rows, "results", dw, "segmentation")
         gc, go, g_h, g_w = _segm.to_rles(gsegs, gh, gwid, _gt_name(gt, g_rows))
-        dc, do, d_h, d_w = _segm.to_rles(dsegs, dh, dwid, _dt_name(dt, d_rows))
+        if dt.rles is not None:  # decoded by the reader already
+            dc, do = _iou.gather_rles(dt.rles[0], dt.rles[1], d_rows)
+            d_h, d_w = dt.rles[2][d_rows], dt.rles[3][d_rows]
+            _segm.check_sizes(d_h, d_w, dh, dwid, _dt_name(dt, d_rows))
+        else:
+            dsegs = _field(dt.segmentation, d_rows, "results", dw, "segmentation")
+            dc, do, d_h, d_w = _segm.to_rles(dsegs, dh, dwid, _dt_name(dt, d_rows))
         return _iou.mask_ious(
             pairs,
             gc,

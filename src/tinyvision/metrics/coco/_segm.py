@@ -194,6 +194,16 @@ def _checked(
     return counts, offsets, h, w
 
 
+def check_sizes(
+    h: np.ndarray, w: np.ndarray, heights: np.ndarray, widths: np.ndarray, row_name: RowName
+) -> None:
+    """Refuse RLEs whose size is not their image's (where the image's is known)."""
+    wrong = np.flatnonzero((heights > 0) & ((h != heights) | (w != widths)))
+    if wrong.size:
+        i = int(wrong[0])
+        _wrong_size(_name(row_name, i), h[i], w[i], heights[i], widths[i])
+
+
 def to_keypoints(values: Sequence[Any], k: int, row_name: RowName) -> np.ndarray:
     """``float64[n, 3k]`` from ``n`` lists ``[x1, y1, v1, ..., xk, yk, vk]``."""
     n = len(values)
@@ -231,10 +241,13 @@ def num_keypoints(values: Sequence[Any], row_name: RowName) -> np.ndarray:
     return out
 
 
-def mask_boxes(segs: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
+def mask_boxes(
+    segs: Sequence[Any], where: str
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Boxes (float64[n, 4]) and areas (float64[n]) of results' RLE segmentations, as
     pycocotools' ``loadRes`` sets them when the results have no ``bbox``
-    (``maskUtils.toBbox`` and ``maskUtils.area`` of compressed RLEs)."""
+    (``maskUtils.toBbox`` and ``maskUtils.area`` of compressed RLEs), and the decoded
+    RLEs (see :attr:`Detections.rles`)."""
     compressed = all(type(seg) is dict and type(seg.get("counts")) is str for seg in segs)
     for i, seg in enumerate(() if compressed else segs):
         if not (isinstance(seg, Mapping) and isinstance(seg.get("counts"), (str, bytes))):
@@ -245,20 +258,34 @@ def mask_boxes(segs: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]
     zero = np.zeros(len(segs), dtype=np.int64)
     counts, offsets, h, w = to_rles(segs, zero, zero, lambda i: f"{where}[{i}]")
     box = _rle.to_bbox(counts, offsets, h, w)
-    return box, _rle.area(counts, offsets).astype(np.float64)
+    return box, _rle.area(counts, offsets).astype(np.float64), (counts, offsets, h, w)
 
 
 def keypoint_boxes(values: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
     """Boxes and areas of results' keypoints as pycocotools' ``loadRes`` sets them: the
     extent of all the keypoints' x and y (visible or not)."""
-    boxes = np.zeros((len(values), 4))
-    for i, v in enumerate(values):
-        name = f"{where}[{i}]['keypoints']"
-        if not isinstance(v, (list, tuple)) or not all(_is_number(x) for x in v):
-            raise TypeError(f"{name} must be a list of numbers, got {describe(v)}")
-        if len(v) < 3 or len(v) % 3:
-            raise ValueError(f"{name} must be x, y, v triples, got {len(v)} numbers")
-        x, y = v[0::3], v[1::3]
-        x0, x1, y0, y1 = min(x), max(x), min(y), max(y)
-        boxes[i] = (x0, y0, x1 - x0, y1 - y0)
-    return boxes, boxes[:, 2] * boxes[:, 3]
+    try:
+        array = np.array(values) if values else np.zeros((0, 3))
+    except ValueError:  # ragged
+        array = None
+    if (
+        array is None
+        or array.ndim != 2
+        or array.dtype.kind not in "iuf"
+        or array.shape[1] < 3
+        or array.shape[1] % 3
+        or not np.isfinite(array).all()
+    ):
+        for i, v in enumerate(values):
+            name = f"{where}[{i}]['keypoints']"
+            if not isinstance(v, (list, tuple)) or not all(_is_number(x) for x in v):
+                raise TypeError(f"{name} must be a list of numbers, got {describe(v)}")
+            if len(v) < 3 or len(v) % 3:
+                raise ValueError(f"{name} must be x, y, v triples, got {len(v)} numbers")
+            if not all(np.isfinite(x) for x in v):
+                raise ValueError(f"{name} must hold finite numbers, got {v!r}")
+        raise ValueError(f"{where}: every result's 'keypoints' must have the same length")
+    x, y = array[:, 0::3].astype(np.float64), array[:, 1::3].astype(np.float64)
+    x0, y0 = x.min(axis=1), y.min(axis=1)
+    boxes = np.stack([x0, y0, x.max(axis=1) - x0, y.max(axis=1) - y0], axis=1)
+    return boxes.reshape(-1, 4), boxes[:, 2] * boxes[:, 3]
