@@ -102,6 +102,14 @@ def test_encode_breaks_runs_on_every_change_of_value_as_pycocotools() -> None:
     assert tv.encode(b) == pc.encode(b)  # bool masks as uint8
 
 
+def test_counts_beyond_2_to_the_29_round_trip_as_pycocotools() -> None:
+    for big in (2**29 + 7, 2**31 + 5, 2**32 - 10):
+        obj = {"size": [big + 10, 1], "counts": [3, big, 7]}
+        rle = tv.frPyObjects(obj, 1, 1)
+        assert rle == pc.frPyObjects(obj, 1, 1)
+        assert tv.area(rle) == pc.area(rle) == big
+
+
 def test_compressed_counts_as_str_and_large_runs() -> None:
     rng = np.random.default_rng(3)
     masks = np.zeros((300, 400, 3), dtype=np.uint8, order="F")
@@ -388,6 +396,10 @@ GOOD = {"size": [2, 3], "counts": b"123"}  # counts 1, 2, 3
         (lambda: tv.frPyObjects([[1.0, 2.0]], 5, 5), TypeError, "polygons"),
         (lambda: tv.frPyObjects([[0, 0, 1, 0, np.nan, 1]], 5, 5), ValueError, "finite"),
         (lambda: tv.frPyObjects([[0, 0, 1, 0, 1, 1], ["a"]], 5, 5), TypeError, "pyobj[1]"),
+        (lambda: tv.frPyObjects([[0, 0, 1, 0, 1, 1], ["a", "b"]], 5, 5), TypeError, "pyobj[1]"),
+        (lambda: tv.frPyObjects({"size": [1, 3], "counts": [1.0, 2.0]}, 1, 3), TypeError, "ints"),
+        (lambda: tv.frPyObjects({"size": [1, 3], "counts": [3, 2**64]}, 1, 3), ValueError, "2**32"),
+        (lambda: tv.frPyObjects({"size": [1, 3], "counts": [3, 2**33]}, 1, 3), ValueError, "2**32"),
         (lambda: tv.frPyObjects([[0, 0, 1, 1]], -1, 5), ValueError, "h"),
         (lambda: tv.frPyObjects([[0, 0, 1, 1]], 5, 2.0), TypeError, "w"),
         (lambda: tv.frPyObjects(np.zeros((2, 3)), 5, 5), ValueError, "[N, 4]"),
