@@ -351,6 +351,8 @@ def test_polygon_kernel_matches_its_python_twin() -> None:
     for poly, rle in zip(polys, got):
         want = K.counts_to_string_reference(K.from_polygon_reference(poly, 17, 29).tolist())
         assert rle["counts"] == want
+        xy = np.asarray(poly).reshape(-1, 2)
+        assert np.array_equal(K._polygon(xy, 17, 29), K._polygon_walk(xy, 17, 29))
 
 
 # --------------------------------------------------------------------------------------
@@ -447,3 +449,12 @@ _coords = st.floats(-3, 14, allow_nan=False).map(lambda v: round(v * 4) / 4)
 @given(st.lists(st.lists(_coords, min_size=6, max_size=16), min_size=1, max_size=3))
 def test_polygons_rasterise_as_pycocotools_property(polys) -> None:
     assert tv.frPyObjects(polys, 11, 9) == pc.frPyObjects(polys, 11, 9)
+
+
+def test_reciprocal_divmod_is_exact() -> None:
+    rng = np.random.default_rng(31)
+    for b in (1, 2, 3, 7, 360, 427, 480, 640, 4095, 65537, 2**31 - 1):
+        q = rng.integers(0, 2**32 // b + 1, 200)
+        for a in np.concatenate([q * b, q * b - 1, q * b + 1, rng.integers(0, 2**32, 50)]):
+            if a >= 0:
+                assert K._divmod(int(a), b, 1.0 / b) == divmod(int(a), b)

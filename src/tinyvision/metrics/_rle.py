@@ -57,21 +57,28 @@ def strings_to_counts(buf, starts):  # pragma: no cover - compiled
         end = starts[i + 1]
         first = m
         while p < end:
-            x = np.int64(0)
-            k = 0
-            more = True
-            while more:
-                if p >= end or k >= _MAX_CHUNKS:
-                    return counts[:m], offsets, i
-                c = np.int64(buf[p]) - 48
-                if c < 0 or c > 63:
-                    return counts[:m], offsets, i
-                x |= (c & 0x1F) << (5 * k)
-                more = (c & 0x20) != 0
-                p += 1
-                k += 1
-                if not more and (c & 0x10) != 0:
-                    x |= np.int64(-1) << (5 * k)
+            c = np.int64(buf[p]) - 48
+            p += 1
+            if c < 0 or c > 63:
+                return counts[:m], offsets, i
+            if c < 32:  # one character: the usual case
+                x = c - 32 if c >= 16 else c
+            else:
+                x = c & 0x1F
+                k = 1
+                while True:
+                    if p >= end or k >= _MAX_CHUNKS:
+                        return counts[:m], offsets, i
+                    c = np.int64(buf[p]) - 48
+                    p += 1
+                    if c < 0 or c > 63:
+                        return counts[:m], offsets, i
+                    x |= (c & 0x1F) << (5 * k)
+                    k += 1
+                    if c < 32:
+                        if c >= 16:
+                            x |= np.int64(-1) << (5 * k)
+                        break
             if m - first > 2:
                 x += np.int64(counts[m - 2])
             if x < 0 or x > _U32:
@@ -192,12 +199,11 @@ def encode(masks):  # pragma: no cover - compiled
     offsets = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         k = 1
-        prev = np.uint8(0)
-        for j in range(a):
-            v = masks[i, j]
-            if v != prev:
-                k += 1
-                prev = v
+        if a > 0:
+            k += np.int64(masks[i, 0] != 0)
+        row = masks[i]
+        for j in range(1, a):  # branch-free, so that it vectorises
+            k += np.int64(row[j] != row[j - 1])
         offsets[i + 1] = offsets[i] + k
     counts = np.empty(offsets[n], dtype=np.uint32)
     for i in range(n):
@@ -299,21 +305,20 @@ def to_bbox(counts, offsets, h, w):  # pragma: no cover - compiled
         if m == 0:
             continue
         hh = h[i]
+        inv = 1.0 / hh if hh > 0 else 0.0
         xs = w[i]
         ys = hh
         xe = np.int64(0)
         ye = np.int64(0)
         cc = np.int64(0)
-        for j in range(m):
-            start = cc
-            c = np.int64(counts[lo + j])
-            cc += c
-            if j % 2 == 0 or c == 0:
+        for j in range(0, m, 2):
+            cc += np.int64(counts[lo + j])  # background run
+            c = np.int64(counts[lo + j + 1])
+            if c == 0:
                 continue
-            y0 = start % hh
-            x0 = start // hh
-            y1 = (cc - 1) % hh
-            x1 = (cc - 1) // hh
+            x0, y0 = _divmod(cc, hh, inv)
+            cc += c
+            x1, y1 = _divmod(cc - 1, hh, inv)
             xs = min(xs, x0)
             xe = max(xe, x1)
             if x0 < x1:
@@ -327,6 +332,21 @@ def to_bbox(counts, offsets, h, w):  # pragma: no cover - compiled
         out[i, 2] = (xe - xs + 1) & _U32
         out[i, 3] = (ye - ys + 1) & _U32
     return out
+
+
+@_jit
+def _divmod(a, b, inv):  # pragma: no cover - compiled
+    """``divmod(a, b)`` for ``0 <= a < 2**53`` through the reciprocal ``inv = 1 / b``
+    (a float multiply instead of an integer division; the estimate is off by at most 1)."""
+    q = np.int64(a * inv)
+    r = a - q * b
+    if r < 0:
+        q -= 1
+        r += b
+    elif r >= b:
+        q += 1
+        r -= b
+    return q, r
 
 
 def to_bbox_reference(counts: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -568,7 +588,152 @@ def _max_counts(xy):  # pragma: no cover - compiled
 
 @_jit
 def _polygon(xy, h, w):  # pragma: no cover - compiled
-    """Counts of one polygon ``xy (float64[k, 2])`` in an ``h x w`` image."""
+    """Counts of one polygon ``xy (float64[k, 2])`` in an ``h x w`` image.
+
+    The walk of :func:`_polygon_walk` without storing it: consecutive points are compared
+    as they are made, and a point's ``v`` is computed only where a pair crosses a pixel
+    column boundary (every 5th step of an x-major edge at most).
+    """
+    scale = 5.0
+    k = xy.shape[0]
+    x = np.empty(k + 1, dtype=np.int64)
+    y = np.empty(k + 1, dtype=np.int64)
+    for j in range(k):
+        x[j] = _trunc(scale * xy[j, 0] + 0.5)
+        y[j] = _trunc(scale * xy[j, 1] + 0.5)
+    if k > 0:
+        x[k] = x[0]
+        y[k] = y[0]
+    size = 2
+    for j in range(k):
+        size += abs(x[j + 1] - x[j]) // 5 + 2
+    bnd = np.empty(size, dtype=np.int64)
+    nb = 0
+    xmax = float(w - 1) if w > 0 else 1.8446744073709552e19
+    pu = np.int64(0)  # the previous edge's last point
+    pv = np.int64(0)
+    for j in range(k):
+        xs = x[j]
+        xe = x[j + 1]
+        ys = y[j]
+        ye = y[j + 1]
+        dx = abs(xe - xs)
+        dy = abs(ys - ye)
+        flip = (dx >= dy and xs > xe) or (dx < dy and ys > ye)
+        if flip:
+            xs, xe = xe, xs
+            ys, ye = ye, ys
+        if dx >= dy:
+            s = (ye - ys) / dx if dx > 0 else 0.0
+            tp = dx if flip else 0
+            up = tp + xs
+            if j > 0 and up != pu:
+                vp = _trunc(ys + s * tp + 0.5)
+                nb = _crossing(bnd, nb, up, pu, vp, pv, xmax, h)
+            # Each step moves u by one: the pairs' smaller u ("lo") runs once over
+            # xs .. xs + dx - 1, and (lo + 0.5) / 5 - 0.5 is a whole number exactly when
+            # lo = 2 (mod 5); visit those alone (the pair is (t, t - 1), or (t, t + 1)
+            # when flipped, with t - tp = lo - xs + 1 or lo - xs).
+            first = xs + (2 - xs) % 5
+            for lo in range(first, xs + dx, 5):
+                xd = (lo + 0.5) / scale - 0.5
+                if xd < 0 or xd > xmax:
+                    continue
+                if flip:
+                    t = lo - xs
+                    tq = t + 1
+                else:
+                    t = lo - xs + 1
+                    tq = t - 1
+                v = _trunc(ys + s * t + 0.5)
+                vq = _trunc(ys + s * tq + 0.5)
+                nb = _add_crossing(bnd, nb, xd, min(v, vq), h)
+            tp = 0 if flip else dx
+            pu = tp + xs
+            pv = _trunc(ys + s * tp + 0.5)
+        else:
+            s = (xe - xs) / dy
+            tp = dy if flip else 0
+            up = _trunc(xs + s * tp + 0.5)
+            vp = tp + ys
+            if j > 0 and up != pu:
+                nb = _crossing(bnd, nb, up, pu, vp, pv, xmax, h)
+            for d in range(1, dy + 1):
+                t = dy - d if flip else d
+                u = _trunc(xs + s * t + 0.5)
+                v = t + ys
+                if u != up:
+                    nb = _crossing(bnd, nb, u, up, v, vp, xmax, h)
+                up = u
+                vp = v
+            pu = up
+            pv = vp
+    return _finish(_sort_positions(bnd, nb, h, w), nb + 1)
+
+
+@_jit
+def _sort_positions(bnd, nb, h, w):  # pragma: no cover - compiled
+    """``bnd[:nb]`` (positions ``x * h + y``, ``0 <= x < w``, ``0 <= y <= h``) and ``h * w``,
+    sorted: by column with a counting sort, within a column by insertion (a column holds
+    a few crossings). Falls back to ``np.sort`` where positions could wrap in 32 bits."""
+    bnd[nb] = (h * w) & _U32
+    if h <= 0 or w <= 0 or w * (h + 1) > _U32:
+        return np.sort(bnd[: nb + 1])
+    start = np.zeros(w + 2, dtype=np.int64)
+    for i in range(nb):
+        start[bnd[i] // h + 1] += 1
+    for c in range(w + 1):
+        start[c + 1] += start[c]
+    out = np.empty(nb + 1, dtype=np.int64)
+    for i in range(nb):
+        c = bnd[i] // h
+        out[start[c]] = bnd[i]
+        start[c] += 1
+    # start[c] is now the end of column c; insertion sort each column
+    lo = 0
+    for c in range(w + 1):
+        hi = start[c]
+        for i in range(lo + 1, hi):
+            key = out[i]
+            j = i - 1
+            while j >= lo and out[j] > key:
+                out[j + 1] = out[j]
+                j -= 1
+            out[j + 1] = key
+        lo = hi
+    out[nb] = bnd[nb]
+    return out
+
+
+@_jit
+def _crossing(bnd, nb, u, up, v, vp, xmax, h):  # pragma: no cover - compiled
+    """Add the boundary point of the walk's step from ``(up, vp)`` to ``(u, v)`` if it
+    lies on a pixel column boundary inside the image; the new count of points."""
+    lo = u if u < up else u - 1
+    xd = (lo + 0.5) / 5.0 - 0.5
+    if math.floor(xd) != xd or xd < 0 or xd > xmax:
+        return nb
+    return _add_crossing(bnd, nb, xd, min(v, vp), h)
+
+
+@_jit
+def _add_crossing(bnd, nb, xd, vmin, h):  # pragma: no cover - compiled
+    yd = (float(vmin) + 0.5) / 5.0 - 0.5
+    if yd < 0:
+        yd = 0.0
+    elif yd > h:
+        yd = float(h)
+    yd = math.ceil(yd)
+    if nb + 1 >= bnd.shape[0]:
+        raise AssertionError("_polygon: more boundary points than the bound")
+    bnd[nb] = (np.int64(xd) * h + np.int64(yd)) & _U32
+    return nb + 1
+
+
+@_jit
+def _polygon_walk(xy, h, w):  # pragma: no cover - compiled
+    """The literal statement of ``rleFrPoly`` (the twin of :func:`_polygon`): every point of
+    the walk stored, then the boundary points picked from consecutive pairs."""
     scale = 5.0
     k = xy.shape[0]
     x = np.empty(k + 1, dtype=np.int64)
@@ -632,8 +797,13 @@ def _polygon(xy, h, w):  # pragma: no cover - compiled
             bnd[nb] = (np.int64(xd) * h + np.int64(yd)) & _U32
             nb += 1
     bnd[nb] = (h * w) & _U32
-    nb += 1
-    a = np.sort(bnd[:nb])
+    return _finish(np.sort(bnd[: nb + 1]), nb + 1)
+
+
+@_jit
+def _finish(a, nb):  # pragma: no cover - compiled
+    """Counts from ``nb`` sorted boundary positions ``a`` (the last one ``h * w``); ``a``
+    is overwritten."""
     prev = np.int64(0)
     for j in range(nb):
         t = a[j]
@@ -664,9 +834,10 @@ def _trunc(value):  # pragma: no cover - compiled
 
 
 def from_polygon_reference(xy: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Pure-Python twin of :func:`from_polygons` for one polygon (the kernel's own
-    Python function: the algorithm has no shorter statement; pycocotools is the oracle)."""
-    return _polygon.py_func(np.asarray(xy, dtype=np.float64).reshape(-1, 2), h, w)
+    """Pure-Python twin of :func:`from_polygons` for one polygon: the literal walk of
+    ``rleFrPoly`` (every point stored, the crossings sorted with ``np.sort``) run as Python;
+    the fast kernel skips what cannot cross a column. pycocotools is the oracle of both."""
+    return _polygon_walk.py_func(np.asarray(xy, dtype=np.float64).reshape(-1, 2), h, w)
 
 
 def boxes_to_polygons(boxes: np.ndarray) -> np.ndarray:
