@@ -1,9 +1,13 @@
-"""pycocotools' API on tinyvision's evaluator (``from tinyvision.coco import mask``).
+"""pycocotools' API over tinyvision's evaluator: a drop-in for existing evaluation code.
 
-Minimal version on the masks branch: only :mod:`tinyvision.coco.mask`; the ``COCO`` and
-``COCOeval`` classes come with the cocoface branch, whose version of this file wins.
+``from tinyvision.coco import COCO, COCOeval, mask`` replaces
+``from pycocotools.coco import COCO``, ``from pycocotools.cocoeval import COCOeval`` and
+``from pycocotools import mask``; the results are pycocotools 2.0.11's, bit for bit (see
+``docs/detection.md``, "Drop-in for pycocotools and torchmetrics").
 """
 
 from tinyvision.coco import mask
+from tinyvision.coco.coco import COCO
+from tinyvision.coco.cocoeval import COCOeval, Params
 
-__all__ = ["mask"]
+__all__ = ["COCO", "COCOeval", "Params", "mask"]

@@ -7,6 +7,8 @@
   ``coco-fixed`` and the VOC protocols, per-image matches that merge across processes),
   :func:`match_detections` (one image, greedy) and :func:`average_precision` (COCO 101-point,
   VOC2007 11-point, VOC2010 all-point); see ``docs/detection.md``.
+- :class:`MeanAveragePrecision`: torchmetrics' detection metric for training loops (the same
+  arguments, keys and values), synced over ``torch.distributed``.
 """
 
 from tinyvision.metrics._delong import DeLongTest, RocAucCI, delong_test, roc_auc_ci
@@ -64,6 +66,7 @@ from tinyvision.metrics.coco import (
     merge_matches,
 )
 from tinyvision.metrics.detection import DetectionMatch, average_precision, match_detections
+from tinyvision.metrics.mean_ap import MeanAveragePrecision
 from tinyvision.metrics.streaming import (
     BinaryCurveAccumulator,
     BinaryCurves,
@@ -84,6 +87,7 @@ __all__ = [
     "Detections",
     "EvaluationParams",
     "ImageMatches",
+    "MeanAveragePrecision",
     "PRCurve",
     "RocAucCI",
     "UndefinedMetricWarning",
