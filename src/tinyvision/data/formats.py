@@ -40,6 +40,7 @@ Conventions:
 from __future__ import annotations
 
 import io
+import math
 import os
 import struct
 import xml.etree.ElementTree as ET
@@ -1016,11 +1017,8 @@ def _parse_voc_xml(
     node = tree.getroot()
     filename = (node.findtext("filename") or "").strip()
     size = node.find("size")
-    try:
-        width = int(float(size.findtext("width"))) if size is not None else 0
-        height = int(float(size.findtext("height"))) if size is not None else 0
-    except (TypeError, ValueError):
-        width = height = 0
+    width = _voc_size(size, "width", path)
+    height = _voc_size(size, "height", path)
     objects = []
     for i, obj in enumerate(node.findall("object")):
         name = (obj.findtext("name") or "").strip()
@@ -1040,6 +1038,23 @@ def _parse_voc_xml(
         difficult = (obj.findtext("difficult") or "0").strip() not in ("0", "", "false")
         objects.append((name, x1 - 1.0, y1 - 1.0, x2 - x1 + 1.0, y2 - y1 + 1.0, difficult))
     return filename, (width, height), objects
+
+
+def _voc_size(size: ET.Element | None, field: str, path: Path) -> int:
+    """``<size><field>`` of a VOC annotation as an int: 0 when absent or not a number (the
+    size is then read from the image), else a whole number in 0..2**63-1, or one
+    ``UserError`` naming the file and the field (never an ``OverflowError``)."""
+    text = size.findtext(field) if size is not None else None
+    try:
+        value = float(text) if text is not None else 0.0
+    except ValueError:
+        return 0
+    if not (math.isfinite(value) and 0.0 <= value < 2.0**63):
+        shown = text.strip() if len(text) <= 40 else f"{text.strip()[:37]}..."
+        raise UserError(
+            f"{path}: <size><{field}> must be a whole number in 0..2**63-1, got {shown!r}"
+        )
+    return int(value)
 
 
 def write_voc(
