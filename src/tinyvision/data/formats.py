@@ -690,10 +690,12 @@ def read_yolo_predictions(source: PathLike, dataset: DetectionDataset) -> Detect
             if not line.strip():
                 continue
             cls, cx, cy, w, h, conf = parse_yolo_line(line, f"{file}:{n}", n_classes, True)
-            rows.append(
-                (image_id, int(cat_ids[cls]), (cx - w / 2) * width, (cy - h / 2) * height,
-                 w * width, h * height, conf)
-            )  # fmt: skip
+            box = ((cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height)
+            if not all(map(math.isfinite, box)):  # finite normalised, beyond float64 in pixels
+                raise UserError(
+                    f"{file}:{n}: box too large for a 64-bit float in pixels, got {line[:80]!r}"
+                )
+            rows.append((image_id, int(cat_ids[cls]), *box, conf))
     return _detections(rows)
 
 
