@@ -338,6 +338,17 @@ def _optional_objects(records: list[Any], where: str, keys: Sequence[str]) -> di
     return out
 
 
+def _read_again_if_missing(
+    columns: dict[str, Any], records: list[Any], key: str, where: str
+) -> list[Any]:
+    """The column ``key`` that :func:`_optional_objects` already read, when every record
+    has it; else the strict read, whose error names the first record without it."""
+    column = columns.get(key)
+    if column is None or any(v is None for v in column):
+        return _column(records, key, where)
+    return column
+
+
 def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
     """:class:`Detections` from a parsed COCO results list (dicts with ``image_id``,
     ``category_id``, ``bbox`` and ``score``)."""
@@ -362,11 +373,13 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
     elif "segmentation" in first:
         from tinyvision.metrics.coco._segm import mask_boxes
 
-        bbox, extra["area"], extra["rles"] = mask_boxes(_column(obj, "segmentation", w), w)
+        segs = _read_again_if_missing(extra, obj, "segmentation", w)
+        bbox, extra["area"], extra["rles"] = mask_boxes(segs, w)
     else:
         from tinyvision.metrics.coco._segm import keypoint_boxes
 
-        bbox, extra["area"] = keypoint_boxes(_column(obj, "keypoints", w), w)
+        keypoints = _read_again_if_missing(extra, obj, "keypoints", w)
+        bbox, extra["area"] = keypoint_boxes(keypoints, w)
     score = _numbers(_column(obj, "score", w), "score", w, integer=False)
     try:
         return Detections.from_columns(
