@@ -18,7 +18,6 @@ __all__ = [
     "check_not_inside",
     "check_out",
     "refuse_overwrite",
-    "same_file",
     "warnings_as_lines",
 ]
 
@@ -36,15 +35,6 @@ def check_out(out: Path, flag: str = "--out") -> None:
         raise UserError(f"{flag} {out} is not writable ({exc.strerror or exc})") from exc
 
 
-def same_file(a: Path, b: Path) -> bool:
-    """``a`` and ``b`` name the same file (through links, ``..``, a relative path or, on a
-    case-insensitive file system, another case)."""
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
 def _file_key(path: Path) -> tuple[int, int] | None:
     """``(device, inode)`` of an existing file (links followed), else None."""
     try:
@@ -60,8 +50,8 @@ def refuse_overwrite(
     """Refuse, before any work, an output file that is one of the input files.
 
     ``outputs`` and ``inputs`` are ``(flag, path)`` pairs: the option a path comes from
-    (``--out``) and the file. "The same file" is judged as :func:`same_file` does (links,
-    ``..``, relative paths, another case of the name), in time linear in the counts.
+    (``--out``) and the file. "The same file" is judged through links, ``..``, relative
+    paths and (by device and inode) another case of the name, in time linear in the counts.
 
     Raises:
         UserError: naming the output's flag and path and the input's flag and path.
