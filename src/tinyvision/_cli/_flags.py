@@ -60,45 +60,42 @@ def _parse_int(text: str, expected: str) -> int:
         raise _fail(f"must be {expected}, got {shown!r}") from None
 
 
-def int_in(low: int, high: int) -> Callable[[str], int]:
-    """A flag type: an integer in ``low..high`` (both included)."""
-    expected = f"an integer in {low}..{high}"
+def _int_type(name: str, expected: str, accept: Callable[[int], bool]) -> Callable[[str], int]:
+    """A flag type named ``name``: an integer that ``accept`` takes, else "must be
+    ``expected``"."""
 
     def parse(text: str) -> int:
         value = _parse_int(text, expected)
-        if not low <= value <= high:
+        if not accept(value):
             raise _fail(f"must be {expected}, got {_short(value)}")
         return value
 
-    parse.__name__ = "int_in"
+    parse.__name__ = name
     return parse
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """A flag type: an integer in ``low..high`` (both included)."""
+    return _int_type("int_in", f"an integer in {low}..{high}", lambda v: low <= v <= high)
 
 
 def multiple_of(step: int, low: int, high: int) -> Callable[[str], int]:
     """A flag type: an integer in ``low..high`` that is a multiple of ``step``."""
-    expected = f"a multiple of {step} in {low}..{high}"
-
-    def parse(text: str) -> int:
-        value = _parse_int(text, expected)
-        if not low <= value <= high or value % step:
-            raise _fail(f"must be {expected}, got {_short(value)}")
-        return value
-
-    parse.__name__ = "multiple_of"
-    return parse
+    return _int_type(
+        "multiple_of",
+        f"a multiple of {step} in {low}..{high}",
+        lambda v: low <= v <= high and v % step == 0,
+    )
 
 
 def int_or_auto(low: int, high: int) -> Callable[[str], int | str]:
     """A flag type: ``auto`` or an integer in ``low..high``."""
-    expected = f"'auto' or an integer in {low}..{high}"
+    number = _int_type(
+        "int_or_auto", f"'auto' or an integer in {low}..{high}", lambda v: low <= v <= high
+    )
 
     def parse(text: str) -> int | str:
-        if text == "auto":
-            return text
-        value = _parse_int(text, expected)
-        if not low <= value <= high:
-            raise _fail(f"must be {expected}, got {_short(value)}")
-        return value
+        return text if text == "auto" else number(text)
 
     parse.__name__ = "int_or_auto"
     return parse
