@@ -42,26 +42,25 @@ def _polygon_in(
     return np.round(np.stack([px, py], axis=1).reshape(-1), 2).tolist()
 
 
-def _rles(polys: list[list[float]], h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _mask_counts(polys: list[list[float]], h: int, w: int) -> np.ndarray:
+    """The RLE counts of the union of ``polys`` rasterised in an ``h`` x ``w`` image."""
     xy = np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polys])
     starts = np.zeros(len(polys) + 1, dtype=np.int64)
     np.cumsum([len(p) // 2 for p in polys], out=starts[1:])
     hs = np.full(len(polys), h, dtype=np.int64)
     ws = np.full(len(polys), w, dtype=np.int64)
-    return _rle.from_polygons(xy, starts, hs, ws)
+    counts, offsets = _rle.from_polygons(xy, starts, hs, ws)
+    return _rle.merge(counts, offsets, False) if len(polys) > 1 else counts
 
 
 def _compressed(polys: list[list[float]], h: int, w: int) -> dict[str, Any]:
-    counts, offsets = _rles(polys, h, w)
-    merged = _rle.merge(counts, offsets, False) if len(polys) > 1 else counts
+    merged = _mask_counts(polys, h, w)
     buf, starts = _rle.counts_to_strings(merged, np.array([0, merged.shape[0]], np.int64))
     return {"size": [h, w], "counts": bytes(buf[starts[0] : starts[1]]).decode("ascii")}
 
 
 def _uncompressed(polys: list[list[float]], h: int, w: int) -> dict[str, Any]:
-    counts, offsets = _rles(polys, h, w)
-    merged = _rle.merge(counts, offsets, False) if len(polys) > 1 else counts
-    return {"size": [h, w], "counts": merged.astype(np.int64).tolist()}
+    return {"size": [h, w], "counts": _mask_counts(polys, h, w).astype(np.int64).tolist()}
 
 
 def make_coco_like_segm(
