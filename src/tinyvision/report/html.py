@@ -96,13 +96,14 @@ class HtmlReport:
         self._parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
     def add_image(self, png: str | os.PathLike[str] | bytes, *, caption: str = "") -> None:
-        """Embed a PNG given as a path or as bytes, with an optional caption."""
+        """Embed a PNG (or JPEG) given as a path or as bytes, with an optional caption."""
         data = png if isinstance(png, bytes) else Path(png).read_bytes()
+        mime = "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
         encoded = base64.b64encode(data).decode("ascii")
         cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
         self._parts.append(
             f'<figure><img alt="{html.escape(caption)}" '
-            f'src="data:image/png;base64,{encoded}">{cap}</figure>'
+            f'src="data:{mime};base64,{encoded}">{cap}</figure>'
         )
 
     def render(self) -> str:
