@@ -412,7 +412,9 @@ class Bench:
             ]
             parts += [_markdown_timing_row(r) for r in timings]
             parts.append("")
-        parts.append(f"ratio = {self.anchor_name} time / {self.ours_name} time (> 1: faster)")
+        parts.append(
+            f"ratio = {self.anchor_name} time / {self.ours_name} time (> 1: {self.ours_name} is faster)"
+        )
         return "\n".join(parts)
 
     def to_json(self) -> dict[str, Any]:
