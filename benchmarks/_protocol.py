@@ -62,6 +62,7 @@ for _var in THREAD_VARIABLES:
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import datetime  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import shlex  # noqa: E402
@@ -143,6 +144,7 @@ class Row:
     anchor: Timing | None = None
     agree: bool | None = None
     target: float | None = None
+    anchor_name: str = "anchor"
 
     @property
     def ratio_cpu(self) -> float:
@@ -261,7 +263,8 @@ class Bench:
         self, sides: Mapping[str, Callable[[], Any]], repeat: int, *, warmup: bool = True
     ) -> dict[str, Timing]:
         """Call each of ``sides`` once untimed (``warmup``), then ``repeat`` rounds calling
-        them in turn, each call timed; exceptions propagate."""
+        them in turn, each call timed (after an untimed ``gc.collect()``); exceptions
+        propagate."""
         if repeat < 1:
             raise ValueError(f"repeat must be >= 1, got {repeat!r}")
         timings = {name: Timing() for name in sides}
@@ -270,6 +273,7 @@ class Bench:
                 timings[name].output = fn()
         for _ in range(repeat):
             for name, fn in sides.items():
+                gc.collect()  # not timed: the previous call's garbage
                 cpu0, wall0 = self.clock()
                 output = fn()
                 cpu1, wall1 = self.clock()
@@ -289,10 +293,11 @@ class Bench:
         check: Callable[[Any, Any], bool] | None = None,
         warmup: bool = True,
         target: float | None = None,
+        anchor_name: str | None = None,
     ) -> Row | None:
         """Time ``ours`` against ``anchor`` alternately, check their last outputs agree
         (``check(ours_output, anchor_output)``), print and keep the row. A side that raises
-        is a failure (None is returned)."""
+        is a failure (None is returned). ``anchor_name`` overrides the Bench's for this row."""
         try:
             t = self.time_alternating({"anchor": anchor, "ours": ours}, repeat, warmup=warmup)
         except Exception as exc:  # report it, go on with the other cases
@@ -303,7 +308,14 @@ class Bench:
             agree, detail = _run_check(check, t["ours"].output, t["anchor"].output)
             if not agree:
                 self.fail(name, f"outputs differ{detail}")
-        return self.add_ratio(name, ours=t["ours"], anchor=t["anchor"], agree=agree, target=target)
+        return self.add_ratio(
+            name,
+            ours=t["ours"],
+            anchor=t["anchor"],
+            agree=agree,
+            target=target,
+            anchor_name=anchor_name,
+        )
 
     def measure(
         self, name: str, fn: Callable[[], Any], *, repeat: int, warmup: bool = True
@@ -332,9 +344,11 @@ class Bench:
         anchor: Timing,
         agree: bool | None = None,
         target: float | None = None,
+        anchor_name: str | None = None,
     ) -> Row:
         """Print and keep a comparison of two timings (anchor / ours, best CPU time)."""
-        row = Row(name, ours, anchor, agree, target)
+        a = anchor_name or self.anchor_name
+        row = Row(name, ours, anchor, agree, target, a)
         self.rows.append(row)
         verdict = "" if agree is None else f"  agree: {'yes' if agree else 'NO'}"
         if target is not None:
@@ -342,9 +356,9 @@ class Bench:
                 f"  (target >= {target:g}x: {'met' if row.ratio_cpu >= target else 'NOT met'})"
             )
         self.out(
-            f"{name}\n  {self.anchor_name:<12} {_stats_line(anchor)}\n"
+            f"{name}\n  {a:<12} {_stats_line(anchor)}\n"
             f"  {self.ours_name:<12} {_stats_line(ours)}\n"
-            f"  ratio {self.anchor_name} / {self.ours_name}: cpu {row.ratio_cpu:.2f}x "
+            f"  ratio {a} / {self.ours_name}: cpu {row.ratio_cpu:.2f}x "
             f"(median {row.ratio_cpu_median:.2f}x), wall {row.ratio_wall:.2f}x{verdict}"
         )
         return row
@@ -397,11 +411,11 @@ class Bench:
         ratios = [r for r in self.rows if r.anchor is not None]
         timings = [r for r in self.rows if r.anchor is None]
         if ratios:
-            a, o = self.anchor_name, self.ours_name
+            o = self.ours_name
             parts += [
-                f"| case | {a} CPU best (median) | {o} CPU best (median) | ratio CPU (median)"
-                f" | {a} wall best | {o} wall best | ratio wall | agree |",
-                "|---|---:|---:|---:|---:|---:|---:|---|",
+                f"| case | anchor | anchor CPU best (median) | {o} CPU best (median) "
+                f"| ratio CPU (median) | anchor wall best | {o} wall best | ratio wall | agree |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---|",
             ]
             parts += [_markdown_ratio_row(r) for r in ratios]
             parts.append("")
@@ -412,9 +426,9 @@ class Bench:
             ]
             parts += [_markdown_timing_row(r) for r in timings]
             parts.append("")
-        parts.append(
-            f"ratio = {self.anchor_name} time / {self.ours_name} time (> 1: {self.ours_name} is faster)"
-        )
+        if ratios:
+            o = self.ours_name
+            parts.append(f"ratio = anchor time / {o} time (> 1: {o} is faster)")
         return "\n".join(parts)
 
     def to_json(self) -> dict[str, Any]:
@@ -423,7 +437,7 @@ class Bench:
             item: dict[str, Any] = {"name": r.name, "ours": _raw(r.ours)}
             if r.anchor is not None:
                 item.update(anchor=_raw(r.anchor), ratio_cpu=r.ratio_cpu, ratio_wall=r.ratio_wall)
-                item.update(agree=r.agree, target=r.target)
+                item.update(agree=r.agree, target=r.target, anchor_name=r.anchor_name)
             rows.append(item)
         return {
             "script": self.script,
@@ -479,7 +493,8 @@ def _markdown_ratio_row(r: Row) -> str:
     assert r.anchor is not None
     agree = {None: "-", True: "yes", False: "**NO**"}[r.agree]
     return (
-        f"| {r.name} | {fmt_seconds(r.anchor.cpu_best)} ({fmt_seconds(r.anchor.cpu_median)}) "
+        f"| {r.name} | {r.anchor_name} "
+        f"| {fmt_seconds(r.anchor.cpu_best)} ({fmt_seconds(r.anchor.cpu_median)}) "
         f"| {fmt_seconds(r.ours.cpu_best)} ({fmt_seconds(r.ours.cpu_median)}) "
         f"| **{r.ratio_cpu:.2f}x** ({r.ratio_cpu_median:.2f}x) | {fmt_seconds(r.anchor.wall_best)} "
         f"| {fmt_seconds(r.ours.wall_best)} | {r.ratio_wall:.2f}x | {agree} |"

@@ -143,7 +143,7 @@ def test_markdown_names_script_command_and_machine(monkeypatch: pytest.MonkeyPat
         in text
     )
     assert _protocol.machine() in text and "torch 2.14.1" in text
-    assert "| nms | 4.00 ms (4.00 ms) | 1.00 ms (1.00 ms) | **4.00x** (4.00x)" in text
+    assert "| nms | torchvision | 4.00 ms (4.00 ms) | 1.00 ms (1.00 ms) | **4.00x** (4.00x)" in text
     assert "| train step | 2.00 s | 2.00 s | 2.50 s | 2.50 s | 1 |" in text
     assert text in "\n".join(lines)  # --markdown prints it
 
