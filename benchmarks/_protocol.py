@@ -318,22 +318,29 @@ class Bench:
         )
 
     def measure(
-        self, name: str, fn: Callable[[], Any], *, repeat: int, warmup: bool = True
+        self,
+        name: str,
+        fn: Callable[[], Any],
+        *,
+        repeat: int,
+        warmup: bool = True,
+        label: str | None = None,
     ) -> Timing | None:
-        """Time ``fn`` alone (no anchor): ``repeat`` calls, printed and kept as a row."""
+        """Time ``fn`` alone (no anchor): ``repeat`` calls, printed (as ``label``, the
+        ours_name by default) and kept as a row. The last output is ``Timing.output``."""
         try:
             timing = self.time_alternating({name: fn}, repeat, warmup=warmup)[name]
         except Exception as exc:
             self.fail(name, f"raised {type(exc).__name__}: {exc}")
             return None
-        self.add_timing(name, timing)
+        self.add_timing(name, timing, label=label)
         return timing
 
-    def add_timing(self, name: str, timing: Timing) -> Row:
+    def add_timing(self, name: str, timing: Timing, *, label: str | None = None) -> Row:
         """Print and keep a timing measured elsewhere (e.g. :meth:`Timing.per` of one)."""
         row = Row(name, timing)
         self.rows.append(row)
-        self.out(f"{name}\n  {self.ours_name:<12} {_stats_line(timing)}")
+        self.out(f"{name}\n  {label or self.ours_name:<12} {_stats_line(timing)}")
         return row
 
     def add_ratio(
