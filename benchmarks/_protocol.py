@@ -397,7 +397,8 @@ class Bench:
             self.out(f"{self.script}: FAILED: {line}")
         if self.failures or self.missing_refs:
             return 1
-        self.out(f"{self.script}: all {len(self.rows)} rows ran; every check agreed")
+        checked = sum(r.agree is not None for r in self.rows)
+        self.out(f"{self.script}: all {len(self.rows)} rows ran; {checked} agreement checks passed")
         return 0
 
     # ------------------------------------------------------------------ output
