@@ -5,9 +5,11 @@ The timers are injected (a fake clock), so nothing here depends on real timings.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -182,3 +184,43 @@ def test_repeat_must_be_positive() -> None:
 
 def test_import_pins_thread_variables() -> None:
     assert dict.fromkeys(_protocol.THREAD_VARIABLES, "1") == PINNED
+
+
+def test_row_anchor_name_and_measure_label() -> None:
+    clock, lines = FakeClock(), []
+    bench = make_bench(clock, lines, anchor_name="faster-coco-eval", markdown=True)
+    bench.compare(
+        "segm once",
+        ours=clock.side([1], [1]),
+        anchor=clock.side([5], [5]),
+        repeat=1,
+        warmup=False,
+        anchor_name="pycocotools",
+    )
+    bench.measure("svc", clock.side([2], [2]), repeat=1, warmup=False, label="scikit-learn")
+    assert bench.finish() == 0
+    assert "| segm once | pycocotools | 5.00 s (5.00 s) |" in bench.to_markdown()
+    assert "  ratio pycocotools / tinyvision: cpu 5.00x" in "\n".join(lines)
+    assert "  scikit-learn " in "\n".join(lines)
+
+
+def test_command_line_without_pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "orig_argv", ["python3", "benchmarks/x.py", "--only", "a b"])
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert _protocol.command_line() == "python3 benchmarks/x.py --only 'a b'"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torchvision") is not None, reason="torchvision is installed here"
+)
+def test_script_without_its_reference_library_exits_1() -> None:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "rotated.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**_SAVED_ENV, "PYTHONPATH": str(script.parents[1] / "src")},
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "comparison not run: every case: needs torchvision 0.29.1" in proc.stdout
