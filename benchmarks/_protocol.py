@@ -15,8 +15,14 @@ Usage (a script run as ``python benchmarks/x.py``; this folder is then on ``sys.
     bench = _protocol.Bench.from_args(args, anchor_name="torchvision")
     bench.compare("nms N=1000", ours=lambda: ..., anchor=lambda: ..., repeat=20,
                   check=lambda ours, ref: bool(torch.equal(ours, ref)))
-    bench.missing("nms", "torchvision", "run it with the reference venv's python")
+    bench.missing("every case", "torchvision", "run it with the reference venv's python")
     sys.exit(bench.finish())                   # 1 if a check failed or a comparison is missing
+
+Other calls: ``bench.note(line)`` (versions, data sizes: printed and kept for the caption),
+``compare(..., anchor_name="pycocotools", warmup=False, target=4.0)`` (another anchor for one
+row; no untimed first call; a target ratio reported as met or not, never a failure),
+``bench.measure(name, fn, repeat=3, label="scikit-learn")`` (one side alone),
+``Bench(threads=2)`` (torch and BLAS threads; the environment variables stay 1).
 
 What it does:
 
@@ -57,6 +63,12 @@ THREAD_VARIABLES = (
 )
 for _var in THREAD_VARIABLES:
     os.environ[_var] = "1"
+# isort: split
+import sys  # noqa: E402
+
+# Libraries that read the variables when they load: imported before this module, they keep
+# their own thread counts (Bench warns).
+LOADED_TOO_EARLY = [m for m in ("numpy", "torch", "numba", "scipy") if m in sys.modules]
 
 # isort: split
 import argparse  # noqa: E402
@@ -67,7 +79,6 @@ import json  # noqa: E402
 import math  # noqa: E402
 import shlex  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Mapping  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -246,6 +257,11 @@ class Bench:
             pin_runtime_threads(threads)
         self.load_before = loadavg()
         self.out(f"{self.script}: {machine()}; {threads} thread(s)")
+        if LOADED_TOO_EARLY and threads is not None:
+            self.out(
+                f"warning: {', '.join(LOADED_TOO_EARLY)} loaded before _protocol: "
+                "import _protocol first so that its thread variables apply"
+            )
         self.out("load average (1, 5, 15 min) before: " + _load(self.load_before))
 
     @classmethod
@@ -390,7 +406,9 @@ class Bench:
         if self.markdown:
             self.out(self.to_markdown())
         if self.json_path is not None:
-            self.json_path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+            from tinyvision._fileio import atomic_write_text
+
+            atomic_write_text(self.json_path, json.dumps(self.to_json(), indent=1) + "\n")
         for line in self.missing_refs:
             self.out(f"{self.script}: comparison not run: {line}")
         for line in self.failures:
