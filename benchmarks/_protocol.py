@@ -243,6 +243,8 @@ class Bench:
         clock: Clock = default_clock,
         out: Callable[[str], None] = print,
     ) -> None:
+        if threads is not None and not (isinstance(threads, int) and threads >= 1):
+            raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}")
         self.anchor_name, self.ours_name = anchor_name, ours_name
         self.script = script or _script_name()
         self.json_path, self.markdown, self.threads = json_path, markdown, threads
@@ -256,6 +258,7 @@ class Bench:
         if threads is not None:  # None: leave the pools as they are (tests)
             pin_runtime_threads(threads)
         self.load_before = loadavg()
+        self.load_after: tuple[float, float, float] | None = None
         self.out(f"{self.script}: {machine()}; {threads} thread(s)")
         if LOADED_TOO_EARLY and threads is not None:
             self.out(
@@ -422,7 +425,7 @@ class Bench:
     # ------------------------------------------------------------------ output
     def caption(self) -> str:
         when = self.started.strftime("%Y-%m-%d %H:%M UTC")
-        after = getattr(self, "load_after", None)
+        after = self.load_after
         load = _load(self.load_before) + (f" -> {_load(after)}" if after else "")
         lines = [
             f"`{self.script}`, command: `{self.command}`",
@@ -472,7 +475,7 @@ class Bench:
             "threads": self.threads,
             "date": self.started.isoformat(timespec="seconds"),
             "load_before": list(self.load_before),
-            "load_after": list(getattr(self, "load_after", ())),
+            "load_after": list(self.load_after or ()),
             "notes": self.notes,
             "anchor_name": self.anchor_name,
             "rows": rows,

@@ -176,10 +176,12 @@ def test_timing_per_item_and_empty_timing() -> None:
         Timing([1.0], [1.0]).per(0)
 
 
-def test_repeat_must_be_positive() -> None:
+def test_repeat_and_threads_must_be_positive() -> None:
     bench = make_bench(FakeClock(), [])
     with pytest.raises(ValueError, match="repeat must be >= 1, got 0"):
         bench.time_alternating({"a": lambda: 0}, 0)
+    with pytest.raises(ValueError, match="threads must be an integer >= 1 or None, got 0"):
+        Bench(threads=0, out=lambda line: None)
 
 
 def test_import_pins_thread_variables() -> None:
