@@ -187,7 +187,9 @@ def fmt_seconds(s: float) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every benchmark script has: ``--json PATH`` and ``--markdown``."""
-    parser.add_argument("--json", type=Path, default=None, help="write the raw times here")
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="PATH", help="write the raw times here (json)"
+    )
     parser.add_argument(
         "--markdown", action="store_true", help="print the results as markdown tables"
     )
