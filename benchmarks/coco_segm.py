@@ -6,8 +6,9 @@ includes parsing them and building all its indexes (tinyvision: ``evaluate_detec
 results, iou_type=...)``; faster-coco-eval: ``COCO(file)``, ``loadRes(file)``,
 ``COCOeval_faster(...).evaluate/accumulate/summarize``). One thread everywhere, one process,
 the contenders alternating, best and median of N, CPU time (``time.process_time``) as the
-headline and wall time beside it, the load average printed. The run exits 1 when the
-contenders' ``stats`` differ.
+headline and wall time beside it, the load average printed (``benchmarks/_protocol.py``).
+pycocotools runs once per type against one more tinyvision run (timed the same way). The run
+exits 1 when the contenders' ``stats`` differ or a reference library is missing.
 
 Data (generated, seed 0, a COCO-val-sized set by default): ``make_coco_like(5000,
 detections_per_image=100)``'s images, objects and detections, plus
@@ -29,34 +30,26 @@ in a fresh child process as VmHWM (and its rise over the RSS after the imports).
 
 from __future__ import annotations
 
-import os
+import _protocol  # first: pins the thread pools before numpy loads
 
-for _var in (
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-):  # fmt: skip
-    os.environ[_var] = "1"
+# isort: split
+import argparse
+import contextlib
+import gc
+import io
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import gc  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from tinyvision.data import make_coco_like  # noqa: E402
-from tinyvision.metrics import _rle  # noqa: E402
+from tinyvision.data import make_coco_like
+from tinyvision.metrics import _rle
 
 N_KEYPOINTS = 17
 # Where each keypoint sits in its box (x, y in [0, 1]), roughly a standing person.
@@ -221,32 +214,6 @@ TOOLS: dict[str, Callable[[Path, Path, str], np.ndarray]] = {
 }
 
 
-def alternate(
-    contenders: dict[str, Callable[[], Any]], repeat: int
-) -> tuple[dict[str, list[tuple[float, float]]], dict[str, Any]]:
-    """``(cpu, wall)`` seconds of each contender in each of ``repeat`` alternating rounds."""
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
-    outputs: dict[str, Any] = {}
-    for _ in range(repeat):
-        for name, run in contenders.items():
-            gc.collect()
-            cpu, wall = time.process_time(), time.perf_counter()
-            outputs[name] = run()
-            times[name].append((time.process_time() - cpu, time.perf_counter() - wall))
-    return times, outputs
-
-
-def _summary(samples: list[tuple[float, float]]) -> dict[str, float]:
-    cpu = [c for c, _ in samples]
-    wall = [w for _, w in samples]
-    return {
-        "cpu_best": min(cpu),
-        "cpu_median": statistics.median(cpu),
-        "wall_best": min(wall),
-        "wall_median": statistics.median(wall),
-    }
-
-
 # --------------------------------------------------------------------------------------
 # Memory (child process)
 # --------------------------------------------------------------------------------------
@@ -294,37 +261,55 @@ def _write(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj))
 
 
+def _close(ours: np.ndarray, theirs: np.ndarray) -> bool:
+    if ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=0, atol=1e-12):
+        return True
+    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
+
+
+def _identical(ours: np.ndarray, theirs: np.ndarray) -> bool:
+    if np.array_equal(ours, theirs):
+        return True
+    raise AssertionError(f"tinyvision {ours.tolist()}, pycocotools {theirs.tolist()}")
+
+
 def bench_type(
-    iou_type: str, gt_path: Path, dt_path: Path, args: argparse.Namespace
-) -> tuple[bool, float]:
-    """Time and cross-check one ``iou_type``; returns (agree, cpu speed-up)."""
-    contenders = {
-        name: (lambda f=TOOLS[name]: f(gt_path, dt_path, iou_type))
-        for name in ("tinyvision", "faster-coco-eval")
-    }
-    times, out = alternate(contenders, args.repeat)
-    print(f"\n{iou_type}: json files -> stats (CPU time / wall time; best and median of "
-          f"{args.repeat}; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-    s = {name: _summary(t) for name, t in times.items()}
-    for name, v in s.items():
-        print(f"  {name:18s} cpu {v['cpu_best']:7.2f} s (median {v['cpu_median']:7.2f})   "
-              f"wall {v['wall_best']:7.2f} s (median {v['wall_median']:7.2f})")  # fmt: skip
-    cpu_ratio = s["faster-coco-eval"]["cpu_best"] / s["tinyvision"]["cpu_best"]
-    wall_ratio = s["faster-coco-eval"]["wall_best"] / s["tinyvision"]["wall_best"]
-    med_ratio = s["faster-coco-eval"]["cpu_median"] / s["tinyvision"]["cpu_median"]
-    print(f"  speed-up: {cpu_ratio:.1f}x CPU (median {med_ratio:.1f}x), {wall_ratio:.1f}x wall")
-    ours, theirs = out["tinyvision"], out["faster-coco-eval"]
-    agree = ours.shape == theirs.shape and bool(np.allclose(ours, theirs, rtol=0, atol=1e-12))
-    detail = "" if agree else f" (tinyvision {ours.tolist()}, f-c-e {theirs.tolist()})"
-    print(f"  stats agree with faster-coco-eval (within 1e-12): {agree}{detail}")
+    bench: _protocol.Bench, iou_type: str, gt_path: Path, dt_path: Path, args: argparse.Namespace
+) -> None:
+    """Time and cross-check one ``iou_type`` against faster-coco-eval (and pycocotools)."""
+    bench.compare(
+        f"{iou_type}: json files -> stats",
+        ours=lambda: run_tinyvision(gt_path, dt_path, iou_type),
+        anchor=lambda: run_faster_coco_eval(gt_path, dt_path, iou_type),
+        repeat=args.repeat,
+        warmup=False,  # each call parses the files anew; tinyvision's kernels are warm
+        check=_close,  # stats within 1e-12
+        anchor_name="faster-coco-eval",
+    )
     if not args.no_pycocotools:
-        start = time.perf_counter()
-        anchor = run_pycocotools(gt_path, dt_path, iou_type)
-        exact = bool(np.array_equal(anchor, ours))
-        print(f"  pycocotools 2.0.11 once: {time.perf_counter() - start:.1f} s wall; "
-              f"stats identical to tinyvision's: {exact}")  # fmt: skip
-        agree = agree and exact
-    return agree, cpu_ratio
+        bench.compare(
+            f"{iou_type}: json files -> stats, pycocotools once",
+            ours=lambda: run_tinyvision(gt_path, dt_path, iou_type),
+            anchor=lambda: run_pycocotools(gt_path, dt_path, iou_type),
+            repeat=1,
+            warmup=False,
+            check=_identical,  # stats identical to the bit
+            anchor_name="pycocotools",
+        )
+
+
+def _missing_anchors(bench: _protocol.Bench, args: argparse.Namespace) -> bool:
+    """Record the reference libraries that are not installed; True if any is missing."""
+    needed = ["faster_coco_eval"] + ([] if args.no_pycocotools else ["pycocotools"])
+    missing = False
+    for module in needed:
+        try:
+            __import__(module)
+        except ImportError:
+            package = module.replace("_", "-")
+            bench.missing("every case", package, 'pip install -e ".[dev,bench]"')
+            missing = True
+    return missing
 
 
 def main() -> None:
@@ -337,6 +322,7 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--quick", action="store_true", help="300 images, 1 round")
     parser.add_argument("--memory-child", nargs=4, default=None, help=argparse.SUPPRESS)
+    _protocol.add_arguments(parser)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(*args.memory_child)
@@ -344,18 +330,20 @@ def main() -> None:
     if args.quick:
         args.images, args.repeat = 300, 1
 
+    bench = _protocol.Bench.from_args(args, anchor_name="faster-coco-eval")
+    if _missing_anchors(bench, args):
+        sys.exit(bench.finish())
     import faster_coco_eval
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, python "
-          f"{platform.python_version()}, numpy {np.__version__}, faster-coco-eval "
-          f"{faster_coco_eval.__version__}, 1 thread; load average "
-          f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}")  # fmt: skip
+    bench.note(
+        f"python {platform.python_version()}, numpy {np.__version__}, faster-coco-eval "
+        f"{faster_coco_eval.__version__}"
+    )
     gt, dt = make_coco_like(args.images, seed=0, detections_per_image=args.detections_per_image)
     n_crowd = sum(a["iscrowd"] for a in gt["annotations"])
-    print(f"data: {len(gt['images'])} images, {len(gt['annotations'])} objects "
-          f"({n_crowd} crowd), {len(dt)} detections")  # fmt: skip
+    bench.note(f"data: {len(gt['images'])} images, {len(gt['annotations'])} objects "
+               f"({n_crowd} crowd), {len(dt)} detections")  # fmt: skip
     types = [args.only] if args.only else ["segm", "keypoints"]
-    ok = True
     with tempfile.TemporaryDirectory() as tmp:
         paths = {}
         for iou_type in types:
@@ -374,20 +362,19 @@ def main() -> None:
             _write(Path(tmp) / "warm_dt.json", d)
             run_tinyvision(Path(tmp) / "warm_gt.json", Path(tmp) / "warm_dt.json", iou_type)
         for iou_type in types:
-            agree, _ = bench_type(iou_type, *paths[iou_type], args)
-            ok = ok and agree
+            bench_type(bench, iou_type, *paths[iou_type], args)
         if "segm" in paths and not args.no_memory:
-            print("\nsegm memory, one evaluation from the files in a fresh process (VmHWM):")
+            bench.note("segm memory, one evaluation from the files in a fresh process (VmHWM):")
             tools = ["tinyvision", "faster-coco-eval"]
             tools += [] if args.no_pycocotools else ["pycocotools"]
             for tool in tools:
                 m = measure_memory(tool, *paths["segm"], "segm")
-                print(f"  {tool:18s} peak {m['peak_mib']:7.0f} MiB, of which "
-                      f"{m['peak_mib'] - m['before_mib']:7.0f} MiB above the RSS after "
-                      f"imports ({m['before_mib']:.0f} MiB)")  # fmt: skip
-    if not ok:
-        print("\nFAILED: the tools' results differ")
-        sys.exit(1)
+                bench.note(
+                    f"  {tool:18s} peak {m['peak_mib']:7.0f} MiB, of which "
+                    f"{m['peak_mib'] - m['before_mib']:7.0f} MiB above the RSS after "
+                    f"imports ({m['before_mib']:.0f} MiB)"
+                )
+    sys.exit(bench.finish())
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ the validation split. Run on a GPU machine from the repository root:
 
     PYTHONPATH=src python3 benchmarks/gpu_detect.py
 
-``--tiny`` trains a few steps at 64 px on whatever device there is (a CPU smoke test).
+``--tiny`` trains a few steps at 64 px on whatever device there is (a CPU smoke test);
+without it and without a CUDA device the script fails (exit 1). The load average and the
+process CPU time are printed beside the wall time.
 It should finish in under about 4 minutes on one H100 (data generation included).
 """
 
@@ -44,7 +46,7 @@ def arguments(args: argparse.Namespace, data_dir: Path, out: Path) -> list[str]:
     return [*argv, "--device", args.device]
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="a few CPU steps at 64 px")
     parser.add_argument("--img-size", type=int, default=256)
@@ -52,29 +54,34 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     if not args.tiny and args.device == "auto" and not torch.cuda.is_available():
-        print("gpu_detect: no CUDA GPU here, skipped (--tiny runs a CPU smoke test)")
-        return
+        print("gpu_detect: FAIL: no CUDA GPU here (--tiny runs a CPU smoke test)")
+        return 1
     torch.backends.cudnn.benchmark = True
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         argv = arguments(args, Path(tmp) / "data", out)
         print("tinyvision " + " ".join(argv), flush=True)
-        start = time.perf_counter()
+        load_before = os.getloadavg()
+        cpu, start = time.process_time(), time.perf_counter()
         code = cli(argv)
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         if code != 0:
-            raise SystemExit(code)
+            return code
         metrics = json.loads((out / "metrics.json").read_text())
     training = metrics["training"]
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     print(
         f"gpu_detect: {device}, {training['img_size']} px, {training['epochs']} epochs: "
-        f"training {training['train_seconds']:.1f} s, whole command {wall:.1f} s; "
+        f"training {training['train_seconds']:.1f} s, whole command {wall:.1f} s "
+        f"({cpu:.1f} s process CPU time); "
         f"mAP@0.5 {metrics['map50']:.4f}, mAP@0.5:0.95 {metrics['map50_95']:.4f}; "
         f"loader build share {training['data_loading']['build_share_of_step']:.1%}, "
         f"wait share {training['data_loading']['wait_share_of_step']:.1%}"
     )
+    load = " -> ".join(" ".join(f"{v:.2f}" for v in x) for x in (load_before, os.getloadavg()))
+    print(f"load average (1, 5, 15 min) during the run: {load}; {os.cpu_count()} CPUs")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,46 +1,42 @@
 """tinyvision.ops / tinyvision.losses against torchvision.ops, CPU, one thread.
 
-Run in the reference venv (torch 2.14.1 + torchvision 0.29.1, plus numba, matplotlib, tqdm,
-pyyaml and opencv-python-headless so that tinyvision imports), from the repository root::
+Run with the reference venv's python (torch 2.14.1 + torchvision 0.29.1, plus numba so that
+tinyvision.ops imports), from the repository root::
 
-    PYTHONPATH=src /work/tvenv/venv/bin/python benchmarks/ops.py
+    PYTHONPATH=src /work/tvref/bin/python benchmarks/ops.py [--repeat-scale 0.2] [--markdown]
 
 Boxes are clustered like raw detector output (tens of jittered candidates per object plus
-background boxes, tinyvision.ops._synthetic). Each case times both libraries in one process,
-alternating, best of several runs, checks that the outputs are identical and prints the
-ratio torchvision time / tinyvision time (> 1: tinyvision is faster). Exit code 1 if an
-output differs. Without torchvision the script says so and exits 0 (for ``make bench``).
+background boxes, tinyvision.ops._synthetic). Each case follows ``benchmarks/_protocol.py``:
+one thread, both libraries on the same tensors in one process, a warm-up call each, then
+alternating calls timed by CPU time (the headline) and wall time, best and median; the
+outputs must be identical. Ratio = torchvision time / tinyvision time (> 1: tinyvision is
+faster). Exit status 1 when an output differs or torchvision is missing.
 """
 
 from __future__ import annotations
 
-import os
+import _protocol  # first: pins the thread pools before numpy and torch load
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[_var] = "1"
+# isort: split
+import argparse
+import math
+import sys
 
-import math  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-
-import torch  # noqa: E402
+import torch
 
 try:
     import torchvision
     from torchvision import ops as tv
 except ImportError:  # pragma: no cover - depends on the venv
-    print("benchmarks/ops.py needs torchvision: run it in the reference venv, e.g.")
-    print("  PYTHONPATH=src /work/tvenv/venv/bin/python benchmarks/ops.py")
-    sys.exit(0)
+    torchvision = tv = None
 
-import tinyvision  # noqa: E402
-from tinyvision import losses as tl  # noqa: E402
-from tinyvision import ops as to  # noqa: E402
-from tinyvision.ops._synthetic import clustered_detections  # noqa: E402
+import tinyvision
+from tinyvision import losses as tl
+from tinyvision import ops as to
+from tinyvision.ops._synthetic import clustered_detections
 
-torch.set_num_threads(1)
-FAILURES: list[str] = []
+BENCH: _protocol.Bench
+SCALE = 1.0
 
 
 def scene(n: int, classes: int = 1, seed: int = 0, dense: bool = False):
@@ -63,37 +59,9 @@ def scene(n: int, classes: int = 1, seed: int = 0, dense: bool = False):
     return s.boxes, s.scores, s.labels
 
 
-def best_of(fn_a: Callable, fn_b: Callable, *, rounds: int, budget_s: float = 30.0):
-    """Alternate a and b; return (best a, best b) in seconds and their last outputs."""
-    out_a, out_b = fn_a(), fn_b()  # warm-up (compiled kernels load here)
-    best_a = best_b = math.inf
-    start = time.perf_counter()
-    for i in range(rounds):
-        t0 = time.perf_counter()
-        out_a = fn_a()
-        t1 = time.perf_counter()
-        out_b = fn_b()
-        t2 = time.perf_counter()
-        best_a, best_b = min(best_a, t1 - t0), min(best_b, t2 - t1)
-        if i >= 2 and time.perf_counter() - start > budget_s:
-            break
-    return best_a, best_b, out_a, out_b
-
-
-def report(name: str, t_tv: float, t_ours: float, same: bool, target: float | None) -> None:
-    ratio = t_tv / t_ours
-    goal = (
-        ""
-        if target is None
-        else f"  (target >= {target:g}x: {'met' if ratio >= target else 'NOT met'})"
-    )
-    status = "identical" if same else "DIFFERENT"
-    print(
-        f"{name:<34} torchvision {t_tv * 1e3:9.2f} ms  tinyvision {t_ours * 1e3:9.2f} ms  "
-        f"ratio {ratio:6.2f}x  {status}{goal}"
-    )
-    if not same:
-        FAILURES.append(name)
+def rounds(n: int) -> int:
+    """``n`` timed rounds scaled by ``--repeat-scale``, at least 2."""
+    return max(2, round(n * SCALE))
 
 
 def same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -106,28 +74,36 @@ def same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def bench_nms() -> None:
     for dense in (False, True):
-        for n, target, rounds in ((1_000, 2.0, 200), (10_000, 4.0, 30), (50_000, 4.0, 5)):
+        for n, target, repeat in ((1_000, 2.0, 200), (10_000, 4.0, 30), (50_000, 4.0, 5)):
             boxes, scores, _ = scene(n, seed=n, dense=dense)
-            t_tv, t_ours, ref, ours = best_of(
-                lambda b=boxes, s=scores: tv.nms(b, s, 0.5),
-                lambda b=boxes, s=scores: to.nms(b, s, 0.5),
-                rounds=rounds,
+            BENCH.compare(
+                f"nms N={len(boxes)} {'dense' if dense else 'sparse'}",
+                anchor=lambda b=boxes, s=scores: tv.nms(b, s, 0.5),
+                ours=lambda b=boxes, s=scores: to.nms(b, s, 0.5),
+                repeat=rounds(repeat),
+                check=same_tensor,
+                target=target,
             )
-            name = f"nms N={len(boxes)} {'dense' if dense else 'sparse'}"
-            report(name, t_tv, t_ours, same_tensor(ref, ours), target)
 
 
 def bench_batched_nms() -> None:
     boxes, scores, labels = scene(30_000, classes=80, seed=7)
-    t_tv, t_ours, ref, ours = best_of(
-        lambda: tv.batched_nms(boxes, scores, labels, 0.5),
-        lambda: to.batched_nms(boxes, scores, labels, 0.5),
-        rounds=30,
+
+    def same_kept(ours: torch.Tensor, ref: torch.Tensor) -> bool:
+        # at this size torchvision runs nms per class (exact); its final sort is not stable,
+        # so equal scores may come in another order: compare the sets and the score sequence
+        return sorted(ref.tolist()) == sorted(ours.tolist()) and bool(
+            torch.equal(scores[ref], scores[ours])
+        )
+
+    BENCH.compare(
+        f"batched_nms N={len(boxes)} C=80",
+        anchor=lambda: tv.batched_nms(boxes, scores, labels, 0.5),
+        ours=lambda: to.batched_nms(boxes, scores, labels, 0.5),
+        repeat=rounds(30),
+        check=same_kept,
+        target=2.5,
     )
-    # at this size torchvision runs nms per class (exact); its final sort is not stable,
-    # so equal scores may come in another order: compare the sets and the score sequence
-    same = sorted(ref.tolist()) == sorted(ours.tolist()) and torch.equal(scores[ref], scores[ours])
-    report(f"batched_nms N={len(boxes)} C=80", t_tv, t_ours, same, 2.5)
 
 
 def bench_pairwise() -> None:
@@ -141,10 +117,14 @@ def bench_pairwise() -> None:
         ("complete_box_iou", tv.complete_box_iou, to.complete_box_iou),
     )
     for name, f_tv, f_ours in fns:
-        t_tv, t_ours, ref, ours = best_of(
-            lambda f=f_tv: f(a, b), lambda f=f_ours: f(a, b), rounds=5
+        BENCH.compare(
+            f"{name} 4000x4000",
+            anchor=lambda f=f_tv: f(a, b),
+            ours=lambda f=f_ours: f(a, b),
+            repeat=rounds(5),
+            check=same_tensor,
+            target=2.0,
         )
-        report(f"{name} 4000x4000", t_tv, t_ours, same_tensor(ref, ours), 2.0)
 
 
 def bench_focal() -> None:
@@ -158,28 +138,45 @@ def bench_focal() -> None:
         loss.backward()
         return loss.detach(), x.grad
 
-    t_tv, t_ours, ref, ours = best_of(
-        lambda: run(tv.sigmoid_focal_loss), lambda: run(tl.sigmoid_focal_loss), rounds=15
+    BENCH.compare(
+        "sigmoid_focal_loss fwd+bwd 1e6",
+        anchor=lambda: run(tv.sigmoid_focal_loss),
+        ours=lambda: run(tl.sigmoid_focal_loss),
+        repeat=rounds(15),
+        check=lambda ours, ref: same_tensor(ours[0], ref[0]) and same_tensor(ours[1], ref[1]),
+        target=1.0,
     )
-    same = same_tensor(ref[0], ours[0]) and same_tensor(ref[1], ours[1])
-    report("sigmoid_focal_loss fwd+bwd 1e6", t_tv, t_ours, same, 1.0)
 
 
 def main() -> int:
-    print(
-        f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
-        f"tinyvision {tinyvision.__version__}; threads: torch {torch.get_num_threads()}"
+    global BENCH, SCALE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--repeat-scale",
+        type=float,
+        default=1.0,
+        help="multiply every case's number of timed rounds (at least 2 each); 0.1: a smoke run",
     )
-    print("ratio = torchvision time / tinyvision time, best of alternating runs\n")
+    _protocol.add_arguments(parser)
+    args = parser.parse_args()
+    SCALE = args.repeat_scale
+    BENCH = _protocol.Bench.from_args(args, anchor_name="torchvision")
+    if tv is None:
+        BENCH.missing(
+            "every case",
+            "torchvision 0.29.1",
+            "run with the reference venv: PYTHONPATH=src /work/tvref/bin/python benchmarks/ops.py",
+        )
+        return BENCH.finish()
+    BENCH.note(
+        f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
+        f"tinyvision {tinyvision.__version__}; torch threads {torch.get_num_threads()}"
+    )
     bench_nms()
     bench_batched_nms()
     bench_pairwise()
     bench_focal()
-    if FAILURES:
-        print(f"\noutputs differ: {', '.join(FAILURES)}")
-        return 1
-    print("\nall outputs identical")
-    return 0
+    return BENCH.finish()
 
 
 if __name__ == "__main__":

@@ -16,42 +16,33 @@ generator: objects with jittered candidates, like oriented-detector output):
   later box whose IoU with a kept one is ``>= threshold``) with each kept box's IoUs against
   the remaining boxes from ``torchvision.ops.box_iou``; the kept indices must be identical.
 
-Timing protocol: one thread (torch, numba, BLAS); a warm-up call of each side first (numba's
-compiled kernels load from its cache; compilation is not timed); then ``--rounds`` rounds
-that alternate the two sides, each timed by its own CPU time (``time.process_time``, the
-headline) and by wall time; best and median of each. The load average is printed before and
-after. Exit status 1 when an agreement check fails or torchvision is missing.
+Timing protocol (``benchmarks/_protocol.py``): one thread (torch, numba, BLAS); a warm-up
+call of each side first (numba's compiled kernels load from its cache; compilation is not
+timed); then ``--rounds`` rounds that alternate the two sides, each timed by its own CPU time
+(``time.process_time``, the headline) and by wall time; best and median of each. The load
+average is printed before and after; ``--markdown`` prints the table with its command line.
+Exit status 1 when an agreement check fails or torchvision is missing.
 """
 
 from __future__ import annotations
 
-import os
+import _protocol  # first: pins the thread pools before numpy and torch load
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[_var] = "1"
+# isort: split
+import argparse
+import sys
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 try:
     import torchvision
     from torchvision import ops as tv
 except ImportError:  # pragma: no cover - depends on the venv
-    print("benchmarks/rotated.py needs torchvision 0.29.1 (a missing reference is a failure):")
-    print("  PYTHONPATH=src /work/tvref/bin/python benchmarks/rotated.py")
-    sys.exit(1)
+    torchvision = tv = None
 
-import tinyvision  # noqa: E402
-from tinyvision import ops as to  # noqa: E402
-
-torch.set_num_threads(1)
-FAILURES: list[str] = []
+import tinyvision
+from tinyvision import ops as to
 
 
 def rotated_scene(n: int, extent: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,76 +82,50 @@ def detectron2_style_nms(boxes: torch.Tensor, scores: torch.Tensor, thr: float) 
     return torch.tensor(keep, dtype=torch.int64)
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, float]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    fn()
-    return time.process_time() - cpu, time.perf_counter() - wall
-
-
-def compare(name: str, reference: Callable, ours: Callable, rounds: int, target: float) -> None:
-    expected, actual = reference(), ours()  # warm-up, and the agreement check
-    same = expected.dtype == actual.dtype and torch.equal(expected, actual)
-    if not same:
-        FAILURES.append(name)
-    times: dict[str, list[tuple[float, float]]] = {"ref": [], "ours": []}
-    for _ in range(rounds):
-        times["ref"].append(timed(reference))
-        times["ours"].append(timed(ours))
-    stats = {}
-    for side, values in times.items():
-        cpu = [v[0] for v in values]
-        wall = [v[1] for v in values]
-        stats[side] = (min(cpu), statistics.median(cpu), min(wall), statistics.median(wall))
-    ratio_cpu = stats["ref"][0] / stats["ours"][0]
-    ratio_wall = stats["ref"][2] / stats["ours"][2]
-    verdict = "ok" if ratio_cpu >= target else f"below the {target:g}x target"
-    print(f"{name}")
-    for side, label in (("ref", "reference"), ("ours", "tinyvision")):
-        b_cpu, m_cpu, b_wall, m_wall = stats[side]
-        print(
-            f"  {label:<10} cpu best {b_cpu * 1e3:9.1f} ms  median {m_cpu * 1e3:9.1f} ms"
-            f"   wall best {b_wall * 1e3:9.1f} ms  median {m_wall * 1e3:9.1f} ms"
-        )
-    print(
-        f"  ratio (reference / tinyvision): cpu {ratio_cpu:.1f}x  wall {ratio_wall:.1f}x"
-        f"  [{verdict}]  identical: {same}"
-    )
+def identical(ours: torch.Tensor, ref: torch.Tensor) -> bool:
+    return ours.dtype == ref.dtype and bool(torch.equal(ours, ref))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    _protocol.add_arguments(parser)
     args = parser.parse_args()
-    print(
+    bench = _protocol.Bench.from_args(args, anchor_name="reference")
+    if tv is None:
+        bench.missing(
+            "every case",
+            "torchvision 0.29.1",
+            "PYTHONPATH=src /work/tvref/bin/python benchmarks/rotated.py",
+        )
+        return bench.finish()
+    bench.note(
         f"torch {torch.__version__}, torchvision {torchvision.__version__}, "
-        f"tinyvision {tinyvision.__version__}, one thread, "
+        f"tinyvision {tinyvision.__version__}, "
         f"cpu capability {torch.backends.cpu.get_cpu_capability()}"
     )
-    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for label, extent in (("sparse", 4000.0), ("dense", 300.0)):
         a, _ = rotated_scene(1000, extent, seed=1)
         b, _ = rotated_scene(1000, extent, seed=2)
-        compare(
+        bench.compare(
             f"box_iou cxcywhr 1000 x 1000, {label}",
-            lambda a=a, b=b: tv.box_iou(a, b, fmt="cxcywhr"),
-            lambda a=a, b=b: to.box_iou(a, b, fmt="cxcywhr"),
-            args.rounds,
+            anchor=lambda a=a, b=b: tv.box_iou(a, b, fmt="cxcywhr"),
+            ours=lambda a=a, b=b: to.box_iou(a, b, fmt="cxcywhr"),
+            repeat=args.rounds,
+            check=identical,
             target=4.0,
         )
     boxes, scores = rotated_scene(10_000, 4000.0, seed=3)
-    compare(
+    bench.compare(
         "nms_rotated 10000 boxes, iou_threshold 0.5 (reference: detectron2-style loop on "
         "torchvision's box_iou)",
-        lambda: detectron2_style_nms(boxes, scores, 0.5),
-        lambda: to.nms_rotated(boxes, scores, 0.5),
-        max(1, args.rounds // 2),
+        anchor=lambda: detectron2_style_nms(boxes, scores, 0.5),
+        ours=lambda: to.nms_rotated(boxes, scores, 0.5),
+        repeat=max(1, args.rounds // 2),
+        check=identical,
         target=4.0,
     )
-    print("load average (1, 5, 15 min) after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    if FAILURES:
-        print(f"FAILED agreement: {FAILURES}")
-        return 1
-    return 0
+    return bench.finish()
 
 
 if __name__ == "__main__":
