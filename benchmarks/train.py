@@ -10,7 +10,7 @@ alternating, best and median of rounds (``benchmarks/_protocol.py``); images per
 ratios per image. Run: ``python benchmarks/train.py`` (``--quick`` for a short run).
 
 Where torchvision is importable (the reference venv: ``PYTHONPATH=src
-/work/tvenv/venv/bin/python benchmarks/train.py``) the notes' code is also timed literally:
+/work/tvref/bin/python benchmarks/train.py``) the notes' code is also timed literally:
 ``torchvision.datasets.CIFAR10`` (PIL image per sample, ``ToTensor``, ``Normalize``) over
 random images written in the CIFAR-10 python format, with ``num_workers`` 0 and 2 (the
 notes use 2); ``--require-torchvision`` makes its absence a failure (exit 1).
