@@ -73,8 +73,8 @@ from tinyvision.metrics._coco_io import (
     detections_from_coco,
     read_json,
 )
-from tinyvision.metrics._tables import DetectionDataset, Detections
 from tinyvision.metrics.coco import ImageMatches, merge_matches
+from tinyvision.structures import DetectionDataset, Detections
 
 __all__ = [
     "IMAGE_SUFFIXES",
