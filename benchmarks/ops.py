@@ -6,7 +6,7 @@ pyyaml and opencv-python-headless so that tinyvision imports), from the reposito
     PYTHONPATH=src /work/tvenv/venv/bin/python benchmarks/ops.py
 
 Boxes are clustered like raw detector output (tens of jittered candidates per object plus
-background boxes, tinyvision.ops._synthetic). Each case times both libraries in one process,
+background boxes, tinyvision.data.synthetic). Each case times both libraries in one process,
 alternating, best of several runs, checks that the outputs are identical and prints the
 ratio torchvision time / tinyvision time (> 1: tinyvision is faster). Exit code 1 if an
 output differs. Without torchvision the script says so and exits 0 (for ``make bench``).
@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - depends on the venv
 import tinyvision  # noqa: E402
 from tinyvision import losses as tl  # noqa: E402
 from tinyvision import ops as to  # noqa: E402
-from tinyvision.ops._synthetic import clustered_detections  # noqa: E402
+from tinyvision.data.synthetic import clustered_detections  # noqa: E402
 
 torch.set_num_threads(1)
 FAILURES: list[str] = []

@@ -1,7 +1,8 @@
 """Data: image-classification data sets and whole-batch transforms, detection data set formats
 (COCO json, YOLO txt, Pascal VOC xml), generated COCO-like data, the synthetic shapes
 detection set, detection augmentation (mosaic, random perspective, HSV, flip) and the
-threaded detection batch loader.
+threaded detection batch loader, and seeded synthetic detector output for NMS
+(:func:`clustered_detections`).
 
 See :mod:`tinyvision.data.formats` for the detection readers, writers and their conventions,
 :mod:`tinyvision.data.cifar` and :mod:`tinyvision.data.digits` for the classification data sets.
@@ -44,6 +45,7 @@ from tinyvision.data.formats import (
 )
 from tinyvision.data.loader import AugmentConfig, DetectionLoader, LoadedImages, load_images
 from tinyvision.data.shapes import SHAPE_CLASSES, ShapesConfig, make_shapes, render_shapes
+from tinyvision.data.synthetic import DetectionScene, clustered_detections
 from tinyvision.data.transforms import channel_stats, normalize, random_flip, random_translate
 
 __all__ = [
@@ -53,12 +55,14 @@ __all__ = [
     "BadLabelsWarning",
     "DetectionDataset",
     "DetectionLoader",
+    "DetectionScene",
     "Detections",
     "ImageDataset",
     "LoadedImages",
     "ShapesConfig",
     "augment_hsv",
     "channel_stats",
+    "clustered_detections",
     "convert",
     "download_cifar10",
     "hflip",
