@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def image_files(sources: list[Path]) -> list[Path]:
     """The image files named, folders expanded (sorted); an unknown path is an error."""
-    from tinyvision.data.formats import IMAGE_SUFFIXES
+    from tinyvision.data.images import IMAGE_SUFFIXES
 
     files: list[Path] = []
     for source in sources:
@@ -147,7 +147,7 @@ def check_earlier_drawings(out: Path, files: list[Path], drawings: list[Path]) -
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli.classify import set_threads
     from tinyvision._fileio import atomic_write_json
-    from tinyvision.data.loader import read_image
+    from tinyvision.data.images import read_image
     from tinyvision.train.checkpoint import load_checkpoint
     from tinyvision.train.detect import CHECKPOINT_KIND, detector_from_checkpoint, predict_images
     from tinyvision.train.distributed import resolve_device

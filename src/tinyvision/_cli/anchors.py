@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import struct
 import warnings
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def read_yolo_sizes(folder: Path) -> tuple[np.ndarray, int, int]:
     to the image); boxes of zero width or height are left out, and one
     :class:`~tinyvision.data.formats.BadLabelsWarning` counts them. Errors (``UserError``)
     name file and line. Image sizes come from the matching images'
-    headers (:func:`~tinyvision.data.formats.image_size`).
+    headers (:func:`~tinyvision.data.images.image_size`).
     """
     if not folder.exists():
         raise FileNotFoundError(f"{folder}: no such folder")
@@ -117,7 +116,7 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
     """``(W, H) / max(W, H)`` of the image matching a label file (YOLOv5's rule: the last
     ``labels`` folder becomes ``images``), or None if none is found or it cannot be read."""
     from tinyvision._errors import UserError
-    from tinyvision.data.formats import IMAGE_SUFFIXES, image_size
+    from tinyvision.data.images import IMAGE_SUFFIXES, image_size
 
     parts = list(label_path.parts)
     if "labels" not in parts:
@@ -130,7 +129,7 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
         if image.is_file():
             try:
                 width, height = image_size(image)
-            except (UserError, OSError, struct.error):  # unreadable: taken as square
+            except (UserError, OSError):  # unreadable: taken as square
                 return None
             if min(width, height) <= 0:
                 return None

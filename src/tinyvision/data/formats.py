@@ -39,10 +39,8 @@ Conventions:
 
 from __future__ import annotations
 
-import io
 import math
 import os
-import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -68,6 +66,7 @@ from tinyvision.data._safe_io import (
     yolo_label_rows,
 )
 from tinyvision.data._safe_io import read_text as _read_text
+from tinyvision.data.images import IMAGE_SUFFIXES, image_size
 from tinyvision.metrics._coco_io import (
     dataset_from_coco,
     detections_from_coco,
@@ -105,7 +104,6 @@ __all__ = [
     "write_yolo_predictions",
 ]
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 PathLike = str | os.PathLike[str]
 
 
@@ -212,159 +210,6 @@ def write_coco_results(detections: Detections, path: PathLike) -> Path:
     ]
     atomic_write_json(path, records, indent=None)
     return Path(path)
-
-
-# ----------------------------------------------------------------------------- images
-_OPENCV_QUIET = False
-
-
-def _opencv() -> Any:
-    """``cv2``, its log level lowered to errors once: a decoder's warning about a damaged
-    file ("PNG input buffer is incomplete") would only repeat the error we raise. A level
-    the user chose through ``OPENCV_LOG_LEVEL`` is left alone."""
-    global _OPENCV_QUIET
-    import cv2
-
-    if not _OPENCV_QUIET:
-        _OPENCV_QUIET = True
-        logging = getattr(getattr(cv2, "utils", None), "logging", None)
-        chosen = "OPENCV_LOG_LEVEL" in os.environ
-        if logging is not None and not chosen and logging.getLogLevel() > logging.LOG_LEVEL_ERROR:
-            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
-    return cv2
-
-
-def image_size(path: PathLike) -> tuple[int, int]:
-    """``(width, height)`` of an image as displayed: from its header (PNG, JPEG, BMP, GIF)
-    or, for other formats, by decoding it with OpenCV.
-
-    The EXIF orientation of a JPEG (APP1) or PNG (``eXIf``) is applied, as YOLOv5 and
-    :func:`tinyvision.data.loader.read_image` do: orientations 5-8 (a quarter turn) swap
-    width and height. Other formats are taken as stored. YOLO labels are relative to the
-    image as displayed.
-    """
-    file = Path(path)
-    with open(file, "rb") as handle:
-        header = _image_header(handle)
-    if header is not None:
-        width, height, orientation = header
-        return (height, width) if orientation >= 5 else (width, height)
-    data = np.fromfile(file, dtype=np.uint8)
-    cv2 = _opencv()
-    image = cv2.imdecode(data, _decode_flags(cv2)) if data.size else None
-    if image is None:
-        raise UserError(f"{file}: not a readable image")
-    return int(image.shape[1]), int(image.shape[0])
-
-
-def _image_header(handle: Any) -> tuple[int, int, int] | None:
-    """``(width, height, EXIF orientation 1-8)`` as stored in a PNG, GIF, BMP or JPEG
-    header; None for other formats or a header cut short."""
-    head = handle.read(32)
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-        width, height = struct.unpack(">II", head[16:24])
-        handle.seek(8)
-        return int(width), int(height), _png_orientation(handle)
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        width, height = struct.unpack("<HH", head[6:10])
-        return int(width), int(height), 1
-    if head[:2] == b"BM" and len(head) >= 26:
-        width, height = struct.unpack("<ii", head[18:26])
-        return int(width), abs(int(height)), 1
-    if head[:2] == b"\xff\xd8":
-        handle.seek(2)
-        return _jpeg_header(handle)
-    return None
-
-
-def _png_orientation(handle: Any) -> int:
-    """The orientation in a PNG's ``eXIf`` chunk (before the image data), else 1."""
-    while True:
-        chunk = handle.read(8)
-        if len(chunk) < 8:
-            return 1
-        length, kind = struct.unpack(">I", chunk[:4])[0], chunk[4:]
-        if kind in (b"IDAT", b"IEND"):
-            return 1
-        if kind == b"eXIf":
-            return _tiff_orientation(handle.read(length))
-        handle.seek(length + 4, os.SEEK_CUR)  # data and CRC
-
-
-def _jpeg_header(handle: Any) -> tuple[int, int, int] | None:
-    """Walk JPEG markers to the first start-of-frame, noting an EXIF orientation."""
-    orientation = 1
-    while True:
-        byte = handle.read(1)
-        while byte and byte != b"\xff":
-            byte = handle.read(1)
-        while byte == b"\xff":
-            byte = handle.read(1)
-        if not byte:
-            return None
-        marker = byte[0]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            continue
-        length_bytes = handle.read(2)
-        if len(length_bytes) < 2:
-            return None
-        length = struct.unpack(">H", length_bytes)[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            data = handle.read(5)
-            if len(data) < 5:
-                return None
-            height, width = struct.unpack(">HH", data[1:5])
-            return int(width), int(height), orientation
-        if marker == 0xE1 and length >= 8:
-            data = handle.read(length - 2)
-            if data[:6] == b"Exif\x00\x00":
-                orientation = _tiff_orientation(data[6:])
-            continue
-        handle.seek(length - 2, os.SEEK_CUR)
-
-
-def _tiff_orientation(data: bytes) -> int:
-    """Tag 0x0112 of the first IFD of EXIF (TIFF) data; 1 when absent or malformed."""
-    order = {b"II": "<", b"MM": ">"}.get(data[:2])
-    if order is None or len(data) < 8:
-        return 1
-    ifd = struct.unpack(order + "I", data[4:8])[0]
-    if ifd + 2 > len(data):
-        return 1
-    count = struct.unpack(order + "H", data[ifd : ifd + 2])[0]
-    for i in range(count):
-        entry = data[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
-        if len(entry) < 12:
-            return 1
-        tag, kind = struct.unpack(order + "HH", entry[:4])
-        if tag == 0x0112 and kind == 3:  # SHORT
-            value = struct.unpack(order + "H", entry[8:10])[0]
-            return value if 1 <= value <= 8 else 1
-    return 1
-
-
-def _decode_flags(cv2: Any) -> int:
-    """Colour, and OpenCV's own EXIF handling off: :func:`_decode_image` orients, the same
-    way for every OpenCV version (some apply a PNG's ``eXIf``, some do not)."""
-    return int(cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-
-
-def _decode_image(data: np.ndarray, source: str) -> np.ndarray:
-    """Decode an encoded image (``uint8[n]``, a file's bytes) as ``uint8[H, W, 3]`` RGB, its
-    EXIF orientation applied as :func:`image_size` does. ``source`` names it in errors."""
-    cv2 = _opencv()
-    image = cv2.imdecode(data, _decode_flags(cv2)) if data.size else None
-    if image is None:
-        raise UserError(f"{source}: not a readable image")
-    header = _image_header(io.BytesIO(data.tobytes()))
-    orientation = header[2] if header is not None else 1
-    if orientation >= 5:  # a quarter turn: transpose, then as 1-4 (OpenCV's order)
-        image = cv2.transpose(image)
-        orientation -= 4
-    flip = {2: 1, 3: -1, 4: 0}.get(orientation)
-    if flip is not None:
-        image = cv2.flip(image, flip)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _image_ids(stems: Sequence[str]) -> np.ndarray:
