@@ -566,3 +566,16 @@ def test_convert_coco_polygons_to_yolo_segments_and_back(tmp_path: Path) -> None
     assert formats.read_yolo(tmp_path / "boxes").segmentation is None
     with pytest.raises(ValueError, match="segments=True applies to YOLO output only"):
         formats.write_dataset(source, tmp_path / "v", "voc", segments=True)
+
+
+def test_one_module_per_format_and_the_package_re_exports_them() -> None:
+    from tinyvision.data.formats import auto, coco, shards, voc, yolo
+    from tinyvision.data.images import image_size
+
+    homes = {coco: "read_coco", yolo: "read_yolo", voc: "read_voc", auto: "convert"}
+    for module, name in homes.items():
+        assert getattr(formats, name) is getattr(module, name)
+        assert set(module.__all__) <= set(formats.__all__)
+    assert formats.write_matches is shards.write_matches
+    assert formats.image_size is image_size  # the one image reader's
+    assert all(hasattr(formats, name) for name in formats.__all__)

@@ -100,11 +100,11 @@ def _read_label_file(path: Path, left_out: list[str]) -> np.ndarray:
     """``float64[N, 2]`` normalised ``(w, h)`` of a label file's boxes, clipped to the image
     as :func:`~tinyvision.data.formats.read_yolo` clips them; empty boxes go to ``left_out``."""
     from tinyvision.data._safe_io import read_text, yolo_label_rows
-    from tinyvision.data.formats import _yolo_box
+    from tinyvision.data.formats.yolo import yolo_box
 
     rows = []
     for line_no, _, cx, cy, w, h in yolo_label_rows(read_text(path), path, None):
-        (_, _, w, h), _ = _yolo_box(cx, cy, w, h, 1, 1)
+        (_, _, w, h), _ = yolo_box(cx, cy, w, h, 1, 1)
         if w > 0 and h > 0:
             rows.append((w, h))
         else:
