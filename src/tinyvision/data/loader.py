@@ -1,7 +1,8 @@
 """Detection training batches: images in memory, augmentation in worker threads.
 
-:func:`load_images` decodes a data set's images once (resized so the longer side is the
-training size) with their labels as ``[N, 5]`` arrays ``(class, x1, y1, x2, y2)`` in the
+:func:`load_images` decodes a data set's images once
+(:func:`tinyvision.data.images.read_image`, resized so the longer side is the training
+size) with their labels as ``[N, 5]`` arrays ``(class, x1, y1, x2, y2)`` in the
 resized pixels. :class:`DetectionLoader` cuts an epoch into batches and builds each one —
 mosaic, random perspective, HSV jitter, flip (:mod:`tinyvision.data.augment`), then the
 float tensor — in a pool of threads, a few batches ahead of the training step. OpenCV and

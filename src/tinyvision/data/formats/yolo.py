@@ -174,7 +174,8 @@ def read_yolo(source: PathLike, split: str = "val", *, skip_bad: bool = False) -
     that is given. An image without a label file has no objects. A label file is UTF-8
     text (a byte-order mark is allowed); a label line must be ``class cx cy w h`` (or a
     polygon) with a class index below the number of names and coordinates in [0, 1],
-    relative to the image as displayed (EXIF orientation applied, see :func:`image_size`).
+    relative to the image as displayed (EXIF orientation applied, see
+    :func:`tinyvision.data.images.image_size`).
 
     As YOLOv5's loader does, a box reaching past the image edge (e.g. ``cx + w/2 > 1``)
     is clipped to the image; unlike YOLOv5, a box of zero width or height (it can never
