@@ -161,3 +161,31 @@ def test_invalid_orientation_value_is_ignored(tmp_path: Path) -> None:
     path = save_oriented(tmp_path / "x.png", 9, "PNG")
     np.testing.assert_array_equal(read_image(path), STORED)
     assert image_size(path) == (20, 12)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow: "Corrupt EXIF data" of a cut TIFF
+@pytest.mark.parametrize(
+    ("fmt", "options"),
+    [("JPEG", {}), ("PNG", {}), ("GIF", {}), ("BMP", {}), ("WEBP", {}), ("TIFF", {})],
+)
+def test_every_cut_of_a_file_is_a_size_or_a_user_error(tmp_path: Path, fmt: str, options: dict):
+    full = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(STORED[:6, :8]).save(full, format=fmt, exif=exif, **options)
+    data = full.getvalue()
+    path = tmp_path / "cut"
+    for end in range(0, len(data), max(1, len(data) // 60)):
+        path.write_bytes(data[:end])
+        try:
+            width, height = image_size(path)
+        except UserError as exc:
+            assert str(exc).startswith(f"{path}: ")
+        else:
+            assert (width, height) in ((8, 6), (6, 8))
+        try:
+            image = read_image(path)
+        except UserError as exc:
+            assert str(exc) == f"{path}: not a readable image"
+        else:
+            assert image.shape[2] == 3 and image.dtype == np.uint8

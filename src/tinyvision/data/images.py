@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from typing import Any, Literal
 
 import numpy as np
@@ -109,8 +110,9 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """``(width, height)`` of an image as displayed, from its header (no pixels decoded).
 
     Pillow reads the header; EXIF orientations 5-8 (a quarter turn) swap width and
-    height, as :func:`read_image` turns the pixels. A format Pillow does not know, but
-    OpenCV decodes, is decoded to learn its size. YOLO labels are relative to this size.
+    height, as :func:`read_image` turns the pixels. A file whose header Pillow does not
+    read (a format it does not know, a damaged header) is decoded with OpenCV instead.
+    YOLO labels are relative to this size.
 
     Raises:
         TypeError: ``path`` is not a str or ``os.PathLike``.
@@ -123,12 +125,12 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
         with Image.open(path) as image:
             width, height = image.size
             orientation = _orientation_of(image)
-    except UnidentifiedImageError:
-        shape = read_image(path, color="bgr").shape
-        return int(shape[1]), int(shape[0])
     except Image.DecompressionBombError as exc:
         raise UserError(f"{path}: {_too_large(exc)}") from None
-    except (OSError, SyntaxError, ValueError) as exc:  # missing, unreadable, bad header
+    except (UnidentifiedImageError, SyntaxError, ValueError, EOFError, struct.error):
+        shape = read_image(path, color="bgr").shape  # a header Pillow cannot read: decode
+        return int(shape[1]), int(shape[0])
+    except OSError as exc:  # missing, a folder, no permission
         raise UserError(f"{path}: cannot read ({_reason(exc)})") from None
     return (int(height), int(width)) if orientation >= 5 else (int(width), int(height))
 
@@ -208,8 +210,8 @@ def _opencv() -> Any:
     return cv2
 
 
-def _reason(exc: BaseException) -> str:
-    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _too_large(exc: BaseException) -> str:
