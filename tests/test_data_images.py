@@ -189,3 +189,19 @@ def test_every_cut_of_a_file_is_a_size_or_a_user_error(tmp_path: Path, fmt: str,
             assert str(exc) == f"{path}: not a readable image"
         else:
             assert image.shape[2] == 3 and image.dtype == np.uint8
+
+
+def test_is_image_file_checks_suffix_and_first_bytes(tmp_path: Path) -> None:
+    from tinyvision.data.images import is_image_file
+
+    for fmt, suffix in (("PNG", ".png"), ("JPEG", ".JPG"), ("WEBP", ".webp"), ("TIFF", ".tif")):
+        Image.fromarray(STORED).save(tmp_path / f"x{suffix}", format=fmt)
+        assert is_image_file(tmp_path / f"x{suffix}"), fmt
+        assert is_image_file(str(tmp_path / f"x{suffix}"))
+    (tmp_path / "text.png").write_text("hostname\n")
+    (tmp_path / "x.txt").write_bytes((tmp_path / "x.png").read_bytes())
+    (tmp_path / "folder.png").mkdir()
+    for path in ("text.png", "x.txt", "folder.png", "missing.png"):
+        assert not is_image_file(tmp_path / path), path
+    with pytest.raises(TypeError, match=r"path must be a str or os.PathLike, got b'x.png'"):
+        is_image_file(b"x.png")  # type: ignore[arg-type]

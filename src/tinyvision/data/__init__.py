@@ -44,7 +44,13 @@ from tinyvision.data.formats import (
     write_yolo,
     write_yolo_predictions,
 )
-from tinyvision.data.images import IMAGE_SUFFIXES, decode_image, image_size, read_image
+from tinyvision.data.images import (
+    IMAGE_SUFFIXES,
+    decode_image,
+    image_size,
+    is_image_file,
+    read_image,
+)
 from tinyvision.data.loader import AugmentConfig, DetectionLoader, LoadedImages, load_images
 from tinyvision.data.shapes import SHAPE_CLASSES, ShapesConfig, make_shapes, render_shapes
 from tinyvision.data.synthetic import DetectionScene, clustered_detections
@@ -71,6 +77,7 @@ __all__ = [
     "download_cifar10",
     "hflip",
     "image_size",
+    "is_image_file",
     "letterbox",
     "load_cifar10",
     "load_dataset",

@@ -15,7 +15,7 @@ from tinyvision._fileio import (
     atomic_copy,
 )
 from tinyvision._validate import check_instance
-from tinyvision.data.images import IMAGE_SUFFIXES
+from tinyvision.data.images import is_image_file
 from tinyvision.structures import DetectionDataset, Detections
 
 PathLike = str | os.PathLike[str]
@@ -123,28 +123,6 @@ def check_split_name(split: Any, name: str = "split") -> str:
     return split
 
 
-_IMAGE_SIGNATURES = (
-    b"\x89PNG\r\n\x1a\n",
-    b"\xff\xd8\xff",  # JPEG
-    b"GIF87a",
-    b"GIF89a",
-    b"BM",
-    b"II*\x00",  # TIFF, little-endian
-    b"MM\x00*",  # TIFF, big-endian
-)
-
-
-def _is_image_file(path: Path) -> bool:
-    """A regular file (links followed) with an image suffix (:data:`IMAGE_SUFFIXES`) whose
-    first bytes are those of one of those formats."""
-    if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
-        return False
-    with open(path, "rb") as handle:
-        head = handle.read(12)
-    webp = head[:4] == b"RIFF" and head[8:12] == b"WEBP"
-    return webp or head.startswith(_IMAGE_SIGNATURES)
-
-
 def copy_images(files: Sequence[str], image_dir: PathLike, folder: Path, stems: list[str]) -> None:
     """Copy each image ``image_dir/files[i]`` to ``folder/<stems[i]><suffix>``.
 
@@ -155,7 +133,7 @@ def copy_images(files: Sequence[str], image_dir: PathLike, folder: Path, stems: 
     skipped = []
     for file, stem in zip(files, stems):
         src = Path(image_dir) / file
-        if not _is_image_file(src):
+        if not is_image_file(src):
             if not src.exists():
                 raise FileNotFoundError(f"{src}: no such image file")
             skipped.append(str(src))
