@@ -205,3 +205,14 @@ def test_is_image_file_checks_suffix_and_first_bytes(tmp_path: Path) -> None:
         assert not is_image_file(tmp_path / path), path
     with pytest.raises(TypeError, match=r"path must be a str or os.PathLike, got b'x.png'"):
         is_image_file(b"x.png")  # type: ignore[arg-type]
+
+
+def test_past_pillows_pixel_limit_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_oriented(tmp_path / "big.jpg", 1, "JPEG")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50)  # 240 pixels > 2 * 50
+    with pytest.raises(UserError, match=r"big\.jpg: too many pixels to read safely"):
+        image_size(path)
+    with pytest.raises(UserError, match=r"big\.jpg: too many pixels .*MAX_IMAGE_PIXELS to allow"):
+        read_image(path)

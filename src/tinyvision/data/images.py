@@ -19,7 +19,9 @@ images are expanded to their colours and 16-bit images keep their high byte
 (``value >> 8``, OpenCV's ``IMREAD_COLOR``).
 
 Files that are missing, unreadable or not decodable raise
-:class:`tinyvision._errors.UserError` naming the file.
+:class:`tinyvision._errors.UserError` naming the file, as do images past Pillow's
+decompression-bomb limit (twice ``PIL.Image.MAX_IMAGE_PIXELS``, about 179 megapixels by
+default; raise that setting to read larger ones).
 """
 
 from __future__ import annotations
