@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 
 from tinyvision import losses, ops
-from tinyvision.ops._synthetic import clustered_detections
+from tinyvision.data.synthetic import clustered_detections
 
 RESULTS: list[tuple[str, bool, str]] = []
 # ``--device cpu`` runs the same comparisons CPU against CPU: a smoke test of this script.

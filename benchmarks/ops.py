@@ -6,7 +6,7 @@ tinyvision.ops imports), from the repository root::
     PYTHONPATH=src /work/tvref/bin/python benchmarks/ops.py [--repeat-scale 0.2] [--markdown]
 
 Boxes are clustered like raw detector output (tens of jittered candidates per object plus
-background boxes, tinyvision.ops._synthetic). Each case follows ``benchmarks/_protocol.py``:
+background boxes, tinyvision.data.synthetic). Each case follows ``benchmarks/_protocol.py``:
 one thread, both libraries on the same tensors in one process, a warm-up call each, then
 alternating calls timed by CPU time (the headline) and wall time, best and median; the
 outputs must be identical. Ratio = torchvision time / tinyvision time (> 1: tinyvision is
@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - depends on the venv
 import tinyvision
 from tinyvision import losses as tl
 from tinyvision import ops as to
-from tinyvision.ops._synthetic import clustered_detections
+from tinyvision.data.synthetic import clustered_detections
 
 BENCH: _protocol.Bench
 SCALE = 1.0

@@ -272,6 +272,27 @@ def test_predict_bad_input(trained, tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
                            str(tmp_path / "broken.png"), "--out", str(tmp_path / "o"))  # fmt: skip
     assert_one_line_error(code, err, "broken.png: not a readable image")
+    folder = tmp_path / "folder"  # in a folder, an image that does not decode is skipped
+    folder.mkdir()
+    shutil.copy(image, folder / "good.png")
+    (folder / "bad.png").write_bytes(b"not an image")
+    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
+                           str(folder), "--out", str(tmp_path / "f"), "--conf", "0.001",
+                           "--threads", "1")  # fmt: skip
+    assert code == 0, err
+    (warning,) = err.strip().splitlines()
+    assert warning.startswith("tinyvision: warning: skipped 1 image file(s) in the folders")
+    assert warning.endswith("bad.png")
+    assert sorted(p.name for p in (tmp_path / "f").glob("*.png")) == ["good.png"]
+    records = json.loads((tmp_path / "f" / "predictions.json").read_text())
+    assert {r["image_id"] for r in records} <= {"good"}
+    shutil.copy(folder / "bad.png", folder / "good.png")  # nothing left that decodes
+    code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(out / "last.pt"),
+                           str(folder), "--out", str(tmp_path / "g"))  # fmt: skip
+    assert code == 2 and err.strip().splitlines()[-1] == (
+        "tinyvision: error: none of the 2 image file(s) decodes"
+    )
+    assert not (tmp_path / "g").exists()
     save_checkpoint(tmp_path / "cls.pt", "classifier", {"model": {}})
     code, _, err = run_cli(capsys, "detect", "predict", "--checkpoint", str(tmp_path / "cls.pt"),
                            image)  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 
 from _cli_helpers import assert_one_line_error, run_cli
 from tinyvision.data import formats, make_coco_like
+from tinyvision.data.formats import _common as formats_common
 
 
 def tree(folder: Path) -> dict[str, bytes | None]:
@@ -177,7 +178,7 @@ def test_an_interrupted_conversion_leaves_nothing_and_its_leftovers_are_removed(
     sets: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    copy = formats.atomic_copy
+    copy = formats_common.atomic_copy  # where copy_images looks it up
 
     def killed_on_the_second_image(src: Path, dst: Path) -> None:
         calls.append(src)
@@ -185,7 +186,7 @@ def test_an_interrupted_conversion_leaves_nothing_and_its_leftovers_are_removed(
             raise KeyboardInterrupt
         copy(src, dst)
 
-    monkeypatch.setattr(formats, "atomic_copy", killed_on_the_second_image)
+    monkeypatch.setattr(formats_common, "atomic_copy", killed_on_the_second_image)
     with pytest.raises(KeyboardInterrupt):
         formats.convert(sets / "yolo", sets / "cut", "voc")
     monkeypatch.undo()

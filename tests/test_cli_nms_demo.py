@@ -10,7 +10,7 @@ import torch
 
 from _cli_helpers import assert_usage_error
 from tinyvision.cli import main
-from tinyvision.ops._synthetic import clustered_detections
+from tinyvision.data.synthetic import clustered_detections
 
 
 def _run_demo(capsys: pytest.CaptureFixture[str], out: Path, *extra: str) -> str:

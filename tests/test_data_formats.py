@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import PIL.Image
 import pytest
 
 from detection_helpers import assert_same_as_pycoco, pycoco
@@ -50,8 +51,8 @@ def test_image_size_from_headers(tmp_path: Path) -> None:
         path = tmp_path / f"x{suffix}"
         assert cv2.imwrite(str(path), image)
         assert formats.image_size(path) == (37, 23), suffix
-    gif = tmp_path / "x.gif"
-    gif.write_bytes(b"GIF89a" + struct.pack("<HH", 37, 23) + b"\x00" * 10)
+    gif = tmp_path / "x.gif"  # Pillow reads the header: a frame-less GIF is not an image
+    PIL.Image.fromarray(image).save(gif)
     assert formats.image_size(gif) == (37, 23)
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(UserError, match="not a readable image"):
@@ -399,7 +400,8 @@ def exif_orientation_jpeg(image: np.ndarray, orientation: int, byte_order: str =
 
 
 def test_exif_orientation_6_gives_the_displayed_size_everywhere(tmp_path: Path) -> None:
-    from tinyvision.data.loader import load_images, read_image
+    from tinyvision.data.images import read_image
+    from tinyvision.data.loader import load_images
 
     stored = np.zeros((64, 96, 3), np.uint8)  # 96 wide, 64 high as stored
     stored[:16, :32] = 255  # a white block top-left
@@ -423,7 +425,7 @@ def test_exif_orientation_6_gives_the_displayed_size_everywhere(tmp_path: Path) 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_exif_orientations_match_opencv(tmp_path: Path, orientation: int) -> None:
-    from tinyvision.data.loader import read_image
+    from tinyvision.data.images import read_image
 
     stored = np.random.default_rng(orientation).integers(0, 256, (24, 40, 3), dtype=np.uint8)
     path = tmp_path / "x.jpg"
@@ -434,7 +436,7 @@ def test_exif_orientations_match_opencv(tmp_path: Path, orientation: int) -> Non
 
 
 def test_truncated_png_gives_our_error_only(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
-    from tinyvision.data.loader import read_image
+    from tinyvision.data.images import read_image
 
     _, encoded = cv2.imencode(
         ".png", np.random.default_rng(0).integers(0, 256, (32, 32, 3), np.uint8)
@@ -564,3 +566,16 @@ def test_convert_coco_polygons_to_yolo_segments_and_back(tmp_path: Path) -> None
     assert formats.read_yolo(tmp_path / "boxes").segmentation is None
     with pytest.raises(ValueError, match="segments=True applies to YOLO output only"):
         formats.write_dataset(source, tmp_path / "v", "voc", segments=True)
+
+
+def test_one_module_per_format_and_the_package_re_exports_them() -> None:
+    from tinyvision.data.formats import auto, coco, shards, voc, yolo
+    from tinyvision.data.images import image_size
+
+    homes = {coco: "read_coco", yolo: "read_yolo", voc: "read_voc", auto: "convert"}
+    for module, name in homes.items():
+        assert getattr(formats, name) is getattr(module, name)
+        assert set(module.__all__) <= set(formats.__all__)
+    assert formats.write_matches is shards.write_matches
+    assert formats.image_size is image_size  # the one image reader's
+    assert all(hasattr(formats, name) for name in formats.__all__)

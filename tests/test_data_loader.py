@@ -11,13 +11,13 @@ import torch
 
 from tinyvision._errors import UserError
 from tinyvision.data.formats import read_yolo
+from tinyvision.data.images import read_image
 from tinyvision.data.loader import (
     AugmentConfig,
     DetectionLoader,
     augmented_sample,
     collate,
     load_images,
-    read_image,
 )
 
 

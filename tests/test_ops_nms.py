@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from tinyvision import ops
+from tinyvision.data.synthetic import clustered_detections
 from tinyvision.ops import _kernels
-from tinyvision.ops._synthetic import clustered_detections
 from tinyvision.ops.nms import _float32_floor, _greedy_keep_torch, _group, _soft_nms_torch
 
 

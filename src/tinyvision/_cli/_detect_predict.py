@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def image_files(sources: list[Path]) -> list[Path]:
     """The image files named, folders expanded (sorted); an unknown path is an error."""
-    from tinyvision.data.formats import IMAGE_SUFFIXES
+    from tinyvision.data.images import IMAGE_SUFFIXES
 
     files: list[Path] = []
     for source in sources:
@@ -83,6 +83,35 @@ def image_files(sources: list[Path]) -> list[Path]:
         else:
             raise FileNotFoundError(f"{source}: no such file or folder")
     return files
+
+
+def readable_images(files: list[Path], named: list[Path]) -> tuple[list[Path], list[Any]]:
+    """The files that decode and their ``uint8[H, W, 3]`` RGB images. An image named on
+    the command line that does not decode is an error (``UserError`` naming it); one found
+    in a folder is skipped, and one warning line on stderr names the skipped files."""
+    from tinyvision.data.images import read_image
+
+    direct = set(named)
+    kept, images, skipped = [], [], []
+    for file in files:
+        try:
+            images.append(read_image(file))
+        except UserError:
+            if file in direct:
+                raise
+            skipped.append(str(file))
+            continue
+        kept.append(file)
+    if skipped:
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        print(
+            f"tinyvision: warning: skipped {len(skipped)} image file(s) in the folders that "
+            f"do not decode: {', '.join(skipped[:5])}{more}",
+            file=sys.stderr,
+        )
+    if not kept:
+        raise UserError(f"none of the {len(files)} image file(s) decodes")
+    return kept, images
 
 
 def unique_stems(files: list[Path]) -> list[str]:
@@ -147,14 +176,13 @@ def check_earlier_drawings(out: Path, files: list[Path], drawings: list[Path]) -
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli.classify import set_threads
     from tinyvision._fileio import atomic_write_json
-    from tinyvision.data.loader import read_image
     from tinyvision.train.checkpoint import load_checkpoint
     from tinyvision.train.detect import CHECKPOINT_KIND, detector_from_checkpoint, predict_images
     from tinyvision.train.distributed import resolve_device
 
     set_threads(args.threads)
     conf, iou, max_det = args.conf, args.iou, args.max_det  # in range: see register()
-    files = image_files(args.images)
+    files, images = readable_images(image_files(args.images), args.images)
     names_out = unique_stems(files)
     drawings = [drawing_path(args.out, f, n) for f, n in zip(files, names_out)]
     written = [
@@ -178,7 +206,6 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.checkpoint}: img_size must be a multiple of 32, got {img_size}")
     names = list(record.get("names") or [str(k) for k in range(model.num_classes)])
     model = model.to(resolve_device(args.device))
-    images = [read_image(str(f)) for f in files]
     found = predict_images(
         model, images, img_size, conf_threshold=conf, iou_threshold=iou, max_det=max_det
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import struct
 import warnings
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def read_yolo_sizes(folder: Path) -> tuple[np.ndarray, int, int]:
     to the image); boxes of zero width or height are left out, and one
     :class:`~tinyvision.data.formats.BadLabelsWarning` counts them. Errors (``UserError``)
     name file and line. Image sizes come from the matching images'
-    headers (:func:`~tinyvision.data.formats.image_size`).
+    headers (:func:`~tinyvision.data.images.image_size`).
     """
     if not folder.exists():
         raise FileNotFoundError(f"{folder}: no such folder")
@@ -101,11 +100,11 @@ def _read_label_file(path: Path, left_out: list[str]) -> np.ndarray:
     """``float64[N, 2]`` normalised ``(w, h)`` of a label file's boxes, clipped to the image
     as :func:`~tinyvision.data.formats.read_yolo` clips them; empty boxes go to ``left_out``."""
     from tinyvision.data._safe_io import read_text, yolo_label_rows
-    from tinyvision.data.formats import _yolo_box
+    from tinyvision.data.formats.yolo import yolo_box
 
     rows = []
     for line_no, _, cx, cy, w, h in yolo_label_rows(read_text(path), path, None):
-        (_, _, w, h), _ = _yolo_box(cx, cy, w, h, 1, 1)
+        (_, _, w, h), _ = yolo_box(cx, cy, w, h, 1, 1)
         if w > 0 and h > 0:
             rows.append((w, h))
         else:
@@ -117,7 +116,7 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
     """``(W, H) / max(W, H)`` of the image matching a label file (YOLOv5's rule: the last
     ``labels`` folder becomes ``images``), or None if none is found or it cannot be read."""
     from tinyvision._errors import UserError
-    from tinyvision.data.formats import IMAGE_SUFFIXES, image_size
+    from tinyvision.data.images import IMAGE_SUFFIXES, image_size
 
     parts = list(label_path.parts)
     if "labels" not in parts:
@@ -130,7 +129,7 @@ def _image_scale(label_path: Path) -> np.ndarray | None:
         if image.is_file():
             try:
                 width, height = image_size(image)
-            except (UserError, OSError, struct.error):  # unreadable: taken as square
+            except (UserError, OSError):  # unreadable: taken as square
                 return None
             if min(width, height) <= 0:
                 return None

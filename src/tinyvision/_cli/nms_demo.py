@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported lazily at run time: the CLI front loads every comm
     from matplotlib.patches import Rectangle
     from torch import Tensor
 
-    from tinyvision.ops._synthetic import DetectionScene
+    from tinyvision.data.synthetic import DetectionScene
 
 DEFAULT_OUT = Path("runs") / "nms-demo"
 OBJECTS_MAX, PER_OBJECT_MAX, CLASSES_MAX = 200, 1000, 20
@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from tinyvision._cli._checks import check_out
+    from tinyvision.data.synthetic import clustered_detections
     from tinyvision.ops import batched_nms, box_iou
-    from tinyvision.ops._synthetic import clustered_detections
     from tinyvision.report.plots import save_png
 
     objects, per_object, classes = args.objects, args.per_object, args.classes

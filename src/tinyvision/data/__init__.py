@@ -1,9 +1,11 @@
 """Data: image-classification data sets and whole-batch transforms, detection data set formats
 (COCO json, YOLO txt, Pascal VOC xml), generated COCO-like data, the synthetic shapes
 detection set, detection augmentation (mosaic, random perspective, HSV, flip) and the
-threaded detection batch loader.
+threaded detection batch loader, and seeded synthetic detector output for NMS
+(:func:`clustered_detections`).
 
-See :mod:`tinyvision.data.formats` for the detection readers, writers and their conventions,
+See :mod:`tinyvision.data.images` for the one image reader (EXIF orientation applied),
+:mod:`tinyvision.data.formats` for the detection readers, writers and their conventions,
 :mod:`tinyvision.data.cifar` and :mod:`tinyvision.data.digits` for the classification data sets.
 """
 
@@ -42,26 +44,40 @@ from tinyvision.data.formats import (
     write_yolo,
     write_yolo_predictions,
 )
+from tinyvision.data.images import (
+    IMAGE_SUFFIXES,
+    decode_image,
+    image_size,
+    is_image_file,
+    read_image,
+)
 from tinyvision.data.loader import AugmentConfig, DetectionLoader, LoadedImages, load_images
 from tinyvision.data.shapes import SHAPE_CLASSES, ShapesConfig, make_shapes, render_shapes
+from tinyvision.data.synthetic import DetectionScene, clustered_detections
 from tinyvision.data.transforms import channel_stats, normalize, random_flip, random_translate
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "IMAGE_SUFFIXES",
     "SHAPE_CLASSES",
     "AugmentConfig",
     "BadLabelsWarning",
     "DetectionDataset",
     "DetectionLoader",
+    "DetectionScene",
     "Detections",
     "ImageDataset",
     "LoadedImages",
     "ShapesConfig",
     "augment_hsv",
     "channel_stats",
+    "clustered_detections",
     "convert",
+    "decode_image",
     "download_cifar10",
     "hflip",
+    "image_size",
+    "is_image_file",
     "letterbox",
     "load_cifar10",
     "load_dataset",
@@ -80,6 +96,7 @@ __all__ = [
     "random_translate",
     "read_coco",
     "read_coco_results",
+    "read_image",
     "read_matches",
     "read_voc",
     "read_voc_predictions",

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tinyvision._validate import check_int
-from tinyvision.metrics._tables import DetectionDataset, Detections
+from tinyvision.structures import DetectionDataset, Detections
 
 # COCO's 80 category ids are 1..90 with these ten left out.
 _COCO_MISSING_IDS = (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)

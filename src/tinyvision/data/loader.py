@@ -1,7 +1,8 @@
 """Detection training batches: images in memory, augmentation in worker threads.
 
-:func:`load_images` decodes a data set's images once (resized so the longer side is the
-training size) with their labels as ``[N, 5]`` arrays ``(class, x1, y1, x2, y2)`` in the
+:func:`load_images` decodes a data set's images once
+(:func:`tinyvision.data.images.read_image`, resized so the longer side is the training
+size) with their labels as ``[N, 5]`` arrays ``(class, x1, y1, x2, y2)`` in the
 resized pixels. :class:`DetectionLoader` cuts an epoch into batches and builds each one —
 mosaic, random perspective, HSV jitter, flip (:mod:`tinyvision.data.augment`), then the
 float tensor — in a pool of threads, a few batches ahead of the training step. OpenCV and
@@ -15,7 +16,6 @@ run resumed at epoch ``e`` sees the same batches as an uninterrupted one.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections import deque
@@ -38,7 +38,8 @@ from tinyvision.data.augment import (
     _random_perspective,
     resize_longest,
 )
-from tinyvision.data.formats import DetectionDataset, _decode_image
+from tinyvision.data.images import read_image
+from tinyvision.structures import DetectionDataset
 
 __all__ = [
     "AugmentConfig",
@@ -48,7 +49,6 @@ __all__ = [
     "augmented_sample",
     "collate",
     "load_images",
-    "read_image",
     "subset_images",
 ]
 
@@ -75,25 +75,6 @@ class AugmentConfig:
             check_float(getattr(self, name), name, minimum=0.0)
         check_float(self.translate, "translate", minimum=0.0, maximum=0.5)
         check_float(self.scale, "scale", minimum=0.0, maximum=1.0, max_inclusive=False)
-
-
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode an image file as ``uint8[H, W, 3]`` RGB.
-
-    The EXIF orientation of a JPEG or PNG is applied (the image as displayed, as YOLOv5
-    reads it), the same as :func:`tinyvision.data.formats.image_size` reports its size.
-
-    Raises:
-        TypeError: ``path`` is not a path.
-        UserError: the file is missing or not a readable image.
-    """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {describe(path)}")
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return _decode_image(data, str(path))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from tinyvision.metrics._ranking import (
     roc_auc_score,
     roc_curve,
 )
-from tinyvision.metrics._tables import DetectionDataset, Detections
 from tinyvision.metrics._thresholds import (
     BestThreshold,
     BinaryMetrics,
@@ -72,6 +71,7 @@ from tinyvision.metrics.streaming import (
     BinaryCurves,
     ConfusionMatrixAccumulator,
 )
+from tinyvision.structures import DetectionDataset, Detections
 
 __all__ = [
     "BestThreshold",

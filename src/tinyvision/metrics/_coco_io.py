@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tinyvision._validate import describe
-from tinyvision.metrics._tables import DetectionDataset, Detections, xyxy_to_xywh
+from tinyvision.structures import DetectionDataset, Detections, xyxy_to_xywh
 
 try:  # a runtime dependency, but some machines lack it: the stdlib is the fallback
     import orjson as _orjson

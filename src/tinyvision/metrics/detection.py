@@ -13,7 +13,7 @@ import numpy as np
 
 from tinyvision._validate import as_numpy, check_choice, check_finite_array, check_float
 from tinyvision.metrics import _detection_kernels as _k
-from tinyvision.metrics._tables import xyxy_to_xywh
+from tinyvision.structures import xyxy_to_xywh
 
 __all__ = ["DetectionMatch", "average_precision", "match_detections"]
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import numpy as np
 
 from tinyvision.metrics import _rle
-from tinyvision.metrics._tables import DetectionDataset, Detections
 from tinyvision.metrics.coco import _iou, _segm
 from tinyvision.metrics.coco.params import EvaluationParams
+from tinyvision.structures import DetectionDataset, Detections
 
 
 def _gt_name(gt: DetectionDataset, rows: np.ndarray) -> Callable[[int], str]:

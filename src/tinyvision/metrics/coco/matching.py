@@ -13,7 +13,6 @@ import numpy as np
 from tinyvision._validate import as_numpy, check_choice, check_instance
 from tinyvision.metrics import _detection_kernels as _k
 from tinyvision.metrics._coco_io import as_dataset, as_detections
-from tinyvision.metrics._tables import DetectionDataset, Detections, _ids, check_known_ids
 from tinyvision.metrics.coco.params import (
     IOU_TYPES,
     MODES,
@@ -22,6 +21,7 @@ from tinyvision.metrics.coco.params import (
     _make_params,
     _rule,
 )
+from tinyvision.structures import DetectionDataset, Detections, check_known_ids, id_column
 
 __all__ = ["ImageMatches", "gather_matches", "match_images", "merge_matches"]
 
@@ -178,7 +178,7 @@ def match_images(
     if image_ids is None:
         images = all_images
     else:
-        images = np.unique(_ids(as_numpy(image_ids, "image_ids", ndim=1), "image_ids"))
+        images = np.unique(id_column(as_numpy(image_ids, "image_ids", ndim=1), "image_ids"))
         check_known_ids(
             images, all_images, rows="image_ids", what="image id",
             where="the ground truth's images",

@@ -1,11 +1,13 @@
-"""Columnar detection tables: a ground-truth data set and a detector's results.
+"""The detection data model: a ground-truth data set and a detector's results, as columns.
 
 Both are frozen dataclasses of numpy columns (one row per annotation or detection), the
 in-memory form that every reader in :mod:`tinyvision.data.formats` returns and that
-:func:`tinyvision.metrics.evaluate_detections` consumes. Boxes are COCO's ``[x, y, w, h]``
-in absolute pixels (continuous coordinates, float64), because the COCO-exact evaluator
-must see the very numbers that pycocotools sees; :meth:`DetectionDataset.boxes_xyxy` and
-:meth:`Detections.boxes_xyxy` give the ``(x1, y1, x2, y2)`` form used by ``tinyvision.ops``.
+:func:`tinyvision.metrics.evaluate_detections` consumes. This module sits below both
+``data`` and ``metrics`` (it imports neither); both re-export its classes. Boxes are
+COCO's ``[x, y, w, h]`` in absolute pixels (continuous coordinates, float64), because the
+COCO-exact evaluator must see the very numbers that pycocotools sees;
+:meth:`DetectionDataset.boxes_xyxy` and :meth:`Detections.boxes_xyxy` give
+the ``(x1, y1, x2, y2)`` form used by ``tinyvision.ops``.
 
 The constructors check the columns (shapes, dtypes, finite values, non-negative sizes)
 and raise ``ValueError``/``TypeError`` naming the column and the first bad row.
@@ -22,11 +24,22 @@ import numpy as np
 
 from tinyvision._validate import describe
 
-__all__ = ["DetectionDataset", "Detections"]
+__all__ = [
+    "DetectionDataset",
+    "Detections",
+    "check_known_ids",
+    "id_column",
+    "xywh_to_xyxy",
+    "xyxy_to_xywh",
+]
 
 
-def _ids(value: Any, name: str, n: int | None = None) -> np.ndarray:
-    """An int64 column; integral floats (``3.0``) are accepted, bool and strings are not."""
+def id_column(value: Any, name: str, n: int | None = None) -> np.ndarray:
+    """An int64 id column (``[N]``, or ``[n]`` rows when ``n`` is given).
+
+    Integral floats (``3.0``) are accepted; bools and strings raise ``TypeError``; NaN,
+    fractions, values outside int64 and a wrong length raise ``ValueError`` naming ``name``.
+    """
     array = np.asarray(value)
     if array.ndim != 1:
         array = array.reshape(-1) if array.size == 0 else array
@@ -116,9 +129,9 @@ def _located_boxes(
     image_id: Any, category_id: Any, bbox: Any, row: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Checked ``image_id``, ``category_id`` (int64[N]) and ``bbox`` (float64[N, 4])."""
-    image_id = _ids(image_id, "image_id")
+    image_id = id_column(image_id, "image_id")
     n = image_id.shape[0]
-    category_id = _ids(category_id, "category_id", n)
+    category_id = id_column(category_id, "category_id", n)
     box = _boxes(bbox, "bbox")
     if box.shape[0] != n:
         raise ValueError(f"bbox must have {n} rows (one per {row}), got {box.shape[0]}")
@@ -225,10 +238,11 @@ class DetectionDataset:
         """
         image_id, category_id, box = _located_boxes(image_id, category_id, bbox, "annotation")
         n = image_id.shape[0]
-        images = np.unique(image_id) if image_ids is None else _ids(image_ids, "image_ids")
-        cats = (
-            np.unique(category_id) if category_ids is None else _ids(category_ids, "category_ids")
-        )
+        images = np.unique(image_id) if image_ids is None else id_column(image_ids, "image_ids")
+        if category_ids is None:
+            cats = np.unique(category_id)
+        else:
+            cats = id_column(category_ids, "category_ids")
         names = tuple(str(c) for c in cats) if category_names is None else tuple(category_names)
         if len(names) != cats.shape[0]:
             raise ValueError(f"category_names must have {cats.shape[0]} entries, got {len(names)}")
@@ -236,7 +250,7 @@ class DetectionDataset:
         ann_ids = (
             np.arange(1, n + 1, dtype=np.int64)
             if annotation_id is None
-            else _ids(annotation_id, "annotation_id", n)
+            else id_column(annotation_id, "annotation_id", n)
         )
         files = () if image_files is None else tuple(str(f) for f in image_files)
         if files and len(files) != images.shape[0]:

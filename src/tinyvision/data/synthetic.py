@@ -1,7 +1,8 @@
 """Seeded synthetic detector output: clusters of overlapping boxes around objects.
 
-Used by ``tinyvision demo`` and the benchmarks; real detectors emit many jittered candidates
-per object plus a thin layer of low-scoring background boxes, and that is what NMS sees.
+Used by ``tinyvision demo nms``, the NMS tests and the benchmarks; real detectors emit many
+jittered candidates per object plus a thin layer of low-scoring background boxes, and that
+is what NMS sees. :func:`clustered_detections` draws one such scene.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
+
+from tinyvision._validate import check_float, check_instance, check_int
+
+__all__ = ["DetectionScene", "clustered_detections"]
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,30 @@ def clustered_detections(
     ``background_fraction`` adds that many extra low-scoring boxes anywhere in the image.
     Objects measure 5% to 30% of the image's short side, or ``object_size = (low, high)``
     pixels (to grow the image without growing the objects). Same ``seed``, same scene.
+
+    Returns a :class:`DetectionScene` of ``K = num_objects`` objects and
+    ``N = K * detections_per_object`` candidates plus ``round(background_fraction * N)``
+    background boxes, in ``dtype``.
+
+    Raises ``TypeError``/``ValueError`` naming the argument: counts that are not integers
+    ``>= 0`` (``num_classes >= 1``), an ``image_size`` that is not two positive integers, a
+    negative or non-finite ``background_fraction``, an ``object_size`` that is not
+    ``0 < low <= high`` or a ``dtype`` that is not a floating torch dtype.
     """
+    num_objects = check_int(num_objects, "num_objects", minimum=0)
+    detections_per_object = check_int(detections_per_object, "detections_per_object", minimum=0)
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    height, width = _image_size(image_size)
+    background_fraction = check_float(
+        background_fraction, "background_fraction", minimum=0.0, maximum=1e6
+    )
+    seed = check_int(seed, "seed", minimum=0)
+    check_instance(dtype, torch.dtype, "dtype")
+    if not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch dtype, got {dtype}")
     rng = np.random.default_rng(seed)
-    height, width = image_size
     short = min(height, width)
-    low, high = (0.05 * short, 0.3 * short) if object_size is None else object_size
+    low, high = (0.05 * short, 0.3 * short) if object_size is None else _object_size(object_size)
     size = rng.uniform(low, high, (num_objects, 2))  # object (w, h)
     center = rng.uniform(0, 1, (num_objects, 2)) * (width, height)
     objects = np.concatenate([center - size / 2, center + size / 2], axis=1)
@@ -98,3 +122,24 @@ def clustered_detections(
         source=torch.as_tensor(source, dtype=torch.int64),
         image_size=(int(height), int(width)),
     )
+
+
+def _image_size(value: object) -> tuple[int, int]:
+    """``(height, width)``, two integers >= 1."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"image_size must be (height, width), got {value!r}")
+    return (
+        check_int(value[0], "image_size[0] (height)", minimum=1),
+        check_int(value[1], "image_size[1] (width)", minimum=1),
+    )
+
+
+def _object_size(value: object) -> tuple[float, float]:
+    """``(low, high)`` object side lengths in pixels, ``0 < low <= high``, finite."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"object_size must be (low, high) in pixels, got {value!r}")
+    low = check_float(value[0], "object_size[0] (low)", minimum=0.0, min_inclusive=False)
+    high = check_float(value[1], "object_size[1] (high)", minimum=low, maximum=float("inf"))
+    if not np.isfinite(high):
+        raise ValueError(f"object_size[1] (high) must be finite, got {high}")
+    return low, high
