@@ -4,7 +4,9 @@ seconds on 64-pixel shapes, a ToyNet trained four epochs on the 4x-upscaled digi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import torch
 
@@ -15,6 +17,7 @@ from tinyvision.nn.detector import DetectorConfig, TinyDetector
 from tinyvision.train.detect import DetectTrainConfig, train_detector
 
 NAMES = ["circle", "square", "triangle", "star"]
+T = TypeVar("T")
 
 
 def train_tiny_detector(root: Path) -> tuple[Path, Path]:
@@ -72,7 +75,7 @@ def train_tiny_classifier(root: Path) -> Path:
     return root / "toy" / "last.pt"
 
 
-def with_one_thread(build, *args):
+def with_one_thread(build: Callable[..., T], *args: Any) -> T:
     """``build(*args)`` on one CPU thread (the fixtures' training runs are tiny)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
