@@ -106,6 +106,9 @@ def test_classify_predict_bad_input(
                            str(detector_files[0]), "--out", str(out))  # fmt: skip
     assert_one_line_error(code, err, r"is a detector checkpoint, not a classifier checkpoint")
     assert not out.exists()
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    code, _, err = run_cli(capsys, "classify", "predict", str(tmp_path / "clip.mp4"), *args)
+    assert_one_line_error(code, err, r"clip\.mp4: a video; the command reads images")
     argv = ["classify", "predict", str(files[0]), *args]
     assert_usage_error(capsys, [*argv, "--batch-size", "0"], r"--batch-size: must be an integer")
 

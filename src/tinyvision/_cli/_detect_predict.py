@@ -72,8 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def image_files(sources: list[Path]) -> list[Path]:
-    """The image files named, folders expanded (sorted); an unknown path is an error."""
+    """The image files named, folders expanded (sorted); an unknown path or a video is an
+    error."""
     from tinyvision.data.formats import IMAGE_SUFFIXES
+    from tinyvision.models.sources import VIDEO_SUFFIXES
 
     files: list[Path] = []
     for source in sources:
@@ -83,6 +85,11 @@ def image_files(sources: list[Path]) -> list[Path]:
                 raise FileNotFoundError(f"{source}: no images in this folder")
             files += found
         elif source.is_file():
+            if source.suffix.lower() in VIDEO_SUFFIXES:
+                raise UserError(
+                    f"{source}: a video; the command reads images (the Python API reads "
+                    "videos: tinyvision.Detector.load(CKPT).predict(VIDEO))"
+                )
             files.append(source)
         else:
             raise FileNotFoundError(f"{source}: no such file or folder")

@@ -202,8 +202,9 @@ class Classifier:
         download: bool = False,
     ) -> Any:
         """Evaluate on a data set's test split (``"digits"``, ``"cifar10"`` or an
-        :class:`~tinyvision.data.dataset.ImageDataset`; default the checkpoint's), as
-        ``tinyvision classify eval`` does.
+        :class:`~tinyvision.data.dataset.ImageDataset` at the data set's own size: the
+        recorded upscale is applied; default the checkpoint's), as ``tinyvision classify
+        eval`` does.
 
         Returns:
             the :class:`~tinyvision.train.evaluate.ClassifierEvaluation` (``accuracy``,
