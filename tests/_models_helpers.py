@@ -75,11 +75,17 @@ def train_tiny_classifier(root: Path) -> Path:
     return root / "toy" / "last.pt"
 
 
-def with_one_thread(build: Callable[..., T], *args: Any) -> T:
-    """``build(*args)`` on one CPU thread (the fixtures' training runs are tiny)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return build(*args)
-    finally:
-        torch.set_num_threads(threads)
+_BUILT: dict[str, Any] = {}  # one training run per test session, whichever module asks first
+
+
+def with_one_thread(build: Callable[[Path], T], folder: Path) -> T:
+    """``build(folder)`` on one CPU thread (the training runs are tiny), once per session:
+    later calls get the first call's files (they stay until the session ends)."""
+    if build.__name__ not in _BUILT:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            _BUILT[build.__name__] = build(folder)
+        finally:
+            torch.set_num_threads(threads)
+    return _BUILT[build.__name__]
