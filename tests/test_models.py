@@ -477,6 +477,42 @@ def test_classifier_results_and_probs(classifier_file, tmp_path: Path) -> None:
         results[0].to_coco(1)
 
 
+def test_classifier_preprocess_keeps_rgb_order_and_resizes(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    from tinyvision.nn.classifier import build_classifier
+    from tinyvision.train.classify import TrainConfig
+
+    torch.manual_seed(0)
+    kwargs = {"in_channels": 3, "num_classes": 3, "image_size": 32}
+    record = {
+        "model": build_classifier("toy", **kwargs).state_dict(),
+        "config": asdict(TrainConfig()),
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+        "model_name": "toy",
+        "model_kwargs": kwargs,
+        "image_shape": [3, 32, 32],
+        "classes": ["a", "b", "c"],
+    }
+    save_checkpoint(tmp_path / "rgb.pt", "classifier", record)
+    classifier = Classifier.load(tmp_path / "rgb.pt")
+    assert classifier.names == {0: "a", 1: "b", 2: "c"} and classifier.upscale == 1
+    bgr = np.zeros((48, 80, 3), np.uint8)
+    bgr[:] = (30, 20, 10)  # B, G, R
+    (result,) = classifier.predict(bgr)
+    assert result.orig_shape == (48, 80) and result.probs.data.shape == (3,)
+    x = classifier.preprocess(np.ascontiguousarray(bgr[..., ::-1]))  # given RGB
+    assert x.shape == (3, 32, 32)  # resized to the training size, the aspect not kept
+    torch.testing.assert_close(x[:, 0, 0], torch.tensor([10, 20, 30]) / 255.0)
+    small = classifier.preprocess(np.full((8, 8, 3), 100, np.uint8))  # enlarged
+    assert small.shape == (3, 32, 32) and float(small.min()) == float(small.max())
+    assert float(small.max()) == pytest.approx(100 / 255)
+    expected = classifier.model(((x - 0.5) / 0.25)[None]).softmax(dim=1)[0]
+    torch.testing.assert_close(result.probs.data, expected.detach(), atol=1e-5, rtol=0)
+    assert len(result.probs.top5) == 3  # K < 5: all classes
+
+
 def test_classifier_val_and_train_bad_input(classifier_file, tmp_path: Path) -> None:
     classifier = Classifier.load(classifier_file)
     with pytest.raises(ValueError, match=r"data must be one of 'digits', 'cifar10'"):

@@ -21,7 +21,7 @@ __all__ = ["Boxes", "Probs", "Results"]
 
 
 class Boxes:
-    """Detected boxes of one image.
+    """Detected boxes of one image (CPU tensors, whatever device the model ran on).
 
     Args:
         xyxy (Tensor[N, 4]): ``(x1, y1, x2, y2)`` in the original image's pixels.
