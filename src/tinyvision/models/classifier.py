@@ -256,9 +256,12 @@ class Classifier:
 
         config = train_config(type(self.config), self.record.get("config"), settings)
         train, _ = self._data(data, data_dir, download)
-        keys = ("model_name", "model_kwargs", "data", "recipe", "classes", "upscale", "seed")
+        keys = ("model_name", "model_kwargs", "recipe", "classes", "upscale", "seed")
         meta = {k: self.record[k] for k in keys if k in self.record}
         meta["image_shape"] = list(self.image_shape)
+        name = self.record.get("data") if data is None else data
+        if isinstance(name, str):  # an ImageDataset has no name to rebuild it by
+            meta["data"] = name
         result = train_classifier(
             self.model,
             train,
