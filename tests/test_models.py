@@ -284,6 +284,29 @@ def test_conf_classes_agnostic_and_max_det(detector, val_files) -> None:
     assert sum(map(len, agnostic)) < sum(map(len, aware))
 
 
+def test_postprocess_classes_and_agnostic_by_hand() -> None:
+    from tinyvision.nn.detector import postprocess
+
+    # cx cy w h obj p0 p1
+    rows = torch.tensor(
+        [
+            [50, 50, 20, 20, 0.9, 0.9, 0.1],  # conf 0.81 class 0
+            [51, 50, 20, 20, 0.8, 0.1, 0.9],  # conf 0.72 class 1, IoU 380 / 420 with row 0
+            [10, 10, 4, 4, 0.5, 0.1, 0.9],  # conf 0.45 class 1, far from both
+        ]
+    ).unsqueeze(0)
+    ((_, scores, labels),) = postprocess(rows, 0.25, 0.5, multi_label=False)
+    assert labels.tolist() == [0, 1, 1]  # class-aware: the overlapping class 1 stays
+    ((_, scores, labels),) = postprocess(rows, 0.25, 0.5, multi_label=False, agnostic=True)
+    assert labels.tolist() == [0, 1]  # across classes: row 1 (IoU 0.905) goes
+    torch.testing.assert_close(scores, torch.tensor([0.81, 0.45]))
+    ((_, scores, labels),) = postprocess(rows, 0.25, 0.5, multi_label=False, classes=[1])
+    assert labels.tolist() == [1, 1]  # only class 1, before NMS: row 1 no longer suppressed
+    torch.testing.assert_close(scores, torch.tensor([0.72, 0.45]))
+    ((boxes, _, _),) = postprocess(rows, 0.25, 0.5, classes=[])
+    assert boxes.shape == (0, 4)
+
+
 # ----------------------------------------------------------------------------- rect path
 def test_letterbox_rect_pads_to_the_next_multiple_of_the_stride() -> None:
     image = np.zeros((30, 100, 3), np.uint8)
