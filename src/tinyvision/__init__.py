@@ -14,10 +14,26 @@ schedules, layers) is a small, exact, fast, tested function. Subpackages:
 - :mod:`tinyvision.train`    schedules (warm-up + one-cycle), the classifier and detector
   trainers, EMA, checkpoints, DDP helpers, evaluation
 - :mod:`tinyvision.report`   plots and the self-contained HTML report
+- :mod:`tinyvision.models`   ``Detector`` and ``Classifier``: load a checkpoint, predict on
+  files, folders, videos or arrays (``Results``), val, train (also ``tinyvision.Detector``)
 
 The command line is ``tinyvision`` (``python -m tinyvision``); ``tinyvision --help`` lists it.
 """
 
+from typing import Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["Classifier", "Detector", "Results", "__version__"]
+
+_MODELS = ("Classifier", "Detector", "Results")
+
+
+def __getattr__(name: str) -> Any:
+    """``tinyvision.Detector`` and friends, imported on first use (``import tinyvision``
+    stays light: the CLI's ``--help`` does not load torch)."""
+    if name in _MODELS:
+        from tinyvision import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'tinyvision' has no attribute {name!r}")

@@ -8,6 +8,10 @@ it for the first and get ``x_2``, ``x_3``, ... for the others, in drawings and i
 alike (a warning lists them). No output replaces an input (an image or the checkpoint), and
 a drawing replaces an existing file in ``--out`` only when it is a drawing of the same image
 by an earlier run: ``drawings.json`` in ``--out`` records which image each drawing shows.
+
+Built on :meth:`tinyvision.Detector.predict` (rectangular letterbox, class-aware NMS): an
+image named on the command line that does not decode is an error; one in a folder is
+skipped with a warning.
 """
 
 from __future__ import annotations
@@ -68,8 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def image_files(sources: list[Path]) -> list[Path]:
-    """The image files named, folders expanded (sorted); an unknown path is an error."""
+    """The image files named, folders expanded (sorted); an unknown path or a video is an
+    error."""
     from tinyvision.data.images import IMAGE_SUFFIXES
+    from tinyvision.models.sources import VIDEO_SUFFIXES
 
     files: list[Path] = []
     for source in sources:
@@ -79,39 +85,15 @@ def image_files(sources: list[Path]) -> list[Path]:
                 raise FileNotFoundError(f"{source}: no images in this folder")
             files += found
         elif source.is_file():
+            if source.suffix.lower() in VIDEO_SUFFIXES:
+                raise UserError(
+                    f"{source}: a video; the command reads images (the Python API reads "
+                    "videos: tinyvision.Detector.load(CKPT).predict(VIDEO))"
+                )
             files.append(source)
         else:
             raise FileNotFoundError(f"{source}: no such file or folder")
     return files
-
-
-def readable_images(files: list[Path], named: list[Path]) -> tuple[list[Path], list[Any]]:
-    """The files that decode and their ``uint8[H, W, 3]`` RGB images. An image named on
-    the command line that does not decode is an error (``UserError`` naming it); one found
-    in a folder is skipped, and one warning line on stderr names the skipped files."""
-    from tinyvision.data.images import read_image
-
-    direct = set(named)
-    kept, images, skipped = [], [], []
-    for file in files:
-        try:
-            images.append(read_image(file))
-        except UserError:
-            if file in direct:
-                raise
-            skipped.append(str(file))
-            continue
-        kept.append(file)
-    if skipped:
-        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-        print(
-            f"tinyvision: warning: skipped {len(skipped)} image file(s) in the folders that "
-            f"do not decode: {', '.join(skipped[:5])}{more}",
-            file=sys.stderr,
-        )
-    if not kept:
-        raise UserError(f"none of the {len(files)} image file(s) decodes")
-    return kept, images
 
 
 def unique_stems(files: list[Path]) -> list[str]:
@@ -174,15 +156,13 @@ def check_earlier_drawings(out: Path, files: list[Path], drawings: list[Path]) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinyvision._cli._checks import warnings_as_lines
     from tinyvision._cli.classify import set_threads
     from tinyvision._fileio import atomic_write_json
-    from tinyvision.train.checkpoint import load_checkpoint
-    from tinyvision.train.detect import CHECKPOINT_KIND, detector_from_checkpoint, predict_images
-    from tinyvision.train.distributed import resolve_device
+    from tinyvision.models import Detector, SkippedImageWarning
 
     set_threads(args.threads)
-    conf, iou, max_det = args.conf, args.iou, args.max_det  # in range: see register()
-    files, images = readable_images(image_files(args.images), args.images)
+    files = image_files(args.images)
     names_out = unique_stems(files)
     drawings = [drawing_path(args.out, f, n) for f, n in zip(files, names_out)]
     written = [
@@ -199,77 +179,50 @@ def run(args: argparse.Namespace) -> int:
             f"one; their drawings and image ids are renamed: {', '.join(renamed)}",
             file=sys.stderr,
         )
-    record = load_checkpoint(args.checkpoint, kind=CHECKPOINT_KIND)
-    model = detector_from_checkpoint(record, str(args.checkpoint))
-    img_size = args.img_size if args.img_size is not None else int(record.get("img_size", 640))
-    if img_size < 32 or img_size % 32:
-        raise ValueError(f"{args.checkpoint}: img_size must be a multiple of 32, got {img_size}")
-    names = list(record.get("names") or [str(k) for k in range(model.num_classes)])
-    model = model.to(resolve_device(args.device))
-    found = predict_images(
-        model, images, img_size, conf_threshold=conf, iou_threshold=iou, max_det=max_det
-    )
-    ids = image_ids(names_out)
+    detector = Detector.load(args.checkpoint, device=args.device)
+    with warnings_as_lines(SkippedImageWarning):  # an unreadable image in a folder
+        results = detector.predict(
+            [str(p) for p in args.images],
+            conf=args.conf,
+            iou=args.iou,
+            max_det=args.max_det,
+            img_size=args.img_size,
+        )
+    found = match_results(files, results)
     records = []
-    for image_id, (boxes, scores, classes) in zip(ids, found):
-        for (x1, y1, x2, y2), score, cls in zip(boxes.tolist(), scores.tolist(), classes.tolist()):
-            records.append(
-                {
-                    "image_id": image_id,
-                    "category_id": int(cls),
-                    "bbox": [round(v, 3) for v in (x1, y1, x2 - x1, y2 - y1)],
-                    "score": round(score, 5),
-                }
-            )
+    for image_id, result in zip(image_ids(names_out), found):
+        records += result.to_coco(image_id) if result is not None else []
     atomic_write_json(args.out / "predictions.json", records, indent=None)
     if not args.no_draw:  # first: a drawing cut short by a kill is still known as ours
-        atomic_write_json(args.out / DRAWINGS, drawn)
-    for file, drawing, image, (boxes, scores, classes) in zip(files, drawings, images, found):
-        counts: dict[str, int] = {}
-        for cls in classes.tolist():
-            counts[names[cls]] = counts.get(names[cls], 0) + 1
-        listed = ", ".join(f"{n} {c}" for n, c in sorted(counts.items())) or "nothing"
-        print(f"{file}: {len(scores)} object(s): {listed}")
+        skipped = {d.name for d, r in zip(drawings, found) if r is None}
+        atomic_write_json(args.out / DRAWINGS, {k: v for k, v in drawn.items() if k not in skipped})
+    for file, drawing, result in zip(files, drawings, found):
+        if result is None:
+            continue
+        print(f"{file}: {object_counts(result)}")
         if not args.no_draw:
-            _write_drawing(drawing, image, boxes, scores, classes, names)
+            result.save(drawing)
     print(f"wrote {args.out / 'predictions.json'} ({len(records)} detections)")
     return 0
 
 
-def _write_drawing(
-    path: Path, image: Any, boxes: Any, scores: Any, classes: Any, names: list[str]
-) -> None:
-    """The image with one coloured, labelled rectangle per detection."""
-    import cv2
-
-    from tinyvision._fileio import atomic_write_bytes
-
-    canvas = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    thickness = max(1, round(max(canvas.shape[:2]) / 400))
-    for (x1, y1, x2, y2), score, cls in zip(boxes.tolist(), scores.tolist(), classes.tolist()):
-        hue = (cls * 47) % 180
-        colour = cv2.cvtColor(np_pixel(hue), cv2.COLOR_HSV2BGR)[0, 0].tolist()
-        top_left, bottom_right = (round(x1), round(y1)), (round(x2) - 1, round(y2) - 1)
-        cv2.rectangle(canvas, top_left, bottom_right, colour, thickness)
-        label = f"{names[cls]} {score:.2f}"
-        cv2.putText(
-            canvas,
-            label,
-            (top_left[0], max(top_left[1] - 2, 8)),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.3 * thickness,
-            colour,
-            1,
-            cv2.LINE_AA,
-        )
-    ok, encoded = cv2.imencode(path.suffix, canvas)
-    if not ok:
-        raise OSError(f"could not encode {path}")
-    atomic_write_bytes(path, encoded.tobytes())
+def match_results(files: list[Path], results: list[Any]) -> list[Any]:
+    """Per file its :class:`~tinyvision.models.Results`, or None for an image the source
+    skipped (unreadable in a folder). ``results`` follow ``files`` in order."""
+    found: list[Any] = [None] * len(files)
+    i = 0
+    for result in results:
+        while str(files[i]) != result.path:
+            i += 1
+        found[i] = result
+        i += 1
+    return found
 
 
-def np_pixel(hue: int) -> Any:
-    """A one-pixel HSV image of a saturated colour with ``hue`` (OpenCV's 0-179)."""
-    import numpy as np
-
-    return np.array([[[hue, 220, 255]]], dtype=np.uint8)
+def object_counts(result: Any) -> str:
+    """``3 object(s): circle 2, star 1`` (names sorted), or ``0 object(s): nothing``."""
+    counts: dict[str, int] = {}
+    for cls in result.boxes.cls.tolist():
+        counts[result.names[cls]] = counts.get(result.names[cls], 0) + 1
+    listed = ", ".join(f"{n} {c}" for n, c in sorted(counts.items())) or "nothing"
+    return f"{len(result.boxes)} object(s): {listed}"

@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="classify_command", metavar="<action>")
     _register_train(actions)
     _register_eval(actions)
+    from tinyvision._cli import _classify_predict  # classify predict
+
+    _classify_predict.register(actions)
 
 
 def _register_train(actions: argparse._SubParsersAction) -> None:

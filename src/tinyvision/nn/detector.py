@@ -331,6 +331,8 @@ def postprocess(
     *,
     multi_label: bool = True,
     max_candidates: int = 30000,
+    classes: Sequence[int] | None = None,
+    agnostic: bool = False,
 ) -> list[tuple[Tensor, Tensor, Tensor]]:
     """Confidence filter, class-aware NMS and top-k of decoded predictions (YOLOv5's
     ``non_max_suppression``).
@@ -339,7 +341,8 @@ def postprocess(
     a prediction yields one candidate per class above ``conf_threshold`` (for mAP),
     otherwise only its best class. Candidates are NMS-ed per class
     (:func:`tinyvision.ops.batched_nms`, IoU > ``iou_threshold`` suppresses) and the
-    ``max_det`` best kept.
+    ``max_det`` best kept. ``classes`` keeps only candidates of those class indices;
+    ``agnostic`` NMS-es all classes together (a box suppresses any class).
 
     Args:
         decoded (Tensor[B, N, 5 + K]): from :func:`decode`.
@@ -358,6 +361,7 @@ def postprocess(
     conf_threshold = check_float(conf_threshold, "conf_threshold", minimum=0.0, maximum=1.0)
     iou_threshold = check_float(iou_threshold, "iou_threshold", minimum=0.0, maximum=1.0)
     max_det = check_int(max_det, "max_det", minimum=1)
+    wanted = None if classes is None else torch.as_tensor(list(classes), dtype=torch.long)
     results = []
     for x in decoded:
         x = x[x[:, 4] > conf_threshold]
@@ -371,9 +375,13 @@ def postprocess(
             scores, labels = scores_all.max(dim=1) if x.shape[0] else (x[:, 4], x[:, 4].long())
             keep = scores > conf_threshold
             boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        if wanted is not None:
+            keep = torch.isin(labels, wanted.to(labels.device))
+            boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
         if scores.numel() > max_candidates:
             top = scores.topk(max_candidates).indices
             boxes, scores, labels = boxes[top], scores[top], labels[top]
-        kept = batched_nms(boxes, scores, labels, iou_threshold)[:max_det]
+        groups = torch.zeros_like(labels) if agnostic else labels
+        kept = batched_nms(boxes, scores, groups, iou_threshold)[:max_det]
         results.append((boxes[kept], scores[kept], labels[kept].long()))
     return results
