@@ -281,8 +281,8 @@ def test_predict_bad_input(trained, tmp_path: Path, capsys: pytest.CaptureFixtur
                            "--threads", "1")  # fmt: skip
     assert code == 0, err
     (warning,) = err.strip().splitlines()
-    assert warning.startswith("tinyvision: warning: skipped 1 image file(s) in the folders")
-    assert warning.endswith("bad.png")
+    assert warning.startswith("tinyvision: warning: source: skipped ")
+    assert "bad.png: not a readable image" in warning
     assert sorted(p.name for p in (tmp_path / "f").glob("*.png")) == ["good.png"]
     records = json.loads((tmp_path / "f" / "predictions.json").read_text())
     assert {r["image_id"] for r in records} <= {"good"}

@@ -189,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
             img_size=args.img_size,
         )
     found = match_results(files, results)
+    if files and all(result is None for result in found):
+        raise UserError(f"none of the {len(files)} image file(s) decodes")
     records = []
     for image_id, result in zip(image_ids(names_out), found):
         records += result.to_coco(image_id) if result is not None else []
