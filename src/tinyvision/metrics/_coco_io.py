@@ -449,12 +449,25 @@ def as_dataset(gt: Any, name: str = "gt") -> DetectionDataset:
     )
 
 
+def scanned_detections(path: str | os.PathLike[str]) -> Detections | None:
+    """Box results read by the compiled scanner, or ``None`` for the general reader (any
+    other shape, a file that cannot be read, or a problem whose message it words)."""
+    from tinyvision.metrics._coco_scan import scan_box_results
+
+    try:
+        columns = scan_box_results(path)
+        return None if columns is None else Detections.from_columns(**columns, source=str(path))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def as_detections(dt: Any, name: str = "dt") -> Detections:
     """Normalise any accepted detections input (see the module docstring)."""
     if isinstance(dt, Detections):
         return dt
     if isinstance(dt, (str, os.PathLike)):
-        return detections_from_coco(read_json(dt), source=str(dt))
+        fast = scanned_detections(dt)
+        return fast if fast is not None else detections_from_coco(read_json(dt), str(dt))
     if isinstance(dt, list):
         return detections_from_coco(dt, source=name)
     if isinstance(dt, Mapping):
