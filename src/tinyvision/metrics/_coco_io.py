@@ -376,10 +376,12 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
         segs = _read_again_if_missing(extra, obj, "segmentation", w)
         bbox, extra["area"], extra["rles"] = mask_boxes(segs, w)
     else:
-        from tinyvision.metrics.coco._segm import keypoint_boxes
+        from tinyvision.metrics.coco._segm import keypoint_extent, keypoint_table
 
-        keypoints = _read_again_if_missing(extra, obj, "keypoints", w)
-        bbox, extra["area"] = keypoint_boxes(keypoints, w)
+        # One table, read once, for the boxes and the evaluation.
+        keypoints = keypoint_table(_read_again_if_missing(extra, obj, "keypoints", w), w)
+        bbox, extra["area"] = keypoint_extent(keypoints)
+        extra["keypoints"] = keypoints
     score = _numbers(_column(obj, "score", w), "score", w, integer=False)
     try:
         return Detections.from_columns(
