@@ -452,12 +452,13 @@ def as_dataset(gt: Any, name: str = "gt") -> DetectionDataset:
 
 
 def scanned_detections(path: str | os.PathLike[str]) -> Detections | None:
-    """Box results read by the compiled scanner, or ``None`` for the general reader (any
-    other shape, a file that cannot be read, or a problem whose message it words)."""
-    from tinyvision.metrics._coco_scan import scan_box_results
+    """Box or keypoint results read by the compiled scanner, or ``None`` for the general
+    reader (any other shape, a file that cannot be read, or a problem whose message it
+    words)."""
+    from tinyvision.metrics._coco_scan import scan_results
 
     try:
-        columns = scan_box_results(path)
+        columns = scan_results(path)
         return None if columns is None else Detections.from_columns(**columns, source=str(path))
     except (OSError, ValueError, TypeError):
         return None

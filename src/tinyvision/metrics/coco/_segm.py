@@ -298,5 +298,7 @@ def keypoint_extent(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of ``float64[n, 3k]`` keypoints (x and y of every keypoint, visible or not)."""
     x, y = table[:, 0::3], table[:, 1::3]
     x0, y0 = x.min(axis=1), y.min(axis=1)
-    boxes = np.stack([x0, y0, x.max(axis=1) - x0, y.max(axis=1) - y0], axis=1)
-    return boxes.reshape(-1, 4), boxes[:, 2] * boxes[:, 3]
+    with np.errstate(over="ignore"):  # an infinite size is refused with the results
+        boxes = np.stack([x0, y0, x.max(axis=1) - x0, y.max(axis=1) - y0], axis=1)
+        area = boxes[:, 2] * boxes[:, 3]
+    return boxes.reshape(-1, 4), area
