@@ -53,7 +53,7 @@ _K_IMAGE_ID, _K_CATEGORY_ID, _K_BBOX, _K_SCORE, _K_SEGMENTATION, _K_KEYPOINTS = 
 _TRUE, _FALSE, _NULL = (np.frombuffer(w, dtype=np.uint8) for w in (b"true", b"false", b"null"))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _skip_space(buf: np.ndarray, i: int) -> int:
     """The index of the first byte at or after ``i`` that is not JSON whitespace."""
     while True:
@@ -64,47 +64,46 @@ def _skip_space(buf: np.ndarray, i: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _digits(buf: np.ndarray, i: int, mant: int, sig: int) -> tuple[int, int, int, int]:
-    """Read decimal digits from ``i``: (end, mantissa, significant digits, digits read).
-    The mantissa takes the first 18 significant digits (``sig`` counts them all)."""
+def _digits(buf: np.ndarray, i: int, mant: int) -> tuple[int, int, int]:
+    """Read decimal digits from ``i``: (end, ``mant`` followed by them, digits read). The
+    mantissa is exact for up to 18 digits in all (it wraps round beyond: unused then)."""
     start = i
     while True:
         d = buf[i] - 48
         if d < 0 or d > 9:
-            return i, mant, sig, i - start
-        if mant != 0 or d != 0:
-            sig += 1
-        if sig <= 18:
-            mant = mant * 10 + d
+            return i, mant, i - start
+        mant = mant * 10 + d
         i += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _number(buf: np.ndarray, i: int) -> tuple[int, int, float, int]:
     """A JSON number token at ``i``: (end, kind flags, value, integer value).
 
-    ``kind`` has ``_VALID`` for a token of JSON's number grammar, ``_INT64`` for an integer
-    token (no fraction or exponent) of at most 18 digits (its value in the last field),
-    ``_EXACT`` when the float value is the correctly rounded one (else it is left to the
-    string-to-float cast). An integer token's float is that of the integer (``-0`` is 0.0)."""
+    ``kind`` has ``_VALID`` for a token of JSON's number grammar, ``_INTEGER`` for one
+    without fraction or exponent, ``_INT64`` for such a token of at most 18 digits (its
+    value in the last field), ``_EXACT`` when the float value is the correctly rounded one
+    (else it is left to the string-to-float cast). An integer token's float is that of the
+    integer (``-0`` is 0.0)."""
     neg = buf[i] == 45
     if neg:
         i += 1
     first = buf[i]
     if first < 48 or first > 57:
         return i, 0, 0.0, 0
-    if first == 48:
+    if first == 48:  # a leading 0 is the whole integer part (JSON has no 012)
         end, mant, sig = i + 1, 0, 0
     else:
-        end, mant, sig, _ = _digits(buf, i, 0, 0)
+        end, mant, sig = _digits(buf, i, 0)
     i = end
     exp10 = 0
     integer = True
     if buf[i] == 46:  # '.'
-        end, mant, sig, n_frac = _digits(buf, i + 1, mant, sig)
+        end, mant, n_frac = _digits(buf, i + 1, mant)
         if n_frac == 0:
             return end, 0, 0.0, 0
-        exp10 -= n_frac if sig <= 18 else 0
+        sig += n_frac  # leading zeros of the fraction too: a few exact tokens go slow
+        exp10 = -n_frac
         i = end
         integer = False
     if buf[i] == 101 or buf[i] == 69:  # 'e' or 'E'
@@ -113,7 +112,7 @@ def _number(buf: np.ndarray, i: int) -> tuple[int, int, float, int]:
         if buf[i] == 45 or buf[i] == 43:
             sign = -1 if buf[i] == 45 else 1
             i += 1
-        end, e, _, n_exp = _digits(buf, i, 0, -1000)  # -1000: every digit is kept
+        end, e, n_exp = _digits(buf, i, 0)
         if n_exp == 0:
             return end, 0, 0.0, 0
         i = end
@@ -176,7 +175,7 @@ def _key(buf: np.ndarray, start: int, end: int) -> int:
     return _OTHER
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _real(
     buf: np.ndarray, i: int, out: np.ndarray, at: int, dest: int, slow: np.ndarray,
     state: np.ndarray,
