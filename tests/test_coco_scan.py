@@ -284,3 +284,27 @@ def test_plain_files_are_read_by_the_scanner(tmp_path: Path) -> None:
     ]
     path = _write(tmp_path, json.dumps(records))
     assert _assert_same(path) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(token=_number_text())
+def test_the_number_parser_is_exact_where_it_says_so(token: str) -> None:
+    from tinyvision.metrics import _coco_scan
+
+    buf = np.frombuffer(token.encode() + b"\0", dtype=np.uint8)
+    end, kind, value, ivalue = _coco_scan._number(buf, 0)
+    assert end == len(token) and kind & _coco_scan._VALID
+    integer = all(c not in token for c in ".eE")
+    assert bool(kind & _coco_scan._INTEGER) is integer
+    if kind & _coco_scan._INT64:
+        assert ivalue == int(token)
+    if kind & _coco_scan._EXACT:
+        assert struct.pack("<d", value) == struct.pack("<d", float(json.loads(token)))
+
+
+def test_many_inexact_numbers_are_left_to_the_general_reader(tmp_path: Path) -> None:
+    extra = ", ".join(f'"k{j}": 0.{"3" * 20}{j}' for j in range(40))
+    record = f'{{"image_id": 1, "category_id": 2, "bbox": [1, 1, 2, 3], "score": 0.5, {extra}}}'
+    path = _write(tmp_path, f"[{record}, {record}]")
+    assert scan_results(path) is None  # converting them costs more than parsing
+    assert _coco_io.as_detections(path).score.tolist() == [0.5, 0.5]
