@@ -9,6 +9,9 @@ and what is wrong, never as a bare ``KeyError``.
 JSON is parsed with orjson (a runtime dependency, several times faster on the 40 MB results
 file of a COCO-sized evaluation); where it cannot be imported, with the standard library,
 which is made as strict as orjson about ``NaN`` and ``Infinity`` (not JSON, RFC 8259).
+A results file of the common shape (flat objects with boxes or keypoints) is read without
+either, by the compiled scanner of :mod:`tinyvision.metrics._coco_scan` straight into
+columns (the same numbers); any other file goes to the parser as above.
 """
 
 from __future__ import annotations
