@@ -1,11 +1,14 @@
 """Detection evaluation: tinyvision against faster-coco-eval 1.8.0 and pycocotools 2.0.11.
 
-One thread, one process, the contenders alternating, best of N. The data: a generated
+One thread, one process, the contenders alternating, best of N CPU times
+(``time.process_time``: the machine is shared, wall time follows its load; the load
+average is printed before and after). The data: a generated
 COCO-val-sized set (5000 images, 80 categories, ~36k objects with ~1% crowd, ~385k
 detections with scores rounded to 5 decimals; `tinyvision.data.make_coco_like`).
 
     python benchmarks/detection.py                 # everything (pycocotools takes minutes)
     python benchmarks/detection.py --no-pycocotools --repeat 5
+    python benchmarks/detection.py --files-only --memory-images 0   # json files -> stats
 
 Timed paths:
   arrays -> stats   tinyvision from columnar tables; faster-coco-eval from the parsed
@@ -85,7 +88,7 @@ def pycocotools_from_objects(gt: dict, dt: list) -> np.ndarray:
 def alternate(
     contenders: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]], repeat: int
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """Best wall time of each contender over ``repeat`` rounds, alternating; ``setup`` runs
+    """Best CPU time of each contender over ``repeat`` rounds, alternating; ``setup`` runs
     untimed before each call (e.g. a deep copy, since COCO APIs mutate their inputs)."""
     best = {name: float("inf") for name in contenders}
     outputs: dict[str, Any] = {}
@@ -93,9 +96,9 @@ def alternate(
         for name, (setup, run) in contenders.items():
             arg = setup()
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             outputs[name] = run(arg)
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], time.process_time() - start)
             del arg
     return best, outputs
 
@@ -128,11 +131,100 @@ def memory_child(n_images: int) -> None:
     )
 
 
+def _none() -> None:
+    return None
+
+
+def compare_parsed(gt: dict, dt: list, tables: Any, repeat: int, pycocotools: bool) -> np.ndarray:
+    """Parsed inputs -> stats: tinyvision (tables, dicts) against faster-coco-eval (dicts),
+    and pycocotools once; tinyvision's stats from tables."""
+    arrays = {
+        "tinyvision (tables)": (_none, lambda _: evaluate_detections(*tables).stats),
+        "tinyvision (dicts)": (_none, lambda _: evaluate_detections(gt, dt).stats),
+        "faster-coco-eval (dicts)": (
+            lambda: (copy.deepcopy(gt), copy.deepcopy(dt)),
+            lambda a: run_faster_coco_eval(*a),
+        ),
+    }
+    best, out = alternate(arrays, repeat)
+    same = np.array_equal(out["tinyvision (tables)"], out["tinyvision (dicts)"])
+    close = np.allclose(out["tinyvision (tables)"], out["faster-coco-eval (dicts)"], atol=1e-12)
+    print(f"\nparsed inputs -> 12 stats (best CPU time of {repeat})")
+    for name, seconds in best.items():
+        print(f"  {name:28s} {seconds:8.3f} s")
+    ratio = best["faster-coco-eval (dicts)"] / best["tinyvision (tables)"]
+    print(f"  speed-up tables vs faster-coco-eval: {ratio:.1f}x "
+          f"(dicts: {best['faster-coco-eval (dicts)'] / best['tinyvision (dicts)']:.1f}x); "
+          f"same stats: {same}, faster-coco-eval agrees: {close}")  # fmt: skip
+    if pycocotools:
+        start = time.process_time()
+        theirs = pycocotools_from_objects(copy.deepcopy(gt), copy.deepcopy(dt))
+        seconds = time.process_time() - start
+        exact = np.array_equal(theirs, out["tinyvision (tables)"])
+        print(f"\npycocotools 2.0.11 (dicts, once): {seconds:.1f} s = "
+              f"{seconds / best['tinyvision (tables)']:.0f}x tinyvision (tables); "
+              f"stats identical: {exact}")  # fmt: skip
+    return out["tinyvision (tables)"]
+
+
+def compare_files(gt_path: Path, dt_path: Path, expected: np.ndarray, repeat: int) -> None:
+    """JSON files -> stats: tinyvision against faster-coco-eval, both from the files."""
+    files = {
+        "tinyvision (json files)": (
+            _none,
+            lambda _: evaluate_detections(gt_path, dt_path).stats,
+        ),
+        "faster-coco-eval (json files)": (
+            _none,
+            lambda _: run_faster_coco_eval(gt_path, dt_path),
+        ),
+    }
+    best, out = alternate(files, repeat)
+    same = np.array_equal(out["tinyvision (json files)"], expected)
+    close = np.allclose(expected, out["faster-coco-eval (json files)"], atol=1e-12)
+    print(f"\njson files -> 12 stats (best CPU time of {repeat})")
+    for name, seconds in best.items():
+        print(f"  {name:28s} {seconds:8.3f} s")
+    ratio = best["faster-coco-eval (json files)"] / best["tinyvision (json files)"]
+    print(f"  speed-up: {ratio:.1f}x; stats as from tables: {same}, "
+          f"faster-coco-eval agrees: {close}")  # fmt: skip
+
+
+def linearity(images: int, repeat: int) -> None:
+    print(f"\nlinearity (tinyvision, tables, best CPU time of {repeat})")
+    base = None
+    for label, n_img, per_image in (
+        ("1/4 images", images // 4, 77.0),
+        ("1/2 images", images // 2, 77.0),
+        ("all images", images, 77.0),
+        ("2x detections", images, 154.0),
+    ):
+        data = make_coco_like_tables(n_img, seed=0, detections_per_image=per_image)
+        t, _ = alternate({"t": (_none, lambda _, d=data: evaluate_detections(*d))}, repeat)
+        per_det = t["t"] / len(data[1]) * 1e6
+        base = base or per_det
+        print(f"  {label:14s} {n_img:6d} images {len(data[1]):8d} detections "
+              f"{t['t']:7.3f} s  {per_det:6.3f} us/detection ({per_det / base:.2f}x)")  # fmt: skip
+
+
+def memory(images: int) -> None:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(images)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    mem = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"\npeak memory, {mem['annotations']:,} annotations ({mem['objects']:,} objects + "
+          f"{mem['detections']:,} detections, from tables): evaluation adds "
+          f"{mem['extra_mib']:.0f} MiB (process peak {mem['peak_mib']:.0f} MiB, "
+          f"of which {mem['rss_before_mib']:.0f} MiB inputs and interpreter)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--no-pycocotools", action="store_true")
+    parser.add_argument("--files-only", action="store_true", help="json files -> stats only")
     parser.add_argument("--memory-images", type=int, default=26000, help="~2M annotations")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -144,7 +236,7 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, python "
           f"{platform.python_version()}, numpy {np.__version__}, faster-coco-eval "
-          f"{faster_coco_eval.__version__}, 1 thread")  # fmt: skip
+          f"{faster_coco_eval.__version__}, 1 thread; load average {os.getloadavg()}")  # fmt: skip
     gt, dt = make_coco_like(args.images, seed=0)
     tables = make_coco_like_tables(args.images, seed=0)
     print(f"data: {len(gt['images'])} images, {len(gt['categories'])} categories, "
@@ -156,80 +248,16 @@ def main() -> None:
         gt_path, dt_path = Path(tmp) / "gt.json", Path(tmp) / "dt.json"
         gt_path.write_text(json.dumps(gt))
         dt_path.write_text(json.dumps(dt))
-
-        def none() -> None:
-            return None
-
-        arrays = {
-            "tinyvision (tables)": (none, lambda _: evaluate_detections(*tables).stats),
-            "tinyvision (dicts)": (none, lambda _: evaluate_detections(gt, dt).stats),
-            "faster-coco-eval (dicts)": (
-                lambda: (copy.deepcopy(gt), copy.deepcopy(dt)),
-                lambda a: run_faster_coco_eval(*a),
-            ),
-        }
-        best, out = alternate(arrays, args.repeat)
-        same = np.array_equal(out["tinyvision (tables)"], out["tinyvision (dicts)"])
-        close = np.allclose(out["tinyvision (tables)"], out["faster-coco-eval (dicts)"], atol=1e-12)
-        print(f"\nparsed inputs -> 12 stats (best of {args.repeat})")
-        for name, seconds in best.items():
-            print(f"  {name:28s} {seconds:8.3f} s")
-        ratio = best["faster-coco-eval (dicts)"] / best["tinyvision (tables)"]
-        print(f"  speed-up tables vs faster-coco-eval: {ratio:.1f}x "
-              f"(dicts: {best['faster-coco-eval (dicts)'] / best['tinyvision (dicts)']:.1f}x); "
-              f"same stats: {same}, faster-coco-eval agrees: {close}")  # fmt: skip
-
-        files = {
-            "tinyvision (json files)": (
-                none,
-                lambda _: evaluate_detections(gt_path, dt_path).stats,
-            ),
-            "faster-coco-eval (json files)": (
-                none,
-                lambda _: run_faster_coco_eval(gt_path, dt_path),
-            ),
-        }
-        best_f, _ = alternate(files, args.repeat)
-        print(f"\njson files -> 12 stats (best of {args.repeat})")
-        for name, seconds in best_f.items():
-            print(f"  {name:28s} {seconds:8.3f} s")
-        ratio = best_f["faster-coco-eval (json files)"] / best_f["tinyvision (json files)"]
-        print(f"  speed-up: {ratio:.1f}x")
-
-        if not args.no_pycocotools:
-            start = time.perf_counter()
-            theirs = pycocotools_from_objects(copy.deepcopy(gt), copy.deepcopy(dt))
-            seconds = time.perf_counter() - start
-            exact = np.array_equal(theirs, out["tinyvision (tables)"])
-            print(f"\npycocotools 2.0.11 (dicts, once): {seconds:.1f} s = "
-                  f"{seconds / best['tinyvision (tables)']:.0f}x tinyvision (tables); "
-                  f"stats identical: {exact}")  # fmt: skip
-
-    print(f"\nlinearity (tinyvision, tables, best of {args.repeat})")
-    base = None
-    for label, n_img, per_image in (
-        ("1/4 images", args.images // 4, 77.0),
-        ("1/2 images", args.images // 2, 77.0),
-        ("all images", args.images, 77.0),
-        ("2x detections", args.images, 154.0),
-    ):
-        data = make_coco_like_tables(n_img, seed=0, detections_per_image=per_image)
-        t, _ = alternate({"t": (none, lambda _, d=data: evaluate_detections(*d))}, args.repeat)
-        per_det = t["t"] / len(data[1]) * 1e6
-        base = base or per_det
-        print(f"  {label:14s} {n_img:6d} images {len(data[1]):8d} detections "
-              f"{t['t']:7.3f} s  {per_det:6.3f} us/detection ({per_det / base:.2f}x)")  # fmt: skip
-
+        if args.files_only:
+            expected = evaluate_detections(*tables).stats
+        else:
+            expected = compare_parsed(gt, dt, tables, args.repeat, not args.no_pycocotools)
+        compare_files(gt_path, dt_path, expected, args.repeat)
+    if not args.files_only:
+        linearity(args.images, args.repeat)
     if args.memory_images:
-        proc = subprocess.run(
-            [sys.executable, __file__, "--memory-child", str(args.memory_images)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        mem = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"\npeak memory, {mem['annotations']:,} annotations ({mem['objects']:,} objects + "
-              f"{mem['detections']:,} detections, from tables): evaluation adds "
-              f"{mem['extra_mib']:.0f} MiB (process peak {mem['peak_mib']:.0f} MiB, "
-              f"of which {mem['rss_before_mib']:.0f} MiB inputs and interpreter)")  # fmt: skip
+        memory(args.memory_images)
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -277,10 +277,69 @@ def test_load_res_errors_as_pycocotools(bbox_files: tuple[Path, list]) -> None:
         gt.loadRes([{**dt[0], "image_id": 123_456}])
     with pytest.raises(AssertionError, match="not an array"):
         gt.loadRes({"image_id": 1})
-    with pytest.raises(AssertionError):
-        gt.loadRes(np.zeros((3, 6)))
     with pytest.raises(IndexError):
         gt.loadRes([])
+
+
+def result_rows(dt: list[dict[str, Any]], dtype: Any = np.float64) -> np.ndarray:
+    """pycocotools' ``[N, 7]`` rows: image id, x, y, w, h, score, category id."""
+    rows = [[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in dt]
+    return np.array(rows, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_load_res_array_evaluates_as_pycocotools(bbox_files: tuple[Path, list], dtype: Any) -> None:
+    path, dt = bbox_files
+    ours, ours_text = run_script("tinyvision", path, result_rows(dt, dtype))
+    theirs, theirs_text = run_script("pycocotools", path, result_rows(dt, dtype))
+    assert_same_eval(ours, theirs, ours_text, theirs_text)
+    assert repr(ours.cocoDt.dataset) == repr(theirs.cocoDt.dataset)
+
+
+def test_load_res_six_columns_are_one_image_without_its_id(tmp_path: Path) -> None:
+    gt, dt = bbox_set()
+    image = gt["images"][0]
+    gt["images"] = [image]
+    gt["annotations"] = [a for a in gt["annotations"] if a["image_id"] == image["id"]]
+    mine = [d for d in dt if d["image_id"] == image["id"]]
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(gt))
+    seven = result_rows(mine)
+    six = load_results("tinyvision", path, seven[:, 1:].copy())
+    theirs = load_results("pycocotools", path, seven)
+    assert len(six.anns) == len(mine) > 0
+    assert repr(six.dataset) == repr(theirs.dataset)
+    assert all(ann["image_id"] == image["id"] for ann in six.anns.values())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (np.zeros((3, 5)), r"resFile must be an \[N, 7\] array .* got shape \(3, 5\)"),
+        (np.zeros(7), r"resFile must be an \[N, 7\] array .* got shape \(7,\)"),
+        (np.zeros((2, 7, 1)), r"resFile must be an \[N, 7\] array .* got shape \(2, 7, 1\)"),
+        (np.array([["1"] * 7]), "resFile must hold real numbers, got dtype <U1"),
+        (np.ones((2, 7), dtype=bool), "resFile must hold real numbers, got dtype bool"),
+        (np.ones((2, 7), dtype=object), "resFile must hold real numbers, got dtype object"),
+        (np.array([[1, 0, 0, 2, 2, np.nan, 1]]), r"resFile must be finite, got nan at \[0, 5\]"),
+        (np.array([[1, 0, np.inf, 2, 2, 1, 1]]), r"resFile must be finite, got inf at \[0, 2\]"),
+        (np.array([[1.5, 0, 0, 2, 2, 0.5, 1]]), "resFile's image id and category id columns"),
+        (np.array([[1, 0, 0, 2, 2, 0.5, 1.25]]), "resFile's image id and category id columns"),
+        (np.ones((2, 6)), r"resFile of shape \(2, 6\) has no image id column, .* has 41\)"),
+    ],
+)  # fmt: skip
+def test_load_res_refuses_bad_arrays(
+    bbox_files: tuple[Path, list], data: np.ndarray, message: str
+) -> None:
+    path, _ = bbox_files
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(str(path))
+        with pytest.raises(ValueError, match=message):
+            gt.loadRes(data)
+        with pytest.raises(ValueError, match="data must be an"):
+            gt.loadNumpyAnnotations(np.zeros((3, 6)))
+        with pytest.raises(TypeError, match="data must be a numpy array, got list"):
+            gt.loadNumpyAnnotations([[1] * 7])
 
 
 def test_annotation_without_a_field_names_it(bbox_files: tuple[Path, list]) -> None:

@@ -343,7 +343,8 @@ class Detections:
         area (float64[N] | None): the area compared with the area ranges, as pycocotools'
             ``loadRes`` sets it (``w * h`` of the box when None).
         segmentation (tuple | None): each result's ``segmentation`` as read (``segm``).
-        keypoints (tuple | None): each result's ``keypoints`` as read (``keypoints``).
+        keypoints (tuple | float64[N, 3k] | None): each result's ``keypoints`` as read
+            (``keypoints``), or all of them as one table when they were read as one.
         source (str): where the results were read from, for error messages.
         rles (tuple | None): ``segmentation`` decoded, ``(counts uint32[C], offsets
             int64[N + 1], h int64[N], w int64[N])``, when the reader already decoded it
@@ -356,7 +357,7 @@ class Detections:
     score: np.ndarray
     area: np.ndarray | None = None
     segmentation: tuple[Any, ...] | None = None
-    keypoints: tuple[Any, ...] | None = None
+    keypoints: tuple[Any, ...] | np.ndarray | None = None
     source: str = ""
     rles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False
@@ -386,7 +387,7 @@ class Detections:
             _reals(score, "score", n),
             None if area is None else _reals(area, "area", n, nonnegative=True),
             _objects(segmentation, "segmentation", n),
-            _objects(keypoints, "keypoints", n),
+            _keypoint_rows(keypoints, n),
             str(source),
             rles if rles is None or rles[2].shape[0] == n else None,
         )
@@ -408,7 +409,7 @@ class Detections:
             self.score[rows],
             None if self.area is None else self.area[rows],
             None if self.segmentation is None else tuple(self.segmentation[i] for i in index),
-            None if self.keypoints is None else tuple(self.keypoints[i] for i in index),
+            _select_objects(self.keypoints, index),
             self.source,
         )
 
@@ -421,6 +422,26 @@ def _objects(value: Sequence[Any] | None, name: str, n: int) -> tuple[Any, ...] 
     if len(out) != n:
         raise ValueError(f"{name} must have {n} entries (one per row), got {len(out)}")
     return out
+
+
+def _keypoint_rows(value: Any, n: int) -> tuple[Any, ...] | np.ndarray | None:
+    """Results' keypoints: a float64 ``[n, m]`` table kept as one array, else as
+    :func:`_objects` (checked when used)."""
+    if isinstance(value, np.ndarray) and value.ndim == 2 and value.dtype == np.float64:
+        if value.shape[0] != n:
+            raise ValueError(f"keypoints must have {n} rows (one per row), got {value.shape[0]}")
+        return value
+    return _objects(value, "keypoints", n)
+
+
+def _select_objects(
+    value: tuple[Any, ...] | np.ndarray | None, index: np.ndarray
+) -> tuple[Any, ...] | np.ndarray | None:
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return value[index]
+    return tuple(value[i] for i in index)
 
 
 def _check_unique(ids: np.ndarray, what: str) -> None:

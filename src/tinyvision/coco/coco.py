@@ -181,8 +181,13 @@ class COCO:
         """Results as a new :class:`COCO` over this one's images and categories.
 
         ``resFile``: a path to a results json file, a list of result dicts (completed in
-        place, as pycocotools does), or a numpy array ``[N, 7]`` of (image id, x, y, w, h,
-        score, category id). Added fields, as pycocotools adds them: ``id`` from 1; for
+        place, as pycocotools does), or a numpy array of real numbers: ``[N, 7]`` rows of
+        (image id, x, y, w, h, score, category id), as pycocotools reads them, or ``[N, 6]``
+        rows of (x, y, w, h, score, category id), the same without the image id, for a
+        ground truth of one image (one image's detections; boxes x, y, w, h as COCO writes
+        them). An array of another shape, or holding ``NaN``/infinities or ids that are not
+        integers, is a ``ValueError`` naming ``resFile``. Added fields, as pycocotools adds
+        them: ``id`` from 1; for
         boxes ``area = w * h``, ``iscrowd = 0`` and the box as a polygon when there is no
         ``segmentation``; for masks ``area`` and (when missing) ``bbox`` from the RLE; for
         keypoints ``bbox`` and ``area`` of the keypoints' extent.
@@ -196,7 +201,7 @@ class COCO:
             anns = read_json(resFile)
             res._source = str(resFile)
         elif type(resFile) is np.ndarray:
-            anns = self.loadNumpyAnnotations(resFile)
+            anns = self.loadNumpyAnnotations(self._result_rows(resFile, "resFile"))
         else:
             anns = resFile
         assert type(anns) is list, "results in not an array of objects"
@@ -226,13 +231,56 @@ class COCO:
         res.createIndex()
         return res
 
+    def _result_rows(self, data: np.ndarray, name: str) -> np.ndarray:
+        """``data`` checked as ``[N, 7]`` result rows; ``[N, 6]`` rows (no image id) get
+        the id of the ground truth's only image as their first column."""
+        if data.ndim != 2 or data.shape[1] not in (6, 7):
+            raise ValueError(
+                f"{name} must be an [N, 7] array (image id, x, y, w, h, score, category id) "
+                f"or [N, 6] (the same without the image id), got shape {data.shape}"
+            )
+        if data.dtype.kind not in "iuf":
+            raise ValueError(f"{name} must hold real numbers, got dtype {data.dtype}")
+        bad = np.argwhere(~np.isfinite(data))
+        if bad.size:
+            row, col = (int(v) for v in bad[0])
+            raise ValueError(
+                f"{name} must be finite, got {data[row, col].item()!r} at [{row}, {col}]"
+            )
+        ids = data[:, [0, data.shape[1] - 1]] if data.shape[1] == 7 else data[:, [5]]
+        bad = np.argwhere(ids != np.round(ids))
+        if bad.size:
+            row = int(bad[0][0])
+            raise ValueError(
+                f"{name}'s image id and category id columns must hold integers, got row "
+                f"{row}: {data[row].tolist()}"
+            )
+        if data.shape[1] == 7:
+            return data
+        images = self.dataset.get("images", [])
+        if len(images) != 1:
+            raise ValueError(
+                f"{name} of shape {data.shape} has no image id column, which needs a ground "
+                f"truth of one image (this one has {len(images)}): give [N, 7] rows (image "
+                "id, x, y, w, h, score, category id)"
+            )
+        column = np.full((data.shape[0], 1), images[0]["id"], dtype=data.dtype)
+        return np.concatenate([column, data], axis=1)
+
     def loadNumpyAnnotations(self, data: np.ndarray) -> list[dict[str, Any]]:
         """Result dicts from ``[N, 7]`` rows (image id, x, y, w, h, score, category id);
-        the box and score stay numpy scalars, as in pycocotools."""
+        the box and score stay numpy scalars, as in pycocotools. A ``data`` that is not
+        such an array of finite numbers with integer ids is a ``ValueError``."""
         say("Converting ndarray to lists...")
-        assert type(data) is np.ndarray
+        if type(data) is not np.ndarray:
+            raise TypeError(f"data must be a numpy array, got {type(data).__name__}")
         say(data.shape)
-        assert data.shape[1] == 7
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise ValueError(
+                f"data must be an [N, 7] array (image id, x, y, w, h, score, category id), "
+                f"got shape {data.shape}"
+            )
+        data = self._result_rows(data, "data")
         n = data.shape[0]
         anns = []
         for i in range(n):

@@ -9,6 +9,9 @@ and what is wrong, never as a bare ``KeyError``.
 JSON is parsed with orjson (a runtime dependency, several times faster on the 40 MB results
 file of a COCO-sized evaluation); where it cannot be imported, with the standard library,
 which is made as strict as orjson about ``NaN`` and ``Infinity`` (not JSON, RFC 8259).
+A results file of the common shape (flat objects with boxes or keypoints) is read without
+either, by the compiled scanner of :mod:`tinyvision.metrics._coco_scan` straight into
+columns (the same numbers); any other file goes to the parser as above.
 """
 
 from __future__ import annotations
@@ -376,10 +379,12 @@ def detections_from_coco(obj: Any, source: str = "detections") -> Detections:
         segs = _read_again_if_missing(extra, obj, "segmentation", w)
         bbox, extra["area"], extra["rles"] = mask_boxes(segs, w)
     else:
-        from tinyvision.metrics.coco._segm import keypoint_boxes
+        from tinyvision.metrics.coco._segm import keypoint_extent, keypoint_table
 
-        keypoints = _read_again_if_missing(extra, obj, "keypoints", w)
-        bbox, extra["area"] = keypoint_boxes(keypoints, w)
+        # One table, read once, for the boxes and the evaluation.
+        keypoints = keypoint_table(_read_again_if_missing(extra, obj, "keypoints", w), w)
+        bbox, extra["area"] = keypoint_extent(keypoints)
+        extra["keypoints"] = keypoints
     score = _numbers(_column(obj, "score", w), "score", w, integer=False)
     try:
         return Detections.from_columns(
@@ -449,12 +454,26 @@ def as_dataset(gt: Any, name: str = "gt") -> DetectionDataset:
     )
 
 
+def scanned_detections(path: str | os.PathLike[str]) -> Detections | None:
+    """Box or keypoint results read by the compiled scanner, or ``None`` for the general
+    reader (any other shape, a file that cannot be read, or a problem whose message it
+    words)."""
+    from tinyvision.metrics._coco_scan import scan_results
+
+    try:
+        columns = scan_results(path)
+        return None if columns is None else Detections.from_columns(**columns, source=str(path))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def as_detections(dt: Any, name: str = "dt") -> Detections:
     """Normalise any accepted detections input (see the module docstring)."""
     if isinstance(dt, Detections):
         return dt
     if isinstance(dt, (str, os.PathLike)):
-        return detections_from_coco(read_json(dt), source=str(dt))
+        fast = scanned_detections(dt)
+        return fast if fast is not None else detections_from_coco(read_json(dt), str(dt))
     if isinstance(dt, list):
         return detections_from_coco(dt, source=name)
     if isinstance(dt, Mapping):

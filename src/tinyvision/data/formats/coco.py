@@ -21,6 +21,7 @@ from tinyvision.metrics._coco_io import (
     dataset_from_coco,
     detections_from_coco,
     read_json,
+    scanned_detections,
 )
 from tinyvision.structures import DetectionDataset, Detections
 
@@ -98,6 +99,9 @@ def read_coco_results(
     ``score``). With ``dataset``, string image ids (YOLOv5 writes file stems) are
     mapped to the data set's images by file stem."""
     name = "detections" if isinstance(source, list) else str(source)
+    fast = None if isinstance(source, list) else scanned_detections(source)
+    if fast is not None:  # the common shape, read without a dict per result
+        return fast
     records = source if isinstance(source, list) else read_json(source)
     if dataset is not None and isinstance(records, list):
         records = _map_string_ids(records, dataset, name)

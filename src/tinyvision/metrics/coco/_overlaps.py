@@ -28,11 +28,15 @@ def _dt_name(dt: Detections, rows: np.ndarray) -> Callable[[int], str]:
     return lambda i: f"{source}: results[{int(rows[i])}]"
 
 
-def _field(values: tuple | None, rows: np.ndarray, what: str, where: str, field: str) -> list:
+def _field(
+    values: tuple | np.ndarray | None, rows: np.ndarray, what: str, where: str, field: str
+) -> list | np.ndarray:
     if values is None:
         if rows.size == 0:
             return []
         raise ValueError(f"{where}: the {what} have no {field!r} (needed by this iou_type)")
+    if isinstance(values, np.ndarray):  # a table of keypoints, read as one
+        return values[rows]
     return [values[i] for i in rows]
 
 

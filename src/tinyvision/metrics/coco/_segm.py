@@ -216,7 +216,7 @@ def to_keypoints(values: Sequence[Any], k: int, row_name: RowName) -> np.ndarray
             name = f"{row_name(i)}['keypoints']"
             if v is None:
                 raise ValueError(f"{row_name(i)} has no 'keypoints'")
-            if not isinstance(v, (list, tuple)) or not all(_is_number(x) for x in v):
+            if not isinstance(v, (list, tuple, np.ndarray)) or not all(_is_number(x) for x in v):
                 raise TypeError(f"{name} must be a list of numbers, got {describe(v)}")
             if len(v) != 3 * k:
                 raise ValueError(
@@ -264,6 +264,11 @@ def mask_boxes(
 def keypoint_boxes(values: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
     """Boxes and areas of results' keypoints as pycocotools' ``loadRes`` sets them: the
     extent of all the keypoints' x and y (visible or not)."""
+    return keypoint_extent(keypoint_table(values, where))
+
+
+def keypoint_table(values: Sequence[Any], where: str) -> np.ndarray:
+    """Results' keypoint lists (all of one length ``3k``, finite) as ``float64[n, 3k]``."""
     try:
         array = np.array(values) if values else np.zeros((0, 3))
     except ValueError:  # ragged
@@ -285,7 +290,15 @@ def keypoint_boxes(values: Sequence[Any], where: str) -> tuple[np.ndarray, np.nd
             if not all(np.isfinite(x) for x in v):
                 raise ValueError(f"{name} must hold finite numbers, got {v!r}")
         raise ValueError(f"{where}: every result's 'keypoints' must have the same length")
-    x, y = array[:, 0::3].astype(np.float64), array[:, 1::3].astype(np.float64)
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def keypoint_extent(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes (float64[n, 4] x, y, w, h) and areas (float64[n]) of the extent of each row
+    of ``float64[n, 3k]`` keypoints (x and y of every keypoint, visible or not)."""
+    x, y = table[:, 0::3], table[:, 1::3]
     x0, y0 = x.min(axis=1), y.min(axis=1)
-    boxes = np.stack([x0, y0, x.max(axis=1) - x0, y.max(axis=1) - y0], axis=1)
-    return boxes.reshape(-1, 4), boxes[:, 2] * boxes[:, 3]
+    with np.errstate(over="ignore"):  # an infinite size is refused with the results
+        boxes = np.stack([x0, y0, x.max(axis=1) - x0, y.max(axis=1) - y0], axis=1)
+        area = boxes[:, 2] * boxes[:, 3]
+    return boxes.reshape(-1, 4), area
