@@ -1,16 +1,19 @@
-"""The compiled kernels of tinyvision.cluster against their plain numpy twins."""
+"""The compiled kernels of tinyvision.cluster against their pure-Python twins (``reference``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tinyvision.cluster import _kernels as K
-from tinyvision.cluster import _reference as R
+from tinyvision._numba import reference
+from tinyvision.cluster import _kmeanspp as KPP
+from tinyvision.cluster import _knn_kernels as KNN
+from tinyvision.cluster import _lloyd as L
+from tinyvision.cluster import _silhouette_kernels as S
 
 
 def _transpose(X: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(X.T) if K.needs_transpose(X.shape[1]) else np.empty((0, 0))
+    return np.ascontiguousarray(X.T) if L.needs_transpose(X.shape[1]) else np.empty((0, 0))
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 7, 8, 9, 17, 64])
@@ -23,8 +26,8 @@ def test_lloyd_assign_matches_reference(d: int, k: int) -> None:
     labels = np.empty(301, dtype=np.int32)
     sums = np.empty((k, d))
     counts = np.empty(k)
-    K.lloyd_assign(X, _transpose(X), centers, labels, sums, counts, True)
-    ref_labels, ref_sums, ref_counts = R.lloyd_assign(X, centers)
+    L.lloyd_assign(X, _transpose(X), centers, labels, sums, counts, True)
+    ref_labels, ref_sums, ref_counts = reference(L.lloyd_assign)(X, centers)
     np.testing.assert_array_equal(labels, ref_labels)
     np.testing.assert_allclose(sums, ref_sums, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(counts, ref_counts)
@@ -35,7 +38,7 @@ def test_lloyd_assign_first_centre_wins_a_tie() -> None:
     X = np.array([[1.0], [3.0]])
     labels = np.empty(2, dtype=np.int32)
     centers = np.array([[0.0], [2.0]])
-    K.lloyd_assign(X, _transpose(X), centers, labels, np.empty((2, 1)), np.empty(2), False)
+    L.lloyd_assign(X, _transpose(X), centers, labels, np.empty((2, 1)), np.empty(2), False)
     assert labels.tolist() == [0, 1]
 
 
@@ -45,13 +48,13 @@ def test_candidate_potentials_and_adoption_match_reference(d: int, dtype: type) 
     rng = np.random.RandomState(d)
     X = rng.rand(700, d).astype(dtype)
     XT = _transpose(X)
-    keeps = not K.needs_transpose(d)  # many features: the minima are stored, not recomputed
+    keeps = not L.needs_transpose(d)  # many features: the minima are stored, not recomputed
     for m in (1, 3, 4, 5):
         closest = (rng.rand(700) * d / 4).astype(dtype)
         rows = X[rng.randint(0, 700, m)]
         out = np.empty((m, 700 if keeps else 0), dtype=dtype)
-        pots = K.candidate_potentials(X, XT, closest, rows, out)
-        ref_pots, ref_mins = R.candidate_potentials(
+        pots = KPP.candidate_potentials(X, XT, closest, rows, out)
+        ref_pots, ref_mins = reference(KPP.candidate_potentials)(
             X.astype(np.float64), closest.astype(np.float64), rows.astype(np.float64)
         )
         ref_mins = ref_mins.astype(dtype)
@@ -66,7 +69,7 @@ def test_candidate_potentials_and_adoption_match_reference(d: int, dtype: type) 
         targets = np.sort(rng.uniform(size=4) * total)
         targets[-1] = total * 2  # never reached: n
         stored = out[t] if keeps else out[0, :0]
-        found = K.adopt_candidate(X, XT, closest, rows[t : t + 1], stored, targets)
+        found = KPP.adopt_candidate(X, XT, closest, rows[t : t + 1], stored, targets)
         np.testing.assert_allclose(closest, ref_mins[t], rtol=rtol)
         np.testing.assert_array_equal(found, np.searchsorted(np.cumsum(closest), targets))
         assert found[-1] == 700
@@ -76,22 +79,22 @@ def test_inertia_and_center_shift_hand_computed() -> None:
     # squared distances: (0-1)^2 + (0-1)^2 = 2 and (3-1)^2 + (4-1)^2 = 13 -> 15
     X = np.array([[0.0, 0.0], [3.0, 4.0]])
     centers = np.array([[1.0, 1.0]])
-    assert K.inertia(X, centers, np.array([0, 0], dtype=np.int32)) == 15.0
+    assert L.inertia(X, centers, np.array([0, 0], dtype=np.int32)) == 15.0
     shift = np.empty(1)
-    K.center_shifts(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), shift)
+    L.center_shifts(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), shift)
     assert shift[0] == 5.0
 
 
 def test_count_distinct_rows_stops_at_limit() -> None:
     X = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 1.0], [0.0, 1.0], [5.0, 5.0]])
-    assert K.count_distinct_rows_upto(X, 10) == 3
-    assert K.count_distinct_rows_upto(X, 2) == 2
+    assert L.count_distinct_rows_upto(X, 10) == 3
+    assert L.count_distinct_rows_upto(X, 2) == 2
 
 
 def test_same_clustering_is_up_to_permutation() -> None:
     a = np.array([0, 0, 1, 2], dtype=np.int32)
-    assert K.same_clustering(a, np.array([2, 2, 0, 1], dtype=np.int32), 3)
-    assert not K.same_clustering(a, np.array([2, 1, 0, 1], dtype=np.int32), 3)
+    assert L.same_clustering(a, np.array([2, 2, 0, 1], dtype=np.int32), 3)
+    assert not L.same_clustering(a, np.array([2, 1, 0, 1], dtype=np.int32), 3)
 
 
 @pytest.mark.parametrize("d", [1, 2, 16])
@@ -99,19 +102,19 @@ def test_cluster_distance_sums_match_bincount_reference(d: int) -> None:
     rng = np.random.RandomState(d)
     X = rng.randn(157, d)
     codes = rng.randint(0, 4, 157)
-    ref = R.cluster_distance_sums(X, codes, 4)
+    ref = reference(S.cluster_distance_sums)(X, codes, 4)
     XT = np.ascontiguousarray(X.T)
     # column blocks, two labelings at once (offsets 0 and 4)
     out = np.zeros((8, 60))
     both = np.stack([codes, rng.randint(0, 4, 157) + 4])
-    K.cluster_distance_sums(X, XT, both, 50, 110, out)
+    S.cluster_distance_sums(X, XT, both, 50, 110, out)
     np.testing.assert_allclose(out[:4], ref[:, 50:110], rtol=1e-13)
     # symmetric pass on points sorted by cluster
     order = np.argsort(codes, kind="stable")
     Xs = np.ascontiguousarray(X[order])
     bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=4))])
     sym = np.zeros((4, 157))
-    K.cluster_distance_sums_sorted(Xs, np.ascontiguousarray(Xs.T), codes[order], bounds, sym)
+    S.cluster_distance_sums_sorted(Xs, np.ascontiguousarray(Xs.T), codes[order], bounds, sym)
     np.testing.assert_allclose(sym, ref[:, order], rtol=1e-13)
 
 
@@ -123,8 +126,8 @@ def test_k_nearest_matches_python_heap(dtype: type) -> None:
     for k in (1, 2, 5, 40):
         sq = np.empty((15, k))
         index = np.empty((15, k), dtype=np.int64)
-        K.k_nearest(train, queries, sq, index)
-        ref_sq, ref_index = R.k_nearest(train, queries, k)
+        KNN.k_nearest(train, queries, sq, index)
+        ref_sq, ref_index = reference(KNN.k_nearest)(train, queries, k)
         np.testing.assert_array_equal(index, ref_index)
         np.testing.assert_array_equal(sq, ref_sq)
 
@@ -135,9 +138,9 @@ def test_two_row_distances_equal_one_row_distances_bitwise(d: int) -> None:
     X = np.random.RandomState(d).randn(9, d)
     XT = np.ascontiguousarray(X.T)
     one_a, one_b, two_a, two_b = (np.empty(7) for _ in range(4))
-    K._sq_distance_row(X[0], XT, 2, 9, one_a)
-    K._sq_distance_row(X[1], XT, 2, 9, one_b)
-    K._sq_distance_rows2(X[0], X[1], XT, 2, 9, two_a, two_b)
+    S._sq_distance_row(X[0], XT, 2, 9, one_a)
+    S._sq_distance_row(X[1], XT, 2, 9, one_b)
+    S._sq_distance_rows2(X[0], X[1], XT, 2, 9, two_a, two_b)
     np.testing.assert_array_equal(one_a, two_a)
     np.testing.assert_array_equal(one_b, two_b)
     np.testing.assert_allclose(one_a, ((X[2:] - X[0]) ** 2).sum(axis=1), rtol=1e-14)

@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from tinyvision._validate import as_numpy, check_choice, check_float, check_int, describe
-from tinyvision.cluster import _kernels as K
+from tinyvision.cluster import _kmeanspp as KPP
+from tinyvision.cluster import _lloyd as L
 from tinyvision.cluster._common import (
     RandomStateLike,
     as_feature_matrix,
@@ -76,7 +77,7 @@ def _check_n_clusters(n_clusters: Any, X: np.ndarray | torch.Tensor) -> int:
     if isinstance(X, torch.Tensor):
         distinct = int(torch.unique(X, dim=0).shape[0]) if n else 0
     else:
-        distinct = int(K.count_distinct_rows_upto(X, k))
+        distinct = int(L.count_distinct_rows_upto(X, k))
     if distinct < k:
         raise ValueError(
             f"n_clusters must be <= the number of distinct points in X ({distinct}), got {k}"
@@ -128,7 +129,7 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
 
 def _transpose_for_assign(X: np.ndarray) -> np.ndarray:
     """``X.T`` C-contiguous if the assignment kernel uses it for X's width, else a stub."""
-    if K.needs_transpose(X.shape[1]):
+    if L.needs_transpose(X.shape[1]):
         return np.ascontiguousarray(X.T)
     return np.empty((0, 0), dtype=X.dtype)
 
@@ -156,19 +157,19 @@ def _kmeans_plusplus(
     # closest[i]: squared distance of point i to its nearest chosen centre (X's dtype).
     closest = np.full(n, np.inf, dtype=X.dtype)
     # With many features the candidates' distances are kept (recomputing costs more).
-    trial = np.empty((n_local_trials, 0 if K.needs_transpose(X.shape[1]) else n), X.dtype)
+    trial = np.empty((n_local_trials, 0 if L.needs_transpose(X.shape[1]) else n), X.dtype)
     chosen = X[first : first + 1]
-    potential = K.candidate_potentials(X, XT, closest, chosen, trial[:1])[0]
+    potential = KPP.candidate_potentials(X, XT, closest, chosen, trial[:1])[0]
     stored = trial[0]
     for c in range(1, n_clusters):
         # Candidates: where the running sum of `closest` reaches uniform * potential (the
         # random numbers are drawn in scikit-learn's order: one batch per new centre).
         rand_vals = random_state.uniform(size=n_local_trials) * potential
         order = np.argsort(rand_vals, kind="stable")
-        found = K.adopt_candidate(X, XT, closest, chosen, stored, rand_vals[order])
+        found = KPP.adopt_candidate(X, XT, closest, chosen, stored, rand_vals[order])
         candidates = np.empty(n_local_trials, dtype=np.int64)
         candidates[order] = np.minimum(found, n - 1)
-        pots = K.candidate_potentials(X, XT, closest, X[candidates], trial)
+        pots = KPP.candidate_potentials(X, XT, closest, X[candidates], trial)
         best = int(np.argmin(pots))
         potential = pots[best]
         chosen = X[candidates[best] : candidates[best] + 1]
@@ -249,10 +250,10 @@ def _lloyd(
     strict_convergence = False
     iteration = 0
     for iteration in range(max_iter):  # noqa: B007 (the count is returned)
-        K.lloyd_assign(X, XT, centers, labels, centers_new, counts, True)
+        L.lloyd_assign(X, XT, centers, labels, centers_new, counts, True)
         _relocate_empty_clusters(X, centers, centers_new, counts, labels)
-        K.average_centers(centers_new, counts)
-        K.center_shifts(centers, centers_new, shift)
+        L.average_centers(centers_new, counts)
+        L.center_shifts(centers, centers_new, shift)
         centers, centers_new = centers_new, centers
         if np.array_equal(labels, labels_old):
             strict_convergence = True
@@ -261,8 +262,8 @@ def _lloyd(
             break
         labels_old[:] = labels
     if not strict_convergence:
-        K.lloyd_assign(X, XT, centers, labels, centers_new, counts, False)
-    return labels, float(K.inertia(X, centers, labels)), centers, iteration + 1
+        L.lloyd_assign(X, XT, centers, labels, centers_new, counts, False)
+    return labels, float(L.inertia(X, centers, labels)), centers, iteration + 1
 
 
 def _fit_numpy(
@@ -294,7 +295,7 @@ def _fit_numpy(
         else:
             centers_init = init
         labels, inertia, centers, n_iter = _lloyd(X, XT, centers_init, max_iter, tol)
-        if best is None or (inertia < best[1] and not K.same_clustering(labels, best[0], k)):
+        if best is None or (inertia < best[1] and not L.same_clustering(labels, best[0], k)):
             best = (labels, inertia, centers, n_iter)
     assert best is not None
     labels, inertia, centers, n_iter = best
@@ -376,7 +377,7 @@ def _predict_numpy(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     labels = np.empty(X.shape[0], dtype=np.int32)
     if X.shape[0]:
         XT = _transpose_for_assign(X)
-        K.lloyd_assign(X, XT, centers, labels, centers, np.empty(0, X.dtype), False)
+        L.lloyd_assign(X, XT, centers, labels, centers, np.empty(0, X.dtype), False)
     return labels
 
 
@@ -497,4 +498,4 @@ class KMeans:
         if data.shape[0] == 0:
             return -0.0
         labels = _predict_numpy(data, centers)
-        return -float(K.inertia(data, centers, labels))
+        return -float(L.inertia(data, centers, labels))

@@ -1,0 +1,371 @@
+"""Lloyd's algorithm for :mod:`tinyvision.cluster.kmeans`: compiled kernels, the reference beside.
+
+The kernels run single-threaded and deterministically. Floating point order:
+
+- where scikit-learn's result depends on a sequential order, the same order is kept and
+  ``fastmath`` is off: centre sums and counts (sample order), inertia and centre shifts
+  (scikit-learn's sums of four);
+- where scikit-learn calls BLAS (dot products of points and centres), whose summation order
+  is the library's own, the kernels are free to choose theirs: fused multiply-adds
+  (``contract``) everywhere, and, for 8 or more features, sums vectorised along the features
+  (``reassoc``). Such sums are still fixed for a given build and CPU.
+
+Arithmetic stays in the input's floating dtype (float32 or float64) where scikit-learn's
+Cython does the same, so float32 input behaves like scikit-learn's float32 path. A typed zero
+is written ``x - x`` (inputs are validated finite) so that numba keeps float32 accumulators
+in float32.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinyvision._numba import jit
+
+# Flags for the small dot-product kernels only (see "dot products" below).
+_DOT = {"contract", "reassoc", "nsz"}
+
+SMALL_D = 8  # below this many features the assignment vectorises over points instead
+BLOCK = 256  # points per block in the small-d assignment
+
+
+# ----------------------------------------------------------------------------- distances
+
+
+@jit
+def sq_euclidean_unrolled(a, b):
+    """Squared distance of two rows, summed in groups of four like scikit-learn's
+    ``_euclidean_dense_dense`` (``((t0 + t1) + t2) + t3`` added per group), so inertia and
+    centre shifts round exactly as there."""
+    d = a.shape[0]
+    result = a[0] - a[0]  # a typed zero (d >= 1)
+    n4 = d // 4
+    for q in range(n4):
+        f = 4 * q
+        t0 = a[f] - b[f]
+        t1 = a[f + 1] - b[f + 1]
+        t2 = a[f + 2] - b[f + 2]
+        t3 = a[f + 3] - b[f + 3]
+        result += t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+    for f in range(4 * n4, d):
+        t = a[f] - b[f]
+        result += t * t
+    return result
+
+
+@jit
+def count_distinct_rows_upto(X, limit):
+    """Number of distinct rows of ``X``, counting no further than ``limit``.
+
+    O(n * limit * d) in the worst case, but it stops as soon as ``limit`` distinct rows are
+    seen (usually within the first few rows).
+    """
+    n, d = X.shape
+    found = np.empty(min(limit, n), dtype=np.int64)
+    n_found = 0
+    for i in range(n):
+        if n_found >= limit:
+            break
+        new = True
+        for q in range(n_found):
+            r = found[q]
+            same = True
+            for f in range(d):
+                if X[i, f] != X[r, f]:
+                    same = False
+                    break
+            if same:
+                new = False
+                break
+        if new:
+            found[n_found] = i
+            n_found += 1
+    return n_found
+
+
+# ----------------------------------------------------------------------------- dot products
+# Register-blocked dot products: one pass over the features computes 2 x 4 (or 1 x 4) dot
+# products, vectorised over the features (``_DOT`` allows re-association and fused
+# multiply-add inside these sums only). The summation order is fixed for a given number of
+# features, like the BLAS kernels scikit-learn calls, so results are deterministic.
+
+
+@jit(fastmath=_DOT)
+def _dot(a, b):
+    s = a[0] - a[0]  # a typed zero
+    for f in range(a.shape[0]):
+        s += a[f] * b[f]
+    return s
+
+
+@jit(fastmath=_DOT)
+def _dots_2x4(x0, x1, c0, c1, c2, c3, out):
+    z = x0[0] - x0[0]
+    a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = z
+    for f in range(x0.shape[0]):
+        u = x0[f]
+        v = x1[f]
+        a00 += u * c0[f]
+        a01 += u * c1[f]
+        a02 += u * c2[f]
+        a03 += u * c3[f]
+        a10 += v * c0[f]
+        a11 += v * c1[f]
+        a12 += v * c2[f]
+        a13 += v * c3[f]
+    out[0, 0] = a00
+    out[0, 1] = a01
+    out[0, 2] = a02
+    out[0, 3] = a03
+    out[1, 0] = a10
+    out[1, 1] = a11
+    out[1, 2] = a12
+    out[1, 3] = a13
+
+
+@jit(fastmath=_DOT)
+def _dots_1x4(x0, c0, c1, c2, c3, out):
+    z = x0[0] - x0[0]
+    a00 = a01 = a02 = a03 = z
+    for f in range(x0.shape[0]):
+        u = x0[f]
+        a00 += u * c0[f]
+        a01 += u * c1[f]
+        a02 += u * c2[f]
+        a03 += u * c3[f]
+    out[0, 0] = a00
+    out[0, 1] = a01
+    out[0, 2] = a02
+    out[0, 3] = a03
+
+
+@jit
+def _point_dots(X, i, rows, centers, dots, tile):
+    """``dots[r, j] = X[i + r] . centers[j]`` for r < rows (1 or 2), all centres j."""
+    k = centers.shape[0]
+    j = 0
+    while j + 4 <= k:
+        if rows == 2:
+            _dots_2x4(
+                X[i], X[i + 1], centers[j], centers[j + 1], centers[j + 2], centers[j + 3], tile
+            )
+        else:
+            _dots_1x4(X[i], centers[j], centers[j + 1], centers[j + 2], centers[j + 3], tile)
+        for r in range(rows):
+            for q in range(4):
+                dots[r, j + q] = tile[r, q]
+        j += 4
+    while j < k:
+        for r in range(rows):
+            dots[r, j] = _dot(X[i + r], centers[j])
+        j += 1
+
+
+# ----------------------------------------------------------------------------- Lloyd
+
+
+def needs_transpose(n_features: int) -> bool:
+    """True if :func:`lloyd_assign` wants ``X.T`` (C-contiguous) for this many features."""
+    return n_features < SMALL_D
+
+
+@jit
+def lloyd_assign(X, XT, centers, labels, centers_sum, counts, update_centers):
+    """One E-step (and, if ``update_centers``, the sums of the M-step) of Lloyd's algorithm.
+
+    X (n, d), centers (k, d); XT (d, n) is ``X.T`` C-contiguous when ``d < SMALL_D`` (any
+    array otherwise). The label of a point is the first ``j`` minimising
+    ``||c_j||^2 - 2 x.c_j`` (the rank-preserving part of the squared distance, the quantity
+    scikit-learn compares). When ``update_centers``, ``centers_sum`` (k, d) and ``counts``
+    (k,) receive the per-cluster sums of the points, added in sample order.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    if update_centers:
+        centers_sum[:] = 0
+        counts[:] = 0
+    if d < SMALL_D:
+        _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers)
+        return
+    cnorm = np.empty(k, dtype=centers.dtype)
+    for j in range(k):
+        cnorm[j] = _dot(centers[j], centers[j])
+    dots = np.empty((2, k), dtype=centers.dtype)
+    tile = np.empty((2, 4), dtype=centers.dtype)
+    i = 0
+    while i < n:
+        rows = 2 if i + 1 < n else 1
+        _point_dots(X, i, rows, centers, dots, tile)
+        for r in range(rows):
+            best = cnorm[0] - (dots[r, 0] + dots[r, 0])
+            label = 0
+            for j in range(1, k):
+                value = cnorm[j] - (dots[r, j] + dots[r, j])
+                if value < best:
+                    best = value
+                    label = j
+            labels[i + r] = label
+            if update_centers:
+                counts[label] += 1
+                for f in range(d):
+                    centers_sum[label, f] += X[i + r, f]
+        i += rows
+
+
+@jit(fastmath={"contract"})
+def _block_dots(XT, centers, start, b, dots):
+    """``dots[j, ii] = X_(start+ii) . c_j`` for one block of points, vectorised over points.
+
+    Each dot product is summed in feature order (``v += x_f c_f``, fused multiply-adds);
+    features are read up to four at a time so ``dots`` is loaded and stored once per group,
+    which changes nothing in the arithmetic.
+    """
+    d = XT.shape[0]
+    k = centers.shape[0]
+    zero = centers[0, 0] - centers[0, 0]  # a typed zero
+    for j in range(k):
+        dj = dots[j]
+        for ii in range(b):
+            dj[ii] = zero
+    f = 0
+    while f < d:
+        width = min(4, d - f)
+        r0 = XT[f, start : start + b]
+        r1 = XT[f + min(1, width - 1), start : start + b]
+        r2 = XT[f + min(2, width - 1), start : start + b]
+        r3 = XT[f + min(3, width - 1), start : start + b]
+        for j in range(k):
+            dj = dots[j]
+            c0 = centers[j, f]
+            if width == 4:
+                c1, c2, c3 = centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
+                for ii in range(b):
+                    v = dj[ii]
+                    v += r0[ii] * c0
+                    v += r1[ii] * c1
+                    v += r2[ii] * c2
+                    v += r3[ii] * c3
+                    dj[ii] = v
+            elif width == 3:
+                c1, c2 = centers[j, f + 1], centers[j, f + 2]
+                for ii in range(b):
+                    v = dj[ii]
+                    v += r0[ii] * c0
+                    v += r1[ii] * c1
+                    v += r2[ii] * c2
+                    dj[ii] = v
+            elif width == 2:
+                c1 = centers[j, f + 1]
+                for ii in range(b):
+                    v = dj[ii]
+                    v += r0[ii] * c0
+                    v += r1[ii] * c1
+                    dj[ii] = v
+            else:
+                for ii in range(b):
+                    dj[ii] += r0[ii] * c0
+        f += width
+
+
+@jit(fastmath={"contract"})
+def _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers):
+    """:func:`lloyd_assign` for few features: blocks of points, loops over points innermost
+    (vectorised, each dot product still summed in feature order), branch-free argmin."""
+    d, n = XT.shape
+    k = centers.shape[0]
+    zero = centers[0, 0] - centers[0, 0]  # a typed zero
+    cnorm = np.empty(k, dtype=centers.dtype)
+    for j in range(k):
+        s = zero
+        for f in range(d):
+            s += centers[j, f] * centers[j, f]
+        cnorm[j] = s
+    dots = np.empty((k, BLOCK), dtype=centers.dtype)
+    best = np.empty(BLOCK, dtype=centers.dtype)
+    block_labels = np.empty(BLOCK, dtype=np.int64)
+    for start in range(0, n, BLOCK):
+        b = min(BLOCK, n - start)
+        _block_dots(XT, centers, start, b, dots)
+        c0 = cnorm[0]
+        d0 = dots[0]
+        for ii in range(b):
+            best[ii] = c0 - (d0[ii] + d0[ii])
+            block_labels[ii] = 0
+        for j in range(1, k):
+            cj = cnorm[j]
+            dj = dots[j]
+            for ii in range(b):
+                value = cj - (dj[ii] + dj[ii])
+                lower = value < best[ii]
+                best[ii] = value if lower else best[ii]
+                block_labels[ii] = j if lower else block_labels[ii]
+        for ii in range(b):
+            label = block_labels[ii]
+            labels[start + ii] = label
+            if update_centers:
+                counts[label] += 1
+                for f in range(d):
+                    centers_sum[label, f] += X[start + ii, f]
+
+
+@jit
+def average_centers(centers, counts):
+    """Divide the summed centres by their counts in place (multiplying by the rounded
+    reciprocal, as scikit-learn does); a cluster with no point takes the centre of the
+    largest cluster."""
+    k, d = centers.shape
+    alpha = np.empty(1, dtype=centers.dtype)
+    biggest = np.argmax(counts)
+    for j in range(k):
+        if counts[j] > 0:
+            alpha[0] = 1.0 / counts[j]
+            for f in range(d):
+                centers[j, f] *= alpha[0]
+    for j in range(k):
+        if counts[j] <= 0:
+            for f in range(d):
+                centers[j, f] = centers[biggest, f]
+
+
+@jit
+def center_shifts(old, new, out):
+    """``out[j] = ||new_j - old_j||`` (k,)."""
+    for j in range(old.shape[0]):
+        out[j] = math.sqrt(sq_euclidean_unrolled(new[j], old[j]))
+
+
+@jit
+def inertia(X, centers, labels):
+    """Sum over points of the squared distance to their centre, in sample order."""
+    total = centers[0, 0] - centers[0, 0]
+    for i in range(X.shape[0]):
+        total += sq_euclidean_unrolled(X[i], centers[labels[i]])
+    return total
+
+
+@jit
+def same_clustering(labels1, labels2, k):
+    """True if the two labelings are equal up to a permutation of the label values."""
+    mapping = np.full(k, -1, dtype=np.int64)
+    for i in range(labels1.shape[0]):
+        a = labels1[i]
+        if mapping[a] == -1:
+            mapping[a] = labels2[i]
+        elif mapping[a] != labels2[i]:
+            return False
+    return True
+
+
+def lloyd_assign_reference(
+    X: np.ndarray, centers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels (first nearest centre), per-cluster sums and counts, for ``X`` (n, d)."""
+    k, d = centers.shape
+    surrogate = (centers**2).sum(axis=1)[None, :] - 2.0 * (X @ centers.T)
+    labels = np.argmin(surrogate, axis=1).astype(np.int32)
+    sums = np.zeros((k, d))
+    np.add.at(sums, labels, X)
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    return labels, sums, counts
