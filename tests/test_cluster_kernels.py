@@ -10,6 +10,7 @@ from tinyvision.cluster import _kmeanspp as KPP
 from tinyvision.cluster import _knn_kernels as KNN
 from tinyvision.cluster import _lloyd as L
 from tinyvision.cluster import _silhouette_kernels as S
+from tinyvision.cluster.kmeans import _first_centre
 
 
 def _transpose(X: np.ndarray) -> np.ndarray:
@@ -79,7 +80,7 @@ def test_inertia_and_center_shift_hand_computed() -> None:
     # squared distances: (0-1)^2 + (0-1)^2 = 2 and (3-1)^2 + (4-1)^2 = 13 -> 15
     X = np.array([[0.0, 0.0], [3.0, 4.0]])
     centers = np.array([[1.0, 1.0]])
-    assert L.inertia(X, centers, np.array([0, 0], dtype=np.int32)) == 15.0
+    assert L.inertia(X, _transpose(X), centers, np.array([0, 0], dtype=np.int32)) == 15.0
     shift = np.empty(1)
     L.center_shifts(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), shift)
     assert shift[0] == 5.0
@@ -144,3 +145,32 @@ def test_two_row_distances_equal_one_row_distances_bitwise(d: int) -> None:
     np.testing.assert_array_equal(one_a, two_a)
     np.testing.assert_array_equal(one_b, two_b)
     np.testing.assert_allclose(one_a, ((X[2:] - X[0]) ** 2).sum(axis=1), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 999, 4097])
+def test_first_centre_is_random_state_choice_with_its_draw(n: int, dtype: type) -> None:
+    # same index as RandomState.choice with scikit-learn's unit weights, same RNG state after
+    for seed in range(20):
+        ours, theirs = np.random.RandomState(seed), np.random.RandomState(seed)
+        weights = np.ones(n, dtype=dtype)
+        expected = theirs.choice(n, p=weights / weights.sum())
+        assert _first_centre(n, np.dtype(dtype), ours) == expected
+        assert ours.random_sample() == theirs.random_sample()
+    p, u = 1.0 / 7, 0.5
+    assert KPP.uniform_choice(7, p, u) == reference(KPP.uniform_choice)(7, p, u) == 3
+    assert KPP.uniform_choice(7, p, 0.0) == 0
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 7, 9])
+def test_inertia_by_blocks_equals_inertia_by_rows_bitwise(d: int) -> None:
+    rng = np.random.RandomState(d)
+    X = rng.randn(601, d) * 1e3  # beyond one block of points
+    centers = rng.randn(6, d)
+    labels = rng.randint(0, 6, 601).astype(np.int32)
+    by_rows = L.inertia(X, np.empty((0, 0)), centers, labels)
+    by_blocks = L.inertia(X, np.ascontiguousarray(X.T), centers, labels)
+    assert by_blocks == by_rows
+    expected = sum(L.sq_euclidean_unrolled(X[i], centers[labels[i]]) for i in range(601))
+    assert by_rows == expected
+    np.testing.assert_allclose(by_rows, ((X - centers[labels]) ** 2).sum(), rtol=1e-12)

@@ -170,6 +170,32 @@ def adopt_candidate(X, XT, closest, chosen_row, stored, targets):
     return found
 
 
+@jit
+def uniform_choice(n, p, u):
+    """The index ``RandomState.choice(n, p=np.full(n, p))`` returns for the uniform draw u.
+
+    numpy takes ``cdf = np.cumsum(p); cdf /= cdf[-1]`` and returns
+    ``cdf.searchsorted(u, side="right")``: the first i with ``cdf[i] > u``. The same float64
+    operations here, in the same order, without the arrays.
+    """
+    total = 0.0
+    for _ in range(n):
+        total += p
+    running = 0.0
+    for i in range(n):
+        running += p
+        if running / total > u:
+            return i
+    return n
+
+
+def uniform_choice_reference(n: int, p: float, u: float) -> int:
+    """numpy's own steps (``RandomState.choice`` with weights) for a given draw u."""
+    cdf = np.full(n, p).cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(u, side="right"))
+
+
 def candidate_potentials_reference(
     X: np.ndarray, closest: np.ndarray, candidate_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -187,7 +187,7 @@ def lloyd_assign(X, XT, centers, labels, centers_sum, counts, update_centers):
         centers_sum[:] = 0
         counts[:] = 0
     if d < SMALL_D:
-        _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers)
+        _assign_small_d(XT, centers, labels, centers_sum, counts, update_centers)
         return
     cnorm = np.empty(k, dtype=centers.dtype)
     for j in range(k):
@@ -215,64 +215,63 @@ def lloyd_assign(X, XT, centers, labels, centers_sum, counts, update_centers):
 
 
 @jit(fastmath={"contract"})
-def _block_dots(XT, centers, start, b, dots):
-    """``dots[j, ii] = X_(start+ii) . c_j`` for one block of points, vectorised over points.
+def _centre_into_block(XT, centers, cnorm, j, start, b, partial, best, block_labels):
+    """Compare centre ``j`` with one block of points (b <= BLOCK), vectorised over points.
 
-    Each dot product is summed in feature order (``v += x_f c_f``, fused multiply-adds);
-    features are read up to four at a time so ``dots`` is loaded and stored once per group,
-    which changes nothing in the arithmetic.
+    ``value = ||c_j||^2 - 2 x.c_j`` with ``x.c_j`` summed in feature order (fused
+    multiply-adds; the partial sums of all but the last feature pass through ``partial``);
+    a point takes ``j`` if its value is lower than ``best`` (always for ``j == 0``).
     """
     d = XT.shape[0]
-    k = centers.shape[0]
-    zero = centers[0, 0] - centers[0, 0]  # a typed zero
-    for j in range(k):
-        dj = dots[j]
+    last = d - 1
+    cj = cnorm[j]
+    first = j == 0
+    if last > 0:
+        c = centers[j, 0]
+        r = XT[0, start : start + b]
         for ii in range(b):
-            dj[ii] = zero
-    f = 0
-    while f < d:
-        width = min(4, d - f)
-        r0 = XT[f, start : start + b]
-        r1 = XT[f + min(1, width - 1), start : start + b]
-        r2 = XT[f + min(2, width - 1), start : start + b]
-        r3 = XT[f + min(3, width - 1), start : start + b]
-        for j in range(k):
-            dj = dots[j]
-            c0 = centers[j, f]
-            if width == 4:
-                c1, c2, c3 = centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
-                for ii in range(b):
-                    v = dj[ii]
-                    v += r0[ii] * c0
-                    v += r1[ii] * c1
-                    v += r2[ii] * c2
-                    v += r3[ii] * c3
-                    dj[ii] = v
-            elif width == 3:
-                c1, c2 = centers[j, f + 1], centers[j, f + 2]
-                for ii in range(b):
-                    v = dj[ii]
-                    v += r0[ii] * c0
-                    v += r1[ii] * c1
-                    v += r2[ii] * c2
-                    dj[ii] = v
-            elif width == 2:
-                c1 = centers[j, f + 1]
-                for ii in range(b):
-                    v = dj[ii]
-                    v += r0[ii] * c0
-                    v += r1[ii] * c1
-                    dj[ii] = v
-            else:
-                for ii in range(b):
-                    dj[ii] += r0[ii] * c0
-        f += width
+            partial[ii] = r[ii] * c
+        for f in range(1, last):
+            c = centers[j, f]
+            r = XT[f, start : start + b]
+            for ii in range(b):
+                partial[ii] += r[ii] * c
+    c = centers[j, last]
+    r = XT[last, start : start + b]
+    for ii in range(b):
+        v = r[ii] * c
+        if last > 0:
+            v += partial[ii]
+        value = cj - (v + v)
+        lower = first or value < best[ii]
+        best[ii] = value if lower else best[ii]
+        block_labels[ii] = j if lower else block_labels[ii]
+
+
+@jit
+def _add_block_to_sums(XT, start, b, block_labels, centers_sum, counts):
+    """Add the points of one block to their clusters' sums and counts, in sample order."""
+    d = XT.shape[0]
+    if d == 2:  # the common case, with both feature rows hoisted (twice as fast)
+        x0 = XT[0, start : start + b]
+        x1 = XT[1, start : start + b]
+        for ii in range(b):
+            label = block_labels[ii]
+            counts[label] += 1
+            centers_sum[label, 0] += x0[ii]
+            centers_sum[label, 1] += x1[ii]
+        return
+    for ii in range(b):
+        label = block_labels[ii]
+        counts[label] += 1
+        for f in range(d):
+            centers_sum[label, f] += XT[f, start + ii]
 
 
 @jit(fastmath={"contract"})
-def _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers):
-    """:func:`lloyd_assign` for few features: blocks of points, loops over points innermost
-    (vectorised, each dot product still summed in feature order), branch-free argmin."""
+def _assign_small_d(XT, centers, labels, centers_sum, counts, update_centers):
+    """:func:`lloyd_assign` for few features: blocks of points, each centre compared with a
+    whole block at a time (loops over points innermost, branch-free argmin)."""
     d, n = XT.shape
     k = centers.shape[0]
     zero = centers[0, 0] - centers[0, 0]  # a typed zero
@@ -282,32 +281,16 @@ def _assign_small_d(X, XT, centers, labels, centers_sum, counts, update_centers)
         for f in range(d):
             s += centers[j, f] * centers[j, f]
         cnorm[j] = s
-    dots = np.empty((k, BLOCK), dtype=centers.dtype)
+    partial = np.empty(BLOCK, dtype=centers.dtype)
     best = np.empty(BLOCK, dtype=centers.dtype)
-    block_labels = np.empty(BLOCK, dtype=np.int64)
+    block_labels = np.empty(BLOCK, dtype=np.int32)
     for start in range(0, n, BLOCK):
         b = min(BLOCK, n - start)
-        _block_dots(XT, centers, start, b, dots)
-        c0 = cnorm[0]
-        d0 = dots[0]
-        for ii in range(b):
-            best[ii] = c0 - (d0[ii] + d0[ii])
-            block_labels[ii] = 0
-        for j in range(1, k):
-            cj = cnorm[j]
-            dj = dots[j]
-            for ii in range(b):
-                value = cj - (dj[ii] + dj[ii])
-                lower = value < best[ii]
-                best[ii] = value if lower else best[ii]
-                block_labels[ii] = j if lower else block_labels[ii]
-        for ii in range(b):
-            label = block_labels[ii]
-            labels[start + ii] = label
-            if update_centers:
-                counts[label] += 1
-                for f in range(d):
-                    centers_sum[label, f] += X[start + ii, f]
+        for j in range(k):
+            _centre_into_block(XT, centers, cnorm, j, start, b, partial, best, block_labels)
+        labels[start : start + b] = block_labels[:b]
+        if update_centers:
+            _add_block_to_sums(XT, start, b, block_labels, centers_sum, counts)
 
 
 @jit
@@ -337,12 +320,56 @@ def center_shifts(old, new, out):
 
 
 @jit
-def inertia(X, centers, labels):
-    """Sum over points of the squared distance to their centre, in sample order."""
+def inertia(X, XT, centers, labels):
+    """Sum over points of the squared distance to their centre, in sample order.
+
+    Each squared distance is :func:`sq_euclidean_unrolled`'s; with ``XT`` = ``X.T`` (few
+    features, see :func:`needs_transpose`) they are computed a block of points at a time.
+    """
     total = centers[0, 0] - centers[0, 0]
-    for i in range(X.shape[0]):
-        total += sq_euclidean_unrolled(X[i], centers[labels[i]])
+    n, d = X.shape
+    if XT.shape[0] != d or XT.shape[1] != n or n == 0:
+        for i in range(n):
+            total += sq_euclidean_unrolled(X[i], centers[labels[i]])
+        return total
+    block = np.empty(BLOCK, dtype=centers.dtype)
+    for start in range(0, n, BLOCK):
+        b = min(BLOCK, n - start)
+        _block_sq_distances(XT, centers, labels, start, b, block)
+        for ii in range(b):
+            total += block[ii]
     return total
+
+
+@jit
+def _block_sq_distances(XT, centers, labels, start, b, out):
+    """``out[ii] = ||X_i - centers[labels[i]]||^2`` for i = start + ii, rounded exactly as
+    :func:`sq_euclidean_unrolled` rounds it (groups of four features, then one by one)."""
+    d = XT.shape[0]
+    lab = labels[start : start + b]
+    zero = centers[0, 0] - centers[0, 0]
+    for ii in range(b):
+        out[ii] = zero
+    f = 0
+    while f + 4 <= d:
+        r0 = XT[f, start : start + b]
+        r1 = XT[f + 1, start : start + b]
+        r2 = XT[f + 2, start : start + b]
+        r3 = XT[f + 3, start : start + b]
+        for ii in range(b):
+            c = lab[ii]
+            t0 = r0[ii] - centers[c, f]
+            t1 = r1[ii] - centers[c, f + 1]
+            t2 = r2[ii] - centers[c, f + 2]
+            t3 = r3[ii] - centers[c, f + 3]
+            out[ii] += t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+        f += 4
+    while f < d:
+        r0 = XT[f, start : start + b]
+        for ii in range(b):
+            t = r0[ii] - centers[lab[ii], f]
+            out[ii] += t * t
+        f += 1
 
 
 @jit

@@ -134,6 +134,16 @@ def _transpose_for_assign(X: np.ndarray) -> np.ndarray:
     return np.empty((0, 0), dtype=X.dtype)
 
 
+def _first_centre(n: int, dtype: np.dtype, random_state: np.random.RandomState) -> int:
+    """scikit-learn's ``random_state.choice(n, p=weights / weights.sum())`` with unit weights
+    of X's dtype: the same random draw and the same index, without the O(n) arrays."""
+    if dtype == np.float32 and n >= 2**24:  # the float32 sum of ones may be inexact
+        weights = np.ones(n, dtype=dtype)
+        return int(random_state.choice(n, p=weights / weights.sum()))
+    p = float(dtype.type(1) / dtype.type(n))  # exact sum of n ones below 2**24 (2**53)
+    return int(KPP.uniform_choice(n, p, random_state.random_sample()))
+
+
 def _kmeans_plusplus(
     X: np.ndarray,
     n_clusters: int,
@@ -150,8 +160,7 @@ def _kmeans_plusplus(
         XT = _transpose_for_assign(X)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    weights = np.ones(n, dtype=X.dtype)
-    first = random_state.choice(n, p=weights / weights.sum())
+    first = _first_centre(n, X.dtype, random_state)
     indices = np.full(n_clusters, -1, dtype=np.int64)
     indices[0] = first
     # closest[i]: squared distance of point i to its nearest chosen centre (X's dtype).
@@ -263,7 +272,7 @@ def _lloyd(
         labels_old[:] = labels
     if not strict_convergence:
         L.lloyd_assign(X, XT, centers, labels, centers_new, counts, False)
-    return labels, float(L.inertia(X, centers, labels)), centers, iteration + 1
+    return labels, float(L.inertia(X, XT, centers, labels)), centers, iteration + 1
 
 
 def _fit_numpy(
@@ -497,5 +506,7 @@ class KMeans:
         centers = np.ascontiguousarray(as_numpy(self.cluster_centers_, "cluster_centers_"))
         if data.shape[0] == 0:
             return -0.0
-        labels = _predict_numpy(data, centers)
-        return -float(L.inertia(data, centers, labels))
+        XT = _transpose_for_assign(data)
+        labels = np.empty(data.shape[0], dtype=np.int32)
+        L.lloyd_assign(data, XT, centers, labels, centers, np.empty(0, data.dtype), False)
+        return -float(L.inertia(data, XT, centers, labels))
