@@ -12,7 +12,6 @@ import numpy as np
 
 from tinyvision._numba import jit
 from tinyvision.cluster._lloyd import _DOT, BLOCK, SMALL_D
-from tinyvision.cluster._silhouette_kernels import _add_into
 
 
 @jit(fastmath=_DOT)
@@ -81,44 +80,39 @@ def candidate_potentials(X, XT, closest, candidate_rows, out):
 
 
 @jit(fastmath={"contract"})
-def _block_candidate_minima(XT, closest, candidate_rows, start, b, acc):
-    """``acc[t, ii] = min(closest[i], ||X_i - candidate_t||^2 rounded to X's dtype)`` for the
-    points i = start + ii of one block; each squared distance summed in feature order."""
+def _block_candidate_minima(XT, closest, row, start, b, partial, mins, lanes):
+    """``mins[ii] = min(closest[i], ||X_i - row||^2 rounded to X's dtype)`` for the points
+    i = start + ii of one block (``mins`` has X's dtype), each squared distance computed in
+    float64 and summed in feature order (fused multiply-adds; the partial sums of all but
+    the last feature pass through ``partial``). If ``lanes`` has b or more entries, the
+    minima are also added to it (float64 lanes, one per point of the block)."""
     d = XT.shape[0]
-    m = candidate_rows.shape[0]
-    typed = np.empty(1, dtype=closest.dtype)
-    for t in range(m):
-        at = acc[t]
+    last = d - 1
+    if last > 0:
+        c = np.float64(row[0])
+        r = XT[0, start : start + b]
         for ii in range(b):
-            at[ii] = 0.0
-    f = 0
-    while f < d:  # features two at a time, still added one after the other
-        pair = f + 1 < d
-        r0 = XT[f, start : start + b]
-        r1 = XT[f + 1 if pair else f, start : start + b]
-        for t in range(m):
-            c0 = np.float64(candidate_rows[t, f])
-            at = acc[t]
-            if pair:
-                c1 = np.float64(candidate_rows[t, f + 1])
-                for ii in range(b):
-                    u0 = np.float64(r0[ii]) - c0
-                    u1 = np.float64(r1[ii]) - c1
-                    v = at[ii]
-                    v += u0 * u0
-                    v += u1 * u1
-                    at[ii] = v
-            else:
-                for ii in range(b):
-                    u0 = np.float64(r0[ii]) - c0
-                    at[ii] += u0 * u0
-        f += 2 if pair else 1
-    for t in range(m):
-        at = acc[t]
+            u = np.float64(r[ii]) - c
+            partial[ii] = u * u
+        for f in range(1, last):
+            c = np.float64(row[f])
+            r = XT[f, start : start + b]
+            for ii in range(b):
+                u = np.float64(r[ii]) - c
+                partial[ii] += u * u
+    c = np.float64(row[last])
+    r = XT[last, start : start + b]
+    near = closest[start : start + b]
+    for ii in range(b):
+        u = np.float64(r[ii]) - c
+        v = u * u
+        if last > 0:
+            v += partial[ii]
+        mins[ii] = v  # rounds to X's dtype
+        mins[ii] = near[ii] if near[ii] < mins[ii] else mins[ii]
+    if lanes.shape[0] >= b:
         for ii in range(b):
-            typed[0] = at[ii]  # rounds to X's dtype
-            near = closest[start + ii]
-            at[ii] = near if near < typed[0] else typed[0]
+            lanes[ii] += mins[ii]
 
 
 @jit
@@ -127,13 +121,14 @@ def _candidate_potentials_small_d(XT, closest, candidate_rows):
     innermost; the potentials summed in ``BLOCK`` interleaved lanes."""
     n = XT.shape[1]
     m = candidate_rows.shape[0]
-    acc = np.empty((m, BLOCK))
+    partial = np.empty(BLOCK)
+    mins = np.empty(BLOCK, dtype=closest.dtype)
     lanes = np.zeros((m, BLOCK))
     for start in range(0, n, BLOCK):
         b = min(BLOCK, n - start)
-        _block_candidate_minima(XT, closest, candidate_rows, start, b, acc)
         for t in range(m):
-            _add_into(lanes[t, :b], acc[t, :b])
+            row = candidate_rows[t]
+            _block_candidate_minima(XT, closest, row, start, b, partial, mins, lanes[t])
     pots = np.empty(m)
     for t in range(m):
         pots[t] = lanes[t].sum()
@@ -154,14 +149,17 @@ def adopt_candidate(X, XT, closest, chosen_row, stored, targets):
     found = np.full(targets.shape[0], n, dtype=np.int64)
     running = X[0, 0] - X[0, 0]  # a typed zero (X is finite)
     next_target = 0
-    acc = np.empty((1, BLOCK))
+    partial = np.empty(BLOCK)
+    mins = np.empty(BLOCK, dtype=closest.dtype)
+    no_lanes = np.empty(0)
     for start in range(0, n, BLOCK):
         b = min(BLOCK, n - start)
         if stored.shape[0] == n:
             closest[start : start + b] = stored[start : start + b]
         else:
-            _block_candidate_minima(XT, closest, chosen_row, start, b, acc)
-            closest[start : start + b] = acc[0, :b]
+            row = chosen_row[0]
+            _block_candidate_minima(XT, closest, row, start, b, partial, mins, no_lanes)
+            closest[start : start + b] = mins[:b]
         for ii in range(b):
             running += closest[start + ii]
             while next_target < targets.shape[0] and running >= targets[next_target]:
