@@ -174,3 +174,14 @@ def test_inertia_by_blocks_equals_inertia_by_rows_bitwise(d: int) -> None:
     expected = sum(L.sq_euclidean_unrolled(X[i], centers[labels[i]]) for i in range(601))
     assert by_rows == expected
     np.testing.assert_allclose(by_rows, ((X - centers[labels]) ** 2).sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [2, 3, 8, 17, 64])
+def test_column_variances_equal_numpy_var_bitwise(d: int, dtype: type) -> None:
+    rng = np.random.RandomState(d)
+    for n in (1, 2, 9, 1000, 20001):
+        X = (rng.randn(n, d) * 37.0 + rng.randn(d) * 1e3).astype(dtype)
+        got = L.column_variances(X)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, reference(L.column_variances)(X))

@@ -385,6 +385,36 @@ def same_clustering(labels1, labels2, k):
     return True
 
 
+@jit
+def column_variances(X):
+    """``np.var(X, axis=0)`` (d,) in X's dtype, with numpy's operations in numpy's order for a
+    C-contiguous X of two or more columns: column sums added row after row, the mean and the
+    variance divided in float64 and rounded to X's dtype, squared deviations in X's dtype."""
+    n, d = X.shape
+    zero = X[0, 0] - X[0, 0]  # a typed zero (n >= 1, X finite)
+    sums = np.full(d, zero)
+    for i in range(n):
+        for f in range(d):
+            sums[f] += X[i, f]
+    mean = np.empty(d, dtype=X.dtype)
+    for f in range(d):
+        mean[f] = np.float64(sums[f]) / np.float64(n)
+    squares = np.full(d, zero)
+    for i in range(n):
+        for f in range(d):
+            t = X[i, f] - mean[f]
+            squares[f] += t * t
+    out = np.empty(d, dtype=X.dtype)
+    for f in range(d):
+        out[f] = np.float64(squares[f]) / np.float64(n)
+    return out
+
+
+def column_variances_reference(X: np.ndarray) -> np.ndarray:
+    """numpy's own ``np.var(X, axis=0)``."""
+    return np.var(X, axis=0)
+
+
 def lloyd_assign_reference(
     X: np.ndarray, centers: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -121,7 +121,9 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     """scikit-learn's data-dependent tolerance: ``tol`` times the mean per-feature variance."""
     if tol == 0:
         return 0.0
-    return float(np.mean(np.var(X, axis=0)) * tol)
+    # np.var's arithmetic, without its temporary copy of X (one column: numpy sums pairwise)
+    variances = L.column_variances(X) if X.shape[1] >= 2 else np.var(X, axis=0)
+    return float(np.mean(variances) * tol)
 
 
 # ----------------------------------------------------------------------------- k-means++
