@@ -185,3 +185,66 @@ def test_column_variances_equal_numpy_var_bitwise(d: int, dtype: type) -> None:
         got = L.column_variances(X)
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, reference(L.column_variances)(X))
+
+
+def _datasets_for_bounds():
+    rng = np.random.RandomState(7)
+    blobs = rng.randn(5, 12) * 6
+    yield (blobs[rng.randint(0, 5, 900)] + rng.randn(900, 12)), 5  # settles quickly
+    yield rng.rand(700, 9), 7  # no structure: bounds rarely settle
+    grid = rng.randint(0, 3, (800, 8)).astype(np.float64)  # many ties and duplicates
+    yield grid, 6
+    yield (blobs[rng.randint(0, 5, 900)] + rng.randn(900, 12)).astype(np.float32), 4
+    yield rng.randn(301, 33) * 1e4, 1  # one centre
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_bounded_assignment_equals_the_full_one_every_iteration(case: int) -> None:
+    X, k = list(_datasets_for_bounds())[case]
+    X = np.ascontiguousarray(X)
+    n, d = X.shape
+    stub = np.empty((0, 0), dtype=X.dtype)
+    centers = X[np.random.RandomState(case).choice(n, k, replace=False)].copy()
+    bounds = np.empty((3, n))
+    shift = np.zeros(k, dtype=X.dtype)
+    labels, full_labels = np.empty(n, np.int32), np.empty(n, np.int32)
+    sums, full_sums = np.empty((k, d), X.dtype), np.empty((k, d), X.dtype)
+    counts, full_counts = np.empty(k, X.dtype), np.empty(k, X.dtype)
+    eps = float(np.finfo(X.dtype).eps)
+    compared = []
+    for iteration in range(8):
+        L.lloyd_assign(X, stub, centers, full_labels, full_sums, full_counts, True)
+        fresh = iteration == 0
+        args = (X, centers, labels, sums, counts, bounds, shift, eps, fresh)
+        compared.append(L.lloyd_assign_bounded(*args))
+        np.testing.assert_array_equal(labels, full_labels)
+        np.testing.assert_array_equal(sums, full_sums)
+        np.testing.assert_array_equal(counts, full_counts)
+        # the bounds hold: upper >= distance to the own centre, lower <= to any other
+        dist = np.sqrt(((X[:, None, :].astype(np.float64) - centers[None]) ** 2).sum(2))
+        own = dist[np.arange(n), labels]
+        assert (bounds[1] >= own * (1 - 1e-9)).all()
+        if k > 1:
+            dist[np.arange(n), labels] = np.inf
+            assert (bounds[2] <= dist.min(axis=1) * (1 + 1e-9)).all()
+        new = full_sums / np.maximum(full_counts, 1)[:, None]
+        new[full_counts == 0] = centers[full_counts == 0]
+        new = new.astype(X.dtype)
+        L.center_shifts(centers, new, shift)
+        centers = new
+    assert compared[0] == n
+    if case in (0, 3, 4):  # clustered data (or one centre): most points settle
+        assert min(compared[1:]) < n // 2
+
+
+def test_bounded_lloyd_gives_scikit_learns_result_with_many_features() -> None:
+    from sklearn.cluster import KMeans as SkKMeans
+
+    from tinyvision.cluster import KMeans
+
+    X = np.random.RandomState(3).randn(3000, 16) + np.repeat(np.eye(16) * 8, 188, axis=0)[:3000]
+    ours = KMeans(12, n_init=3, random_state=1).fit(X)
+    ref = SkKMeans(12, n_init=3, random_state=1).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-12)

@@ -293,6 +293,126 @@ def _assign_small_d(XT, centers, labels, centers_sum, counts, update_centers):
             _add_block_to_sums(XT, start, b, block_labels, centers_sum, counts)
 
 
+# ----------------------------------------------------------------------------- bounds
+# Many features: after the first iteration most points provably keep their label. Each point
+# carries an upper bound on its (true) distance to its centre and a lower bound on its
+# distance to every other centre (Hamerly, 2010), moved by the centres' shifts. A point is
+# skipped only when the bounds leave a gap wider than twice the rounding error of the
+# compared values ``||c||^2 - 2 x.c`` (``GAP`` * eps * (||x||^2 + max ||c||^2)), so every
+# label is the one the full comparison gives.
+
+GAP = 4.0  # safety factor on the rounding-error estimate (d + 4) * eps * (...)
+ROWS = 256  # points gathered per batch of full comparisons
+
+
+@jit
+def lloyd_assign_bounded(X, centers, labels, centers_sum, counts, bounds, shift, eps, fresh):
+    """:func:`lloyd_assign` (many features, with the M-step sums) skipping settled points.
+
+    ``bounds`` (3, n) float64 holds ``||x||^2``, the upper and the lower bound of each point;
+    ``fresh`` computes every point (first iteration: ``labels`` and bounds are then set),
+    otherwise the bounds are first moved by ``shift`` (k,), the centres' moves since the
+    last call. ``eps`` is the machine epsilon of X's dtype. Returns how many points were
+    compared with every centre.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    centers_sum[:] = 0
+    counts[:] = 0
+    cnorm = np.empty(k, dtype=centers.dtype)
+    for j in range(k):
+        cnorm[j] = _dot(centers[j], centers[j])
+    gamma = (d + 4) * eps
+    cmax = np.float64(cnorm.max())
+    todo = np.empty(n, dtype=np.int64)
+    count = 0
+    if fresh:
+        for i in range(n):
+            bounds[0, i] = _dot(X[i], X[i])
+            todo[i] = i
+        count = n
+    else:
+        count = _move_bounds(X, labels, bounds, shift, gamma, cmax, todo)
+    _compare_rows(X, centers, cnorm, labels, bounds, todo[:count], gamma, cmax)
+    for i in range(n):
+        label = labels[i]
+        counts[label] += 1
+        _add_row(centers_sum[label], X[i])
+    return count
+
+
+@jit
+def _add_row(target, row):
+    for f in range(row.shape[0]):
+        target[f] += row[f]
+
+
+@jit
+def _move_bounds(X, labels, bounds, shift, gamma, cmax, todo):
+    """Move the bounds by the centres' shifts (rounded outwards) and list, in ``todo``, the
+    points whose gap no longer proves their label; returns how many."""
+    n = X.shape[0]
+    up = 1.0 + 4.0 * gamma
+    largest = 0.0
+    for j in range(shift.shape[0]):
+        largest = max(largest, np.float64(shift[j]) * up)
+    count = 0
+    for i in range(n):
+        upper = (bounds[1, i] + np.float64(shift[labels[i]]) * up) * (1.0 + 1e-15)
+        lower = (bounds[2, i] - largest) * (1.0 - 1e-15)
+        bounds[1, i] = upper
+        bounds[2, i] = lower
+        gap = lower * lower - upper * upper if lower > upper else -1.0
+        settled = gap > 2.0 * GAP * gamma * (bounds[0, i] + cmax)
+        todo[count] = i
+        count += 0 if settled else 1
+    return count
+
+
+@jit
+def _compare_rows(X, centers, cnorm, labels, bounds, todo, gamma, cmax):
+    """Full comparison for the listed points (in batches gathered two rows at a time, as
+    :func:`lloyd_assign` compares them): labels, and bounds from the compared values."""
+    k, d = centers.shape
+    m = todo.shape[0]
+    rows = np.empty((ROWS, d), dtype=X.dtype)
+    dots = np.empty((2, k), dtype=centers.dtype)
+    tile = np.empty((2, 4), dtype=centers.dtype)
+    for start in range(0, m, ROWS):
+        b = min(ROWS, m - start)
+        for r in range(b):
+            rows[r] = X[todo[start + r]]
+        i = 0
+        while i < b:
+            pair = 2 if i + 1 < b else 1
+            _point_dots(rows, i, pair, centers, dots, tile)
+            for r in range(pair):
+                point = todo[start + i + r]
+                _label_and_bounds(point, dots[r], cnorm, labels, bounds, gamma, cmax)
+            i += pair
+
+
+@jit
+def _label_and_bounds(point, dots, cnorm, labels, bounds, gamma, cmax):
+    k = cnorm.shape[0]
+    best = cnorm[0] - (dots[0] + dots[0])
+    label = 0
+    second = np.inf
+    for j in range(1, k):
+        value = cnorm[j] - (dots[j] + dots[j])
+        if value < best:
+            second = min(second, np.float64(best))
+            best = value
+            label = j
+        else:
+            second = min(second, np.float64(value))
+    labels[point] = label
+    xn = bounds[0, point]
+    err = GAP * gamma * (xn + cmax)
+    bounds[1, point] = math.sqrt(max(xn + np.float64(best) + err, 0.0)) * (1.0 + 1e-15)
+    bounds[2, point] = math.sqrt(max(xn + second - err, 0.0)) * (1.0 - 1e-15)
+
+
 @jit
 def average_centers(centers, counts):
     """Divide the summed centres by their counts in place (multiplying by the rounded

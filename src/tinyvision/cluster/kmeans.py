@@ -258,10 +258,20 @@ def _lloyd(
     labels_old = labels.copy()
     counts = np.zeros(k, dtype=X.dtype)
     shift = np.zeros(k, dtype=X.dtype)
+    # Many features: bounds let settled points skip the comparisons (same labels).
+    bounded = not L.needs_transpose(X.shape[1])
+    bounds = np.empty((3, n if bounded else 0))
+    eps = float(np.finfo(X.dtype).eps)
     strict_convergence = False
     iteration = 0
-    for iteration in range(max_iter):  # noqa: B007 (the count is returned)
-        L.lloyd_assign(X, XT, centers, labels, centers_new, counts, True)
+    for iteration in range(max_iter):
+        if bounded:
+            fresh = iteration == 0
+            L.lloyd_assign_bounded(
+                X, centers, labels, centers_new, counts, bounds, shift, eps, fresh
+            )
+        else:
+            L.lloyd_assign(X, XT, centers, labels, centers_new, counts, True)
         _relocate_empty_clusters(X, centers, centers_new, counts, labels)
         L.average_centers(centers_new, counts)
         L.center_shifts(centers, centers_new, shift)
