@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from tinyvision.cluster import _reference as R
+from tinyvision._numba import reference
 from tinyvision.cluster import anchor_fitness, anchor_kmeans, best_possible_recall
-from tinyvision.cluster.anchors import _best_ratios
+from tinyvision.cluster._anchor_kernels import best_ratios
 
 
 def _yolov5_metric(wh: np.ndarray, anchors: np.ndarray, thr: float) -> tuple[float, float]:
@@ -43,7 +43,9 @@ def test_metric_matches_yolov5_formula() -> None:
         bpr, fit = _yolov5_metric(wh, anchors, thr)
         assert best_possible_recall(wh, anchors, thr) == pytest.approx(bpr, abs=1e-6)
         assert anchor_fitness(wh, anchors, thr) == pytest.approx(fit, abs=1e-6)
-    np.testing.assert_allclose(_best_ratios(wh, anchors), R.best_ratios(wh, anchors), rtol=1e-15)
+    np.testing.assert_allclose(
+        best_ratios(wh, anchors), reference(best_ratios)(wh, anchors), rtol=1e-15
+    )
 
 
 def test_metric_is_scale_free() -> None:

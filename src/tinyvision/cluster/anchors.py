@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from numba import njit
 
 from tinyvision._validate import as_numpy, check_float, check_int, describe
+from tinyvision.cluster._anchor_kernels import best_ratios
 from tinyvision.cluster._common import RandomStateLike, check_random_state
 from tinyvision.cluster.kmeans import KMeans
 
@@ -60,27 +60,8 @@ def _check_thr(thr: Any) -> float:
     return check_float(thr, "thr", minimum=1.0, min_inclusive=False)
 
 
-@njit(cache=True, nogil=True)
-def _best_ratios(wh, anchors):
-    """For each label, the best anchor's ratio metric ``max_a min(r, 1/r, over w and h)``."""
-    n = wh.shape[0]
-    best = np.zeros(n)
-    for i in range(n):
-        top = 0.0
-        for a in range(anchors.shape[0]):
-            rw = wh[i, 0] / anchors[a, 0]
-            rh = wh[i, 1] / anchors[a, 1]
-            xw = min(rw, 1.0 / rw)
-            xh = min(rh, 1.0 / rh)
-            x = min(xw, xh)
-            if x > top:
-                top = x
-        best[i] = top
-    return best
-
-
 def _fitness(wh: np.ndarray, anchors: np.ndarray, thr: float) -> float:
-    best = _best_ratios(wh, anchors)
+    best = best_ratios(wh, anchors)
     return float(np.mean(np.where(best > 1.0 / thr, best, 0.0)))
 
 
@@ -104,7 +85,7 @@ def best_possible_recall(wh: Any, anchors: Any, thr: float = 4.0) -> float:
         return float("nan")
     if boxes.shape[0] == 0:
         return 0.0
-    return float(np.mean(_best_ratios(sizes, boxes) > 1.0 / limit))
+    return float(np.mean(best_ratios(sizes, boxes) > 1.0 / limit))
 
 
 def anchor_fitness(wh: Any, anchors: Any, thr: float = 4.0) -> float:

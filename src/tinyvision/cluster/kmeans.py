@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from tinyvision._validate import as_numpy, check_choice, check_float, check_int, describe
-from tinyvision.cluster import _kernels as K
+from tinyvision.cluster import _kmeanspp as KPP
+from tinyvision.cluster import _lloyd as L
 from tinyvision.cluster._common import (
     RandomStateLike,
     as_feature_matrix,
@@ -76,7 +77,7 @@ def _check_n_clusters(n_clusters: Any, X: np.ndarray | torch.Tensor) -> int:
     if isinstance(X, torch.Tensor):
         distinct = int(torch.unique(X, dim=0).shape[0]) if n else 0
     else:
-        distinct = int(K.count_distinct_rows_upto(X, k))
+        distinct = int(L.count_distinct_rows_upto(X, k))
     if distinct < k:
         raise ValueError(
             f"n_clusters must be <= the number of distinct points in X ({distinct}), got {k}"
@@ -120,7 +121,9 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
     """scikit-learn's data-dependent tolerance: ``tol`` times the mean per-feature variance."""
     if tol == 0:
         return 0.0
-    return float(np.mean(np.var(X, axis=0)) * tol)
+    # np.var's arithmetic, without its temporary copy of X (one column: numpy sums pairwise)
+    variances = L.column_variances(X) if X.shape[1] >= 2 else np.var(X, axis=0)
+    return float(np.mean(variances) * tol)
 
 
 # ----------------------------------------------------------------------------- k-means++
@@ -128,9 +131,19 @@ def _tolerance(X: np.ndarray, tol: float) -> float:
 
 def _transpose_for_assign(X: np.ndarray) -> np.ndarray:
     """``X.T`` C-contiguous if the assignment kernel uses it for X's width, else a stub."""
-    if K.needs_transpose(X.shape[1]):
+    if L.needs_transpose(X.shape[1]):
         return np.ascontiguousarray(X.T)
     return np.empty((0, 0), dtype=X.dtype)
+
+
+def _first_centre(n: int, dtype: np.dtype, random_state: np.random.RandomState) -> int:
+    """scikit-learn's ``random_state.choice(n, p=weights / weights.sum())`` with unit weights
+    of X's dtype: the same random draw and the same index, without the O(n) arrays."""
+    if dtype == np.float32 and n >= 2**24:  # the float32 sum of ones may be inexact
+        weights = np.ones(n, dtype=dtype)
+        return int(random_state.choice(n, p=weights / weights.sum()))
+    p = float(dtype.type(1) / dtype.type(n))  # exact sum of n ones below 2**24 (2**53)
+    return int(KPP.uniform_choice(n, p, random_state.random_sample()))
 
 
 def _kmeans_plusplus(
@@ -149,26 +162,25 @@ def _kmeans_plusplus(
         XT = _transpose_for_assign(X)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    weights = np.ones(n, dtype=X.dtype)
-    first = random_state.choice(n, p=weights / weights.sum())
+    first = _first_centre(n, X.dtype, random_state)
     indices = np.full(n_clusters, -1, dtype=np.int64)
     indices[0] = first
     # closest[i]: squared distance of point i to its nearest chosen centre (X's dtype).
     closest = np.full(n, np.inf, dtype=X.dtype)
     # With many features the candidates' distances are kept (recomputing costs more).
-    trial = np.empty((n_local_trials, 0 if K.needs_transpose(X.shape[1]) else n), X.dtype)
+    trial = np.empty((n_local_trials, 0 if L.needs_transpose(X.shape[1]) else n), X.dtype)
     chosen = X[first : first + 1]
-    potential = K.candidate_potentials(X, XT, closest, chosen, trial[:1])[0]
+    potential = KPP.candidate_potentials(X, XT, closest, chosen, trial[:1])[0]
     stored = trial[0]
     for c in range(1, n_clusters):
         # Candidates: where the running sum of `closest` reaches uniform * potential (the
         # random numbers are drawn in scikit-learn's order: one batch per new centre).
         rand_vals = random_state.uniform(size=n_local_trials) * potential
         order = np.argsort(rand_vals, kind="stable")
-        found = K.adopt_candidate(X, XT, closest, chosen, stored, rand_vals[order])
+        found = KPP.adopt_candidate(X, XT, closest, chosen, stored, rand_vals[order])
         candidates = np.empty(n_local_trials, dtype=np.int64)
         candidates[order] = np.minimum(found, n - 1)
-        pots = K.candidate_potentials(X, XT, closest, X[candidates], trial)
+        pots = KPP.candidate_potentials(X, XT, closest, X[candidates], trial)
         best = int(np.argmin(pots))
         potential = pots[best]
         chosen = X[candidates[best] : candidates[best] + 1]
@@ -246,13 +258,23 @@ def _lloyd(
     labels_old = labels.copy()
     counts = np.zeros(k, dtype=X.dtype)
     shift = np.zeros(k, dtype=X.dtype)
+    # Many features: bounds let settled points skip the comparisons (same labels).
+    bounded = not L.needs_transpose(X.shape[1])
+    bounds = np.empty((3, n if bounded else 0))
+    eps = float(np.finfo(X.dtype).eps)
     strict_convergence = False
     iteration = 0
-    for iteration in range(max_iter):  # noqa: B007 (the count is returned)
-        K.lloyd_assign(X, XT, centers, labels, centers_new, counts, True)
+    for iteration in range(max_iter):
+        if bounded:
+            fresh = iteration == 0
+            L.lloyd_assign_bounded(
+                X, centers, labels, centers_new, counts, bounds, shift, eps, fresh
+            )
+        else:
+            L.lloyd_assign(X, XT, centers, labels, centers_new, counts, True)
         _relocate_empty_clusters(X, centers, centers_new, counts, labels)
-        K.average_centers(centers_new, counts)
-        K.center_shifts(centers, centers_new, shift)
+        L.average_centers(centers_new, counts)
+        L.center_shifts(centers, centers_new, shift)
         centers, centers_new = centers_new, centers
         if np.array_equal(labels, labels_old):
             strict_convergence = True
@@ -261,8 +283,8 @@ def _lloyd(
             break
         labels_old[:] = labels
     if not strict_convergence:
-        K.lloyd_assign(X, XT, centers, labels, centers_new, counts, False)
-    return labels, float(K.inertia(X, centers, labels)), centers, iteration + 1
+        L.lloyd_assign(X, XT, centers, labels, centers_new, counts, False)
+    return labels, float(L.inertia(X, XT, centers, labels)), centers, iteration + 1
 
 
 def _fit_numpy(
@@ -294,7 +316,7 @@ def _fit_numpy(
         else:
             centers_init = init
         labels, inertia, centers, n_iter = _lloyd(X, XT, centers_init, max_iter, tol)
-        if best is None or (inertia < best[1] and not K.same_clustering(labels, best[0], k)):
+        if best is None or (inertia < best[1] and not L.same_clustering(labels, best[0], k)):
             best = (labels, inertia, centers, n_iter)
     assert best is not None
     labels, inertia, centers, n_iter = best
@@ -376,7 +398,7 @@ def _predict_numpy(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     labels = np.empty(X.shape[0], dtype=np.int32)
     if X.shape[0]:
         XT = _transpose_for_assign(X)
-        K.lloyd_assign(X, XT, centers, labels, centers, np.empty(0, X.dtype), False)
+        L.lloyd_assign(X, XT, centers, labels, centers, np.empty(0, X.dtype), False)
     return labels
 
 
@@ -496,5 +518,7 @@ class KMeans:
         centers = np.ascontiguousarray(as_numpy(self.cluster_centers_, "cluster_centers_"))
         if data.shape[0] == 0:
             return -0.0
-        labels = _predict_numpy(data, centers)
-        return -float(K.inertia(data, centers, labels))
+        XT = _transpose_for_assign(data)
+        labels = np.empty(data.shape[0], dtype=np.int32)
+        L.lloyd_assign(data, XT, centers, labels, centers, np.empty(0, data.dtype), False)
+        return -float(L.inertia(data, XT, centers, labels))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinyvision._validate import as_numpy, check_choice, check_int
-from tinyvision.cluster import _kernels as K
+from tinyvision.cluster import _knn_kernels as K
 from tinyvision.cluster._common import as_feature_matrix
 
 

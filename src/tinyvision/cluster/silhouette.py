@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from tinyvision._validate import as_numpy, check_float, check_int, check_same_length
-from tinyvision.cluster import _kernels as K
+from tinyvision.cluster import _silhouette_kernels as K
 from tinyvision.cluster._common import (
     RandomStateLike,
     as_feature_matrix,

@@ -15,8 +15,9 @@ region or outside the area range), per detection, area range and IoU threshold.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from tinyvision._numba import jit
 
 FP, TP, IGNORED = 0, 1, 2
 
@@ -26,7 +27,7 @@ RULE_COCO, RULE_COCO_FIXED, RULE_VOC = 0, 1, 2
 AP_NONE, AP_VOC07, AP_ALL_POINT = 0, 1, 2
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def longest_run(keys: np.ndarray) -> int:
     """The length of the longest run of equal values in ``keys``."""
     longest = 0
@@ -40,7 +41,7 @@ def longest_run(keys: np.ndarray) -> int:
     return longest
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def match_groups(
     gkey: np.ndarray,  # int64[G] group key (image * n_cats + category), sorted
     gbox: np.ndarray,  # float64[G, 4] x, y, w, h
@@ -231,7 +232,7 @@ def match_groups(
     return state, npig, rows, taken
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def accumulate(
     cat_start: np.ndarray,  # int64[K + 1] slices of `order` per category
     order: np.ndarray,  # int64[N] rows, per category by decreasing score (stable)
@@ -403,7 +404,7 @@ def accumulate(
     return precision, recall, scores, ap
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def radix_argsort(keys: np.ndarray, order: np.ndarray) -> np.ndarray:
     """Stable sort of ``order`` (int64[N], row indices) by ``keys[order]`` (uint64[*]).
 
@@ -434,7 +435,7 @@ def radix_argsort(keys: np.ndarray, order: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def group_order(key: np.ndarray, score: np.ndarray, n_keys: int) -> np.ndarray:
     """Rows (int64[N]) ordered by ``key`` (int64 in [0, n_keys)), then by decreasing
     ``score``, then by row: a stable sort, as pycocotools' mergesort orders each group.
@@ -480,7 +481,7 @@ def group_order(key: np.ndarray, score: np.ndarray, n_keys: int) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def descending_keys(score: np.ndarray) -> np.ndarray:
     """uint64[N] keys whose ascending order is ``score``'s descending order (-0.0 == 0.0)."""
     out = np.empty(score.shape[0], dtype=np.uint64)
@@ -496,7 +497,7 @@ def descending_keys(score: np.ndarray) -> np.ndarray:
 ERR_CONFUSION, ERR_DUPLICATE, ERR_LOCALIZATION, ERR_BACKGROUND = 0, 1, 2, 3
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def confuse(
     img_start: np.ndarray,  # int64[I + 1] slices of ground truths per image
     g_cat: np.ndarray,  # int64[G] category index

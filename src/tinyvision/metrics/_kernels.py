@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True)
-
+from tinyvision._numba import jit as _jit
 
 # --------------------------------------------------------------------------------------
 # Splitting scores by class

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from tinyvision._numba import jit
 
 IOU, GIOU, DIOU, CIOU = 0, 1, 2, 3
 
@@ -52,7 +53,7 @@ def soft_nms_constants(dtype: np.dtype, sigma: float) -> np.ndarray:
 GRID_MIN_BOXES = 128
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def pairwise_iou(boxes1, boxes2, kind, consts, atan1, atan2):  # pragma: no cover - compiled
     """``[N, 4] x [M, 4] -> [N, M]`` IoU (kind 0), GIoU (1), DIoU (2) or CIoU (3).
 
@@ -122,7 +123,7 @@ def pairwise_iou(boxes1, boxes2, kind, consts, atan1, atan2):  # pragma: no cove
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _columns(boxes, perm):  # pragma: no cover - compiled
     """``x1, y1, x2, y2`` and the areas ``(x2 - x1) * (y2 - y1)`` of ``boxes[perm]``."""
     n = perm.shape[0]
@@ -141,7 +142,7 @@ def _columns(boxes, perm):  # pragma: no cover - compiled
     return x1, y1, x2, y2, area
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _enclosing_wh(ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, zero):  # pragma: no cover - compiled
     """Width and height of the smallest box enclosing a and b, as torch computes them:
     ``clamp(max(a2, b2) - min(a1, b1), min=0)`` with NaN-propagating max, min and clamp."""
@@ -156,7 +157,7 @@ def _enclosing_wh(ax1, ay1, ax2, ay2, bx1, by1, bx2, by2, zero):  # pragma: no c
     return ew, eh
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _nms_criterion(
     ix1, iy1, ix2, iy2, ia, jx1, jy1, jx2, jy2, ja, zero, two, e, diou
 ):  # pragma: no cover
@@ -185,7 +186,7 @@ def _nms_criterion(
     return ovr - (dx * dx + dy * dy) / diagonal
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _criterion_at(x1, y1, x2, y2, area, p, q, zero, two, e, diou):  # pragma: no cover
     """:func:`_nms_criterion` of the boxes at positions ``p`` (kept) and ``q``."""
     return _nms_criterion(
@@ -193,7 +194,7 @@ def _criterion_at(x1, y1, x2, y2, area, p, q, zero, two, e, diou):  # pragma: no
     )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def descending_order(bits):  # pragma: no cover - compiled
     """``torch.sort(scores, stable=True, descending=True)[1]`` for float32 scores, in O(N).
 
@@ -235,7 +236,7 @@ def descending_order(bits):  # pragma: no cover - compiled
     return order
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def group_by_label(labels):  # pragma: no cover - compiled
     """Stable counting sort of int64 ``labels``: ``(positions, segment bounds)``.
 
@@ -280,7 +281,7 @@ def group_by_label(labels):  # pragma: no cover - compiled
     return positions, bounds
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no cover - compiled
     """Greedy NMS over independent segments of a processing order.
 
@@ -314,7 +315,7 @@ def greedy_nms(boxes, perm, segments, threshold, diou, consts):  # pragma: no co
     return kept
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _linear_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, diou):
     """Greedy NMS of positions ``[lo, hi)``: keep the first live box, compare it with every
     other live box, compact the survivors, repeat (the live list shrinks as boxes die)."""
@@ -342,7 +343,7 @@ def _linear_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts,
         count = write
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _grid_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, diou):
     """Greedy NMS of positions ``[lo, hi)`` for a threshold >= 0, pruned with a grid.
 
@@ -422,7 +423,7 @@ def _grid_segment(x1, y1, x2, y2, area, lo, hi, done, kept, threshold, consts, d
                 end[c] = write
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _corner_grid(x1, y1, x2, y2, lo, hi, active, cell_x, cell_y):  # pragma: no cover - compiled
     """Mark the active boxes of ``[lo, hi)`` and put each in the cell of its corner (x1, y1).
 
@@ -505,7 +506,7 @@ def _corner_grid(x1, y1, x2, y2, lo, hi, active, cell_x, cell_y):  # pragma: no 
     return left, top, size_x, size_y, reach_x, reach_y, gx, gy
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _cell(offset, size, cells):  # pragma: no cover - compiled
     """Grid cell of a coordinate ``offset`` from the grid's origin: monotone in ``offset``,
     clamped to ``[0, cells - 1]`` (NaN and -inf give 0, +inf the last cell: the float is
@@ -518,7 +519,7 @@ def _cell(offset, size, cells):  # pragma: no cover - compiled
     return int(q)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def soft_nms_kernel(
     boxes, scores, threshold, consts, score_threshold, gaussian
 ):  # pragma: no cover
@@ -591,7 +592,7 @@ _ROT_ROWS = 64
 _ONE_EPS = 1.0 + 1e-5  # torchvision's ``1.0f + EPS``, in double
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _rotated_trig(boxes, consts):  # pragma: no cover - compiled
     """Per box ``[cos(theta) / 2, sin(theta) / 2]`` in ``T`` as torchvision rounds them: the
     angle in double (``angle * 0.01745329251``), ``cos``/``sin`` rounded to ``T``, times a
@@ -607,7 +608,7 @@ def _rotated_trig(boxes, consts):  # pragma: no cover - compiled
     return trig
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cover - compiled
     """Corners of one box into ``scratch[row:row + 4]`` (torchvision's vertex order)."""
     x0 = cx + s2 * h + c2 * w
@@ -624,7 +625,7 @@ def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cov
     scratch[row + 3, 1] = two * cy - y1
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
     """Append the corners ``s[pts:pts + 4]`` lying inside the box whose corners start at
     ``other_pts`` (edge vectors at ``vec``) to the candidate points; returns the new count."""
@@ -646,7 +647,7 @@ def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
     return num
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _intersection_points(s):  # pragma: no cover - compiled
     """Candidate points of the intersection polygon into ``s[16:40]``; returns their count."""
     for i in range(4):
@@ -677,7 +678,7 @@ def _intersection_points(s):  # pragma: no cover - compiled
     return _corners_inside(s, 4, 8, 0, num)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
     """Area of the convex hull of the ``num`` points in ``s[16:16 + num]`` (Graham scan)."""
     t = 0
@@ -744,7 +745,7 @@ def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
     return area / two
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _rotated_iou_pair(a, b, ta, tb, s, consts):  # pragma: no cover - compiled
     """IoU of the rotated boxes ``a`` and ``b`` (rows ``(cx, cy, w, h, angle)``, their
     :func:`_rotated_trig` rows ``ta``, ``tb``), in ``T``."""
@@ -779,7 +780,7 @@ def rotated_constants(dtype: np.dtype) -> np.ndarray:
     return np.array([0.0, 0.5, 2.0, 1.0], dtype=dtype)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _rotated_reach(boxes):  # pragma: no cover - compiled
     """Per box, in double: a radius around the centre beyond which torchvision's algorithm
     finds no intersection point (half the diagonal, plus its absolute ``1e-5`` tolerance on
@@ -795,7 +796,7 @@ def _rotated_reach(boxes):  # pragma: no cover - compiled
     return reach
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _apart(boxes1, i, boxes2, j, reach1, reach2):  # pragma: no cover - compiled
     """Are boxes ``i`` and ``j`` too far apart to meet? Then torchvision's IoU is +0: an
     area below 1e-14 gives 0, otherwise no point is found and ``0 / union`` is +0 (the reach
@@ -806,7 +807,7 @@ def _apart(boxes1, i, boxes2, j, reach1, reach2):  # pragma: no cover - compiled
     return dx * dx + dy * dy > r * r
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _rotated_frame(boxes):  # pragma: no cover - compiled
     """Per box, in double: ``[cos, sin, |w| / 2, |h| / 2, slack]``, the box's axes and half
     sides, and how far torchvision's tolerances let it reach past its sides (``1e-5`` on dot
@@ -826,7 +827,7 @@ def _rotated_frame(boxes):  # pragma: no cover - compiled
     return frame
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _gap_along(ux, uy, dx, dy, f1, f2):  # pragma: no cover - compiled
     """Distance between the two boxes' shadows on the unit axis ``(ux, uy)`` (negative when
     they overlap); ``f1``/``f2`` are :func:`_rotated_frame` rows, ``(dx, dy)`` the centres'
@@ -836,7 +837,7 @@ def _gap_along(ux, uy, dx, dy, f1, f2):  # pragma: no cover - compiled
     return abs(dx * ux + dy * uy) - r1 - r2
 
 
-@numba.njit(cache=True, error_model="numpy")
+@jit(error_model="numpy")
 def _separated(boxes1, i, boxes2, j, frame1, frame2):  # pragma: no cover - compiled
     """Separating-axis test with a margin: True when a side of either box separates them by
     more than both boxes' tolerance reach plus 1e-5 of their extent (rounding of the shifted
@@ -856,7 +857,7 @@ def _separated(boxes1, i, boxes2, j, frame1, frame2):  # pragma: no cover - comp
     return _gap_along(f2[1], f2[0], dx, dy, f1, f2) > margin
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
     """``[N, 5] x [M, 5] -> [N, M]`` IoU of ``(cx, cy, w, h, angle)`` boxes, in their dtype
     (torchvision stores it as float32).
@@ -916,7 +917,7 @@ def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@jit(error_model="numpy")
 def rotated_nms(boxes, order, threshold, consts):  # pragma: no cover - compiled
     """Greedy NMS of ``(cx, cy, w, h, angle)`` boxes visited in ``order`` (detectron2's
     ``nms_rotated``): a box is suppressed by a kept one when their IoU, in the boxes'
