@@ -65,6 +65,110 @@ def split_by_label_reference(is_pos, scores):
 
 
 # --------------------------------------------------------------------------------------
+# Radix sort of score keys (linear time)
+# --------------------------------------------------------------------------------------
+
+RADIX_BITS = 11  # digit width: 2048 buckets, a counts row fits the L1 cache
+_RADIX_MASK = np.uint64((1 << RADIX_BITS) - 1)
+KIND_FLOAT = 0  # IEEE bits: negatives flipped, positives get the sign bit
+KIND_SIGNED = 1  # two's complement: the sign bit flipped
+KIND_UNSIGNED = 2  # already ordered
+
+
+@_jit
+def _to_key(u, kind, sign, ones):  # pragma: no cover - compiled
+    """The order-preserving unsigned key of the bits ``u`` (``uint64``, ``width`` bits)."""
+    if kind == KIND_FLOAT:
+        return (~u & ones) if u & sign else (u | sign)
+    if kind == KIND_SIGNED:
+        return u ^ sign
+    return u
+
+
+@_jit
+def _from_key(k, kind, sign, ones):  # pragma: no cover - compiled
+    """Inverse of :func:`_to_key`."""
+    if kind == KIND_FLOAT:
+        return (k ^ sign) if k & sign else (~k & ones)
+    if kind == KIND_SIGNED:
+        return k ^ sign
+    return k
+
+
+@_jit
+def _digit_counts(bits, kind, width, keys):  # pragma: no cover - compiled
+    """Write the keys of ``bits`` to ``keys`` and count every digit: ``int64[digits, 2048]``.
+
+    NaNs (float) get the largest key so they sort last, as in ``np.sort``.
+    """
+    n = bits.shape[0]
+    n_digits = (width + RADIX_BITS - 1) // RADIX_BITS
+    sign = np.uint64(1) << np.uint64(width - 1)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - width)
+    exponent = (ones ^ sign) & ~(ones >> np.uint64(1 + (11 if width == 64 else 8)))
+    counts = np.zeros((n_digits, 1 << RADIX_BITS), dtype=np.int64)
+    for i in range(n):
+        u = np.uint64(bits[i])
+        if kind == KIND_FLOAT and (u & exponent) == exponent and (u & ~exponent & ~sign & ones):
+            k = ones  # a NaN
+        else:
+            k = _to_key(u, kind, sign, ones)
+        keys[i] = k
+        for d in range(n_digits):
+            counts[d, np.intp((k >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK)] += 1
+    return counts
+
+
+@_jit
+def _scatter(src, dst, counts_row, shift):  # pragma: no cover - compiled
+    """One stable counting pass: ``src`` ordered by the digit at ``shift`` into ``dst``."""
+    offsets = np.empty(counts_row.shape[0], dtype=np.int64)
+    total = 0
+    for b in range(counts_row.shape[0]):
+        offsets[b] = total
+        total += counts_row[b]
+    for i in range(src.shape[0]):
+        k = src[i]
+        b = np.intp((k >> shift) & _RADIX_MASK)
+        dst[offsets[b]] = k
+        offsets[b] += 1
+
+
+@_jit
+def radix_sort_bits(bits, kind, width):  # pragma: no cover - compiled
+    """Sort numbers given by their bits, ascending: ``np.sort`` in linear time.
+
+    ``bits`` (``uint32[n]`` or ``uint64[n]``, a view of float/int/uint scores) ->
+    a new sorted array of the same dtype. ``kind`` is ``KIND_FLOAT`` (IEEE: ``-0.0``
+    sorts just before ``0.0``, NaNs last), ``KIND_SIGNED`` or ``KIND_UNSIGNED``; ``width``
+    the number of bits (32 or 64). Least-significant-digit radix sort on the
+    order-preserving unsigned keys, :data:`RADIX_BITS` a pass; a pass whose digit is the
+    same for every key is skipped.
+    """
+    n = bits.shape[0]
+    sign = np.uint64(1) << np.uint64(width - 1)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - width)
+    src = np.empty(n, dtype=np.uint64)
+    counts = _digit_counts(bits, kind, width, src)
+    dst = np.empty(n, dtype=np.uint64)
+    for d in range(counts.shape[0]):
+        if n == 0 or counts[d].max() == n:
+            continue  # one bucket holds every key: the pass would copy
+        _scatter(src, dst, counts[d], np.uint64(d * RADIX_BITS))
+        src, dst = dst, src
+    out = np.empty_like(bits)
+    for i in range(n):
+        out[i] = _from_key(src[i], kind, sign, ones)
+    return out
+
+
+def radix_sort_bits_reference(bits, kind, width):
+    """NumPy twin of :func:`radix_sort_bits`: ``np.sort`` of the numbers, as bits."""
+    dtype = {KIND_FLOAT: "f", KIND_SIGNED: "i", KIND_UNSIGNED: "u"}[kind] + str(width // 8)
+    return np.sort(bits.view(dtype), kind="stable").view(bits.dtype)
+
+
+# --------------------------------------------------------------------------------------
 # Curve counts: distinct thresholds in decreasing order, cumulative tp and fp counts
 # --------------------------------------------------------------------------------------
 
