@@ -8,11 +8,12 @@ Same names, arguments, defaults, return layouts, warnings and results as ``sklea
 How it is fast: scikit-learn sorts all scores with a stable ``argsort`` and cumulates the
 labels. Without sample weights the counts do not depend on the order of tied scores, so
 here the positives' and the negatives' scores are sorted separately (a linear-time radix
-sort of their bits, no index array) and merged from the top in one compiled pass that emits, per distinct threshold,
-the numbers of positives and negatives at or above it. For ``roc_auc_score`` the same pass
-applies ``drop_intermediate`` and emits the trapezoid terms directly; their sum is taken by
-``np.sum`` exactly as scikit-learn's trapezoid takes it. Sample weights (whose float sums
-depend on the order) go through scikit-learn's own order: a stable descending sort.
+sort of their bits, no index array) and merged from the top in one compiled pass that
+emits, per distinct threshold, the numbers of positives and negatives at or above it. For
+``roc_auc_score`` the same pass applies ``drop_intermediate`` and emits the trapezoid terms
+directly; their sum is taken by ``np.sum`` exactly as scikit-learn's trapezoid takes it.
+Sample weights (whose float sums depend on the order) go through scikit-learn's own order:
+a stable descending sort.
 """
 
 from __future__ import annotations
