@@ -76,9 +76,24 @@ KIND_UNSIGNED = 2  # already ordered
 
 
 @_jit
-def _to_key(u, kind, sign, ones):  # pragma: no cover - compiled
-    """The order-preserving unsigned key of the bits ``u`` (``uint64``, ``width`` bits)."""
+def _key_constants(width):  # pragma: no cover - compiled
+    """``(sign, ones, exponent)`` bit masks of a ``width``-bit number (32 or 64)."""
+    sign = np.uint64(1) << np.uint64(width - 1)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - width)
+    mantissa = ones >> np.uint64(1 + (11 if width == 64 else 8))
+    return sign, ones, ones & ~sign & ~mantissa
+
+
+@_jit
+def _to_key(u, kind, sign, ones, exponent):  # pragma: no cover - compiled
+    """The order-preserving unsigned key of the bits ``u`` (``uint64`` holding ``width`` bits).
+
+    Floats: negatives have every bit flipped, positives get the sign bit, so ``-0.0`` sorts
+    just before ``0.0``; every NaN becomes the largest key (NaNs last, as ``np.sort``).
+    """
     if kind == KIND_FLOAT:
+        if (u & exponent) == exponent and (u & ones & ~exponent & ~sign) != 0:
+            return ones
         return (~u & ones) if u & sign else (u | sign)
     if kind == KIND_SIGNED:
         return u ^ sign
@@ -87,7 +102,7 @@ def _to_key(u, kind, sign, ones):  # pragma: no cover - compiled
 
 @_jit
 def _from_key(k, kind, sign, ones):  # pragma: no cover - compiled
-    """Inverse of :func:`_to_key`."""
+    """Inverse of :func:`_to_key` (a NaN comes back as the positive quiet NaN of all ones)."""
     if kind == KIND_FLOAT:
         return (k ^ sign) if k & sign else (~k & ones)
     if kind == KIND_SIGNED:
@@ -96,76 +111,105 @@ def _from_key(k, kind, sign, ones):  # pragma: no cover - compiled
 
 
 @_jit
-def _digit_counts(bits, kind, width, keys):  # pragma: no cover - compiled
-    """Write the keys of ``bits`` to ``keys`` and count every digit: ``int64[digits, 2048]``.
-
-    NaNs (float) get the largest key so they sort last, as in ``np.sort``.
-    """
-    n = bits.shape[0]
+def _class_digit_counts(is_pos, bits, kind, width):  # pragma: no cover - compiled
+    """Digit histograms of the keys, per class: ``int64[2 * digits, 2048]`` (row
+    ``class * digits + digit``), and whether a float ``-0.0`` occurs."""
     n_digits = (width + RADIX_BITS - 1) // RADIX_BITS
-    sign = np.uint64(1) << np.uint64(width - 1)
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - width)
-    exponent = (ones ^ sign) & ~(ones >> np.uint64(1 + (11 if width == 64 else 8)))
-    counts = np.zeros((n_digits, 1 << RADIX_BITS), dtype=np.int64)
-    for i in range(n):
+    sign, ones, exponent = _key_constants(width)
+    counts = np.zeros((2 * n_digits, 1 << RADIX_BITS), dtype=np.int64)
+    negative_zero = False
+    for i in range(bits.shape[0]):
         u = np.uint64(bits[i])
-        if kind == KIND_FLOAT and (u & exponent) == exponent and (u & ~exponent & ~sign & ones):
-            k = ones  # a NaN
-        else:
-            k = _to_key(u, kind, sign, ones)
-        keys[i] = k
+        negative_zero |= kind == KIND_FLOAT and u == sign
+        k = _to_key(u, kind, sign, ones, exponent)
+        row = np.intp(is_pos[i]) * n_digits
         for d in range(n_digits):
-            counts[d, np.intp((k >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK)] += 1
-    return counts
+            counts[row + d, np.intp((k >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK)] += 1
+    return counts, negative_zero
 
 
 @_jit
-def _scatter(src, dst, counts_row, shift):  # pragma: no cover - compiled
-    """One stable counting pass: ``src`` ordered by the digit at ``shift`` into ``dst``."""
-    offsets = np.empty(counts_row.shape[0], dtype=np.int64)
+def _split_pass(is_pos, bits, kind, width, counts, dst):  # pragma: no cover - compiled
+    """First pass: keys by class (positives first), then by the lowest digit, into ``dst``."""
+    n_digits = counts.shape[0] // 2
+    sign, ones, exponent = _key_constants(width)
+    n_buckets = counts.shape[1]
+    offsets = np.empty(2 * n_buckets, dtype=np.int64)
     total = 0
+    for c in range(2):
+        row = (1 - c) * n_digits  # positives (class 1) first
+        for b in range(n_buckets):
+            offsets[(1 - c) * n_buckets + b] = total
+            total += counts[row, b]
+    for i in range(bits.shape[0]):
+        k = _to_key(np.uint64(bits[i]), kind, sign, ones, exponent)
+        slot = np.intp(is_pos[i]) * n_buckets + np.intp(k & _RADIX_MASK)
+        dst[offsets[slot]] = k
+        offsets[slot] += 1
+
+
+@_jit
+def _scatter(src, dst, start, stop, counts_row, shift):  # pragma: no cover - compiled
+    """One stable counting pass: ``src[start:stop]`` ordered by the digit at ``shift`` into
+    ``dst[start:stop]``."""
+    offsets = np.empty(counts_row.shape[0], dtype=np.int64)
+    total = start
     for b in range(counts_row.shape[0]):
         offsets[b] = total
         total += counts_row[b]
-    for i in range(src.shape[0]):
+    for i in range(start, stop):
         k = src[i]
-        b = np.intp((k >> shift) & _RADIX_MASK)
+        b = np.intp((np.uint64(k) >> shift) & _RADIX_MASK)
         dst[offsets[b]] = k
         offsets[b] += 1
 
 
 @_jit
-def radix_sort_bits(bits, kind, width):  # pragma: no cover - compiled
-    """Sort numbers given by their bits, ascending: ``np.sort`` in linear time.
+def radix_split_sort(is_pos, bits, kind, width):  # pragma: no cover - compiled
+    """The positives' and the negatives' numbers, each sorted ascending, in linear time.
 
-    ``bits`` (``uint32[n]`` or ``uint64[n]``, a view of float/int/uint scores) ->
-    a new sorted array of the same dtype. ``kind`` is ``KIND_FLOAT`` (IEEE: ``-0.0``
-    sorts just before ``0.0``, NaNs last), ``KIND_SIGNED`` or ``KIND_UNSIGNED``; ``width``
-    the number of bits (32 or 64). Least-significant-digit radix sort on the
-    order-preserving unsigned keys, :data:`RADIX_BITS` a pass; a pass whose digit is the
-    same for every key is skipped.
+    ``is_pos (uint8[n])``, ``bits`` (``uint32[n]`` or ``uint64[n]``: a view of float, int or
+    uint scores; ``kind`` is ``KIND_FLOAT``, ``KIND_SIGNED`` or ``KIND_UNSIGNED``, ``width``
+    32 or 64) -> ``(out, n_pos, negative_zero)``: ``out`` (``bits``' dtype) holds the sorted
+    positives in ``out[:n_pos]`` and the sorted negatives after them; ``negative_zero`` says
+    whether a float ``-0.0`` occurs. As :func:`split_by_label` followed by ``np.sort`` of
+    each part, except that ``-0.0`` comes just before tied ``0.0`` and NaNs (last) come back
+    as one NaN. Least-significant-digit radix sort of the order-preserving unsigned keys,
+    :data:`RADIX_BITS` bits a pass: the first pass splits by class too, a pass whose digit
+    is constant within each class is skipped.
     """
     n = bits.shape[0]
-    sign = np.uint64(1) << np.uint64(width - 1)
-    ones = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - width)
-    src = np.empty(n, dtype=np.uint64)
-    counts = _digit_counts(bits, kind, width, src)
-    dst = np.empty(n, dtype=np.uint64)
-    for d in range(counts.shape[0]):
-        if n == 0 or counts[d].max() == n:
-            continue  # one bucket holds every key: the pass would copy
-        _scatter(src, dst, counts[d], np.uint64(d * RADIX_BITS))
+    counts, negative_zero = _class_digit_counts(is_pos, bits, kind, width)
+    n_digits = counts.shape[0] // 2
+    n_pos = counts[n_digits].sum()
+    src = np.empty(n, dtype=bits.dtype)
+    dst = np.empty(n, dtype=bits.dtype)
+    _split_pass(is_pos, bits, kind, width, counts, src)
+    for d in range(1, n_digits):
+        pos_row = counts[n_digits + d]
+        neg_row = counts[d]
+        top_pos = pos_row.max()
+        top_neg = neg_row.max()
+        if (top_pos == 0 or top_pos == n_pos) and (top_neg == 0 or top_neg == n - n_pos):
+            continue  # one bucket per class: the pass would copy
+        shift = np.uint64(d * RADIX_BITS)
+        _scatter(src, dst, 0, n_pos, pos_row, shift)
+        _scatter(src, dst, n_pos, n, neg_row, shift)
         src, dst = dst, src
-    out = np.empty_like(bits)
+    sign, ones, _ = _key_constants(width)
     for i in range(n):
-        out[i] = _from_key(src[i], kind, sign, ones)
-    return out
+        src[i] = _from_key(np.uint64(src[i]), kind, sign, ones)
+    return src, n_pos, negative_zero
 
 
-def radix_sort_bits_reference(bits, kind, width):
-    """NumPy twin of :func:`radix_sort_bits`: ``np.sort`` of the numbers, as bits."""
-    dtype = {KIND_FLOAT: "f", KIND_SIGNED: "i", KIND_UNSIGNED: "u"}[kind] + str(width // 8)
-    return np.sort(bits.view(dtype), kind="stable").view(bits.dtype)
+def radix_split_sort_reference(is_pos, bits, kind, width):
+    """NumPy twin of :func:`radix_split_sort` (``np.sort`` of each class, as bits)."""
+    letter = {KIND_FLOAT: "f", KIND_SIGNED: "i", KIND_UNSIGNED: "u"}[kind]
+    dtype = np.dtype(f"{letter}{width // 8}")
+    values = bits.view(dtype)
+    pos, neg, negative_zero = split_by_label_reference(is_pos, values)
+    out = np.concatenate([np.sort(pos, kind="stable"), np.sort(neg, kind="stable")])
+    return out.view(bits.dtype), len(pos), negative_zero
 
 
 # --------------------------------------------------------------------------------------

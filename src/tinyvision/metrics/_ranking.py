@@ -173,24 +173,31 @@ RADIX_MIN_SIZE = 2048  # below this many scores np.sort's comparison sort is fas
 _KEY_KINDS = {"f": _kernels.KIND_FLOAT, "i": _kernels.KIND_SIGNED, "u": _kernels.KIND_UNSIGNED}
 
 
-def sort_scores(values: np.ndarray) -> np.ndarray:
-    """``values`` (1-D float32/float64/int64/uint64) sorted ascending, as a new array.
+def split_sorted(is_pos: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The scores of ``is_pos`` and of ``~is_pos``, each sorted ascending; the -0.0 flag.
 
-    A linear-time radix sort from :data:`RADIX_MIN_SIZE` values on, ``np.sort`` below.
-    Equal to ``np.sort(values)`` (``-0.0`` is placed before tied ``0.0``).
+    ``is_pos (bool[n])``, ``scores`` (contiguous float32/float64/int64/uint64 ``[n]``).
+    A linear-time radix sort (:func:`_kernels.radix_split_sort`) from
+    :data:`RADIX_MIN_SIZE` scores on, ``np.sort`` of each class below. The sorted values
+    equal ``np.sort``'s (``-0.0`` is placed before tied ``0.0``).
     """
-    if values.shape[0] < RADIX_MIN_SIZE:
-        return np.sort(values)
-    kind = _KEY_KINDS[values.dtype.kind]
-    width = 8 * values.dtype.itemsize
-    bits = values.view(np.uint32 if width == 32 else np.uint64)
-    return _kernels.radix_sort_bits(bits, kind, width).view(values.dtype)
+    if scores.shape[0] < RADIX_MIN_SIZE:
+        pos, neg, negative_zero = _kernels.split_by_label(is_pos.view(np.uint8), scores)
+        pos.sort()
+        neg.sort()
+        return pos, neg, negative_zero
+    width = 8 * scores.dtype.itemsize
+    bits = scores.view(np.uint32 if width == 32 else np.uint64)
+    out, n_pos, negative_zero = _kernels.radix_split_sort(
+        is_pos.view(np.uint8), bits, _KEY_KINDS[scores.dtype.kind], width
+    )
+    out = out.view(scores.dtype)
+    return out[:n_pos], out[n_pos:], bool(negative_zero)
 
 
 def sorted_classes(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray, bool]:
     """The positives' and negatives' scores, each sorted ascending; and the -0.0 flag."""
-    pos, neg, negative_zero = _kernels.split_by_label(problem.is_pos.view(np.uint8), problem.scores)
-    return sort_scores(pos), sort_scores(neg), negative_zero
+    return split_sorted(problem.is_pos, problem.scores)
 
 
 def _sorted_if_unweighted(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray] | None:
