@@ -135,7 +135,7 @@ def test_hash_encoding_grows_its_table() -> None:
     assert first.shape == (5000, 2) and (first[:, 0] == 0).all()
 
 
-# Radix sort of class scores
+# Radix and counting sorts of class scores
 # --------------------------------------------------------------------------------------
 
 _SPECIAL = [0.0, -0.0, np.inf, -np.inf, 5e-324, -5e-324, 2.2250738585072014e-308, 1.0, -1.0]
@@ -148,12 +148,34 @@ def _float_lists(width: int):
     return st.lists(st.tuples(st.booleans(), st.one_of(special, floats, ties)), max_size=120)
 
 
+def _distinct_keys(values: np.ndarray) -> int:
+    """Distinct values telling -0.0 from 0.0, all NaNs as one."""
+    bits = values.view(f"u{values.dtype.itemsize}")
+    if values.dtype.kind != "f":
+        return len(np.unique(bits))
+    nan = np.isnan(values)
+    return len(np.unique(bits[~nan])) + int(nan.any())
+
+
 def _radix_against_reference(is_pos: np.ndarray, values: np.ndarray) -> None:
     kind = {"f": K.KIND_FLOAT, "i": K.KIND_SIGNED, "u": K.KIND_UNSIGNED}[values.dtype.kind]
     width = 8 * values.dtype.itemsize
     bits = values.view(f"u{values.dtype.itemsize}")
-    out, n_pos, negative_zero = K.radix_split_sort(is_pos.view(np.uint8), bits, kind, width)
-    ref, ref_n_pos, ref_negative_zero = K.radix_split_sort_reference(is_pos, bits, kind, width)
+    ref = K.radix_split_sort_reference(is_pos, bits, kind, width)
+    labels = is_pos.view(np.uint8)
+    _same_split_sort(values, K.radix_split_sort(labels, bits, kind, width), ref)
+    for max_distinct in (3, 4096):
+        got = K.count_split_sort(labels, bits, kind, width, max_distinct)
+        gives_up = _distinct_keys(values) > max_distinct
+        assert (got[1] == -1) == gives_up
+        if not gives_up:
+            _same_split_sort(values, got, ref)
+
+
+def _same_split_sort(values: np.ndarray, result: tuple, reference: tuple) -> None:
+    out, n_pos, negative_zero = result
+    bits = values.view(f"u{values.dtype.itemsize}")
+    ref, ref_n_pos, ref_negative_zero = reference
     assert out.dtype == bits.dtype and out.shape == bits.shape
     assert n_pos == ref_n_pos and negative_zero == ref_negative_zero
     got, want = out.view(values.dtype), ref.view(values.dtype)

@@ -63,6 +63,11 @@ def _large_cases() -> dict:
         "large-negative-zeros": (y, zeros),
         "large-all-tied": (y, np.full(n, 0.5)),
         "large-imbalanced": _binary(4000, seed=8, positive_rate=0.002),
+        # ties first, distinct scores later: the counting sort gives up part-way
+        "large-ties-then-continuous": (
+            y,
+            np.r_[np.round(rng.normal(size=n - 1500), 1), rng.normal(size=1500)],
+        ),
     }
 
 

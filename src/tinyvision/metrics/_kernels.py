@@ -202,6 +202,63 @@ def radix_split_sort(is_pos, bits, kind, width):  # pragma: no cover - compiled
     return src, n_pos, negative_zero
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
+COUNT_MAX_DISTINCT = 1024  # the counting sort gives up past this many distinct scores
+
+
+@_jit
+def count_split_sort(is_pos, bits, kind, width, max_distinct):  # pragma: no cover - compiled
+    """:func:`radix_split_sort` for scores with at most ``max_distinct`` distinct values.
+
+    One pass counts each class per distinct key (a hash table with linear probing), the
+    few distinct keys are sorted, and each class is written out as runs of equal values.
+    Returns ``(out, n_pos, negative_zero)`` as :func:`radix_split_sort`, or ``n_pos = -1``
+    (and an empty ``out``) as soon as a distinct value beyond ``max_distinct`` turns up.
+    """
+    n = bits.shape[0]
+    sign, ones, exponent = _key_constants(width)
+    log_size = 2
+    while (1 << log_size) < 4 * max_distinct:
+        log_size += 1
+    size = 1 << log_size
+    shift = np.uint64(64 - log_size)
+    table = np.empty(size, dtype=np.uint64)
+    used = np.zeros(size, dtype=np.bool_)
+    class_counts = np.zeros((size, 2), dtype=np.int64)
+    n_distinct = 0
+    negative_zero = False
+    for i in range(n):
+        u = np.uint64(bits[i])
+        negative_zero |= kind == KIND_FLOAT and u == sign
+        k = _to_key(u, kind, sign, ones, exponent)
+        slot = np.intp((k * _GOLDEN) >> shift)
+        while used[slot] and table[slot] != k:
+            slot = (slot + 1) & (size - 1)
+        if not used[slot]:
+            if n_distinct == max_distinct:
+                return np.empty(0, dtype=bits.dtype), -1, negative_zero
+            used[slot] = True
+            table[slot] = k
+            n_distinct += 1
+        class_counts[slot, np.intp(is_pos[i])] += 1
+    slots = np.nonzero(used)[0]
+    order = np.argsort(table[slots])
+    out = np.empty(n, dtype=bits.dtype)
+    n_pos = class_counts[:, 1].sum()
+    cursor_pos = 0
+    cursor_neg = n_pos
+    for r in range(order.shape[0]):
+        slot = slots[order[r]]
+        value = _from_key(table[slot], kind, sign, ones)
+        for _ in range(class_counts[slot, 1]):
+            out[cursor_pos] = value
+            cursor_pos += 1
+        for _ in range(class_counts[slot, 0]):
+            out[cursor_neg] = value
+            cursor_neg += 1
+    return out, n_pos, negative_zero
+
+
 def radix_split_sort_reference(is_pos, bits, kind, width):
     """NumPy twin of :func:`radix_split_sort` (``np.sort`` of each class, as bits)."""
     letter = {KIND_FLOAT: "f", KIND_SIGNED: "i", KIND_UNSIGNED: "u"}[kind]

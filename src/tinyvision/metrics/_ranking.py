@@ -177,8 +177,10 @@ def split_sorted(is_pos: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     """The scores of ``is_pos`` and of ``~is_pos``, each sorted ascending; the -0.0 flag.
 
     ``is_pos (bool[n])``, ``scores`` (contiguous float32/float64/int64/uint64 ``[n]``).
-    A linear-time radix sort (:func:`_kernels.radix_split_sort`) from
-    :data:`RADIX_MIN_SIZE` scores on, ``np.sort`` of each class below. The sorted values
+    From :data:`RADIX_MIN_SIZE` scores on a counting sort
+    (:func:`_kernels.count_split_sort`) when there are few distinct scores, else a
+    linear-time radix sort (:func:`_kernels.radix_split_sort`); ``np.sort`` of each class
+    below. The sorted values
     equal ``np.sort``'s (``-0.0`` is placed before tied ``0.0``).
     """
     if scores.shape[0] < RADIX_MIN_SIZE:
@@ -188,9 +190,14 @@ def split_sorted(is_pos: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
         return pos, neg, negative_zero
     width = 8 * scores.dtype.itemsize
     bits = scores.view(np.uint32 if width == 32 else np.uint64)
-    out, n_pos, negative_zero = _kernels.radix_split_sort(
-        is_pos.view(np.uint8), bits, _KEY_KINDS[scores.dtype.kind], width
+    kind = _KEY_KINDS[scores.dtype.kind]
+    labels = is_pos.view(np.uint8)
+    # few distinct scores (ties): a counting sort; it gives up early on continuous scores
+    out, n_pos, negative_zero = _kernels.count_split_sort(
+        labels, bits, kind, width, _kernels.COUNT_MAX_DISTINCT
     )
+    if n_pos < 0:
+        out, n_pos, negative_zero = _kernels.radix_split_sort(labels, bits, kind, width)
     out = out.view(scores.dtype)
     return out[:n_pos], out[n_pos:], bool(negative_zero)
 
