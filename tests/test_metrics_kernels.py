@@ -234,3 +234,35 @@ def test_radix_split_sort_sizes_and_ties(values, positives) -> None:
         positives, np.zeros(len(values), bool)
     )
     _radix_against_reference(is_pos, values)
+
+
+def _argsort_against_reference(values: np.ndarray) -> None:
+    kind = {"f": K.KIND_FLOAT, "i": K.KIND_SIGNED, "u": K.KIND_UNSIGNED}[values.dtype.kind]
+    width = 8 * values.dtype.itemsize
+    bits = values.view(f"u{values.dtype.itemsize}")
+    got = K.radix_argsort_descending(bits, kind, width)
+    want = K.radix_argsort_descending_reference(bits, kind, width)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_float_lists(64), _float_lists(32))
+def test_radix_argsort_matches_reversed_stable_argsort_floats(pairs64, pairs32) -> None:
+    _argsort_against_reference(np.array([v for _, v in pairs64], dtype=np.float64))
+    _argsort_against_reference(np.array([v for _, v in pairs32], dtype=np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=80), st.booleans())
+def test_radix_argsort_matches_reversed_stable_argsort_integers(values, unsigned) -> None:
+    array = np.array(values, dtype=np.int64)
+    _argsort_against_reference(array.view(np.uint64) if unsigned else array)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_radix_argsort_large_with_ties_and_signed_zeros(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.choice(np.array([-0.0, 0.0, 1.5, -2.0, np.nan, 1e-310]), 5000)
+    _argsort_against_reference(values)
+    _argsort_against_reference(rng.normal(size=5000))
+    _argsort_against_reference(np.full(3000, 2.0))  # every digit constant

@@ -202,6 +202,66 @@ def radix_split_sort(is_pos, bits, kind, width):  # pragma: no cover - compiled
     return src, n_pos, negative_zero
 
 
+@_jit
+def radix_argsort_descending(bits, kind, width):  # pragma: no cover - compiled
+    """Stable descending argsort of numbers given by their bits, in linear time.
+
+    ``bits``, ``kind``, ``width`` as :func:`radix_split_sort` -> ``order (int64[n])``: the
+    numbers in ``order`` are non-increasing and equal numbers keep their input order
+    (``-0.0`` equals ``0.0``; NaNs, all equal, come first as in a reversed ``np.argsort``).
+    Least-significant-digit radix sort of the complemented keys, carrying the indices.
+    """
+    n = bits.shape[0]
+    n_digits = (width + RADIX_BITS - 1) // RADIX_BITS
+    sign, ones, exponent = _key_constants(width)
+    keys = np.empty(n, dtype=np.uint64)
+    counts = np.zeros((n_digits, 1 << RADIX_BITS), dtype=np.int64)
+    for i in range(n):
+        u = np.uint64(bits[i])
+        if kind == KIND_FLOAT and u == sign:
+            u = np.uint64(0)  # -0.0 ties with 0.0
+        k = ~_to_key(u, kind, sign, ones, exponent) & ones
+        keys[i] = k
+        for d in range(n_digits):
+            counts[d, np.intp((k >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK)] += 1
+    order = np.arange(n)
+    keys_out = np.empty(n, dtype=np.uint64)
+    order_out = np.empty(n, dtype=np.int64)
+    offsets = np.empty(1 << RADIX_BITS, dtype=np.int64)
+    for d in range(n_digits):
+        if _constant_digit(counts[d], n):
+            continue
+        total = 0
+        for b in range(offsets.shape[0]):
+            offsets[b] = total
+            total += counts[d, b]
+        shift = np.uint64(d * RADIX_BITS)
+        for i in range(n):
+            k = keys[i]
+            b = np.intp((k >> shift) & _RADIX_MASK)
+            keys_out[offsets[b]] = k
+            order_out[offsets[b]] = order[i]
+            offsets[b] += 1
+        keys, keys_out = keys_out, keys
+        order, order_out = order_out, order
+    return order
+
+
+def radix_argsort_descending_reference(bits, kind, width):
+    """NumPy twin of :func:`radix_argsort_descending` (a reversed stable ``argsort``)."""
+    letter = {KIND_FLOAT: "f", KIND_SIGNED: "i", KIND_UNSIGNED: "u"}[kind]
+    values = bits.view(np.dtype(f"{letter}{width // 8}"))
+    n = values.shape[0]
+    return (n - 1) - np.argsort(values[::-1], kind="stable")[::-1]
+
+
+@_jit
+def _constant_digit(counts_row, size):  # pragma: no cover - compiled
+    """Whether one bucket holds all ``size`` keys (or there are none)."""
+    top = counts_row.max() if counts_row.shape[0] else 0
+    return top == 0 or top == size
+
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier
 COUNT_MAX_DISTINCT = 1024  # the counting sort gives up past this many distinct scores
 

@@ -202,6 +202,21 @@ def split_sorted(is_pos: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     return out[:n_pos], out[n_pos:], bool(negative_zero)
 
 
+def descending_order(scores: np.ndarray) -> np.ndarray:
+    """Indices ``int64[n]`` sorting ``scores`` (work dtype) in decreasing order, tied scores
+    in input order (``-0.0`` ties with ``0.0``): scikit-learn's reversed stable argsort.
+
+    A linear-time radix sort (:func:`_kernels.radix_argsort_descending`) from
+    :data:`RADIX_MIN_SIZE` scores on.
+    """
+    n = scores.shape[0]
+    if n < RADIX_MIN_SIZE:
+        return (n - 1) - np.argsort(scores[::-1], kind="stable")[::-1]
+    width = 8 * scores.dtype.itemsize
+    bits = np.ascontiguousarray(scores).view(np.uint32 if width == 32 else np.uint64)
+    return _kernels.radix_argsort_descending(bits, _KEY_KINDS[scores.dtype.kind], width)
+
+
 def sorted_classes(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray, bool]:
     """The positives' and negatives' scores, each sorted ascending; and the -0.0 flag."""
     return split_sorted(problem.is_pos, problem.scores)
@@ -241,8 +256,7 @@ def _counts_by_stable_sort(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray
     if n == 0:
         empty = np.zeros(0, dtype=np.float64)
         return scores[:0], empty, empty
-    # a stable descending sort keeps tied scores in input order
-    order = (n - 1) - np.argsort(scores[::-1], kind="stable")[::-1]
+    order = descending_order(scores)
     scores = scores[order]
     y = is_pos[order].astype(np.float64)
     ends = np.r_[np.nonzero(np.diff(scores))[0], n - 1]
