@@ -1,6 +1,6 @@
 """Classification metrics: tinyvision against scikit-learn, one thread, one process.
 
-    python benchmarks/classification.py            # full run (n up to 1e7), ~3 minutes
+    python benchmarks/classification.py            # full run (n up to 1e7), ~6 minutes
     python benchmarks/classification.py --quick    # n = 1e6 only, one repetition
     python benchmarks/classification.py --quick --sizes 1e6,1e7 --only ranking
 
