@@ -7,13 +7,17 @@ Same names, arguments, defaults, return layouts, warnings and results as ``sklea
 
 How it is fast: scikit-learn sorts all scores with a stable ``argsort`` and cumulates the
 labels. Without sample weights the counts do not depend on the order of tied scores, so
-here the positives' and the negatives' scores are sorted separately (a linear-time radix
-sort of their bits, no index array) and merged from the top in one compiled pass that
-emits, per distinct threshold, the numbers of positives and negatives at or above it. For
-``roc_auc_score`` the same pass applies ``drop_intermediate`` and emits the trapezoid terms
-directly; their sum is taken by ``np.sum`` exactly as scikit-learn's trapezoid takes it.
-Sample weights (whose float sums depend on the order) go through scikit-learn's own order:
-a stable descending sort.
+here the positives' and the negatives' scores are sorted separately, without an index
+array, and merged from the top in one compiled pass that emits, per distinct threshold,
+the numbers of positives and negatives at or above it. For ``roc_auc_score`` the same pass
+applies ``drop_intermediate`` and emits the trapezoid terms directly; their sum is taken by
+``np.sum`` exactly as scikit-learn's trapezoid takes it. Sample weights (whose float sums
+depend on the order) go through scikit-learn's own order: a stable descending sort.
+
+The sorts take linear time from :data:`RADIX_MIN_SIZE` scores on: a counting sort when
+there are at most ``COUNT_MAX_DISTINCT`` distinct scores, else a least-significant-digit
+radix sort of the scores' order-preserving unsigned bit keys (the weighted order carries
+the indices through the same passes); see :mod:`tinyvision.metrics._kernels`.
 """
 
 from __future__ import annotations
@@ -180,8 +184,7 @@ def split_sorted(is_pos: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
     From :data:`RADIX_MIN_SIZE` scores on a counting sort
     (:func:`_kernels.count_split_sort`) when there are few distinct scores, else a
     linear-time radix sort (:func:`_kernels.radix_split_sort`); ``np.sort`` of each class
-    below. The sorted values
-    equal ``np.sort``'s (``-0.0`` is placed before tied ``0.0``).
+    below. The sorted values equal ``np.sort``'s (``-0.0`` is placed before tied ``0.0``).
     """
     if scores.shape[0] < RADIX_MIN_SIZE:
         pos, neg, negative_zero = _kernels.split_by_label(is_pos.view(np.uint8), scores)
