@@ -133,3 +133,136 @@ def test_hash_encoding_grows_its_table() -> None:
     assert np.array_equal(codes_a, np.arange(5000))
     assert np.array_equal(codes_b, np.arange(5000)[::-1])
     assert first.shape == (5000, 2) and (first[:, 0] == 0).all()
+
+
+# Radix and counting sorts of class scores
+# --------------------------------------------------------------------------------------
+
+_SPECIAL = [0.0, -0.0, np.inf, -np.inf, 5e-324, -5e-324, 2.2250738585072014e-308, 1.0, -1.0]
+
+
+def _float_lists(width: int):
+    special = st.sampled_from([float(np.array(v).astype(f"f{width // 8}")) for v in _SPECIAL])
+    floats = st.floats(width=width, allow_nan=True, allow_infinity=True, allow_subnormal=True)
+    ties = st.sampled_from([0.5, -2.0, 3.25])  # few distinct values: many ties
+    return st.lists(st.tuples(st.booleans(), st.one_of(special, floats, ties)), max_size=120)
+
+
+def _distinct_keys(values: np.ndarray) -> int:
+    """Distinct values telling -0.0 from 0.0, all NaNs as one."""
+    bits = values.view(f"u{values.dtype.itemsize}")
+    if values.dtype.kind != "f":
+        return len(np.unique(bits))
+    nan = np.isnan(values)
+    return len(np.unique(bits[~nan])) + int(nan.any())
+
+
+def _radix_against_reference(is_pos: np.ndarray, values: np.ndarray) -> None:
+    kind = {"f": K.KIND_FLOAT, "i": K.KIND_SIGNED, "u": K.KIND_UNSIGNED}[values.dtype.kind]
+    width = 8 * values.dtype.itemsize
+    bits = values.view(f"u{values.dtype.itemsize}")
+    ref = K.radix_split_sort_reference(is_pos, bits, kind, width)
+    labels = is_pos.view(np.uint8)
+    _same_split_sort(values, K.radix_split_sort(labels, bits, kind, width), ref)
+    for max_distinct in (3, 4096):
+        got = K.count_split_sort(labels, bits, kind, width, max_distinct)
+        gives_up = _distinct_keys(values) > max_distinct
+        assert (got[1] == -1) == gives_up
+        if not gives_up:
+            _same_split_sort(values, got, ref)
+
+
+def _same_split_sort(values: np.ndarray, result: tuple, reference: tuple) -> None:
+    out, n_pos, negative_zero = result
+    bits = values.view(f"u{values.dtype.itemsize}")
+    ref, ref_n_pos, ref_negative_zero = reference
+    assert out.dtype == bits.dtype and out.shape == bits.shape
+    assert n_pos == ref_n_pos and negative_zero == ref_negative_zero
+    got, want = out.view(values.dtype), ref.view(values.dtype)
+    assert np.array_equal(got, want, equal_nan=values.dtype.kind == "f")
+    if values.dtype.kind == "f":
+        for part in (slice(0, n_pos), slice(n_pos, None)):
+            g, w = got[part], want[part]
+            # the same zeros of each sign, -0.0 just before tied 0.0, NaNs (last) all NaN
+            assert np.signbit(g[~np.isnan(g)]).sum() == np.signbit(w[~np.isnan(w)]).sum()
+            zeros = g[g == 0]
+            assert np.array_equal(np.signbit(zeros), np.sort(np.signbit(zeros))[::-1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_float_lists(64))
+def test_radix_split_sort_matches_reference_float64(pairs) -> None:
+    is_pos = np.array([p for p, _ in pairs], dtype=bool)
+    _radix_against_reference(is_pos, np.array([v for _, v in pairs], dtype=np.float64))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_float_lists(32))
+def test_radix_split_sort_matches_reference_float32(pairs) -> None:
+    is_pos = np.array([p for p, _ in pairs], dtype=bool)
+    _radix_against_reference(is_pos, np.array([v for _, v in pairs], dtype=np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(-(2**63), 2**63 - 1)), max_size=80),
+    st.booleans(),
+)
+def test_radix_split_sort_matches_reference_integers(pairs, unsigned) -> None:
+    is_pos = np.array([p for p, _ in pairs], dtype=bool)
+    values = np.array([v for _, v in pairs], dtype=np.int64)
+    _radix_against_reference(is_pos, values.view(np.uint64) if unsigned else values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.zeros(0),
+        np.array([-0.0]),
+        np.full(3000, 7.5),  # every digit constant: only the class split pass runs
+        np.round(np.random.default_rng(0).normal(size=5000), 1),
+        np.random.default_rng(1).normal(size=5000).astype(np.float32),
+        np.random.default_rng(2).integers(-3, 3, 4000),
+        np.random.default_rng(3).random(4000) * 1e-310,  # subnormals only
+    ],
+    ids=["empty", "one", "all-equal", "ties", "float32", "small-ints", "subnormals"],
+)
+@pytest.mark.parametrize("positives", ["mixed", "all", "none"])
+def test_radix_split_sort_sizes_and_ties(values, positives) -> None:
+    rng = np.random.default_rng(len(values))
+    is_pos = {"mixed": rng.random(len(values)) < 0.3, "all": np.ones(len(values), bool)}.get(
+        positives, np.zeros(len(values), bool)
+    )
+    _radix_against_reference(is_pos, values)
+
+
+def _argsort_against_reference(values: np.ndarray) -> None:
+    kind = {"f": K.KIND_FLOAT, "i": K.KIND_SIGNED, "u": K.KIND_UNSIGNED}[values.dtype.kind]
+    width = 8 * values.dtype.itemsize
+    bits = values.view(f"u{values.dtype.itemsize}")
+    got = K.radix_argsort_descending(bits, kind, width)
+    want = K.radix_argsort_descending_reference(bits, kind, width)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_float_lists(64), _float_lists(32))
+def test_radix_argsort_matches_reversed_stable_argsort_floats(pairs64, pairs32) -> None:
+    _argsort_against_reference(np.array([v for _, v in pairs64], dtype=np.float64))
+    _argsort_against_reference(np.array([v for _, v in pairs32], dtype=np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=80), st.booleans())
+def test_radix_argsort_matches_reversed_stable_argsort_integers(values, unsigned) -> None:
+    array = np.array(values, dtype=np.int64)
+    _argsort_against_reference(array.view(np.uint64) if unsigned else array)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_radix_argsort_large_with_ties_and_signed_zeros(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.choice(np.array([-0.0, 0.0, 1.5, -2.0, np.nan, 1e-310]), 5000)
+    _argsort_against_reference(values)
+    _argsort_against_reference(rng.normal(size=5000))
+    _argsort_against_reference(np.full(3000, 2.0))  # every digit constant

@@ -46,6 +46,34 @@ CASES = {
 }
 
 
+def _large_cases() -> dict:
+    """Inputs past ``RADIX_MIN_SIZE``: the radix sort path."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    y = (rng.random(n) < 0.4).astype(int)
+    extremes = np.array([-1.7e308, -1.0, -1e-300, -5e-324, 0.0, 5e-324, 2.2e-308, 1.0, 1.7e308])
+    zeros = rng.choice(np.array([-0.0, 0.0, 0.25, -0.25]), n)
+    return {
+        "large-continuous": _binary(5000, seed=5),
+        "large-tied": _binary(6000, seed=6, decimals=1),
+        "large-float32": (y, (rng.normal(size=n) + y).astype(np.float32)),
+        "large-float32-tied": (y, np.round(rng.normal(size=n) + y, 1).astype(np.float32)),
+        "large-int-scores": (y, rng.integers(-(10**12), 10**12, n) // 10**10 * (1 + y)),
+        "large-extremes": (y, rng.choice(extremes, n)),
+        "large-negative-zeros": (y, zeros),
+        "large-all-tied": (y, np.full(n, 0.5)),
+        "large-imbalanced": _binary(4000, seed=8, positive_rate=0.002),
+        # ties first, distinct scores later: the counting sort gives up part-way
+        "large-ties-then-continuous": (
+            y,
+            np.r_[np.round(rng.normal(size=n - 1500), 1), rng.normal(size=1500)],
+        ),
+    }
+
+
+CASES.update(_large_cases())
+
+
 def _float_weights(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     w = rng.random(n)

@@ -7,12 +7,17 @@ Same names, arguments, defaults, return layouts, warnings and results as ``sklea
 
 How it is fast: scikit-learn sorts all scores with a stable ``argsort`` and cumulates the
 labels. Without sample weights the counts do not depend on the order of tied scores, so
-here the positives' and the negatives' scores are sorted separately (``np.sort``, no index
-array) and merged from the top in one compiled pass that emits, per distinct threshold,
+here the positives' and the negatives' scores are sorted separately, without an index
+array, and merged from the top in one compiled pass that emits, per distinct threshold,
 the numbers of positives and negatives at or above it. For ``roc_auc_score`` the same pass
 applies ``drop_intermediate`` and emits the trapezoid terms directly; their sum is taken by
 ``np.sum`` exactly as scikit-learn's trapezoid takes it. Sample weights (whose float sums
 depend on the order) go through scikit-learn's own order: a stable descending sort.
+
+The sorts take linear time from :data:`RADIX_MIN_SIZE` scores on: a counting sort when
+there are at most ``COUNT_MAX_DISTINCT`` distinct scores, else a least-significant-digit
+radix sort of the scores' order-preserving unsigned bit keys (the weighted order carries
+the indices through the same passes); see :mod:`tinyvision.metrics._kernels`.
 """
 
 from __future__ import annotations
@@ -167,12 +172,57 @@ def make_binary(is_pos: np.ndarray, scores: np.ndarray, weights: Any) -> BinaryI
 # --------------------------------------------------------------------------------------
 
 
+RADIX_MIN_SIZE = 2048  # below this many scores np.sort's comparison sort is faster
+
+_KEY_KINDS = {"f": _kernels.KIND_FLOAT, "i": _kernels.KIND_SIGNED, "u": _kernels.KIND_UNSIGNED}
+
+
+def split_sorted(is_pos: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The scores of ``is_pos`` and of ``~is_pos``, each sorted ascending; the -0.0 flag.
+
+    ``is_pos (bool[n])``, ``scores`` (contiguous float32/float64/int64/uint64 ``[n]``).
+    From :data:`RADIX_MIN_SIZE` scores on a counting sort
+    (:func:`_kernels.count_split_sort`) when there are few distinct scores, else a
+    linear-time radix sort (:func:`_kernels.radix_split_sort`); ``np.sort`` of each class
+    below. The sorted values equal ``np.sort``'s (``-0.0`` is placed before tied ``0.0``).
+    """
+    if scores.shape[0] < RADIX_MIN_SIZE:
+        pos, neg, negative_zero = _kernels.split_by_label(is_pos.view(np.uint8), scores)
+        pos.sort()
+        neg.sort()
+        return pos, neg, negative_zero
+    width = 8 * scores.dtype.itemsize
+    bits = scores.view(np.uint32 if width == 32 else np.uint64)
+    kind = _KEY_KINDS[scores.dtype.kind]
+    labels = is_pos.view(np.uint8)
+    # few distinct scores (ties): a counting sort; it gives up early on continuous scores
+    out, n_pos, negative_zero = _kernels.count_split_sort(
+        labels, bits, kind, width, _kernels.COUNT_MAX_DISTINCT
+    )
+    if n_pos < 0:
+        out, n_pos, negative_zero = _kernels.radix_split_sort(labels, bits, kind, width)
+    out = out.view(scores.dtype)
+    return out[:n_pos], out[n_pos:], bool(negative_zero)
+
+
+def descending_order(scores: np.ndarray) -> np.ndarray:
+    """Indices ``int64[n]`` sorting ``scores`` (work dtype) in decreasing order, tied scores
+    in input order (``-0.0`` ties with ``0.0``): scikit-learn's reversed stable argsort.
+
+    A linear-time radix sort (:func:`_kernels.radix_argsort_descending`) from
+    :data:`RADIX_MIN_SIZE` scores on.
+    """
+    n = scores.shape[0]
+    if n < RADIX_MIN_SIZE:
+        return (n - 1) - np.argsort(scores[::-1], kind="stable")[::-1]
+    width = 8 * scores.dtype.itemsize
+    bits = np.ascontiguousarray(scores).view(np.uint32 if width == 32 else np.uint64)
+    return _kernels.radix_argsort_descending(bits, _KEY_KINDS[scores.dtype.kind], width)
+
+
 def sorted_classes(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray, bool]:
     """The positives' and negatives' scores, each sorted ascending; and the -0.0 flag."""
-    pos, neg, negative_zero = _kernels.split_by_label(problem.is_pos.view(np.uint8), problem.scores)
-    pos.sort()
-    neg.sort()
-    return pos, neg, negative_zero
+    return split_sorted(problem.is_pos, problem.scores)
 
 
 def _sorted_if_unweighted(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray] | None:
@@ -209,8 +259,7 @@ def _counts_by_stable_sort(problem: BinaryInput) -> tuple[np.ndarray, np.ndarray
     if n == 0:
         empty = np.zeros(0, dtype=np.float64)
         return scores[:0], empty, empty
-    # a stable descending sort keeps tied scores in input order
-    order = (n - 1) - np.argsort(scores[::-1], kind="stable")[::-1]
+    order = descending_order(scores)
     scores = scores[order]
     y = is_pos[order].astype(np.float64)
     ends = np.r_[np.nonzero(np.diff(scores))[0], n - 1]
