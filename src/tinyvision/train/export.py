@@ -141,7 +141,14 @@ class _OnnxNms(torch.autograd.Function):
     def forward(  # type: ignore[override]
         ctx: Any, boxes: Tensor, scores: Tensor, max_per_class: int, iou: float, conf: float
     ) -> Tensor:
-        return nms_select(boxes, scores, max_per_class, iou, conf)
+        # the exporter traces this only for its output: keep the Python loop out of the
+        # trace (unrolled, it took a minute to optimise away); the node is `symbolic`'s
+        state = torch._C._get_tracing_state()
+        torch._C._set_tracing_state(None)
+        try:
+            return nms_select(boxes, scores, max_per_class, iou, conf)
+        finally:
+            torch._C._set_tracing_state(state)
 
     @staticmethod
     def symbolic(
