@@ -102,3 +102,12 @@ def test_export_errors_are_one_line(checkpoints, capsys) -> None:
 )
 def test_export_usage_errors(capsys, argv: list[str], pattern: str) -> None:
     assert_usage_error(capsys, argv, pattern)
+
+
+def test_cli_bounds_follow_the_library() -> None:
+    from tinyvision._cli import _export
+    from tinyvision.train import export
+
+    assert _export.FORMATS == export.FORMATS
+    assert (_export.MIN_OPSET, _export.MAX_OPSET) == (export.MIN_OPSET, export.MAX_OPSET)
+    assert _export.MAX_DET_MAX == export.MAX_DET_MAX

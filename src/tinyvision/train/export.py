@@ -37,6 +37,7 @@ it): elsewhere it is a :class:`~tinyvision._errors.UserError`.
 from __future__ import annotations
 
 import functools
+import inspect
 import io
 import json
 import os
@@ -550,11 +551,15 @@ def _onnx_bytes(
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
         warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export")
         warnings.filterwarnings("ignore", message=r"The feature will be removed")
+        # torch >= 2.5 takes `dynamo` (True by default from 2.9); 2.4 has only this exporter
+        legacy = (
+            {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+        )
         torch.onnx.export(
             graph,
             (sample,),
             buffer,
-            dynamo=False,
+            **legacy,
             opset_version=opset,
             input_names=["images"],
             output_names=outputs,
