@@ -393,3 +393,28 @@ def test_export_leaves_the_model_alone(tmp_path: Path) -> None:
     with torch.no_grad():
         rows, counts = graph(torch.rand(2, 3, 32, 32))
     assert rows.shape == (2, 7, 6) and counts.shape == (2,)
+
+
+def test_the_docs_snippet_runs(tmp_path: Path, monkeypatch) -> None:
+    import re
+
+    import cv2
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text()
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "ort." in b)
+    monkeypatch.chdir(tmp_path)
+    model = tiny_detector()
+    export(model, "runs/detect/shapes/last.onnx", img_size=64, nms=True, conf=0.3)
+    image = np.random.default_rng(0).integers(0, 256, (40, 90, 3), dtype=np.uint8)
+    cv2.imwrite("image.png", image)
+    namespace: dict = {}
+    exec(compile(snippet, "docs/export.md", "exec"), namespace)
+    boxes, scores = namespace["boxes"], namespace["scores"]
+    # what predict_images finds: it letterboxes and maps back with tinyvision's code
+    from tinyvision.train.detect import predict_images
+
+    rgb = image[:, :, ::-1].copy()  # imwrite took the array as BGR
+    want = predict_images(model, [rgb], 64, conf_threshold=0.3, iou_threshold=0.45)[0]
+    assert len(boxes) == len(want[0]) > 0
+    ours = np.concatenate((boxes, scores[:, None]), axis=1)
+    same_rows(ours, np.concatenate((want[0], want[1][:, None]), axis=1), len(ours), atol=1e-3)
