@@ -514,6 +514,8 @@ def _write(
     graph = copy.deepcopy(graph).eval()  # the caller's model keeps its device and dtype
     if half:
         graph, sample = graph.half().cuda(), sample.half().cuda()
+    else:
+        graph = graph.float().cpu()
     info = {**info, "format": format, "dtype": "float16" if half else "float32"}
     with torch.no_grad(), warnings.catch_warnings():
         # the shape checks of forward() are constants of the traced graph (the batch axis
