@@ -60,11 +60,14 @@ __all__ = [
     "MAX_DET_MAX",
     "MAX_OPSET",
     "MIN_OPSET",
+    "ClassifierGraph",
+    "DetectorGraph",
     "export",
     "export_classifier",
     "export_detector",
     "nms_select",
     "scripted_nms_select",
+    "top_detections",
 ]
 
 FORMATS = ("onnx", "torchscript")
