@@ -155,7 +155,10 @@ def test_warnings_as_lines_shows_them_when_the_block_fails(
 
 @pytest.mark.parametrize(
     ("group", "subcommands"),
-    [("classify", "train, eval, predict"), ("detect", "convert, eval, predict, train")],
+    [
+        ("classify", "train, eval, predict, export"),
+        ("detect", "convert, eval, export, predict, train"),
+    ],
 )
 def test_a_group_without_its_subcommand_is_one_usage_line(
     capsys: pytest.CaptureFixture[str], group: str, subcommands: str

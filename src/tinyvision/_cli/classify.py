@@ -1,4 +1,4 @@
-"""`tinyvision classify train|eval`: train an image classifier, evaluate one.
+"""`tinyvision classify train|eval|export`: train an image classifier, evaluate one, export it.
 
 ``train`` loads a data set (the offline digits by default, or CIFAR-10 from its official
 files), builds the fast recipe's network or the notes' ToyNet, trains it (checkpoints in
@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from tinyvision._cli import _classify_predict  # classify predict
 
     _classify_predict.register(actions)
+    from tinyvision._cli import _export  # classify export
+
+    _export.register(actions, "classify")
 
 
 def _register_train(actions: argparse._SubParsersAction) -> None:
