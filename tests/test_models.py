@@ -566,3 +566,42 @@ def test_import_tinyvision_stays_light() -> None:
         assert tinyvision.Detector is models.Detector and tinyvision.Results is Results
         with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
             tinyvision.Nothing  # noqa: B018
+
+
+# ----------------------------------------------------------------------------- export
+def _onnx_outputs(path: Path, x: np.ndarray) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})
+
+
+def test_export_methods_write_the_checkpoints_graph(
+    detector_files, classifier_file, tmp_path: Path
+) -> None:
+    from tinyvision.train.export import export
+
+    loaded = Detector.load(detector_files[0])
+    default = loaded.export()  # beside the checkpoint, named after it
+    assert default == detector_files[0].with_suffix(".onnx") and default.is_file()
+    from_file = export(detector_files[0], tmp_path / "file.onnx")
+    x = np.random.default_rng(0).random((2, 3, loaded.img_size, loaded.img_size), np.float32)
+    for ours, theirs in zip(_onnx_outputs(default, x), _onnx_outputs(from_file, x)):
+        np.testing.assert_array_equal(ours, theirs)
+    nms = loaded.export(tmp_path / "nms.onnx", nms=True, max_det=7)
+    detections, counts = _onnx_outputs(nms, x)
+    assert detections.shape == (2, 7, 6) and counts.shape == (2,)
+    classifier = Classifier.load(classifier_file)
+    script = classifier.export(tmp_path / "c.torchscript", format="torchscript")
+    module = torch.jit.load(str(script))
+    images = torch.rand(3, *classifier.image_shape)
+    reference = export(classifier_file, tmp_path / "c2.torchscript", format="torchscript")
+    torch.testing.assert_close(module(images), torch.jit.load(str(reference))(images))
+
+
+def test_export_of_an_in_memory_model_needs_a_path(detector) -> None:
+    in_memory = Detector(detector.model, list(detector.names.values()), detector.img_size)
+    with pytest.raises(ValueError, match="path is required"):
+        in_memory.export()
+    with pytest.raises(ValueError, match="format"):
+        detector.export(Path("x.onnx"), format="tflite")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,7 @@ class Classifier:
         self.mean = [float(v) for v in record["mean"]]
         self.std = [float(v) for v in record["std"]]
         self.config = TrainConfig.from_dict(record["config"])
+        self.path: Path | None = None  # the checkpoint file, when loaded from one
 
     def __repr__(self) -> str:
         return f"Classifier({len(self.names)} classes, image_shape={self.image_shape})"
@@ -76,6 +78,7 @@ class Classifier:
         record = load_record(path, KIND)
         check_classifier_record(record, os.fspath(path))
         classifier = cls(model_from_checkpoint(record, os.fspath(path)), record)
+        classifier.path = Path(path)
         if device is not None:
             classifier.model.to(device_of(classifier.model, device))
         return classifier
@@ -274,6 +277,32 @@ class Classifier:
         self.mean, self.std, self.config = list(result.mean), list(result.std), config
         self.record = {**self.record, "config": _asdict(config), "mean": self.mean, "std": self.std}
         return result
+
+    # ------------------------------------------------------------------------- export
+    def export(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Path:
+        """Write the model as ONNX (default) or TorchScript and return the file's path.
+
+        ``path`` defaults to the checkpoint's name with ``.onnx`` / ``.torchscript`` beside
+        it (required for a model not loaded from a file). Keywords are those of
+        :func:`tinyvision.train.export.export` (``format``, ``img_size``, ``dynamic``,
+        ``half``, ``opset``); the weights exported are the current ones.
+        """
+        from tinyvision.train.export import export_model
+
+        if path is None:
+            if self.path is None:
+                raise ValueError("path is required for a model not loaded from a checkpoint file")
+            suffix = ".torchscript" if kwargs.get("format") == "torchscript" else ".onnx"
+            path = self.path.with_suffix(suffix)
+        return export_model(self.model, self._export_meta(), path, **kwargs)
+
+    def _export_meta(self) -> dict[str, Any]:
+        return {
+            "names": list(self.names.values()),
+            "image_shape": list(self.image_shape),
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
 
 
 def _asdict(config: Any) -> dict[str, Any]:

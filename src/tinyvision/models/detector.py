@@ -92,6 +92,7 @@ class Detector:
         self.names = {i: str(n) for i, n in enumerate(names)}
         self.img_size = self._check_size(img_size, "img_size")
         self.record = record
+        self.path: Path | None = None  # the checkpoint file, when loaded from one
 
     def __repr__(self) -> str:
         return f"Detector({len(self.names)} classes, img_size={self.img_size})"
@@ -126,6 +127,7 @@ class Detector:
         model = detector_from_checkpoint(record, os.fspath(path))
         names = record.get("names") or [str(k) for k in range(model.num_classes)]
         detector = cls(model, list(names), int(record.get("img_size", 640)), record=record)
+        detector.path = Path(path)
         if device is not None:
             detector.model.to(device_of(detector.model, device))
         return detector
@@ -387,3 +389,25 @@ class Detector:
         self.model = result.model.eval()
         self.img_size = config.img_size
         return result
+
+    # ------------------------------------------------------------------------- export
+    def export(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Path:
+        """Write the model as ONNX (default) or TorchScript and return the file's path.
+
+        ``path`` defaults to the checkpoint's name with ``.onnx`` / ``.torchscript`` beside
+        it (required for a model not loaded from a file). Keywords are those of
+        :func:`tinyvision.train.export.export` (``format``, ``img_size``, ``dynamic``,
+        ``half``, ``opset``, ``nms``, ``conf``, ``iou``, ``max_det``); the weights
+        exported are the current ones.
+        """
+        from tinyvision.train.export import export_model
+
+        if path is None:
+            if self.path is None:
+                raise ValueError("path is required for a model not loaded from a checkpoint file")
+            suffix = ".torchscript" if kwargs.get("format") == "torchscript" else ".onnx"
+            path = self.path.with_suffix(suffix)
+        return export_model(self.model, self._export_meta(), path, **kwargs)
+
+    def _export_meta(self) -> dict[str, Any]:
+        return {"names": list(self.names.values()), "img_size": self.img_size}

@@ -65,6 +65,7 @@ __all__ = [
     "export",
     "export_classifier",
     "export_detector",
+    "export_model",
     "nms_select",
     "scripted_nms_select",
     "top_detections",
@@ -310,6 +311,24 @@ def export_classifier(
     """:func:`export` for a classifier only (no ``nms``, ``conf``, ``iou``, ``max_det``)."""
     _, model, meta, source = _resolve(model_or_checkpoint, "classifier")
     return _export_classifier(model, meta, source, path, **kwargs)
+
+
+def export_model(
+    model: nn.Module, meta: dict[str, Any], path: str | os.PathLike[str], **kwargs: Any
+) -> Path:
+    """:func:`export` of an in-memory model with the metadata a checkpoint would give (what
+    :class:`~tinyvision.Detector` and :class:`~tinyvision.Classifier` hold, weights as they
+    are now): a detector's ``{"names", "img_size"}``, a classifier's ``{"names",
+    "image_shape", "mean", "std"}`` (its normalisation baked into the graph)."""
+    if not isinstance(meta, dict):
+        raise TypeError(f"meta must be a dict, got {describe(meta)}")
+    if isinstance(model, TinyDetector):
+        return _export_detector(model.eval(), meta, None, path, **kwargs)
+    if isinstance(model, nn.Module):
+        return _export_classifier(model.eval(), meta, None, path, **kwargs)
+    raise TypeError(
+        f"model must be a TinyDetector or a classifier nn.Module, got {describe(model)}"
+    )
 
 
 def _resolve(obj: Any, want: str | None) -> tuple[str, nn.Module, dict[str, Any], Path | None]:
