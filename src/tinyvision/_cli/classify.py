@@ -355,10 +355,11 @@ PREVIOUS_RUN = ".previous-run"  # in --out: an earlier run's checkpoints while a
 
 
 def run_checkpoints(out: Path) -> list[Path]:
-    """The checkpoints a run leaves in ``out``: ``last.pt`` and ``snapshot_<k>.pt``."""
+    """The files a run's training leaves in ``out``: ``last.pt``, ``best.pt``,
+    ``results.csv`` and ``snapshot_<k>.pt``."""
     import re
 
-    files = [out / "last.pt"] if (out / "last.pt").is_file() else []
+    files = [out / name for name in ("last.pt", "best.pt", "results.csv") if (out / name).is_file()]
     files += [
         p for p in sorted(out.glob("snapshot_*.pt")) if re.fullmatch(r"snapshot_\d+\.pt", p.name)
     ]
