@@ -11,6 +11,7 @@ import torch
 
 from _classify_helpers import one_thread  # noqa: F401 (autouse fixture)
 from test_train_classify import CONFIG, small_model, states_equal, toy_data
+from test_train_detect import tiny_model, tiny_shapes  # noqa: F401 (a fixture)
 from tinyvision._errors import UserError
 from tinyvision.data import ImageDataset
 from tinyvision.data.digits import load_digits
@@ -307,3 +308,98 @@ def test_val_set_is_checked() -> None:
                          ("a", "b"), 255, "x")  # fmt: skip
     with pytest.raises(ValueError, match="val must have the image shape"):
         train_classifier(small_model(), toy_data(), config, val=other)
+
+
+DETECTOR_COLUMNS = [
+    "epoch",
+    "train/box_loss",
+    "train/obj_loss",
+    "train/cls_loss",
+    "metrics/precision",
+    "metrics/recall",
+    "metrics/mAP_0.5",
+    "metrics/mAP_0.5:0.95",
+    "val/box_loss",
+    "val/obj_loss",
+    "val/cls_loss",
+    "x/lr0",
+    "x/lr1",
+]
+
+
+def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> None:  # noqa: F811
+    from tinyvision.data.loader import LoadedImages
+    from tinyvision.train.detect import (
+        DetectTrainConfig,
+        detection_fitness,
+        train_detector,
+        validate_detector,
+    )
+
+    train, val = tiny_shapes
+    keep = 12
+    small_val = LoadedImages(
+        _subset(val.dataset, keep), val.images[:keep], val.labels[:keep], val.scales[:keep], []
+    )
+    images, labels = train.images[:32], train.labels[:32]
+    config = DetectTrainConfig(
+        epochs=3, batch_size=16, img_size=64, lr=0.01, workers=1, close_mosaic=1, ema_tau=4
+    )
+
+    def run(out: Path, resume=None, callback=None):
+        return train_detector(
+            tiny_model(width=4), images, labels, config, val=small_val, out_dir=out,
+            resume=resume, callback=callback,
+        )  # fmt: skip
+
+    whole = run(tmp_path / "whole")
+    text = (tmp_path / "whole" / "results.csv").read_text()
+    assert text.splitlines()[0].split(",") == DETECTOR_COLUMNS
+    rows = read_results_csv(tmp_path / "whole" / "results.csv")
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    fitness = [detection_fitness(r["metrics/mAP_0.5"], r["metrics/mAP_0.5:0.95"]) for r in rows]
+    assert whole.best_epoch == fitness.index(max(fitness)) + 1
+    best = load_checkpoint(tmp_path / "whole" / "best.pt", kind="detector")
+    assert best["epoch"] == whole.best_epoch
+    # best.pt's EMA weights score the best row's metrics again
+    model = tiny_model(width=4)
+    model.load_state_dict(best["ema"]["weights"])
+    again, _ = validate_detector(model.eval(), small_val, config)
+    for name in DETECTOR_COLUMNS[4:11]:
+        assert again[name] == rows[whole.best_epoch - 1][name], name
+
+    def stop_after_first(event) -> None:
+        if event.kind == "epoch" and event.epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "cut", callback=stop_after_first)
+    record = load_checkpoint(tmp_path / "cut" / "last.pt", kind="detector")
+    resumed = run(tmp_path / "cut", resume=record)
+    assert (tmp_path / "cut" / "results.csv").read_text() == text
+    for which in ("model", "raw_model", "best_model"):
+        a, b = getattr(whole, which).state_dict(), getattr(resumed, which).state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), which
+    best_b = load_checkpoint(tmp_path / "cut" / "best.pt", kind="detector")
+    assert best_b["epoch"] == best["epoch"]
+    w_a, w_b = best["ema"]["weights"], best_b["ema"]["weights"]
+    assert all(torch.equal(w_a[k], w_b[k]) for k in w_a)
+
+
+def _subset(dataset, keep: int):
+    from tinyvision.data.loader import subset_images
+
+    return subset_images(dataset, list(range(keep)))
+
+
+def test_detector_val_is_checked(tiny_shapes) -> None:  # noqa: F811
+    from tinyvision.train.detect import DetectTrainConfig, train_detector, validate_detector
+
+    train, val = tiny_shapes
+    config = DetectTrainConfig(epochs=1, batch_size=16, img_size=64)
+    with pytest.raises(TypeError, match="val must be LoadedImages"):
+        train_detector(tiny_model(width=4), train.images, train.labels, config, val=val.images)
+    with pytest.raises(TypeError, match="val must be LoadedImages"):
+        validate_detector(tiny_model(width=4), val.dataset, config)
+    with pytest.raises(TypeError, match="model must be a TinyDetector"):
+        validate_detector(digits_model(), val, config)
