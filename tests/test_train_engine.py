@@ -208,7 +208,8 @@ def test_transfer_keeps_the_detectors_own_anchors() -> None:
     anchors = new.anchor_tensor().clone()
     moved = transfer_weights(new, old.state_dict(), exclude=("anchors", "strides"))
     assert torch.equal(new.anchor_tensor(), anchors)
-    assert "detect.anchors" in moved.remade
+    assert moved.kept == ("detect.anchors", "detect.strides")
+    assert "kept this model's detect.anchors, detect.strides" in moved.summary("x")
     assert any(name.startswith("detect.m.") for name in moved.remade)  # the head: 2 classes
     assert any(name.startswith("stem.") for name in moved.copied)
 

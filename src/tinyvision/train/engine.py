@@ -655,19 +655,24 @@ def read_results_csv(path: str | os.PathLike[str]) -> list[dict[str, float]]:
 # ----------------------------------------------------------------------------- fine-tuning
 @dataclass(frozen=True)
 class Transfer:
-    """What :func:`transfer_weights` did: state-dict entries copied, and those kept as
-    initialised because the source lacks them or their shape differs."""
+    """What :func:`transfer_weights` did: state-dict entries copied, those kept as
+    initialised because the source lacks them or their shape differs (``remade``), and
+    those excluded on purpose (``kept``)."""
 
     copied: tuple[str, ...]
     remade: tuple[str, ...]
+    kept: tuple[str, ...] = ()
 
     def summary(self, source: str) -> str:
         """One line for the user, naming the re-made layers."""
         layers = sorted({name.rsplit(".", 1)[0] for name in self.remade})
-        line = f"transferred {len(self.copied)}/{len(self.copied) + len(self.remade)} "
+        total = len(self.copied) + len(self.remade) + len(self.kept)
+        line = f"transferred {len(self.copied)}/{total} "
         line += f"weight tensors from {source}"
         if layers:
             line += f"; re-made (classes or shapes differ): {', '.join(layers)}"
+        if self.kept:
+            line += f"; kept this model's {', '.join(self.kept)}"
         return line
 
 
@@ -692,11 +697,12 @@ def transfer_weights(
     if not isinstance(state, dict):
         raise TypeError(f"state must be a state dict, got {describe(state)}")
     own = model.state_dict()
-    copied, remade = [], []
+    copied, remade, kept = [], [], []
     for name, value in own.items():
         source = state.get(name)
-        fits = isinstance(source, torch.Tensor) and source.shape == value.shape
-        if fits and name.rsplit(".", 1)[-1] not in exclude:
+        if name.rsplit(".", 1)[-1] in exclude:
+            kept.append(name)
+        elif isinstance(source, torch.Tensor) and source.shape == value.shape:
             copied.append(name)
         else:
             remade.append(name)
@@ -705,7 +711,7 @@ def transfer_weights(
     with torch.no_grad():
         for name in copied:
             own[name].copy_(state[name].to(own[name].device, own[name].dtype))
-    return Transfer(tuple(copied), tuple(remade))
+    return Transfer(tuple(copied), tuple(remade), tuple(kept))
 
 
 def model_blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
