@@ -415,22 +415,10 @@ def train_classifier(
     if record is not None:
         task.mean, task.std = record.mean, record.std
         record.restore(model, task.optimizer)
-    loop = LoopConfig(
-        epochs=config.epochs,
-        lr=config.lr,
-        checkpoint_every=config.checkpoint_every,
-        val_every=config.val_every,
-        patience=config.patience,
-        amp=config.amp,
-    )
+    loop = LoopConfig.of(config)
+    start, history = (record.epoch, record.history) if record is not None else (0, None)
     engine = Engine(
-        task,
-        loop,
-        ctx=ctx,
-        out_dir=out_dir,
-        start_epoch=record.epoch if record is not None else 0,
-        history=record.history if record is not None else None,
-        callback=callback,
+        task, loop, ctx=ctx, out_dir=out_dir, start_epoch=start, history=history, callback=callback
     )
     done = engine.run()
     best = clone_model(model, done.best_model) if done.best_model is not None else None
@@ -576,41 +564,7 @@ def check_classifier_record(
     Raises:
         UserError: one line naming ``source`` and the missing or wrong entries.
     """
-    if not isinstance(record, dict):
-        raise UserError(f"{source} is not a checkpoint record (got {describe(record)})")
-    wanted: dict[str, tuple[type, ...]] = {
-        "model": (dict,),
-        "config": (dict,),
-        "mean": (list, tuple),
-        "std": (list, tuple),
-    }
-    if rebuild:
-        wanted.update(
-            model_name=(str,),
-            model_kwargs=(dict,),
-            image_shape=(list, tuple),
-            classes=(list, tuple),
-        )
-    if resume:
-        wanted.update(optimizer=(dict,), epoch=(int,))
-    if resume and rebuild:
-        wanted.update(data=(str,))
-    optional = {"upscale": (int,), "seed": (int,), "recipe": (str,)}
-    missing = [key for key in wanted if key not in record]
-    if missing:
-        action = "resume training" if resume else "rebuild the classifier"
-        raise UserError(
-            f"{source} lacks {', '.join(repr(k) for k in missing)}: it cannot {action} "
-            "(not a complete tinyvision classifier checkpoint)"
-        )
-    wrong = [
-        f"{key!r} should be {' or '.join(t.__name__ for t in types)}, "
-        f"not {type(record[key]).__name__}"
-        for key, types in {**wanted, **optional}.items()
-        if key in record and (not isinstance(record[key], types) or isinstance(record[key], bool))
-    ]
-    if wrong:
-        raise UserError(f"{source} holds entries of the wrong type: {'; '.join(wrong)}")
+    _check_entries(record, source, resume=resume, rebuild=rebuild)
 
     def bad(what: str) -> UserError:
         return UserError(f"{source}: {what}")
@@ -647,6 +601,45 @@ def check_classifier_record(
     if resume and not 0 <= record["epoch"] <= config.epochs:
         raise bad(f"'epoch' should be in [0, {config.epochs}], not {record['epoch']}")
     return record
+
+
+def _check_entries(record: Any, source: str, *, resume: bool, rebuild: bool) -> None:
+    """The entries :func:`check_classifier_record` needs are there, with the right types."""
+    if not isinstance(record, dict):
+        raise UserError(f"{source} is not a checkpoint record (got {describe(record)})")
+    wanted: dict[str, tuple[type, ...]] = {
+        "model": (dict,),
+        "config": (dict,),
+        "mean": (list, tuple),
+        "std": (list, tuple),
+    }
+    if rebuild:
+        wanted.update(
+            model_name=(str,),
+            model_kwargs=(dict,),
+            image_shape=(list, tuple),
+            classes=(list, tuple),
+        )
+    if resume:
+        wanted.update(optimizer=(dict,), epoch=(int,))
+    if resume and rebuild:
+        wanted.update(data=(str,))
+    optional = {"upscale": (int,), "seed": (int,), "recipe": (str,)}
+    missing = [key for key in wanted if key not in record]
+    if missing:
+        action = "resume training" if resume else "rebuild the classifier"
+        raise UserError(
+            f"{source} lacks {', '.join(repr(k) for k in missing)}: it cannot {action} "
+            "(not a complete tinyvision classifier checkpoint)"
+        )
+    wrong = [
+        f"{key!r} should be {' or '.join(t.__name__ for t in types)}, "
+        f"not {type(record[key]).__name__}"
+        for key, types in {**wanted, **optional}.items()
+        if key in record and (not isinstance(record[key], types) or isinstance(record[key], bool))
+    ]
+    if wrong:
+        raise UserError(f"{source} holds entries of the wrong type: {'; '.join(wrong)}")
 
 
 def model_from_checkpoint(record: dict[str, Any], source: str = "checkpoint") -> nn.Module:

@@ -338,14 +338,25 @@ class _DetectorTask(TrainTask):
     def __init__(
         self,
         model: TinyDetector,
-        loader: DetectionLoader,
+        images: Sequence[np.ndarray],
+        labels: Sequence[np.ndarray],
         val: LoadedImages | None,
         config: DetectTrainConfig,
         ctx: DistContext,
         meta: dict[str, Any],
     ) -> None:
-        self.model, self.loader, self.val, self.config, self.ctx = model, loader, val, config, ctx
-        self.meta = meta
+        self.model, self.val, self.config, self.ctx, self.meta = model, val, config, ctx, meta
+        self.loader = loader = DetectionLoader(
+            images,
+            labels,
+            config.img_size,
+            config.batch_size,
+            config.augment,
+            seed=config.seed,
+            workers=config.workers,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+        )
         freeze_blocks(model, config.freeze)
         self.ema = ModelEMA(model, config.ema_decay, config.ema_tau)
         self.optimizer = _optimizer(model, config)
@@ -471,46 +482,19 @@ def train_detector(
             f"batch_size ({config.batch_size}) must be at least the number of processes "
             f"({ctx.world_size}): each takes its share of every batch"
         )
-    loader = DetectionLoader(
-        images,
-        labels,
-        config.img_size,
-        config.batch_size,
-        config.augment,
-        seed=config.seed,
-        workers=config.workers,
-        rank=ctx.rank,
-        world_size=ctx.world_size,
-    )
     model = model.to(ctx.device)
-    task = _DetectorTask(model, loader, val, config, ctx, dict(meta or {}))
+    task = _DetectorTask(model, images, labels, val, config, ctx, dict(meta or {}))
     result = DetectTrainResult(model=task.ema.module, raw_model=model)
     if record is not None:
         record.restore(model, task.optimizer, task.ema)
         _carry_history(result, record)
         task.earlier = result.earlier
-    loop = LoopConfig(
-        epochs=config.epochs,
-        lr=config.lr,
-        checkpoint_every=config.checkpoint_every,
-        val_every=config.val_every,
-        patience=config.patience,
-        amp=config.amp,
-        grad_clip=config.grad_clip,
-    )
-    start = record.epoch if record is not None else 0
-    history = record.history if record is not None else None
+    loop = LoopConfig.of(config, grad_clip=config.grad_clip)
+    start, history = (record.epoch, record.history) if record is not None else (0, None)
     engine = Engine(
-        task,
-        loop,
-        ctx=ctx,
-        out_dir=out_dir,
-        start_epoch=start,
-        history=history,
-        callback=callback,
+        task, loop, ctx=ctx, out_dir=out_dir, start_epoch=start, history=history, callback=callback
     )
-    done = engine.run()
-    _fill_result(result, done, loader)
+    _fill_result(result, engine.run(), task.loader)
     return result
 
 

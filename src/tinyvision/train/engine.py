@@ -299,6 +299,12 @@ class LoopConfig:
     amp: bool = False  # bfloat16 autocast on CUDA
     grad_clip: float | None = None  # None: no clipping; else max norm (0 = inf) + skip
 
+    @classmethod
+    def of(cls, config: Any, grad_clip: float | None = None) -> LoopConfig:
+        """The loop settings of a trainer's config (its fields of the same names)."""
+        names = ("epochs", "lr", "checkpoint_every", "val_every", "patience", "amp")
+        return cls(**{name: getattr(config, name) for name in names}, grad_clip=grad_clip)
+
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
