@@ -407,6 +407,13 @@ def test_progress_bar_on_a_terminal_lines_otherwise() -> None:
     assert "6/6" in bar and "step" in bar and "\r" in bar  # tqdm: 3 steps x 2 epochs
     lines = pipe.getvalue().splitlines()
     assert len(lines) == 2 and lines[0].startswith("toy: epoch 1/2  loss ")
+    assert "accuracy" not in pipe.getvalue()  # no validation set
+    validated = io.StringIO()
+    progress = TrainProgress("toy", stream=validated)
+    config = TrainConfig(epochs=2, batch_size=32)
+    train_classifier(small_model(), toy_data(), config, val=toy_data(32, 1), callback=progress)
+    first = validated.getvalue().splitlines()[0]
+    assert "  accuracy_top1 0." in first and "  accuracy_top5 1.0000  (best)" in first
     quiet = io.StringIO()
     progress = TrainProgress("toy", stream=quiet, enabled=False)
     train_classifier(small_model(), toy_data(), TrainConfig(epochs=1), callback=progress)
