@@ -113,7 +113,19 @@ def test_patience_stops_when_the_fitness_does_not_improve(tmp_path: Path) -> Non
     )
     assert [e.kind for e in events] == ["epoch", "epoch", "epoch", "stop"]
     assert len(read_results_csv(tmp_path / "results.csv")) == 3
-    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 3  # saved where it stopped
+    record = load_checkpoint(tmp_path / "last.pt")
+    assert record["epoch"] == 3  # saved where it stopped
+    # resuming a run that stopped early trains no further
+    again = train_classifier(
+        ToyNet(1, 2, 6, padding=2),
+        toy_data(),
+        config,
+        val=val_data(),
+        out_dir=tmp_path,
+        resume=record,
+    )
+    assert again.epoch_losses == [] and again.stopped == result.stopped
+    assert len(read_results_csv(tmp_path / "results.csv")) == 3
 
 
 def test_resume_writes_the_results_and_best_of_an_uninterrupted_run(tmp_path: Path) -> None:
@@ -305,8 +317,9 @@ def test_val_set_is_checked() -> None:
     config = TrainConfig(**CONFIG)
     with pytest.raises(TypeError, match="val must be an ImageDataset"):
         train_classifier(small_model(), toy_data(), config, val=[1, 2])
-    other = ImageDataset(torch.zeros(4, 1, 5, 5, dtype=torch.uint8), torch.zeros(4).long(),
-                         ("a", "b"), 255, "x")  # fmt: skip
+    other = ImageDataset(
+        torch.zeros(4, 1, 5, 5, dtype=torch.uint8), torch.zeros(4).long(), ("a", "b"), 255, "x"
+    )
     with pytest.raises(ValueError, match="val must have the image shape"):
         train_classifier(small_model(), toy_data(), config, val=other)
 
@@ -349,9 +362,15 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
 
     def run(out: Path, resume=None, callback=None):
         return train_detector(
-            tiny_model(width=4), images, labels, config, val=small_val, out_dir=out,
-            resume=resume, callback=callback,
-        )  # fmt: skip
+            tiny_model(width=4),
+            images,
+            labels,
+            config,
+            val=small_val,
+            out_dir=out,
+            resume=resume,
+            callback=callback,
+        )
 
     whole = run(tmp_path / "whole")
     text = (tmp_path / "whole" / "results.csv").read_text()

@@ -366,6 +366,7 @@ class Engine:
             best_epoch=int(self.history.get("best_epoch", 0)),
             best_fitness=self.history.get("best_fitness"),
             best_model=self.history.get("best_model"),
+            stopped=self.history.get("stopped"),
         )
         self.step = start_epoch * task.steps_per_epoch
         self.total_steps = task.steps_per_epoch * config.epochs
@@ -404,6 +405,7 @@ class Engine:
             "best_epoch": r.best_epoch,
             "best_fitness": r.best_fitness,
             "best_model": r.best_model,
+            "stopped": r.stopped,
         }
 
     def save(self, name: str, epoch: int, step: int) -> str:
@@ -441,7 +443,9 @@ class Engine:
         self._prepare_folder()
         self.t0 = time.perf_counter()
         self.emit("start", self.start_epoch)
-        for epoch in range(self.start_epoch, self.config.epochs):
+        # a run that stopped early is complete: resuming it trains no further
+        first = self.config.epochs if self.result.stopped else self.start_epoch
+        for epoch in range(first, self.config.epochs):
             parts, skipped = self._train_epoch(epoch)
             if self._end_epoch(epoch, parts, skipped):
                 break
@@ -548,11 +552,11 @@ class Engine:
         self.result.epoch_parts.append(parts)
         self.result.rows.append(self._row(done, parts, metrics))
         self.result.train_seconds = time.perf_counter() - self.t0  # to the end of this epoch
+        self.result.stopped = stop  # kept in last.pt: a resumed run knows it is complete
         saved = self._write_epoch(done, save, improved)
         barrier(self.ctx)
         self.emit("epoch", done, loss=loss, checkpoint=saved, metrics=metrics, best=improved)
         if stop is not None:
-            self.result.stopped = stop
             self.emit("stop", done, note=stop)
         return stop is not None
 
