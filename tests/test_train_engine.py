@@ -174,6 +174,7 @@ def test_a_failed_fresh_run_leaves_no_best_pt_of_an_earlier_run(tmp_path: Path) 
         )
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 1  # this run's
     assert not (tmp_path / "best.pt").exists()
+    assert len(read_results_csv(tmp_path / "results.csv")) == 1  # this run's epoch 1 only
 
 
 def digits_model(num_classes: int = 10) -> FastNet:

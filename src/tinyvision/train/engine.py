@@ -420,8 +420,8 @@ class Engine:
         return path
 
     def _prepare_folder(self) -> None:
-        """Rank 0: clear temporaries of a killed run; a fresh run removes an earlier run's
-        best.pt and results.csv (they must not pass for this run's)."""
+        """Rank 0: clear temporaries of a killed run; note whether this run is fresh (its
+        first write removes an earlier run's best.pt and results.csv)."""
         if self.out is None or not self.ctx.is_main:
             return
         remove_stale_temps(self.out, (*RUN_FILES, "snapshot_*.pt"))
@@ -430,11 +430,12 @@ class Engine:
             self.last_good.append(str(self.out / "last.pt"))
 
     def _first_write(self) -> None:
-        """Before a fresh run writes its first file: an earlier run's best.pt goes (it must
-        not pass for this run's; a run that fails before writing leaves the folder as it
-        was)."""
+        """Before a fresh run writes its first file: an earlier run's best.pt and
+        results.csv go (they must not pass for this run's; a run that fails before writing
+        leaves the folder as it was)."""
         if self.fresh and self.out is not None:
             (self.out / "best.pt").unlink(missing_ok=True)
+            (self.out / RESULTS_CSV).unlink(missing_ok=True)
             self.fresh = False
 
     # ----- the loop
