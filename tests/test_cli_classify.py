@@ -482,7 +482,7 @@ def test_later_failure_keeps_earlier_checkpoints_and_snapshots(
     monkeypatch.undo()
     assert run_cli(capsys, *RESTARTS, "--epochs", "4", "--cycles", "4", "--out", str(out))[0] == 0
     assert sorted(p for p in tree(out) if p.endswith(".pt")) == [
-        "last.pt", "snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt", "snapshot_4.pt"
+        "best.pt", "last.pt", "snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt", "snapshot_4.pt"
     ]  # fmt: skip
     assert load_checkpoint(out / "snapshot_2.pt")["config"]["epochs"] == 4
 
