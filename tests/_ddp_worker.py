@@ -25,10 +25,14 @@ def main(out: str, kind: str = "classify") -> None:
         result = train_detector(model, images, labels, config, ctx=ctx, out_dir=Path(out) / "run")
         weights = result.raw_model.state_dict()
     else:
+        # validated on rank 0 only; every rank gets the metrics (rows, best epoch)
+        val = toy_data(32, seed=1)
+        config = TrainConfig(**CONFIG)
         result = train_classifier(
-            toy_model(), toy_data(), TrainConfig(**CONFIG), ctx=ctx, out_dir=Path(out) / "run"
+            toy_model(), toy_data(), config, val=val, ctx=ctx, out_dir=Path(out) / "run"
         )
         weights = result.model.state_dict()
+        torch.save((result.rows, result.best_epoch), Path(out) / f"rows{ctx.rank}.pt")
     torch.save(weights, Path(out) / f"rank{ctx.rank}.pt")
     torch.save(result.epoch_losses, Path(out) / f"losses{ctx.rank}.pt")
     cleanup_distributed(ctx)

@@ -14,6 +14,7 @@ from _cli_helpers import assert_one_line_error, run_cli
 from tinyvision._cli._progress import TrainProgress
 from tinyvision.cli import main
 from tinyvision.train import load_checkpoint, save_checkpoint
+from tinyvision.train.engine import read_results_csv
 
 # Three epochs of the fast recipe on the digits: 15 steps of 256 images.
 QUICK = ["classify", "train", "--epochs", "3"]
@@ -62,7 +63,7 @@ def test_eval_checkpoint_and_predictions_agree(
         "classify",
         "eval",
         "--checkpoint",
-        str(trained / "last.pt"),
+        str(trained / "best.pt"),  # what the training's evaluation used
         "--out",
         str(tmp_path / "a"),
     )
@@ -158,8 +159,15 @@ def test_snapshot_ensemble_uses_exactly_this_runs_snapshots(
 
 def test_single_model_run_says_what_was_evaluated(trained: Path) -> None:
     record = json.loads((trained / "metrics.json").read_text())
-    assert record["evaluated"] == "last.pt"
-    assert record["checkpoint"] == str(trained / "last.pt")
+    best = load_checkpoint(trained / "best.pt", kind="classifier")
+    assert record["evaluated"] == f"best.pt (epoch {best['epoch']} of 3)"
+    assert record["best_epoch"] == best["epoch"]
+    assert record["checkpoint"] == str(trained / "best.pt")
+    assert record["last_checkpoint"] == str(trained / "last.pt")
+    rows = read_results_csv(trained / "results.csv")
+    top1 = [row["metrics/accuracy_top1"] for row in rows]
+    assert len(rows) == 3 and top1.index(max(top1)) + 1 == best["epoch"]
+    assert record["accuracy"] == max(top1)  # the test split is the validation split
 
 
 def interrupt_after_epoch_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -399,6 +407,13 @@ def test_progress_bar_on_a_terminal_lines_otherwise() -> None:
     assert "6/6" in bar and "step" in bar and "\r" in bar  # tqdm: 3 steps x 2 epochs
     lines = pipe.getvalue().splitlines()
     assert len(lines) == 2 and lines[0].startswith("toy: epoch 1/2  loss ")
+    assert "accuracy" not in pipe.getvalue()  # no validation set
+    validated = io.StringIO()
+    progress = TrainProgress("toy", stream=validated)
+    config = TrainConfig(epochs=2, batch_size=32)
+    train_classifier(small_model(), toy_data(), config, val=toy_data(32, 1), callback=progress)
+    first = validated.getvalue().splitlines()[0]
+    assert "  accuracy_top1 0." in first and "  accuracy_top5 1.0000  (best)" in first
     quiet = io.StringIO()
     progress = TrainProgress("toy", stream=quiet, enabled=False)
     train_classifier(small_model(), toy_data(), TrainConfig(epochs=1), callback=progress)
@@ -467,7 +482,7 @@ def test_later_failure_keeps_earlier_checkpoints_and_snapshots(
     monkeypatch.undo()
     assert run_cli(capsys, *RESTARTS, "--epochs", "4", "--cycles", "4", "--out", str(out))[0] == 0
     assert sorted(p for p in tree(out) if p.endswith(".pt")) == [
-        "last.pt", "snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt", "snapshot_4.pt"
+        "best.pt", "last.pt", "snapshot_1.pt", "snapshot_2.pt", "snapshot_3.pt", "snapshot_4.pt"
     ]  # fmt: skip
     assert load_checkpoint(out / "snapshot_2.pt")["config"]["epochs"] == 4
 
@@ -596,3 +611,54 @@ def test_eval_never_writes_over_an_input_of_any_name(
     )
     assert_one_line_error(code, err, r"metrics\.json would replace the input --checkpoint")
     assert [p.name for p in folder.iterdir()] == ["metrics.json"]
+
+
+def test_fine_tuning_from_a_runs_best_weights(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [*QUICK[:2], "--epochs", "1", "--freeze", "1", "--out", str(tmp_path / "tuned")]
+    code, out, err = run_cli(capsys, *argv, "--weights", str(trained / "best.pt"))
+    assert code == 0, err
+    assert f"weight tensors from {trained / 'best.pt'}" in out and "re-made" not in out
+    tuned = read_results_csv(tmp_path / "tuned" / "results.csv")
+    scratch = read_results_csv(trained / "results.csv")
+    assert tuned[0]["metrics/accuracy_top1"] > scratch[0]["metrics/accuracy_top1"]
+    code, _, err = run_cli(capsys, "classify", "train", "--resume", "--out", str(trained),
+                           "--patience", "2")  # fmt: skip
+    assert_one_line_error(code, err, "drop --patience")
+
+
+@pytest.mark.parametrize(
+    ("option", "pattern"),
+    [
+        (["--patience", "0"], r"--patience: must be an integer in 1\.\.100000, got 0"),
+        (["--patience", "-3"], r"--patience: must be an integer in 1\.\.100000, got -3"),
+        (["--val-every", "0"], r"--val-every: must be an integer in 1\.\.100000, got 0"),
+        (["--freeze", "-1"], r"--freeze: must be an integer in 0\.\.1000, got -1"),
+    ],
+)
+def test_engine_flags_are_checked_while_parsing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], pattern: str
+) -> None:
+    from _cli_helpers import assert_usage_error
+
+    assert_usage_error(capsys, [*QUICK, "--out", str(tmp_path), *option], pattern)
+
+
+def test_engine_flags_are_checked_before_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CIFAR-10 is not in --data-dir: reading the data would be another error
+    base = ["classify", "train", "--data", "cifar10", "--data-dir", str(tmp_path / "none"),
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    code, _, err = run_cli(capsys, *base, "--epochs", "2", "--val-every", "3")
+    assert_one_line_error(code, err, r"--val-every must be <= the epochs \(2\), got 3")
+    code, _, err = run_cli(capsys, *base, "--weights", str(tmp_path / "missing.pt"))
+    assert_one_line_error(code, err, r"--weights: checkpoint .*missing\.pt not found")
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    code, _, err = run_cli(capsys, *base, "--weights", str(tmp_path / "text.pt"))
+    assert_one_line_error(code, err, r"--weights: .*text\.pt is not a tinyvision checkpoint")
+    save_checkpoint(tmp_path / "det.pt", "detector", {"model": {}})
+    code, _, err = run_cli(capsys, *base, "--weights", str(tmp_path / "det.pt"))
+    assert_one_line_error(code, err, r"--weights: .*det\.pt is a detector checkpoint, not a clas")
+    assert not (tmp_path / "out").exists()

@@ -89,8 +89,10 @@ def test_resume_of_a_finished_run_evaluates_again(
     assert "the run is already complete (all 2 epochs trained); evaluating it again" in printed
     after = json.loads((out / "metrics.json").read_text())
     assert after["map50_95"] == before["map50_95"]  # nothing left to train: same weights
-    assert after["training"].pop("checkpoint") == str(out / "last.pt")  # the copy's
+    assert after["training"].pop("checkpoint") == str(out / "best.pt")  # the copy's
+    assert after["training"].pop("last_checkpoint") == str(out / "last.pt")
     before["training"].pop("checkpoint")
+    before["training"].pop("last_checkpoint")
     assert after["training"] == before["training"]  # the history, not a run of 0 steps
     assert not Path("data").exists()  # the shapes set was not generated again here
     for option in ("--epochs", "--train-images"):
@@ -120,6 +122,10 @@ def test_resume_of_a_finished_run_evaluates_again(
         (["--lr", "1e308"], r"--lr: must be a number in \(0, 10\], got 1e\+308"),
         (["--lr", "0"], r"--lr: must be a number in \(0, 10\], got 0"),
         (["--conf", "2"], r"--conf: must be a number in \[0, 1\], got 2"),
+        (["--patience", "0"], r"--patience: must be an integer in 1\.\.100000, got 0"),
+        (["--patience", "-1"], r"--patience: must be an integer in 1\.\.100000, got -1"),
+        (["--val-every", "0"], r"--val-every: must be an integer in 1\.\.100000, got 0"),
+        (["--freeze", "1001"], r"--freeze: must be an integer in 0\.\.1000, got 1001"),
     ],
 )
 def test_train_options_are_checked_before_the_data(
@@ -128,6 +134,52 @@ def test_train_options_are_checked_before_the_data(
     # the data set does not exist: the option's error comes while parsing, named by its flag
     argv = ["detect", "train", "--data", str(tmp_path / "none.yaml"), "--out", str(tmp_path)]
     assert_usage_error(capsys, [*argv, *option], pattern)
+
+
+def test_engine_flags_are_checked_before_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the data set does not exist: reading it would be another error
+    base = ["detect", "train", "--data", str(tmp_path / "none.yaml"), "--out", str(tmp_path / "o")]
+    code, _, err = run_cli(capsys, *base, "--epochs", "3", "--val-every", "4")
+    assert_one_line_error(code, err, r"--val-every must be <= the epochs \(3\), got 4")
+    code, _, err = run_cli(capsys, *base, "--val-every", "17")  # the default 16 epochs
+    assert_one_line_error(code, err, r"--val-every must be <= the epochs \(16\), got 17")
+    code, _, err = run_cli(capsys, *base, "--weights", str(tmp_path / "missing.pt"))
+    assert_one_line_error(code, err, r"--weights: checkpoint .*missing\.pt not found")
+    save_checkpoint(tmp_path / "cls.pt", "classifier", {"model": {}})
+    code, _, err = run_cli(capsys, *base, "--weights", str(tmp_path / "cls.pt"))
+    assert_one_line_error(code, err, r"--weights: .*cls\.pt is a classifier checkpoint, not a det")
+    (tmp_path / "bad.pt").write_bytes(b"PK\x03\x04 truncated")
+    code, _, err = run_cli(capsys, *base, "--weights", str(tmp_path / "bad.pt"))
+    assert_one_line_error(code, err, r"--weights: .*bad\.pt is not a readable checkpoint")
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_artefacts_and_fine_tuning(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = trained
+    rows = (out / "results.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("epoch,train/box_loss,train/obj_loss,")
+    best = load_checkpoint(out / "best.pt", kind="detector")
+    training = json.loads((out / "metrics.json").read_text())["training"]
+    assert training["evaluated"] == f"best.pt (epoch {best['epoch']})"
+    assert training["checkpoint"] == str(out / "best.pt")
+    # fine-tuning from best.pt (frozen stem and first stage) in a new folder
+    code, printed, err = run_cli(
+        capsys, "detect", "train", "--data-dir", str(tmp_path / "data"), "--out",
+        str(tmp_path / "tuned"), *TINY[:-8], "--epochs", "1", "--batch-size", "8", "--width",
+        "4", "--threads", "1", "--workers", "0", "--freeze", "2", "--weights",
+        str(out / "best.pt"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"weight tensors from {out / 'best.pt'}" in printed
+    assert "re-made" not in printed  # the same 4 classes: every layer transferred
+    code, _, err = run_cli(
+        capsys, "detect", "train", "--resume", "--out", str(out), "--freeze", "1"
+    )
+    assert_one_line_error(code, err, "drop --freeze")
 
 
 def test_unusable_out_is_refused_before_training(

@@ -280,7 +280,7 @@ def test_diverging_lr_writes_no_nan_snapshot(tmp_path: Path) -> None:
     # last step, before the epoch-end check) and leave every earlier file as it was.
     train_classifier(small_model(), toy_data(), TrainConfig(**RESTARTS), out_dir=tmp_path)
     before = _files(tmp_path)
-    assert set(before) == {"snapshot_1.pt", "snapshot_2.pt", "last.pt"}
+    assert set(before) == {"snapshot_1.pt", "snapshot_2.pt", "last.pt", "results.csv"}
     torch.manual_seed(0)
     diverging = TrainConfig(**{**RESTARTS, "lr": 1e30, "label_smoothing": 0})
     with pytest.raises(

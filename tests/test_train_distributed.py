@@ -106,6 +106,12 @@ def test_two_gloo_processes_train_like_one(tmp_path: Path) -> None:
     record = load_checkpoint(tmp_path / "run" / "last.pt")
     assert record["epoch"] == 2
     assert all(torch.equal(record["model"][k], rank0[k]) for k in rank0)
+    # rank 0 validated, and both ranks agree on the rows and the best epoch
+    rows0, best0 = torch.load(tmp_path / "rows0.pt")
+    assert (rows0, best0) == torch.load(tmp_path / "rows1.pt")
+    assert len(rows0) == 2 and 1 <= best0 <= 2
+    assert (tmp_path / "run" / "best.pt").is_file()
+    assert (tmp_path / "run" / "results.csv").read_text().count("\n") == 3
 
 
 @pytest.mark.slow

@@ -41,7 +41,11 @@ OVERRIDES = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from tinyvision._cli.classify import add_resume_argument, add_threads_argument
+    from tinyvision._cli.classify import (
+        add_engine_arguments,
+        add_resume_argument,
+        add_threads_argument,
+    )
 
     parser = subparsers.add_parser(
         "train",
@@ -111,6 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_threads_argument(parser)
     add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA)")
     add_resume_argument(parser)
+    add_engine_arguments(parser, "0.1 * mAP@0.5 + 0.9 * mAP@0.5:0.95")
     add(
         "--skip-bad-labels",
         action="store_true",
@@ -140,6 +145,8 @@ class DetectJob:
     resume: dict[str, Any] | None = None
     shapes_folder: str = SHAPES  # folder of the shapes set under the data folder
     data_dir: str | None = None  # where the shapes set lives (None: the default, data)
+    weights: dict[str, Any] | None = None  # --weights: a checkpoint record to fine-tune from
+    weights_path: str = ""
 
 
 def default_out(data: str) -> Path:
@@ -149,6 +156,7 @@ def default_out(data: str) -> Path:
 
 def job_from_args(args: argparse.Namespace) -> DetectJob:
     """The training job: defaults with the command line's values, or a resumed run."""
+    from tinyvision._cli.classify import engine_changes, weights_record
     from tinyvision.train.detect import DetectTrainConfig
 
     if args.resume is not None:
@@ -159,6 +167,8 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
         for name in ("epochs", "img_size", "batch_size", "lr", "optimizer", "workers")
         if getattr(args, name) is not None
     }
+    changes.update(engine_changes(args, changes.get("epochs", config.epochs)))
+    weights = weights_record(args, "detector")
     if args.focal:
         changes["loss"] = dataclasses.replace(config.loss, focal=True)
     config = dataclasses.replace(config, seed=args.seed, **changes)
@@ -182,15 +192,25 @@ def job_from_args(args: argparse.Namespace) -> DetectJob:
     width = args.width if args.width is not None else 16
     levels = args.levels if args.levels is not None else 2
     return DetectJob(
-        args.data, shapes, config, width, levels, out, args.seed, data_dir=args.data_dir
+        args.data,
+        shapes,
+        config,
+        width,
+        levels,
+        out,
+        args.seed,
+        data_dir=args.data_dir,
+        weights=weights,
+        weights_path=str(args.weights or ""),
     )
 
 
 def _resumed_job(args: argparse.Namespace) -> DetectJob:
-    from tinyvision._cli.classify import resume_record
+    from tinyvision._cli.classify import ENGINE_OPTIONS, resume_record
     from tinyvision.train.detect import CHECKPOINT_KIND, DetectTrainConfig
 
-    given = [f"--{n.replace('_', '-')}" for n in OVERRIDES if getattr(args, n) is not None]
+    options = (*OVERRIDES, *ENGINE_OPTIONS)
+    given = [f"--{n.replace('_', '-')}" for n in options if getattr(args, n) is not None]
     if args.focal:
         given.append("--focal")
     path, record = resume_record(args, given, CHECKPOINT_KIND, default_out(args.data))
@@ -316,6 +336,7 @@ def train_and_report(
     from tinyvision._cli._progress import TrainProgress
     from tinyvision.nn.detector import DetectorConfig, TinyDetector
     from tinyvision.train.detect import train_detector
+    from tinyvision.train.engine import transfer_weights
 
     train, val, yaml_path = load_data(job, ctx, data_dir, skip_bad)
     names = list(train.dataset.category_names)
@@ -350,6 +371,13 @@ def train_and_report(
     torch.manual_seed(job.seed)
     detector = DetectorConfig(len(names), width=job.width, levels=job.levels, anchors=anchors)
     model = TinyDetector(detector, image_size=job.config.img_size)
+    if job.weights is not None:
+        record = job.weights
+        state = record["ema"]["weights"] if "ema" in record else record["model"]
+        # the run keeps its own anchors (and their strides)
+        moved = transfer_weights(model, state, exclude=("anchors", "strides"))
+        if ctx.is_main:
+            print(moved.summary(job.weights_path))
     meta = {
         "data": job.data,
         "data_dir": data_dir,
@@ -365,6 +393,7 @@ def train_and_report(
             train.images,
             train.labels,
             job.config,
+            val=val,
             ctx=ctx,
             out_dir=job.out,
             resume=job.resume,
@@ -398,12 +427,15 @@ def loading_summary(result: Any) -> dict[str, float]:
 
 def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: float) -> Any:
     """Evaluate the EMA model on the validation split; print and write the report."""
+    from tinyvision._cli.classify import plot_results_hook, print_best
     from tinyvision._fileio import atomic_write_json
     from tinyvision.report.detection import write_detection_report
     from tinyvision.train.detect import evaluate_detector
 
     img_size = job.config.img_size
-    evaluation, _ = evaluate_detector(result.model, val.dataset, val.images, val.scales, img_size)
+    best = result.best_model is not None
+    final = result.best_model if best else result.model
+    evaluation, _ = evaluate_detector(final, val.dataset, val.images, val.scales, img_size)
     loading = loading_summary(result)
     train_seconds = result.total("train_seconds")
     resumed = ""
@@ -416,6 +448,10 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
         f"{loading['build_share_of_step']:.0%} of a step, the step waited "
         f"{loading['wait_share_of_step']:.1%}{resumed}) -> {job.out / 'last.pt'}"
     )
+    print_best(result, job.out, "fitness")
+    plot_results_hook(job.out)
+    if best:
+        print(f"evaluating best.pt (epoch {result.best_epoch} of {job.config.epochs}):")
     print(evaluation.summary())
     print()
     print(evaluation.per_class_text())
@@ -431,10 +467,14 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
         "seed": job.seed,
         "focal": job.config.loss.focal,
         "train_seconds": round(train_seconds, 3),  # every call of a resumed run
+        "val_seconds": round(result.total("val_seconds"), 3),  # of which validation
         "epoch_losses": result.epoch_losses,
         "data_loading": loading,
         "anchors": [list(a) for a in result.model.config.anchors],
-        "checkpoint": str(job.out / "last.pt"),
+        "checkpoint": str(job.out / ("best.pt" if best else "last.pt")),
+        "evaluated": f"best.pt (epoch {result.best_epoch})" if best else "last.pt",
+        "best_epoch": result.best_epoch,
+        "last_checkpoint": str(job.out / "last.pt"),
     }
     atomic_write_json(job.out / "metrics.json", metrics)
     paths = write_detection_report(
@@ -442,7 +482,9 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
         job.out,
         title="Detector training",
         subtitle=f"tiny detector (width {job.width}) on {job.data}, {job.config.epochs} "
-        f"epochs at {img_size} px; validation split",
+        f"epochs at {img_size} px; "
+        + (f"best.pt (epoch {result.best_epoch}); " if best else "")
+        + "validation split",
         confidence=conf,
     )
     print(f"wrote {job.out / 'metrics.json'}, {paths['report']} and plots")

@@ -42,6 +42,7 @@ class TrainProgress:
                 f"{self.label}: epoch {event.epoch}/{event.epochs}  loss {event.loss:.4f}  "
                 f"lr {event.lr:.4g}  {event.elapsed:.1f}s"
             )
+            line += _metrics_text(event)
             if event.checkpoint:
                 line += f"  saved {event.checkpoint}"
             print(line, file=self.stream, flush=True)
@@ -69,3 +70,16 @@ class TrainProgress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _metrics_text(event: Any) -> str:
+    """The validation of an epoch event (results.csv's ``metrics/...`` values), if any."""
+    metrics = getattr(event, "metrics", None)
+    if not metrics:
+        return ""
+    shown = "  ".join(
+        f"{name.split('/', 1)[1]} {value:.4f}"
+        for name, value in metrics.items()
+        if name.startswith("metrics/")
+    )
+    return f"  {shown}{'  (best)' if getattr(event, 'best', False) else ''}"

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -30,7 +28,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyvision._errors import UserError
-from tinyvision._fileio import remove_stale_temps
 from tinyvision._validate import (
     check_choice,
     check_float,
@@ -41,12 +38,23 @@ from tinyvision._validate import (
 )
 from tinyvision.data.dataset import ImageDataset
 from tinyvision.data.transforms import channel_stats, normalize, random_flip, random_translate
-from tinyvision.train.checkpoint import save_checkpoint
-from tinyvision.train.distributed import DistContext, all_reduce_sum, barrier
+from tinyvision.train.distributed import DistContext
+from tinyvision.train.engine import (
+    Engine,
+    LoopConfig,
+    TrainCheckpoint,
+    TrainEvent,
+    TrainingDiverged,
+    TrainTask,
+    clone_model,
+    freeze_blocks,
+    load_weights,
+)
 from tinyvision.train.schedule import cosine_restarts_lr, cycle_ends, one_cycle_lr
 
 __all__ = [
     "CHECKPOINT_KIND",
+    "ClassifierCheckpoint",
     "TrainConfig",
     "TrainEvent",
     "TrainResult",
@@ -57,7 +65,6 @@ __all__ = [
     "train_classifier",
 ]
 
-CHECKPOINT_FILES = ("last.pt", "snapshot_*.pt")  # what a run writes into its out_dir
 CHECKPOINT_KIND = "classifier"
 SCHEDULES = ("one_cycle", "restarts", "constant")
 _BOOL_SETTINGS = ("nesterov", "flip", "tta_flip", "drop_last", "channels_last", "amp")
@@ -88,6 +95,9 @@ class TrainConfig:
     drop_last: bool = True  # skip an epoch's last incomplete batch
     eval_batch_size: int = 2048  # images per forward pass at evaluation
     checkpoint_every: int = 1  # epochs between checkpoints (the last epoch always saves)
+    val_every: int = 1  # epochs between validations (the last epoch always validates)
+    patience: int = 0  # stop when top-1 has not improved for this many epochs; 0 = never
+    freeze: int = 0  # blocks frozen from the input side (fine-tuning), 0 = none
     channels_last: bool = False  # memory format for conv nets on GPUs
     amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
     seed: int = 0  # seeds shuffling and augmentation (the caller seeds the weights)
@@ -113,6 +123,9 @@ class TrainConfig:
         check_choice(self.normalization, "normalization", ("channel", "notes"))
         check_int(self.eval_batch_size, "eval_batch_size", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        check_int(self.val_every, "val_every", minimum=1, maximum=self.epochs)
+        check_int(self.patience, "patience", minimum=0)
+        check_int(self.freeze, "freeze", minimum=0)
         check_int(self.seed, "seed", minimum=0)
         for name in _BOOL_SETTINGS:
             if not isinstance(getattr(self, name), bool):
@@ -135,25 +148,6 @@ class TrainConfig:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class TrainEvent:
-    """Progress of a run, passed to the ``callback`` of :func:`train_classifier`.
-
-    ``kind`` is ``"start"``, ``"step"`` (after each optimiser step) or ``"epoch"`` (after
-    each epoch, with its mean training ``loss``). ``epoch`` counts completed epochs.
-    """
-
-    kind: str
-    epoch: int
-    epochs: int
-    step: int
-    total_steps: int
-    lr: float
-    loss: float | None = None
-    elapsed: float = 0.0  # seconds since this process started training
-    checkpoint: str | None = None  # path written at this event, if any
-
-
 @dataclass
 class TrainResult:
     """What :func:`train_classifier` returns."""
@@ -162,13 +156,15 @@ class TrainResult:
     mean: list[float]  # normalisation the model expects
     std: list[float]
     epoch_losses: list[float] = field(default_factory=list)  # epochs run in this call
-    train_seconds: float = 0.0  # wall time of the loop in this call
+    train_seconds: float = 0.0  # wall time of the loop in this call, validation included
     checkpoints: list[str] = field(default_factory=list)  # files written in this call
     snapshots: list[str] = field(default_factory=list)  # restarts: end-of-cycle checkpoints
-
-
-class TrainingDiverged(UserError):
-    """The training loss became NaN or infinite."""
+    rows: list[dict[str, float]] = field(default_factory=list)  # results.csv, whole run
+    best_epoch: int = 0  # the validated epoch with the best top-1 accuracy (0: none)
+    best_fitness: float | None = None  # its top-1 accuracy
+    best_model: nn.Module | None = None  # a copy holding its weights (eval mode)
+    stopped: str | None = None  # why the run stopped early (patience)
+    val_seconds: float = 0.0  # validation time in this call
 
 
 def steps_per_epoch(n: int, batch_size: int, drop_last: bool) -> int:
@@ -231,238 +227,238 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]
     return groups
 
 
+@dataclass
+class ClassifierCheckpoint(TrainCheckpoint):
+    """A classifier run's checkpoint: the common record plus the normalisation."""
+
+    KIND: ClassVar[str] = CHECKPOINT_KIND
+    EXTRA: ClassVar[tuple[str, ...]] = ("mean", "std")
+
+    mean: list[float] = field(default_factory=list)
+    std: list[float] = field(default_factory=list)
+
+    @classmethod
+    def from_payload(
+        cls, record: Any, source: str = "the resume checkpoint"
+    ) -> ClassifierCheckpoint:
+        check_classifier_record(record, source, resume=True, rebuild=False)
+        checked = super().from_payload(record, source)
+        checked.mean, checked.std = list(record["mean"]), list(record["std"])
+        return checked
+
+
+class _ClassifierTask(TrainTask):
+    """The classifier's part of the loop: whole-set augmentation, cross-entropy, top-k."""
+
+    loss_columns = ("train/loss",)
+    metric_columns = ("val/loss", "metrics/accuracy_top1", "metrics/accuracy_top5")
+    lr_prefix = "lr/pg"
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train: ImageDataset,
+        val: ImageDataset | None,
+        config: TrainConfig,
+        ctx: DistContext,
+        meta: dict[str, Any],
+    ) -> None:
+        self.model, self.config, self.ctx, self.meta = model, config, ctx, meta
+        self.images = train.float_images(ctx.device)  # (N, C, H, W) in [0, 1], on the device
+        self.labels = train.labels.to(ctx.device)
+        self.num_classes = train.num_classes
+        self.mean, self.std = normalization_stats(self.images, config.normalization)
+        self.val = val
+        self.steps_per_epoch = steps_per_epoch(len(train), config.batch_size, config.drop_last)
+        total_steps = self.steps_per_epoch * config.epochs
+        self.lr_at = lr_schedule(config, total_steps)  # type: ignore[method-assign]
+        ends = (
+            cycle_ends(total_steps, T_0=total_steps // config.cycles)
+            if config.schedule == "restarts"
+            else []
+        )
+        self.snapshots = {step: f"snapshot_{k}.pt" for k, step in enumerate(ends, 1)}
+        freeze_blocks(model, config.freeze)
+        self.optimizer = torch.optim.SGD(
+            _param_groups(model, config.weight_decay),
+            lr=self.lr_at(0),
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+        )
+        self.checked_logits = False
+
+    def snapshot_name(self, step: int) -> str | None:
+        return self.snapshots.get(step)
+
+    def can_validate(self) -> bool:
+        return self.val is not None
+
+    def batches(self, epoch: int) -> Any:
+        config, n = self.config, self.images.shape[0]
+        generator = _epoch_generator(config.seed, epoch)
+        order = torch.randperm(n, generator=generator).to(self.ctx.device)
+        epoch_images = normalize(_augment(self.images, config, generator), self.mean, self.std)
+        for i in range(self.steps_per_epoch):
+            batch = order[i * config.batch_size : (i + 1) * config.batch_size]
+            local = batch[self.ctx.rank :: self.ctx.world_size]  # this rank's share
+            inputs = epoch_images[local]
+            if config.channels_last:  # indexing returns a contiguous (NCHW) tensor
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
+            yield inputs, self.labels[local], len(batch)
+
+    def loss(self, forward: Callable[[Any], Any], batch: Any) -> tuple[torch.Tensor, Any, Any]:
+        inputs, labels, batch_size = batch
+        logits = forward(inputs)
+        if not self.checked_logits:
+            if logits.ndim != 2 or logits.shape[1] != self.num_classes:
+                raise ValueError(
+                    f"model must return logits of shape [B, {self.num_classes}] for the "
+                    f"{self.num_classes} classes of the training set, got {describe(logits)}"
+                )
+            self.checked_logits = True
+        summed = F.cross_entropy(
+            logits.float(), labels, label_smoothing=self.config.label_smoothing, reduction="sum"
+        )
+        # DDP averages gradients over ranks; scale so the update is the mean over the batch.
+        loss = summed * (self.ctx.world_size / batch_size)
+        return loss, summed.detach().reshape(1), labels.shape[0]
+
+    def validate(self) -> dict[str, float]:
+        assert self.val is not None
+        config = self.config
+        images = self.val.float_images(self.ctx.device)
+        labels = self.val.labels.to(self.ctx.device)
+        logits = predict_logits(
+            self.model,
+            images,
+            self.mean,
+            self.std,
+            batch_size=config.eval_batch_size,
+            tta_flip=config.tta_flip,
+            channels_last=config.channels_last,
+            amp=config.amp,
+        )
+        top = logits.topk(min(5, logits.shape[1]), dim=1).indices
+        hits = top == labels[:, None]
+        return {
+            "val/loss": float(F.cross_entropy(logits, labels)),
+            "metrics/accuracy_top1": float(hits[:, 0].double().mean()),
+            "metrics/accuracy_top5": float(hits.any(dim=1).double().mean()),
+        }
+
+    def fitness(self, metrics: dict[str, float]) -> float:
+        return metrics["metrics/accuracy_top1"]
+
+    def record(self, epoch: int, step: int, history: dict[str, Any]) -> ClassifierCheckpoint:
+        return ClassifierCheckpoint(
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            epoch=epoch,
+            step=step,
+            config=asdict(self.config),
+            history=history,
+            meta=self.meta,
+            mean=self.mean,
+            std=self.std,
+        )
+
+
 def train_classifier(
     model: nn.Module,
     train: ImageDataset,
     config: TrainConfig,
     *,
+    val: ImageDataset | None = None,
     ctx: DistContext | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     resume: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
     callback: Callable[[TrainEvent], None] | None = None,
 ) -> TrainResult:
-    """Train ``model`` on ``train`` with ``config``; checkpoint to ``out_dir`` if given.
+    """Train ``model`` on ``train`` with ``config``; validate on ``val``; checkpoint to
+    ``out_dir`` if given (the loop is :class:`~tinyvision.train.engine.Engine`).
 
     Args:
         model: takes ``Tensor[B, C, H, W]`` normalised float images, returns logits
             ``Tensor[B, K]``. Seed its initial weights before calling (``torch.manual_seed``).
         train: the training set; it is moved to the device once.
-        config: the hyper-parameters.
+        config: the hyper-parameters (``val_every``, ``patience``, ``freeze`` included).
+        val: the validation set: its loss and top-1/top-5 accuracy every ``val_every``
+            epochs, the best top-1 kept (``best.pt``, ``result.best_model``). None: no
+            validation, no best.pt, no early stopping.
         ctx: process and device (:func:`~tinyvision.train.distributed.setup_distributed`);
             default one process on the CPU.
         out_dir: where rank 0 writes ``last.pt`` (every ``checkpoint_every`` epochs and at
-            the end) and, with ``schedule="restarts"``, ``snapshot_<k>.pt`` at each cycle end
-            (pass the same value on every rank: all ranks check finiteness before a write).
+            the end), ``best.pt``, ``results.csv`` (one row per epoch) and, with
+            ``schedule="restarts"``, ``snapshot_<k>.pt`` at each cycle end (pass the same
+            value on every rank: all ranks check finiteness before a write).
         resume: a checkpoint dict (from :func:`~tinyvision.train.checkpoint.load_checkpoint`)
             written by an earlier call with the same config; training continues after its
-            epoch. The caller checks that it belongs to this model.
+            epoch, its history (rows, best epoch and weights) carrying on. The caller checks
+            that it belongs to this model.
         meta: extra entries stored in every checkpoint (model name and arguments, classes).
         callback: receives a :class:`TrainEvent` at the start, after each step and epoch.
 
     Raises:
         TrainingDiverged: the loss or the weights became NaN or infinite. This is checked
-            (a flag kept on the device per step, one sync) before any snapshot or
-            ``last.pt`` is written and at every epoch end, so no file ever holds
+            (a flag kept on the device per step, one sync) before any snapshot, ``best.pt``
+            or ``last.pt`` is written and at every epoch end, so no file ever holds
             non-finite weights and earlier files stay as they were.
     """
+    _check_train_arguments(model, train, config, val)
+    record = ClassifierCheckpoint.from_payload(resume) if resume is not None else None
+    ctx = ctx or DistContext()
+    model = model.to(ctx.device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    task = _ClassifierTask(model, train, val, config, ctx, dict(meta or {}))
+    if record is not None:
+        task.mean, task.std = record.mean, record.std
+        record.restore(model, task.optimizer)
+    loop = LoopConfig.of(config)
+    start, history = (record.epoch, record.history) if record is not None else (0, None)
+    engine = Engine(
+        task, loop, ctx=ctx, out_dir=out_dir, start_epoch=start, history=history, callback=callback
+    )
+    done = engine.run()
+    best = clone_model(model, done.best_model) if done.best_model is not None else None
+    return TrainResult(
+        model=model,
+        mean=task.mean,
+        std=task.std,
+        epoch_losses=[parts[0] for parts in done.epoch_parts],
+        train_seconds=done.train_seconds,
+        checkpoints=done.checkpoints,
+        snapshots=done.snapshots,
+        rows=done.rows,
+        best_epoch=done.best_epoch,
+        best_fitness=done.best_fitness,
+        best_model=best,
+        stopped=done.stopped,
+        val_seconds=done.val_seconds,
+    )
+
+
+def _check_train_arguments(model: Any, train: Any, config: Any, val: Any) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
     if not isinstance(train, ImageDataset):
         raise TypeError(f"train must be an ImageDataset, got {describe(train)}")
+    if val is not None and not isinstance(val, ImageDataset):
+        raise TypeError(f"val must be an ImageDataset or None, got {describe(val)}")
     if not isinstance(config, TrainConfig):
         hint = " (TrainConfig.from_dict builds one from a dict)" if isinstance(config, dict) else ""
         raise TypeError(f"config must be a TrainConfig, got {describe(config)}{hint}")
-    if resume is not None:
-        check_classifier_record(resume, "the resume checkpoint", resume=True, rebuild=False)
-    ctx = ctx or DistContext()
-    device = ctx.device
-    meta = dict(meta or {})
     if len(train) == 0:
         raise ValueError("the training set is empty")
-    model = model.to(device)
-    if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    images = train.float_images(device)  # (N, C, H, W) in [0, 1], resident on the device
-    labels = train.labels.to(device)
-    mean, std = normalization_stats(images, config.normalization)
-    if resume is not None:
-        mean, std = list(resume["mean"]), list(resume["std"])
-        try:
-            model.load_state_dict(resume["model"])
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise UserError(f"the checkpoint holds weights of another model ({first})") from exc
-    n = len(train)
-    per_epoch = steps_per_epoch(n, config.batch_size, config.drop_last)
-    total_steps = per_epoch * config.epochs
-    lr_at = lr_schedule(config, total_steps)
-    snapshot_steps = (
-        set(cycle_ends(total_steps, T_0=total_steps // config.cycles))
-        if config.schedule == "restarts"
-        else set()
-    )
-
-    net: nn.Module = model
-    if ctx.distributed:
-        device_ids = [device.index] if device.type == "cuda" else None
-        net = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
-    optimizer = torch.optim.SGD(
-        _param_groups(model, config.weight_decay),
-        lr=lr_at(0),
-        momentum=config.momentum,
-        nesterov=config.nesterov,
-    )
-    train_start = time.perf_counter()  # after building the optimiser (torch imports a lot)
-    start_epoch = 0
-    if resume is not None:
-        try:
-            optimizer.load_state_dict(resume["optimizer"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UserError(
-                f"the checkpoint's optimizer state does not fit this model and config ({exc})"
-            ) from exc
-        start_epoch = int(resume["epoch"])
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None and ctx.is_main:
-        remove_stale_temps(out, CHECKPOINT_FILES)  # left by a run killed while writing
-    result = TrainResult(model=model, mean=mean, std=std)
-    amp = config.amp and device.type == "cuda"
-
-    def emit(kind: str, epoch: int, step: int, **extra: Any) -> None:
-        if callback is not None:
-            lr = optimizer.param_groups[0]["lr"]
-            elapsed = time.perf_counter() - train_start
-            event = TrainEvent(
-                kind, epoch, config.epochs, step, total_steps, lr, elapsed=elapsed, **extra
+    if val is not None:
+        if len(val) == 0:
+            raise ValueError("the validation set val is empty")
+        if val.image_shape != train.image_shape or val.num_classes != train.num_classes:
+            raise ValueError(
+                f"val must have the image shape and classes of train ({train.image_shape}, "
+                f"{train.num_classes} classes), got {val.image_shape}, {val.num_classes} classes"
             )
-            callback(event)
-
-    # One flag on the device: all losses of this call finite so far (no host sync per step).
-    finite = torch.ones((), dtype=torch.bool, device=device)
-    last_good: list[str] = []  # the newest checkpoint this run can fall back on
-    if resume is not None and out is not None and (out / "last.pt").is_file():
-        last_good.append(str(out / "last.pt"))
-
-    def check_finite(epoch: int, before: str | None, loss: float) -> None:
-        """Before writing ``before`` (or at an epoch end): stop if a loss or a weight is not
-        finite on any rank, naming the file kept."""
-        bad = (~(finite & _state_is_finite(model, device))).to(torch.float64)
-        all_reduce_sum(bad, ctx)
-        if float(bad) == 0 and math.isfinite(loss):
-            return
-        what = (
-            "the weights became nan or inf"
-            if math.isfinite(loss)
-            else f"the training loss became {loss}"
-        )
-        kept = ""
-        if out is not None:
-            kept = (
-                f"; the last good checkpoint is {last_good[-1]}"
-                if last_good
-                else "; no checkpoint of this run was saved"
-            )
-        if before is not None:
-            kept = f"; {before} was not written{kept.replace(';', ',', 1)}"
-        raise TrainingDiverged(
-            f"{what} in epoch {epoch + 1} (learning rate {config.lr} too high?){kept}"
-        )
-
-    def checkpoint(name: str, epoch: int, step: int) -> str:
-        payload = {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch,
-            "step": step,
-            "config": asdict(config),
-            "mean": mean,
-            "std": std,
-            **meta,
-        }
-        assert out is not None
-        path = str(save_checkpoint(out / name, CHECKPOINT_KIND, payload))
-        result.checkpoints.append(path)
-        if name == "last.pt":
-            last_good.append(path)
-        return path
-
-    emit("start", start_epoch, start_epoch * per_epoch)
-    step = start_epoch * per_epoch
-    num_classes = train.num_classes
-    checked_logits = False  # the model's outputs fit the labels (checked on the first step)
-    for epoch in range(start_epoch, config.epochs):
-        net.train()
-        generator = _epoch_generator(config.seed, epoch)
-        order = torch.randperm(n, generator=generator).to(device)
-        epoch_images = normalize(_augment(images, config, generator), mean, std)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-        seen = 0
-        for i in range(per_epoch):
-            batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-            local = batch[ctx.rank :: ctx.world_size]  # this rank's share of the batch
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step)
-            inputs = epoch_images[local]
-            if config.channels_last:  # indexing returns a contiguous (NCHW) tensor
-                inputs = inputs.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = net(inputs)
-            if not checked_logits:
-                if logits.ndim != 2 or logits.shape[1] != num_classes:
-                    raise ValueError(
-                        f"model must return logits of shape [B, {num_classes}] for the "
-                        f"{num_classes} classes of the training set, got {describe(logits)}"
-                    )
-                checked_logits = True
-            summed = F.cross_entropy(
-                logits.float(),
-                labels[local],
-                label_smoothing=config.label_smoothing,
-                reduction="sum",
-            )
-            # DDP averages gradients over ranks; scale so the update is the mean over the batch.
-            loss = summed * (ctx.world_size / len(batch))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += summed.detach()
-            finite &= torch.isfinite(summed.detach())
-            seen += len(batch)
-            snapshot = None
-            if step in snapshot_steps and out is not None:
-                cycle = sorted(snapshot_steps).index(step) + 1
-                name = f"snapshot_{cycle}.pt"
-                # a NaN mid-epoch must not reach (or replace) a file
-                check_finite(epoch, name, float(loss_sum) / seen)
-                if ctx.is_main:
-                    snapshot = checkpoint(name, epoch + 1, step + 1)
-                    result.snapshots.append(snapshot)
-            step += 1
-            emit("step", epoch, step, checkpoint=snapshot)
-        all_reduce_sum(loss_sum, ctx)
-        mean_loss = float(loss_sum) / max(seen, 1)
-        done = epoch + 1
-        save = out is not None and (done % config.checkpoint_every == 0 or done == config.epochs)
-        if not math.isfinite(mean_loss) or save:
-            check_finite(epoch, "last.pt" if save else None, mean_loss)
-        result.epoch_losses.append(mean_loss)
-        saved = None
-        if save and ctx.is_main:
-            saved = checkpoint("last.pt", done, step)
-        barrier(ctx)
-        emit("epoch", done, step, loss=mean_loss, checkpoint=saved)
-    result.train_seconds = time.perf_counter() - train_start
-    model.eval()
-    return result
-
-
-def _state_is_finite(model: nn.Module, device: torch.device) -> torch.Tensor:
-    """A bool scalar on ``device``: every floating weight and buffer of ``model`` is finite."""
-    values = [t for t in model.state_dict().values() if t.is_floating_point()]
-    if not values:
-        return torch.ones((), dtype=torch.bool, device=device)
-    return torch.stack([torch.isfinite(t).all() for t in values]).all()
 
 
 @torch.no_grad()
@@ -568,41 +564,7 @@ def check_classifier_record(
     Raises:
         UserError: one line naming ``source`` and the missing or wrong entries.
     """
-    if not isinstance(record, dict):
-        raise UserError(f"{source} is not a checkpoint record (got {describe(record)})")
-    wanted: dict[str, tuple[type, ...]] = {
-        "model": (dict,),
-        "config": (dict,),
-        "mean": (list, tuple),
-        "std": (list, tuple),
-    }
-    if rebuild:
-        wanted.update(
-            model_name=(str,),
-            model_kwargs=(dict,),
-            image_shape=(list, tuple),
-            classes=(list, tuple),
-        )
-    if resume:
-        wanted.update(optimizer=(dict,), epoch=(int,))
-    if resume and rebuild:
-        wanted.update(data=(str,))
-    optional = {"upscale": (int,), "seed": (int,), "recipe": (str,)}
-    missing = [key for key in wanted if key not in record]
-    if missing:
-        action = "resume training" if resume else "rebuild the classifier"
-        raise UserError(
-            f"{source} lacks {', '.join(repr(k) for k in missing)}: it cannot {action} "
-            "(not a complete tinyvision classifier checkpoint)"
-        )
-    wrong = [
-        f"{key!r} should be {' or '.join(t.__name__ for t in types)}, "
-        f"not {type(record[key]).__name__}"
-        for key, types in {**wanted, **optional}.items()
-        if key in record and (not isinstance(record[key], types) or isinstance(record[key], bool))
-    ]
-    if wrong:
-        raise UserError(f"{source} holds entries of the wrong type: {'; '.join(wrong)}")
+    _check_entries(record, source, resume=resume, rebuild=rebuild)
 
     def bad(what: str) -> UserError:
         return UserError(f"{source}: {what}")
@@ -641,6 +603,45 @@ def check_classifier_record(
     return record
 
 
+def _check_entries(record: Any, source: str, *, resume: bool, rebuild: bool) -> None:
+    """The entries :func:`check_classifier_record` needs are there, with the right types."""
+    if not isinstance(record, dict):
+        raise UserError(f"{source} is not a checkpoint record (got {describe(record)})")
+    wanted: dict[str, tuple[type, ...]] = {
+        "model": (dict,),
+        "config": (dict,),
+        "mean": (list, tuple),
+        "std": (list, tuple),
+    }
+    if rebuild:
+        wanted.update(
+            model_name=(str,),
+            model_kwargs=(dict,),
+            image_shape=(list, tuple),
+            classes=(list, tuple),
+        )
+    if resume:
+        wanted.update(optimizer=(dict,), epoch=(int,))
+    if resume and rebuild:
+        wanted.update(data=(str,))
+    optional = {"upscale": (int,), "seed": (int,), "recipe": (str,)}
+    missing = [key for key in wanted if key not in record]
+    if missing:
+        action = "resume training" if resume else "rebuild the classifier"
+        raise UserError(
+            f"{source} lacks {', '.join(repr(k) for k in missing)}: it cannot {action} "
+            "(not a complete tinyvision classifier checkpoint)"
+        )
+    wrong = [
+        f"{key!r} should be {' or '.join(t.__name__ for t in types)}, "
+        f"not {type(record[key]).__name__}"
+        for key, types in {**wanted, **optional}.items()
+        if key in record and (not isinstance(record[key], types) or isinstance(record[key], bool))
+    ]
+    if wrong:
+        raise UserError(f"{source} holds entries of the wrong type: {'; '.join(wrong)}")
+
+
 def model_from_checkpoint(record: dict[str, Any], source: str = "checkpoint") -> nn.Module:
     """Rebuild the classifier stored in a checkpoint record and load its weights (eval mode).
 
@@ -657,9 +658,5 @@ def model_from_checkpoint(record: dict[str, Any], source: str = "checkpoint") ->
         model = build_classifier(name, **kwargs)
     except (TypeError, ValueError) as exc:
         raise UserError(f"{source}: cannot rebuild model {name!r} ({exc})") from exc
-    try:
-        model.load_state_dict(record["model"])
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise UserError(f"{source} holds weights of another model than {name!r} ({first})") from exc
+    load_weights(model, record["model"], source, what=f"model than {name!r}")
     return model.eval()

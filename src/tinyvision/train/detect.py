@@ -21,20 +21,16 @@ class-aware NMS, top-k) and score it with the COCO-exact evaluator.
 
 from __future__ import annotations
 
-import math
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from tinyvision._errors import UserError
-from tinyvision._fileio import remove_stale_temps
 from tinyvision._validate import (
     as_numpy,
     check_choice,
@@ -46,13 +42,22 @@ from tinyvision._validate import (
 )
 from tinyvision.data.augment import letterbox
 from tinyvision.data.formats import DetectionDataset, Detections
-from tinyvision.data.loader import AugmentConfig, DetectionLoader
+from tinyvision.data.loader import AugmentConfig, DetectionLoader, LoadedImages
 from tinyvision.nn.detector import DetectorConfig, TinyDetector, decode, postprocess
-from tinyvision.train.checkpoint import save_checkpoint
-from tinyvision.train.classify import TrainEvent, TrainingDiverged, _param_groups
+from tinyvision.train.classify import _param_groups
 from tinyvision.train.detect_loss import LossConfig, yolo_loss
-from tinyvision.train.distributed import DistContext, all_reduce_sum, barrier
+from tinyvision.train.distributed import DistContext
 from tinyvision.train.ema import ModelEMA
+from tinyvision.train.engine import (
+    Engine,
+    LoopConfig,
+    TrainCheckpoint,
+    TrainEvent,
+    TrainTask,
+    clone_model,
+    freeze_blocks,
+    load_weights,
+)
 from tinyvision.train.schedule import one_cycle_lr
 
 __all__ = [
@@ -60,16 +65,18 @@ __all__ = [
     "AnchorCheck",
     "DetectTrainConfig",
     "DetectTrainResult",
+    "DetectorCheckpoint",
     "check_anchors",
+    "detection_fitness",
     "detections_table",
     "detector_from_checkpoint",
     "evaluate_detector",
     "lr_at",
     "predict_images",
     "train_detector",
+    "validate_detector",
 ]
 
-CHECKPOINT_FILES = ("last.pt",)  # what a run writes into its out_dir
 CHECKPOINT_KIND = "detector"
 
 
@@ -98,6 +105,9 @@ class DetectTrainConfig:
     augment: AugmentConfig = field(default_factory=lambda: AugmentConfig(mosaic=0.5))
     workers: int = 2  # threads building batches (0: in the training thread)
     checkpoint_every: int = 1  # epochs between checkpoints (the last epoch always saves)
+    val_every: int = 1  # epochs between validations (the last epoch always validates)
+    patience: int = 0  # stop when the fitness has not improved for this many epochs; 0 = never
+    freeze: int = 0  # blocks frozen from the input side (fine-tuning), 0 = none
     amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
     seed: int = 0  # seeds order and augmentation (the caller seeds the weights)
 
@@ -120,6 +130,9 @@ class DetectTrainConfig:
         check_float(self.grad_clip, "grad_clip", minimum=0.0)
         check_int(self.workers, "workers", minimum=0)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
+        check_int(self.val_every, "val_every", minimum=1, maximum=self.epochs)
+        check_int(self.patience, "patience", minimum=0)
+        check_int(self.freeze, "freeze", minimum=0)
         check_int(self.seed, "seed", minimum=0)
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,7 +158,14 @@ class DetectTrainConfig:
 
 
 # What a checkpoint's "history" adds up over the calls of a resumed run.
-_TOTALS = ("train_seconds", "data_wait_seconds", "data_build_seconds", "steps", "skipped_steps")
+_TOTALS = (
+    "train_seconds",
+    "val_seconds",
+    "data_wait_seconds",
+    "data_build_seconds",
+    "steps",
+    "skipped_steps",
+)
 
 
 @dataclass
@@ -165,6 +185,12 @@ class DetectTrainResult:
     checkpoints: list[str] = field(default_factory=list)
     start_epoch: int = 0  # epochs trained before this call (a resumed run)
     earlier: dict[str, float] = field(default_factory=dict)  # _TOTALS of the earlier calls
+    val_seconds: float = 0.0  # of train_seconds, spent validating
+    rows: list[dict[str, float]] = field(default_factory=list)  # results.csv, whole run
+    best_epoch: int = 0  # the validated epoch with the best fitness (0: none)
+    best_fitness: float | None = None  # 0.1 * mAP@0.5 + 0.9 * mAP@0.5:0.95 there
+    best_model: nn.Module | None = None  # a copy of the EMA model at best_epoch (eval mode)
+    stopped: str | None = None  # why the run stopped early (patience)
 
     def total(self, name: str) -> float:
         """``name`` (``train_seconds``, ``steps``, ...) over the whole run, resumes included."""
@@ -271,190 +297,230 @@ def lr_at(step: int, total_steps: int, config: DetectTrainConfig) -> float:
     )
 
 
+@dataclass
+class DetectorCheckpoint(TrainCheckpoint):
+    """A detector run's checkpoint: the common record (with the EMA) plus the detector's
+    architecture (``DetectorConfig.to_dict()``)."""
+
+    KIND: ClassVar[str] = CHECKPOINT_KIND
+    EXTRA: ClassVar[tuple[str, ...]] = ("detector",)
+
+    detector: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_payload(cls, record: Any, source: str = "the resume checkpoint") -> DetectorCheckpoint:
+        checked = super().from_payload(record, source)
+        if checked.ema is None:
+            raise UserError(f"{source} lacks 'ema': it cannot resume training a detector")
+        if not isinstance(checked.detector, dict):
+            raise UserError(f"{source} lacks 'detector' (the architecture) as a dict")
+        return checked
+
+
+VAL_COLUMNS = (
+    "metrics/precision",
+    "metrics/recall",
+    "metrics/mAP_0.5",
+    "metrics/mAP_0.5:0.95",
+    "val/box_loss",
+    "val/obj_loss",
+    "val/cls_loss",
+)
+
+
+class _DetectorTask(TrainTask):
+    """The detector's part of the loop: mosaic batches, the YOLOv5 loss, the EMA."""
+
+    loss_columns = ("train/box_loss", "train/obj_loss", "train/cls_loss")
+    metric_columns = VAL_COLUMNS
+    lr_prefix = "x/lr"
+
+    def __init__(
+        self,
+        model: TinyDetector,
+        images: Sequence[np.ndarray],
+        labels: Sequence[np.ndarray],
+        val: LoadedImages | None,
+        config: DetectTrainConfig,
+        ctx: DistContext,
+        meta: dict[str, Any],
+    ) -> None:
+        self.model, self.val, self.config, self.ctx, self.meta = model, val, config, ctx, meta
+        self.loader = loader = DetectionLoader(
+            images,
+            labels,
+            config.img_size,
+            config.batch_size,
+            config.augment,
+            seed=config.seed,
+            workers=config.workers,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+        )
+        freeze_blocks(model, config.freeze)
+        self.ema = ModelEMA(model, config.ema_decay, config.ema_tau)
+        self.optimizer = _optimizer(model, config)
+        self.steps_per_epoch = len(loader)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.anchors = model.anchor_tensor()
+        self.earlier: dict[str, float] = {}  # a resumed run's totals of the calls before
+
+    def lr_at(self, step: int) -> float:
+        return lr_at(step, self.total_steps, self.config)
+
+    def batches(self, epoch: int) -> Any:
+        use_mosaic = epoch < self.config.epochs - self.config.close_mosaic
+        return self.loader.epoch(epoch, use_mosaic=use_mosaic)
+
+    def loss(self, forward: Callable[[Any], Any], batch: Any) -> tuple[torch.Tensor, Any, Any]:
+        device = self.ctx.device
+        outputs = forward(batch.images.to(device, non_blocking=True))
+        targets = batch.targets.to(device, non_blocking=True)
+        config = self.config
+        loss, parts = yolo_loss(
+            outputs,
+            targets,
+            self.anchors,
+            self.model.strides,
+            config.loss,
+            image_size=config.img_size,
+        )
+        # DDP averages gradients over ranks; YOLOv5 scales by the world size to match
+        return loss * self.ctx.world_size, parts, 1
+
+    def after_update(self) -> None:
+        self.ema.update(self.model)
+
+    def eval_model(self) -> nn.Module:
+        return self.ema.module
+
+    def can_validate(self) -> bool:
+        return self.val is not None
+
+    def validate(self) -> dict[str, float]:
+        assert self.val is not None
+        metrics, _ = validate_detector(self.ema.module, self.val, self.config)
+        return metrics
+
+    def _data_seconds(self) -> dict[str, float]:
+        """The loader's times over the whole run, for the checkpoint's history."""
+        loader, earlier = self.loader, self.earlier
+        return {
+            "data_wait_seconds": earlier.get("data_wait_seconds", 0) + loader.wait_seconds,
+            "data_build_seconds": earlier.get("data_build_seconds", 0) + loader.build_seconds,
+        }
+
+    def fitness(self, metrics: dict[str, float]) -> float:
+        return detection_fitness(metrics["metrics/mAP_0.5"], metrics["metrics/mAP_0.5:0.95"])
+
+    def record(self, epoch: int, step: int, history: dict[str, Any]) -> DetectorCheckpoint:
+        return DetectorCheckpoint(
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            epoch=epoch,
+            step=step,
+            config=self.config.to_dict(),
+            history={**history, **self._data_seconds()},
+            ema=self.ema.state_dict(),
+            meta=self.meta,
+            detector=self.model.config.to_dict(),
+        )
+
+
+def detection_fitness(map50: float, map50_95: float) -> float:
+    """YOLOv5's fitness of a detector: ``0.1 * mAP@0.5 + 0.9 * mAP@0.5:0.95``."""
+    return 0.1 * map50 + 0.9 * map50_95
+
+
 def train_detector(
     model: TinyDetector,
     images: Sequence[np.ndarray],
     labels: Sequence[np.ndarray],
     config: DetectTrainConfig,
     *,
+    val: LoadedImages | None = None,
     ctx: DistContext | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     resume: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
     callback: Callable[[TrainEvent], None] | None = None,
 ) -> DetectTrainResult:
-    """Train ``model`` on ``images`` and ``labels`` with ``config``.
+    """Train ``model`` on ``images`` and ``labels`` with ``config`` (the loop is
+    :class:`~tinyvision.train.engine.Engine`).
 
     Args:
         model: a :class:`~tinyvision.nn.detector.TinyDetector`; seed its weights first.
         images, labels: from :func:`~tinyvision.data.loader.load_images` (``uint8[h, w, 3]``
             resized to the training size, ``[N, 5]`` class and ``x1 y1 x2 y2`` pixels).
-        config: the hyper-parameters.
+        config: the hyper-parameters (``val_every``, ``patience``, ``freeze`` included).
+        val: the validation images (:func:`~tinyvision.data.loader.load_images`): the EMA
+            model's val losses, precision, recall, mAP@0.5 and mAP@0.5:0.95 (COCO-exact)
+            every ``val_every`` epochs; the best fitness (:func:`detection_fitness`) is kept
+            (``best.pt``, ``result.best_model``). None: no validation.
         ctx: process and device (default one process on the CPU).
-        out_dir: where rank 0 writes ``last.pt`` every ``checkpoint_every`` epochs.
+        out_dir: where rank 0 writes ``last.pt`` every ``checkpoint_every`` epochs,
+            ``best.pt`` and ``results.csv``.
         resume: a checkpoint dict from an earlier call with the same config; training
-            continues after its epoch, and its history (losses per epoch, times, steps)
-            carries on into the result and the new checkpoints.
+            continues after its epoch, and its history (rows, best epoch, losses per
+            epoch, times, steps) carries on into the result and the new checkpoints.
         meta: extra entries stored in every checkpoint.
-        callback: receives a :class:`~tinyvision.train.classify.TrainEvent` at the start,
+        callback: receives a :class:`~tinyvision.train.engine.TrainEvent` at the start,
             after each step and after each epoch (``loss`` = the epoch's mean total loss).
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite, or more than half of an epoch's
             steps had non-finite gradients (they are skipped); the last checkpoint is kept.
     """
+    if not isinstance(model, TinyDetector):
+        raise TypeError(f"model must be a TinyDetector, got {describe(model)}")
+    if val is not None and not isinstance(val, LoadedImages):
+        raise TypeError(f"val must be LoadedImages (load_images) or None, got {describe(val)}")
+    record = DetectorCheckpoint.from_payload(resume) if resume is not None else None
     ctx = ctx or DistContext()
-    device = ctx.device
-    meta = dict(meta or {})
     if config.batch_size < ctx.world_size:
         raise ValueError(
             f"batch_size ({config.batch_size}) must be at least the number of processes "
             f"({ctx.world_size}): each takes its share of every batch"
         )
-    loader = DetectionLoader(
-        images,
-        labels,
-        config.img_size,
-        config.batch_size,
-        config.augment,
-        seed=config.seed,
-        workers=config.workers,
-        rank=ctx.rank,
-        world_size=ctx.world_size,
+    model = model.to(ctx.device)
+    task = _DetectorTask(model, images, labels, val, config, ctx, dict(meta or {}))
+    result = DetectTrainResult(model=task.ema.module, raw_model=model)
+    if record is not None:
+        record.restore(model, task.optimizer, task.ema)
+        _carry_history(result, record)
+        task.earlier = result.earlier
+    loop = LoopConfig.of(config, grad_clip=config.grad_clip)
+    start, history = (record.epoch, record.history) if record is not None else (0, None)
+    engine = Engine(
+        task, loop, ctx=ctx, out_dir=out_dir, start_epoch=start, history=history, callback=callback
     )
-    model = model.to(device)
-    if resume is not None:
-        try:
-            model.load_state_dict(resume["model"])
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise UserError(f"the checkpoint holds weights of another model ({first})") from exc
-    ema = ModelEMA(model, config.ema_decay, config.ema_tau)
-    if resume is not None:
-        ema.load_state_dict(resume["ema"])
-    net: nn.Module = model
-    if ctx.distributed:
-        device_ids = [device.index] if device.type == "cuda" else None
-        net = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
-    per_epoch = len(loader)
-    total_steps = per_epoch * config.epochs
-    optimizer = _optimizer(model, config)
-    start_epoch = 0
-    if resume is not None:
-        optimizer.load_state_dict(resume["optimizer"])
-        start_epoch = int(resume["epoch"])
-    anchors = model.anchor_tensor()
-    amp = config.amp and device.type == "cuda"
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None and ctx.is_main:
-        remove_stale_temps(out, CHECKPOINT_FILES)  # left by a run killed while writing
-    result = DetectTrainResult(model=ema.module, raw_model=model, start_epoch=start_epoch)
-    if resume is not None:
-        # written since the history was kept; an older checkpoint starts it at its epoch
-        earlier = dict(resume.get("history") or {})
-        result.epoch_losses = [list(v) for v in earlier.get("epoch_losses", [])]
-        result.earlier = {name: earlier[name] for name in _TOTALS if name in earlier}
-    train_start = time.perf_counter()
-
-    def emit(kind: str, epoch: int, step: int, **extra: Any) -> None:
-        if callback is not None:
-            lr = optimizer.param_groups[0]["lr"]
-            elapsed = time.perf_counter() - train_start
-            callback(
-                TrainEvent(
-                    kind, epoch, config.epochs, step, total_steps, lr, elapsed=elapsed, **extra
-                )
-            )
-
-    def checkpoint(epoch: int, step: int) -> str:
-        payload = {
-            "model": model.state_dict(),
-            "ema": ema.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch,
-            "step": step,
-            "config": config.to_dict(),
-            "detector": model.config.to_dict(),
-            **meta,
-            "history": history(),
-        }
-        assert out is not None
-        path = str(save_checkpoint(out / "last.pt", CHECKPOINT_KIND, payload))
-        result.checkpoints.append(path)
-        return path
-
-    def measure() -> None:
-        """This call's times so far into ``result`` (at the end of each epoch)."""
-        result.train_seconds = time.perf_counter() - train_start
-        result.data_wait_seconds = loader.wait_seconds
-        result.data_build_seconds = loader.build_seconds
-
-    def history() -> dict[str, Any]:
-        """The whole run so far, for the checkpoint (a resumed run carries it on)."""
-        totals = {name: result.total(name) for name in _TOTALS}
-        return {**totals, "epoch_losses": [list(v) for v in result.epoch_losses]}
-
-    step = start_epoch * per_epoch
-    emit("start", start_epoch, step)
-    for epoch in range(start_epoch, config.epochs):
-        net.train()
-        use_mosaic = epoch < config.epochs - config.close_mosaic
-        sums = torch.zeros(4, dtype=torch.float64, device=device)  # box, obj, cls, batches
-        skipped = 0  # steps of this epoch without an update
-        for batch in loader.epoch(epoch, use_mosaic=use_mosaic):
-            lr = lr_at(step, total_steps, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            inputs = batch.images.to(device, non_blocking=True)
-            targets = batch.targets.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                outputs = net(inputs)
-            loss, parts = yolo_loss(
-                outputs, targets, anchors, model.strides, config.loss, image_size=config.img_size
-            )
-            # DDP averages gradients over ranks; YOLOv5 scales by the world size to match
-            optimizer.zero_grad(set_to_none=True)
-            (loss * ctx.world_size).backward()
-            limit = config.grad_clip or math.inf
-            norm = nn.utils.clip_grad_norm_(model.parameters(), limit)
-            if torch.isfinite(norm):
-                optimizer.step()
-                ema.update(model)
-            else:  # one bad batch (an overflow): skip its update, as AMP's scaler does
-                skipped += 1
-                result.skipped_steps += 1
-            sums[:3] += parts.to(sums)
-            sums[3] += 1
-            step += 1
-            result.steps += 1
-            emit("step", epoch, step)
-        all_reduce_sum(sums, ctx)
-        mean = (sums[:3] / sums[3].clamp(min=1)).tolist()
-        # every rank skips the same steps (DDP averages the gradients first)
-        if not all(math.isfinite(v) for v in mean) or 2 * skipped > per_epoch:
-            last = f"; the last good checkpoint is {out / 'last.pt'}" if out else ""
-            what = (
-                f"the training loss became {sum(mean)}"
-                if not all(math.isfinite(v) for v in mean)
-                else f"{skipped} of the {per_epoch} steps had non-finite gradients"
-            )
-            raise TrainingDiverged(
-                f"{what} in epoch {epoch + 1} (learning rate {config.lr} too high?){last}"
-            )
-        result.epoch_losses.append(mean)
-        measure()
-        done = epoch + 1
-        saved = None
-        if (
-            out is not None
-            and ctx.is_main
-            and (done % config.checkpoint_every == 0 or done == config.epochs)
-        ):
-            saved = checkpoint(done, step)
-        barrier(ctx)
-        emit("epoch", done, step, loss=sum(mean), checkpoint=saved)
-    model.eval()
+    _fill_result(result, engine.run(), task.loader)
     return result
+
+
+def _carry_history(result: DetectTrainResult, record: DetectorCheckpoint) -> None:
+    """A resumed run's losses and totals from the calls before."""
+    # written since the history was kept; an older checkpoint starts it at its epoch
+    earlier = record.history
+    result.start_epoch = record.epoch
+    result.epoch_losses = [list(v) for v in earlier.get("epoch_losses", [])]
+    result.earlier = {name: earlier[name] for name in _TOTALS if name in earlier}
+
+
+def _fill_result(result: DetectTrainResult, done: Any, loader: DetectionLoader) -> None:
+    result.steps = done.steps
+    result.skipped_steps = done.skipped_steps
+    result.epoch_losses += [list(parts) for parts in done.epoch_parts]
+    result.train_seconds = done.train_seconds
+    result.checkpoints = done.checkpoints
+    result.rows = done.rows
+    result.best_epoch, result.best_fitness = done.best_epoch, done.best_fitness
+    if done.best_model is not None:
+        result.best_model = clone_model(result.model, done.best_model)
+    result.stopped = done.stopped
+    result.val_seconds = done.val_seconds
+    result.data_wait_seconds = loader.wait_seconds
+    result.data_build_seconds = loader.build_seconds
 
 
 # ----------------------------------------------------------------------------- prediction
@@ -513,22 +579,53 @@ def predict_images(
     try:
         for start in range(0, len(images), batch_size):
             chunk = images[start : start + batch_size]
-            boxed = [letterbox(image, img_size) for image in chunk]
-            stacked = np.stack([b[0] for b in boxed])
-            x = torch.from_numpy(stacked).to(device).permute(0, 3, 1, 2).float().div_(255.0)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                outputs = model(x)
-            decoded = decode(outputs, model.anchor_tensor(), model.strides)
-            found = postprocess(decoded, conf_threshold, iou_threshold, max_det)
-            for image, (_, ratio, (pad_x, pad_y)), (boxes, scores, classes) in zip(
-                chunk, boxed, found
-            ):
-                b = boxes.double().cpu().numpy()
-                b[:, [0, 2]] = ((b[:, [0, 2]] - pad_x) / ratio).clip(0, image.shape[1])
-                b[:, [1, 3]] = ((b[:, [1, 3]] - pad_y) / ratio).clip(0, image.shape[0])
-                results.append((b, scores.double().cpu().numpy(), classes.cpu().numpy()))
+            _, boxed, found = _detect_chunk(
+                model, chunk, img_size, conf_threshold, iou_threshold, max_det, amp
+            )
+            results.extend(_to_image_pixels(chunk, boxed, found))
     finally:
         model.train(was_training)
+    return results
+
+
+def _detect_chunk(
+    model: TinyDetector,
+    chunk: Sequence[np.ndarray],
+    img_size: int,
+    conf: float,
+    iou: float,
+    max_det: int,
+    amp: bool,
+) -> tuple[list[torch.Tensor], list[Any], list[Any]]:
+    """Letterbox, forward (eval mode), decode and NMS a few images: ``(raw outputs,
+    letterbox results, per image (boxes, scores, classes) in letterboxed pixels)``."""
+    device = next(model.parameters()).device
+    boxed = [letterbox(image, img_size) for image in chunk]
+    stacked = np.stack([b[0] for b in boxed])
+    x = torch.from_numpy(stacked).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.autocast(
+            device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"
+        ):
+            outputs = model(x)
+    finally:
+        model.train(was_training)
+    decoded = decode(outputs, model.anchor_tensor(), model.strides)
+    return outputs, boxed, postprocess(decoded, conf, iou, max_det)
+
+
+def _to_image_pixels(
+    chunk: Sequence[np.ndarray], boxed: Sequence[Any], found: Sequence[Any]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Detections in letterboxed pixels back to each image's pixels (clipped to it)."""
+    results = []
+    for image, (_, ratio, (pad_x, pad_y)), (boxes, scores, classes) in zip(chunk, boxed, found):
+        b = boxes.double().cpu().numpy()
+        b[:, [0, 2]] = ((b[:, [0, 2]] - pad_x) / ratio).clip(0, image.shape[1])
+        b[:, [1, 3]] = ((b[:, [1, 3]] - pad_y) / ratio).clip(0, image.shape[0])
+        results.append((b, scores.double().cpu().numpy(), classes.cpu().numpy()))
     return results
 
 
@@ -637,6 +734,83 @@ def evaluate_detector(
     return evaluate_detections(dataset, detections), detections
 
 
+VAL_BATCH = 32  # images per forward pass at validation
+
+
+@torch.no_grad()
+def validate_detector(
+    model: TinyDetector, val: LoadedImages, config: DetectTrainConfig
+) -> tuple[dict[str, float], Any]:
+    """The per-epoch validation: one pass over ``val`` gives the losses (box, objectness,
+    class, mean over images) and the detections of :func:`predict_images` (its defaults),
+    scored with the COCO-exact evaluator.
+
+    Returns:
+        ``(metrics, evaluation)``: ``metrics`` by results.csv name (precision and recall at
+        the confidence of the best F1 at IoU 0.5; mAP -1 without ground truth), and the
+        :class:`~tinyvision.metrics.DetectionEvaluation`.
+    """
+    from tinyvision.metrics import evaluate_detections
+
+    if not isinstance(model, TinyDetector):
+        raise TypeError(f"model must be a TinyDetector, got {describe(model)}")
+    if not isinstance(val, LoadedImages):
+        raise TypeError(f"val must be LoadedImages (load_images), got {describe(val)}")
+    device = next(model.parameters()).device
+    size = config.img_size
+    sums = torch.zeros(3, dtype=torch.float64)
+    predictions: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, len(val.images), VAL_BATCH):
+        chunk = val.images[start : start + VAL_BATCH]
+        outputs, boxed, found = _detect_chunk(model, chunk, size, 0.001, 0.6, 300, config.amp)
+        targets = _letterboxed_targets(val.labels[start : start + VAL_BATCH], boxed, size)
+        _, parts = yolo_loss(
+            [o.float() for o in outputs],
+            targets.to(device),
+            model.anchor_tensor(),
+            model.strides,
+            config.loss,
+            image_size=size,
+        )
+        sums += parts.double().cpu() * len(chunk)
+        predictions.extend(_to_image_pixels(chunk, boxed, found))
+    dataset = val.dataset
+    detections = detections_table(predictions, dataset.image_ids, dataset.category_ids, val.scales)
+    evaluation = evaluate_detections(dataset, detections)
+    counts = evaluation.best_f1()
+    box, obj, cls = (sums / max(len(val.images), 1)).tolist()
+    metrics = {
+        "metrics/precision": float(counts.precision),
+        "metrics/recall": float(counts.recall),
+        "metrics/mAP_0.5": float(evaluation.map50),
+        "metrics/mAP_0.5:0.95": float(evaluation.map50_95),
+        "val/box_loss": box,
+        "val/obj_loss": obj,
+        "val/cls_loss": cls,
+    }
+    return metrics, evaluation
+
+
+def _letterboxed_targets(
+    labels: Sequence[np.ndarray], boxed: Sequence[tuple[Any, float, tuple[int, int]]], size: int
+) -> torch.Tensor:
+    """``(image index, class, cx, cy, w, h)`` rows normalised by ``size`` for labels
+    ``[N, 5]`` (class, x1 y1 x2 y2 pixels) moved into their letterboxed images."""
+    rows = []
+    for i, (lab, (_, ratio, (pad_x, pad_y))) in enumerate(zip(labels, boxed)):
+        if lab.shape[0] == 0:
+            continue
+        x1, x2 = lab[:, 1] * ratio + pad_x, lab[:, 3] * ratio + pad_x
+        y1, y2 = lab[:, 2] * ratio + pad_y, lab[:, 4] * ratio + pad_y
+        t = np.stack(
+            [np.full(len(lab), i), lab[:, 0], (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1],
+            axis=1,
+        )
+        t[:, 2:] /= size
+        rows.append(t.astype(np.float32))
+    return torch.from_numpy(np.concatenate(rows)) if rows else torch.zeros((0, 6))
+
+
 def detector_from_checkpoint(
     record: dict[str, Any], source: str = "checkpoint", *, use_ema: bool = True
 ) -> TinyDetector:
@@ -653,9 +827,5 @@ def detector_from_checkpoint(
     except (TypeError, ValueError) as exc:
         raise UserError(f"{source}: cannot rebuild the detector ({exc})") from exc
     weights = record["ema"]["weights"] if use_ema and "ema" in record else record["model"]
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise UserError(f"{source} holds weights of another detector ({first})") from exc
+    load_weights(model, weights, source, what="detector")
     return model.eval()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -20,6 +21,7 @@ __all__ = [
     "DistContext",
     "all_reduce_sum",
     "barrier",
+    "broadcast_object",
     "cleanup_distributed",
     "resolve_device",
     "setup_distributed",
@@ -114,3 +116,12 @@ def all_reduce_sum(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     if ctx.distributed:
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor
+
+
+def broadcast_object(obj: Any, ctx: DistContext, src: int = 0) -> Any:
+    """Rank ``src``'s ``obj`` (picklable) on every rank (``obj`` itself for one process)."""
+    if not ctx.distributed:
+        return obj
+    shared = [obj]
+    dist.broadcast_object_list(shared, src=src)
+    return shared[0]
