@@ -494,18 +494,11 @@ def print_best(result: Any, out: Path, fitness: str) -> None:
 
 
 def plot_results_hook(out: Path) -> None:
-    """results.png (the curves) beside a run's results.csv.
+    """results.png (the curves) beside a run's results.csv (both trainers)."""
+    from tinyvision.report.run_plots import write_results_png
 
-    TODO(issue 12): ``plot_results(csv, png)`` is being written in ``tinyvision.report``
-    by another change; once merged, import it from where it lands (this is its one call
-    site, for both trainers) and drop the ImportError guard.
-    """
-    try:
-        from tinyvision.report import plot_results  # type: ignore[attr-defined]
-    except ImportError:
-        return
     if (out / "results.csv").is_file():
-        plot_results(out / "results.csv", out / "results.png")
+        write_results_png(out / "results.csv", out / "results.png")
 
 
 def evaluate_run(run: TrainedRun, out: Path, device: torch.device) -> Any:
