@@ -288,7 +288,8 @@ def check_array(
     if finite and target.kind not in "fc":  # before a cast to integers hides NaN
         check_finite_array(array, name)
     if dtype is not None or contiguous:
-        array = np.asarray(array, dtype=dtype, order="C" if contiguous else None)
+        with np.errstate(over="ignore"):  # an overflow to infinity is refused below
+            array = np.asarray(array, dtype=dtype, order="C" if contiguous else None)
     if finite and target.kind in "fc":  # after: a narrower float can overflow to infinity
         check_finite_array(array, name)
     return array
