@@ -217,9 +217,12 @@ def _shape_error(name: str, shape: tuple[int | None, ...], layout: str, array: n
 
 
 def _fits(array: np.ndarray, shape: tuple[int | None, ...]) -> bool:
-    return array.ndim == len(shape) and all(
-        want is None or got == want for got, want in zip(array.shape, shape, strict=True)
-    )
+    if array.ndim != len(shape):
+        return False
+    for got, want in zip(array.shape, shape, strict=True):
+        if want is not None and got != want:
+            return False
+    return True
 
 
 def _empty_dtype(kinds: str) -> type:
@@ -287,12 +290,19 @@ def check_array(
     target = array.dtype if dtype is None else np.dtype(dtype)
     if finite and target.kind not in "fc":  # before a cast to integers hides NaN
         check_finite_array(array, name)
-    if dtype is not None or contiguous:
-        with np.errstate(over="ignore"):  # an overflow to infinity is refused below
-            array = np.asarray(array, dtype=dtype, order="C" if contiguous else None)
+    if target != array.dtype or (contiguous and not array.flags.c_contiguous):
+        array = _cast(array, target, contiguous)
     if finite and target.kind in "fc":  # after: a narrower float can overflow to infinity
         check_finite_array(array, name)
     return array
+
+
+def _cast(array: np.ndarray, dtype: np.dtype, contiguous: bool) -> np.ndarray:
+    order = "C" if contiguous else None
+    if dtype.kind == "f" and dtype.itemsize < 8:  # may overflow to infinity: refused after
+        with np.errstate(over="ignore"):
+            return np.asarray(array, dtype=dtype, order=order)
+    return np.asarray(array, dtype=dtype, order=order)
 
 
 def _empty_as_rows(
