@@ -236,3 +236,47 @@ def test_check_array_list_length() -> None:
         v.check_array_list([[1]] * 3, "images", length=4)
     with pytest.raises(TypeError, match="x must be a sequence of arrays, got 3 \\(int\\)"):
         v.check_array_list(3, "x")
+
+
+def test_check_array_named_lengths() -> None:
+    image = np.zeros((2, 3, 4, 4))
+    assert v.check_array(image, "x", shape=("B", 3, "H", "W")) is image
+    with pytest.raises(ValueError, match=r"x must have shape \[B, 3, H, W\], got .*\(2, 1, 4, 4\)"):
+        v.check_array(np.zeros((2, 1, 4, 4)), "x", shape=("B", 3, "H", "W"))
+    # numpy integers are lengths, not names
+    assert v.check_array(np.zeros(3), "x", shape=(np.int64(3),)).shape == (3,)
+    with pytest.raises(ValueError, match=r"x must have shape \(2,\)"):
+        v.check_array(np.zeros(3), "x", shape=(np.int64(2),))
+
+
+# ----------------------------------------------------------------------------- check_tensor_shape
+def test_check_tensor_shape_passes_the_tensor_through() -> None:
+    x = torch.zeros(2, 3, 4, 4)
+    assert v.check_tensor_shape(x, "x", ("B", 3, "H", "W")) is x
+    assert v.check_tensor_shape(x, "x", (None, 3, None, None), dtype="float") is x
+    ints = torch.zeros(2, 4, dtype=torch.int32)
+    assert v.check_tensor_shape(ints, "boxes", (None, 4), dtype="real") is ints
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "error", "words"),
+    [
+        (np.zeros((2, 4)), {}, TypeError, r"boxes must be a torch.Tensor, got an array"),
+        ([[0, 0, 1, 1]], {}, TypeError, r"boxes must be a torch.Tensor, got \[\[0, 0, 1, 1\]\]"),
+        (torch.zeros(2, 5), {}, ValueError, r"boxes must be a Tensor of shape \[N, 4\], got .*5\)"),
+        (torch.zeros(4), {}, ValueError, r"boxes must be a Tensor of shape \[N, 4\]"),
+        (
+            torch.zeros(2, 5),
+            {"layout": "(x1, y1, x2, y2)"},
+            ValueError,
+            r"shape \[N, 4\] \(x1, y1, x2, y2\), got",
+        ),
+        (torch.zeros(2, 4, dtype=torch.int64), {"dtype": "float"}, TypeError, "floating point"),
+        (torch.zeros(2, 4, dtype=torch.bool), {"dtype": "real"}, TypeError, "real"),
+        (torch.zeros(2, 4, dtype=torch.complex64), {"dtype": "real"}, TypeError, "real"),
+        (torch.zeros(2, 4), {"dtype": "double"}, ValueError, "dtype must be one of 'float'"),
+    ],
+)
+def test_check_tensor_shape_refuses(value: object, kwargs: dict, error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        v.check_tensor_shape(value, "boxes", (None, 4), **kwargs)

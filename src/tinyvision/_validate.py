@@ -200,27 +200,36 @@ _KIND_WORDS = {
 _SIZE_NAMES = "NMKLPQRS"
 
 
-def _shape_text(shape: tuple[int | None, ...]) -> str:
-    """``(None, 4)`` as ``[N, 4]`` (each unknown length gets the next letter of N, M, K...);
-    a shape without unknowns as numpy writes it, ``(2, 3)``."""
-    if None not in shape:
-        return str(tuple(shape))
+Shape = tuple[int | str | None, ...]
+
+
+def _known(size: int | str | None) -> bool:
+    """A length given as a number, not ``None`` or a name."""
+    return size is not None and not isinstance(size, str)
+
+
+def _shape_text(shape: Shape) -> str:
+    """``(None, 4)`` as ``[N, 4]`` (each unnamed unknown length gets the next letter of
+    N, M, K...; a string is an unknown length's name, ``("B", 3, "H", "W")``); a shape
+    without unknowns as numpy writes it, ``(2, 3)``."""
+    if all(_known(s) for s in shape):
+        return str(tuple(int(s) for s in shape))
     letters = iter(_SIZE_NAMES)
     return "[" + ", ".join(next(letters) if s is None else str(s) for s in shape) + "]"
 
 
-def _shape_error(name: str, shape: tuple[int | None, ...], layout: str, array: np.ndarray) -> str:
+def _shape_error(name: str, shape: Shape, layout: str, array: np.ndarray) -> str:
     if all(s is None for s in shape):  # only the number of dimensions matters
         return f"{name} must be {len(shape)}-D, got an array of shape {array.shape}"
     columns = f" {layout}" if layout else ""
     return f"{name} must have shape {_shape_text(shape)}{columns}, got {describe(array)}"
 
 
-def _fits(array: np.ndarray, shape: tuple[int | None, ...]) -> bool:
+def _fits(array: np.ndarray | torch.Tensor, shape: Shape) -> bool:
     if array.ndim != len(shape):
         return False
     for got, want in zip(array.shape, shape, strict=True):
-        if want is not None and got != want:
+        if _known(want) and got != want:
             return False
     return True
 
@@ -237,7 +246,7 @@ def check_array(
     value: Any,
     name: str,
     *,
-    shape: tuple[int | None, ...] | None = None,
+    shape: Shape | None = None,
     kinds: str = "iuf",
     finite: bool = True,
     dtype: Any = None,
@@ -252,9 +261,10 @@ def check_array(
     Args:
         value: the input (lists, numpy arrays, tensors on any device).
         name: the argument's name for messages.
-        shape: the shape wanted, ``None`` for any length (``(None, 4)``: ``[N, 4]``);
-            ``None`` for any shape. A 1-D empty input (``[]``) stands for zero rows when
-            the shape has two or more dimensions and starts with ``None``.
+        shape: the shape wanted, ``None`` or a name for any length (``(None, 4)``:
+            ``[N, 4]``; ``("B", 3)``: ``[B, 3]``); ``None`` for any shape. A 1-D empty
+            input (``[]``) stands for zero rows when the shape has two or more dimensions,
+            the first of any length and the others fixed.
         kinds: the numpy dtype kinds allowed (``"iuf"``: integers and floats, no bools).
             An empty input is never refused for its dtype (``[]`` is float64 to numpy).
         finite: refuse NaN and infinity.
@@ -305,16 +315,15 @@ def _cast(array: np.ndarray, dtype: np.dtype, contiguous: bool) -> np.ndarray:
     return np.asarray(array, dtype=dtype, order=order)
 
 
-def _empty_as_rows(
-    array: np.ndarray, shape: tuple[int | None, ...] | None, any_empty: bool
-) -> np.ndarray:
+def _empty_as_rows(array: np.ndarray, shape: Shape | None, any_empty: bool) -> np.ndarray:
     """An empty input reshaped to zero rows of ``shape``, when it stands for them."""
     if shape is None:
         return array
-    rows = tuple(0 if s is None else s for s in shape)
+    rows = tuple(int(s) if _known(s) else 0 for s in shape)
     if any_empty and math.prod(rows) == 0:
         return array.reshape(rows)
-    if array.shape == (0,) and len(shape) >= 2 and shape[0] is None and None not in shape[1:]:
+    known_columns = all(_known(s) for s in shape[1:])
+    if array.shape == (0,) and len(shape) >= 2 and not _known(shape[0]) and known_columns:
         return array.reshape(rows)
     return array
 
@@ -342,3 +351,31 @@ def check_array_list(
     if length is not None and len(values) != length:
         raise ValueError(f"{name} must hold {length} arrays, got {len(values)}")
     return [check_array(v, f"{name}[{i}]", **checks) for i, v in enumerate(values)]
+
+
+def check_tensor_shape(
+    value: Any, name: str, shape: Shape, *, dtype: str | None = None, layout: str = ""
+) -> torch.Tensor:
+    """Check that ``value`` is a ``Tensor`` of ``shape`` and return it (no copy, any device).
+
+    Args:
+        shape: as :func:`check_array`'s: ``None`` or a name for any length, e.g.
+            ``("B", 3, "H", "W")`` (``[B, 3, H, W]`` in messages).
+        dtype: ``"float"`` (floating point only), ``"real"`` (floating or integer; no bool
+            or complex) or None (any dtype).
+        layout: words after the shape in messages.
+
+    Raises:
+        TypeError: not a tensor, or a dtype outside ``dtype``.
+        ValueError: the wrong shape.
+    """
+    check_tensor(value, name)
+    if not _fits(value, shape):
+        columns = f" {layout}" if layout else ""
+        raise ValueError(
+            f"{name} must be a Tensor of shape {_shape_text(shape)}{columns}, got {describe(value)}"
+        )
+    if dtype is not None:
+        check_choice(dtype, "dtype", ("float", "real"))
+        check_real_dtype(value, name, allow_integer=dtype == "real")
+    return value
