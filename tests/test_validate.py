@@ -253,9 +253,9 @@ def test_check_array_named_lengths() -> None:
 def test_check_tensor_shape_passes_the_tensor_through() -> None:
     x = torch.zeros(2, 3, 4, 4)
     assert v.check_tensor_shape(x, "x", ("B", 3, "H", "W")) is x
-    assert v.check_tensor_shape(x, "x", (None, 3, None, None), dtype="float") is x
+    assert v.check_tensor_shape(x, "x", (None, 3, None, None), dtypes="float") is x
     ints = torch.zeros(2, 4, dtype=torch.int32)
-    assert v.check_tensor_shape(ints, "boxes", (None, 4), dtype="real") is ints
+    assert v.check_tensor_shape(ints, "boxes", (None, 4), dtypes="real") is ints
 
 
 @pytest.mark.parametrize(
@@ -271,10 +271,10 @@ def test_check_tensor_shape_passes_the_tensor_through() -> None:
             ValueError,
             r"shape \[N, 4\] \(x1, y1, x2, y2\), got",
         ),
-        (torch.zeros(2, 4, dtype=torch.int64), {"dtype": "float"}, TypeError, "floating point"),
-        (torch.zeros(2, 4, dtype=torch.bool), {"dtype": "real"}, TypeError, "real"),
-        (torch.zeros(2, 4, dtype=torch.complex64), {"dtype": "real"}, TypeError, "real"),
-        (torch.zeros(2, 4), {"dtype": "double"}, ValueError, "dtype must be one of 'float'"),
+        (torch.zeros(2, 4, dtype=torch.int64), {"dtypes": "float"}, TypeError, "floating point"),
+        (torch.zeros(2, 4, dtype=torch.bool), {"dtypes": "real"}, TypeError, "real"),
+        (torch.zeros(2, 4, dtype=torch.complex64), {"dtypes": "real"}, TypeError, "real"),
+        (torch.zeros(2, 4), {"dtypes": "double"}, ValueError, "dtypes must be one of 'float'"),
     ],
 )
 def test_check_tensor_shape_refuses(value: object, kwargs: dict, error: type, words: str) -> None:

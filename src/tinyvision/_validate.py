@@ -354,19 +354,19 @@ def check_array_list(
 
 
 def check_tensor_shape(
-    value: Any, name: str, shape: Shape, *, dtype: str | None = None, layout: str = ""
+    value: Any, name: str, shape: Shape, *, dtypes: str | None = None, layout: str = ""
 ) -> torch.Tensor:
     """Check that ``value`` is a ``Tensor`` of ``shape`` and return it (no copy, any device).
 
     Args:
         shape: as :func:`check_array`'s: ``None`` or a name for any length, e.g.
             ``("B", 3, "H", "W")`` (``[B, 3, H, W]`` in messages).
-        dtype: ``"float"`` (floating point only), ``"real"`` (floating or integer; no bool
-            or complex) or None (any dtype).
+        dtypes: ``"float"`` (floating point only), ``"real"`` (floating or integer; no
+            bool or complex) or None (any dtype).
         layout: words after the shape in messages.
 
     Raises:
-        TypeError: not a tensor, or a dtype outside ``dtype``.
+        TypeError: not a tensor, or a dtype outside ``dtypes``.
         ValueError: the wrong shape.
     """
     check_tensor(value, name)
@@ -375,7 +375,7 @@ def check_tensor_shape(
         raise ValueError(
             f"{name} must be a Tensor of shape {_shape_text(shape)}{columns}, got {describe(value)}"
         )
-    if dtype is not None:
-        check_choice(dtype, "dtype", ("float", "real"))
-        check_real_dtype(value, name, allow_integer=dtype == "real")
+    if dtypes is not None:
+        check_choice(dtypes, "dtypes", ("float", "real"))
+        check_real_dtype(value, name, allow_integer=dtypes == "real")
     return value
