@@ -463,3 +463,11 @@ def test_voc_matches_at_exactly_the_threshold_as_the_devkit(mode: str) -> None:
     zero = evaluate_detections(gt, dt, mode=mode, iou_thresholds=[0.0])
     zero_counts = zero.to_dict()["counts"]["at_confidence"]
     assert (zero_counts["tp"], zero_counts["fp"]) == (1, 1)
+
+
+def test_match_detections_reads_float64_boxes_without_copying_or_changing_them() -> None:
+    det = np.array([[0.0, 0.0, 2.0, 2.0], [5.0, 5.0, 6.0, 6.0]])
+    before = det.copy()
+    out = match_detections(det, np.array([0.9, 0.8]), det[:1])
+    assert out.tp.tolist() == [True, False]
+    np.testing.assert_array_equal(det, before)

@@ -94,6 +94,9 @@ def test_format_table_prints_classification_report() -> None:
 def test_empty_input() -> None:
     ev = evaluate_scores(np.zeros(0, np.int64), np.zeros((0, 2)), ("a", "b"))
     assert ev.num_samples == 0 and math.isnan(ev.accuracy)
+    # an empty list is float64 to numpy, yet holds no non-integer label: the same
+    from_list = evaluate_scores([], np.zeros((0, 2)), ("a", "b"))
+    assert from_list.num_samples == 0 and math.isnan(from_list.accuracy)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -186,3 +186,196 @@ def check_finite_array(array: np.ndarray, name: str) -> None:
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = "NaN" if np.isnan(array).any() else "infinity"
         raise ValueError(f"{name} must be finite, got an array containing {bad}")
+
+
+# words for the dtype kinds an array may hold, as in "boxes must hold real numbers"
+_KIND_WORDS = {
+    "iu": "integers",
+    "biu": "integers or booleans",
+    "iuf": "real numbers",
+    "biuf": "real numbers",
+    "f": "floating point numbers",
+    "b": "booleans",
+}
+_SIZE_NAMES = "NMKLPQRS"
+
+
+Shape = tuple[int | str | None, ...]
+
+
+def _known(size: int | str | None) -> bool:
+    """A length given as a number, not ``None`` or a name."""
+    return size is not None and not isinstance(size, str)
+
+
+def _shape_text(shape: Shape) -> str:
+    """``(None, 4)`` as ``[N, 4]`` (each unnamed unknown length gets the next letter of
+    N, M, K...; a string is an unknown length's name, ``("B", 3, "H", "W")``); a shape
+    without unknowns as numpy writes it, ``(2, 3)``."""
+    if all(_known(s) for s in shape):
+        return str(tuple(int(s) for s in shape))
+    letters = iter(_SIZE_NAMES)
+    return "[" + ", ".join(next(letters) if s is None else str(s) for s in shape) + "]"
+
+
+def _shape_error(name: str, shape: Shape, layout: str, array: np.ndarray) -> str:
+    if all(s is None for s in shape):  # only the number of dimensions matters
+        return f"{name} must be {len(shape)}-D, got an array of shape {array.shape}"
+    columns = f" {layout}" if layout else ""
+    return f"{name} must have shape {_shape_text(shape)}{columns}, got {describe(array)}"
+
+
+def _fits(array: np.ndarray | torch.Tensor, shape: Shape) -> bool:
+    if array.ndim != len(shape):
+        return False
+    for got, want in zip(array.shape, shape, strict=True):
+        if _known(want) and got != want:
+            return False
+    return True
+
+
+def _empty_dtype(kinds: str) -> type:
+    """The dtype of an empty input whose own dtype is not one of ``kinds``."""
+    for kind, dtype in (("f", np.float64), ("i", np.int64), ("u", np.uint64), ("b", np.bool_)):
+        if kind in kinds:
+            return dtype
+    return np.float64
+
+
+def check_array(
+    value: Any,
+    name: str,
+    *,
+    shape: Shape | None = None,
+    kinds: str = "iuf",
+    finite: bool = True,
+    dtype: Any = None,
+    allow_empty: bool = True,
+    any_empty: bool = False,
+    contiguous: bool = False,
+    layout: str = "",
+    holding: str | None = None,
+) -> np.ndarray:
+    """Turn a list, numpy array or tensor into a checked numpy array.
+
+    Args:
+        value: the input (lists, numpy arrays, tensors on any device).
+        name: the argument's name for messages.
+        shape: the shape wanted, ``None`` or a name for any length (``(None, 4)``:
+            ``[N, 4]``; ``("B", 3)``: ``[B, 3]``); ``None`` for any shape. A 1-D empty
+            input (``[]``) stands for zero rows when the shape has two or more dimensions,
+            the first of any length and the others fixed.
+        kinds: the numpy dtype kinds allowed (``"iuf"``: integers and floats, no bools).
+            An empty input is never refused for its dtype (``[]`` is float64 to numpy).
+        finite: refuse NaN and infinity.
+        dtype: cast the result to this dtype (no copy when it already has it).
+        allow_empty: when False, an input without elements is a ``ValueError``.
+        any_empty: an empty input of any shape (``[0, 3]``, ``[1, 0]``) stands for an
+            empty array of ``shape`` (``None`` as 0), not only ``[]``.
+        contiguous: return a C-contiguous array.
+        layout: words after the shape in messages, e.g. ``"(x1, y1, x2, y2)"``.
+        holding: what the array must hold in messages (default: words for ``kinds``).
+
+    Returns:
+        the array (the input itself when no change was needed). An empty input that
+        stands for zero rows comes back with ``shape``'s ``None`` as 0, in ``dtype`` or a
+        dtype of ``kinds``.
+
+    Raises:
+        TypeError: not an array-like, or a dtype kind outside ``kinds``.
+        ValueError: a ragged list, the wrong shape, no elements, NaN or infinity.
+    """
+    array = as_numpy(value, name)
+    if array.size == 0:
+        if not allow_empty:
+            raise ValueError(f"{name} must not be empty, got {describe(array)}")
+        array = _empty_as_rows(array, shape, any_empty)
+        if array.dtype.kind not in kinds:
+            array = array.astype(dtype if dtype is not None else _empty_dtype(kinds))
+    if shape is not None and not _fits(array, shape):
+        raise ValueError(_shape_error(name, shape, layout, array))
+    if array.dtype.kind not in kinds:
+        words = holding or _KIND_WORDS.get(kinds, f"values of dtype kinds {kinds!r}")
+        raise TypeError(f"{name} must hold {words}, got {describe(array)}")
+    target = array.dtype if dtype is None else np.dtype(dtype)
+    if finite and target.kind not in "fc":  # before a cast to integers hides NaN
+        check_finite_array(array, name)
+    if target != array.dtype or (contiguous and not array.flags.c_contiguous):
+        array = _cast(array, target, contiguous)
+    if finite and target.kind in "fc":  # after: a narrower float can overflow to infinity
+        check_finite_array(array, name)
+    return array
+
+
+def _cast(array: np.ndarray, dtype: np.dtype, contiguous: bool) -> np.ndarray:
+    order = "C" if contiguous else None
+    if dtype.kind == "f" and dtype.itemsize < 8:  # may overflow to infinity: refused after
+        with np.errstate(over="ignore"):
+            return np.asarray(array, dtype=dtype, order=order)
+    return np.asarray(array, dtype=dtype, order=order)
+
+
+def _empty_as_rows(array: np.ndarray, shape: Shape | None, any_empty: bool) -> np.ndarray:
+    """An empty input reshaped to zero rows of ``shape``, when it stands for them."""
+    if shape is None:
+        return array
+    rows = tuple(int(s) if _known(s) else 0 for s in shape)
+    if any_empty and math.prod(rows) == 0:
+        return array.reshape(rows)
+    known_columns = all(_known(s) for s in shape[1:])
+    if array.shape == (0,) and len(shape) >= 2 and not _known(shape[0]) and known_columns:
+        return array.reshape(rows)
+    return array
+
+
+def check_array_list(
+    values: Any, name: str, *, length: int | None = None, **checks: Any
+) -> list[np.ndarray]:
+    """Check a sequence (list or tuple) of arrays with :func:`check_array`.
+
+    Args:
+        values: the sequence; a numpy array, a tensor or a string is not one.
+        name: the argument's name; element ``i`` is named ``name[i]`` in messages.
+        length: the number of arrays wanted, or None for any.
+        **checks: :func:`check_array`'s keyword arguments, applied to every element.
+
+    Returns:
+        a new list of the checked arrays.
+    """
+    if isinstance(values, (np.ndarray, torch.Tensor, str, bytes)) or not isinstance(
+        values, Sequence
+    ):
+        shape = checks.get("shape")
+        what = "arrays" if shape is None else f"{_shape_text(shape)} arrays"
+        raise TypeError(f"{name} must be a sequence of {what}, got {describe(values)}")
+    if length is not None and len(values) != length:
+        raise ValueError(f"{name} must hold {length} arrays, got {len(values)}")
+    return [check_array(v, f"{name}[{i}]", **checks) for i, v in enumerate(values)]
+
+
+def check_tensor_shape(
+    value: Any, name: str, shape: Shape, *, dtypes: str | None = None, layout: str = ""
+) -> torch.Tensor:
+    """Check that ``value`` is a ``Tensor`` of ``shape`` and return it (no copy, any device).
+
+    Args:
+        shape: as :func:`check_array`'s: ``None`` or a name for any length, e.g.
+            ``("B", 3, "H", "W")`` (``[B, 3, H, W]`` in messages).
+        dtypes: ``"float"`` (floating point only), ``"real"`` (floating or integer; no
+            bool or complex) or None (any dtype).
+        layout: words after the shape in messages.
+
+    Raises:
+        TypeError: not a tensor, or a dtype outside ``dtypes``.
+        ValueError: the wrong shape.
+    """
+    check_tensor(value, name)
+    if not _fits(value, shape):
+        columns = f" {layout}" if layout else ""
+        raise ValueError(
+            f"{name} must be a Tensor of shape {_shape_text(shape)}{columns}, got {describe(value)}"
+        )
+    if dtypes is not None:
+        check_choice(dtypes, "dtypes", ("float", "real"))
+        check_real_dtype(value, name, allow_integer=dtypes == "real")
+    return value

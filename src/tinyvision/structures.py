@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import describe
+from tinyvision._validate import check_array, describe
 
 __all__ = [
     "DetectionDataset",
@@ -76,14 +76,9 @@ def _check_int64_range(array: np.ndarray, name: str) -> None:
 
 def _reals(value: Any, name: str, n: int, *, nonnegative: bool = False) -> np.ndarray:
     """A finite float64 column of length ``n``."""
-    array = np.asarray(value)
-    if array.size == 0 and n == 0:
-        return np.zeros(0, dtype=np.float64)
-    if array.dtype.kind not in "biuf" or array.dtype.kind == "b":
-        raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
-    if array.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {array.shape}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
+    array = check_array(
+        value, name, shape=(n,), finite=False, dtype=np.float64, any_empty=True, contiguous=True
+    )
     bad = ~np.isfinite(array)
     if nonnegative:
         bad |= array < 0
@@ -98,26 +93,29 @@ def _flags(value: Any, name: str, n: int) -> np.ndarray:
     """A bool column of length ``n`` from bools or 0/1 integers."""
     if value is None:
         return np.zeros(n, dtype=bool)
-    array = np.asarray(value)
-    if array.size == 0 and n == 0:
-        return np.zeros(0, dtype=bool)
-    if array.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {array.shape}")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold 0/1 or booleans, got {describe(array)}")
+    array = check_array(
+        value,
+        name,
+        shape=(n,),
+        kinds="biuf",
+        finite=False,
+        any_empty=True,
+        holding="0/1 or booleans",
+    )
     return np.ascontiguousarray(array != 0)
 
 
 def _boxes(value: Any, name: str) -> np.ndarray:
     """A finite float64 ``[N, 4]`` box column whose widths and heights are >= 0."""
-    array = np.asarray(value)
-    if array.size == 0:
-        return np.zeros((0, 4), dtype=np.float64)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
-    if array.ndim != 2 or array.shape[1] != 4:
-        raise ValueError(f"{name} must have shape [N, 4], got {array.shape}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
+    array = check_array(
+        value,
+        name,
+        shape=(None, 4),
+        finite=False,
+        dtype=np.float64,
+        any_empty=True,
+        contiguous=True,
+    )
     finite = np.isfinite(array).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import as_numpy, check_float, check_int, describe
+from tinyvision._validate import check_array, check_float, check_int, describe
 
 __all__ = [
     "augment_hsv",
@@ -59,18 +59,9 @@ def _check_image(image: Any, name: str = "image") -> np.ndarray:
 
 def _check_labels(labels: Any, name: str = "labels") -> np.ndarray:
     """``float64[N, 5]``; an empty list or ``[0]`` array counts as ``[0, 5]``."""
-    array = as_numpy(labels, name)
-    if array.shape == (0,):
-        return np.zeros((0, 5), dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 5:
-        raise ValueError(
-            f"{name} must have shape [N, 5] (class, x1, y1, x2, y2), got {describe(array)}"
-        )
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite, got an array containing NaN or infinity")
+    array = check_array(
+        labels, name, shape=(None, 5), dtype=np.float64, layout="(class, x1, y1, x2, y2)"
+    )
     classes = array[:, 0]
     if ((classes < 0) | (classes != np.floor(classes))).any():
         bad = classes[(classes < 0) | (classes != np.floor(classes))][0]
@@ -236,18 +227,10 @@ def box_candidates(
     ``box2`` after, both ``[4, N]`` (x1, y1, x2, y2). Keeps boxes wider and taller than
     ``wh_thr`` pixels, with aspect ratio below ``ar_thr`` and more than ``area_thr`` of their
     original area left. Returns ``bool[N]``."""
-    boxes = []
-    for name, box in (("box1", box1), ("box2", box2)):
-        array = as_numpy(box, name)
-        if array.ndim != 2 or array.shape[0] != 4:
-            raise ValueError(
-                f"{name} must have shape [4, N] (x1, y1, x2, y2), got {describe(array)}"
-            )
-        if array.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{name} must be finite, got an array containing NaN or infinity")
-        boxes.append(array.astype(np.float64))
+    boxes = [
+        check_array(box, name, shape=(4, None), dtype=np.float64, layout="(x1, y1, x2, y2)")
+        for name, box in (("box1", box1), ("box2", box2))
+    ]
     if boxes[0].shape != boxes[1].shape:
         raise ValueError(
             f"box1 and box2 must have the same shape, got {boxes[0].shape} and {boxes[1].shape}"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import as_numpy, check_choice, check_finite_array, check_float
+from tinyvision._validate import check_array, check_choice, check_float
 from tinyvision.metrics import _detection_kernels as _k
 from tinyvision.structures import xyxy_to_xywh
 
@@ -40,15 +40,7 @@ class DetectionMatch:
 
 
 def _boxes_xyxy(value: Any, name: str) -> np.ndarray:
-    array = as_numpy(value, name)
-    if array.size == 0:
-        return np.zeros((0, 4), dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 4:
-        raise ValueError(f"{name} must have shape [N, 4], got an array of shape {array.shape}")
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
-    array = array.astype(np.float64)
-    check_finite_array(array, name)
+    array = check_array(value, name, shape=(None, 4), dtype=np.float64, any_empty=True)
     if np.any(array[:, 2:] < array[:, :2]):
         row = int(np.flatnonzero(np.any(array[:, 2:] < array[:, :2], axis=1))[0])
         raise ValueError(
@@ -85,13 +77,7 @@ def match_detections(
     """
     det = _boxes_xyxy(det_boxes, "det_boxes")
     gt = _boxes_xyxy(gt_boxes, "gt_boxes")
-    scores = as_numpy(det_scores, "det_scores", ndim=(1,))
-    if scores.size == 0:
-        scores = np.zeros(0, dtype=np.float64)
-    if scores.dtype.kind not in "iuf":
-        raise TypeError(f"det_scores must hold real numbers, got dtype {scores.dtype}")
-    scores = scores.astype(np.float64)
-    check_finite_array(scores, "det_scores")
+    scores = check_array(det_scores, "det_scores", shape=(None,), dtype=np.float64)
     if scores.shape[0] != det.shape[0]:
         raise ValueError(
             f"det_scores must have one score per detection ({det.shape[0]}), got {scores.shape[0]}"
@@ -148,8 +134,8 @@ def average_precision(recall: Any, precision: Any, method: str = "coco101") -> f
         AP in [0, 1]; 0 for an empty curve.
     """
     check_choice(method, "method", _AP_METHODS)
-    rec = as_numpy(recall, "recall", ndim=1)
-    prec = as_numpy(precision, "precision", ndim=1)
+    rec = check_array(recall, "recall", shape=(None,), dtype=np.float64)
+    prec = check_array(precision, "precision", shape=(None,), dtype=np.float64)
     if rec.shape[0] != prec.shape[0]:
         raise ValueError(
             f"recall and precision must have the same length, got {rec.shape[0]} and "
@@ -158,13 +144,8 @@ def average_precision(recall: Any, precision: Any, method: str = "coco101") -> f
     if rec.size == 0:
         return 0.0
     for name, arr in (("recall", rec), ("precision", prec)):
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-        check_finite_array(arr, name)
         if np.any(arr < 0) or np.any(arr > 1):
             raise ValueError(f"{name} must lie in [0, 1], got values in [{arr.min()}, {arr.max()}]")
-    rec = rec.astype(np.float64)
-    prec = prec.astype(np.float64)
     if np.any(np.diff(rec) < 0):
         raise ValueError("recall must be non-decreasing (points in decreasing score order)")
     envelope = np.maximum.accumulate(prec[::-1])[::-1]

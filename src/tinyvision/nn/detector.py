@@ -31,7 +31,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from tinyvision._validate import check_float, check_int, check_tensor, describe
+from tinyvision._validate import (
+    check_float,
+    check_int,
+    check_real_dtype,
+    check_tensor,
+    check_tensor_shape,
+    describe,
+)
 from tinyvision.nn.layers import C3, C3TR, Conv
 
 __all__ = [
@@ -230,9 +237,7 @@ class TinyDetector(nn.Module):
 
 def _check_images(x: object, channels: int, multiple: int) -> None:
     """Shape and dtype of a batch for :meth:`TinyDetector.forward` (no data is read)."""
-    check_tensor(x, "x")
-    if x.ndim != 4 or x.shape[1] != channels:
-        raise ValueError(f"x must be a Tensor of shape [B, {channels}, H, W], got {describe(x)}")
+    check_tensor_shape(x, "x", ("B", channels, "H", "W"))
     if not x.is_floating_point():
         raise TypeError(
             f"x must have a floating point dtype (images scaled to [0, 1]), got {describe(x)}"
@@ -283,14 +288,13 @@ def check_head_outputs(outputs: object, anchors: object, strides: object) -> Non
     first = None
     for i, y in enumerate(outputs):
         name = f"outputs[{i}]"
-        check_tensor(y, name)
-        if y.ndim != 5 or y.shape[1] != anchors.shape[1] or y.shape[4] < 6:
+        layout = f"with A = {anchors.shape[1]} anchors and K >= 1"
+        check_tensor_shape(y, name, ("B", "A", "H", "W", "5 + K"), layout=layout)
+        if y.shape[1] != anchors.shape[1] or y.shape[4] < 6:
             raise ValueError(
-                f"{name} must be a Tensor of shape [B, A, H, W, 5 + K] with A = "
-                f"{anchors.shape[1]} anchors and K >= 1, got {describe(y)}"
+                f"{name} must be a Tensor of shape [B, A, H, W, 5 + K] {layout}, got {describe(y)}"
             )
-        if not y.is_floating_point():
-            raise TypeError(f"{name} must have a floating point dtype, got {describe(y)}")
+        check_real_dtype(y, name, allow_integer=False)
         if first is None:
             first = y
         elif y.shape[0] != first.shape[0] or y.shape[4] != first.shape[4]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tinyvision._validate import check_float, check_int, describe
+from tinyvision._validate import check_array, check_float, check_int, describe
 
 __all__ = [
     "C3",
@@ -78,8 +78,7 @@ def dropout(
 
 
 def _dropout_numpy(x: np.ndarray, p: float, training: bool, generator: object) -> np.ndarray:
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"x must have a real or bool dtype, got {describe(x)}")
+    check_array(x, "x", kinds="biuf", finite=False, holding="numbers of a real or bool dtype")
     out = x.astype(np.float64) if x.dtype.kind in "biu" else x.copy()
     if not training or p == 0.0 or out.size == 0:
         return out

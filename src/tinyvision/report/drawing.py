@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from tinyvision._fileio import atomic_write_bytes
+from tinyvision._validate import check_array
 
 __all__ = ["batch_grid", "class_colour", "draw_boxes", "write_image"]
 
@@ -41,15 +42,6 @@ def _check_image(image: object, name: str = "image") -> np.ndarray:
     return image
 
 
-def _as_array(values: object, name: str, dtype: type) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    return array.astype(dtype, copy=False)
-
-
 def draw_boxes(
     image: np.ndarray,
     boxes: object,
@@ -73,25 +65,25 @@ def draw_boxes(
     import cv2
 
     canvas = np.ascontiguousarray(_check_image(image)).copy()
-    box_array = _as_array(boxes, "boxes", np.float64)
-    if box_array.size == 0:
+    box_array = check_array(
+        boxes, "boxes", shape=(None, 4), kinds="biuf", dtype=np.float64, any_empty=True
+    )
+    if box_array.shape[0] == 0:
         return canvas
-    if box_array.ndim != 2 or box_array.shape[1] != 4:
-        raise ValueError(f"boxes must be [N, 4], got shape {tuple(box_array.shape)}")
-    cls_array = _as_array(classes, "classes", np.int64).reshape(-1)
+    cls_array = check_array(classes, "classes", kinds="biuf", dtype=np.int64).reshape(-1)
     if len(cls_array) != len(box_array):
         raise ValueError(
             f"classes must have one entry per box ({len(box_array)}), got {len(cls_array)}"
         )
     score_array = None
     if scores is not None:
-        score_array = _as_array(scores, "scores", np.float64).reshape(-1)
+        score_array = check_array(
+            scores, "scores", kinds="biuf", finite=False, dtype=np.float64
+        ).reshape(-1)
         if len(score_array) != len(box_array):
             raise ValueError(
                 f"scores must have one entry per box ({len(box_array)}), got {len(score_array)}"
             )
-    if not np.isfinite(box_array).all():
-        raise ValueError("boxes must be finite, got NaN or inf")
     bad = (cls_array < 0) | (cls_array >= len(names))
     if bad.any():
         raise ValueError(

@@ -29,7 +29,7 @@ from tinyvision._fileio import (
     atomic_write_text,
     remove_stale_temps,
 )
-from tinyvision._validate import as_numpy, check_finite_array, describe
+from tinyvision._validate import check_array, describe
 
 __all__ = [
     "EVALUATION_FILES",
@@ -137,17 +137,12 @@ class ClassifierEvaluation:
 def _check_labels_and_scores(y_true: Any, scores: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
     """``y_true`` as int ``ndarray[N]`` in ``[0, k)`` and ``scores`` as finite real
     ``ndarray[N, k]``, or ``TypeError``/``ValueError`` naming the argument."""
-    y = as_numpy(y_true, "y_true", ndim=1)
-    s = as_numpy(scores, "scores", ndim=2)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"y_true must hold integer class indices, got dtype {y.dtype}")
-    if s.dtype.kind not in "biuf":
-        raise TypeError(f"scores must hold real numbers, got dtype {s.dtype}")
+    y = check_array(y_true, "y_true", shape=(None,), kinds="iu", holding="integer class indices")
+    s = check_array(scores, "scores", shape=(None, None), kinds="biuf")
     if s.shape != (y.shape[0], k):
         raise ValueError(
             f"scores must have shape ({y.shape[0]}, {k}) (one column per class), got {s.shape}"
         )
-    check_finite_array(s, "scores")
     if y.size and (y.min() < 0 or y.max() >= k):
         raise ValueError(f"y_true must lie in [0, {k}), got values in [{y.min()}, {y.max()}]")
     return y, s
