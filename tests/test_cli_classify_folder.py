@@ -146,3 +146,14 @@ def test_val_split_with_a_val_folder(tmp_path: Path, capsys: pytest.CaptureFixtu
         capsys, "classify", "train", "--data", str(data), "--val-split", "0.3", "--epochs", "1"
     )
     assert_one_line_error(code, err, r"has a val/ folder: val_split \(--val-split\) only")
+
+
+def test_out_inside_the_image_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = write_folder(tmp_path / "data")
+    code, _, err = run_cli(
+        capsys,
+        *("classify", "train", "--data", str(data), "--epochs", "1", "--img-size", "8"),
+        *("--out", str(data / "train" / "runs")),
+    )
+    assert_one_line_error(code, err, r"is inside the image folder --data .*choose another --out")
+    assert not (data / "train" / "runs").exists()

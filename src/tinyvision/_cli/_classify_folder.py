@@ -93,3 +93,17 @@ def load_folder(path: str, options: dict[str, Any]) -> tuple[Any, Any]:
     writable = os.access(cache if cache.is_dir() else folder, os.W_OK)
     with warnings_as_lines(BadImagesWarning):
         return load_image_folder(folder, cache_dir=cache if writable else None, **options)
+
+
+def check_out_not_in_folder(out: Path, data: str) -> None:
+    """Refuse an output folder inside the image folder ``data``: its PNG plots would be read
+    as images (or its folder as a class) by the next run."""
+    if not is_folder(data):
+        return
+    folder = Path(os.path.realpath(data))
+    resolved = Path(os.path.realpath(out))
+    if resolved == folder or folder in resolved.parents:
+        raise UserError(
+            f"--out {out} is inside the image folder --data {data}: its plots would be read as "
+            "images next time; choose another --out"
+        )

@@ -444,6 +444,7 @@ def run_train(args: argparse.Namespace) -> int:
             job.data, data_dir=args.data_dir, download=args.download, folder=job.data_options
         )
         if ctx.is_main:  # after the data (its errors leave nothing behind), before the work
+            _classify_folder.check_out_not_in_folder(job.out, job.data)
             check_out(job.out)
         run = train_job(job, ctx, data=data)
         if ctx.is_main:
@@ -667,6 +668,7 @@ def evaluate_checkpoints(args: argparse.Namespace) -> Any:
         raise UserError(f"{first_path} names no known data set or existing folder; pass --data")
     options = _classify_folder.folder_options(args, data, first)
     out = Path(args.out) if args.out else first_path.parent / "eval"
+    _classify_folder.check_out_not_in_folder(out, data)
     check_out(out)
     _, test = load_data(data, data_dir=args.data_dir, download=args.download, folder=options)
     test = test.upscale(int(first.get("upscale", 1)))
