@@ -42,8 +42,6 @@ def crop_square(image: np.ndarray, box: tuple[float, float, float, float], margi
 def write_crops(shapes: Path, out: Path, split: str, margin: float, min_side: float) -> int:
     """Crop every object of one split of the shapes set into ``out/split/<class>/``."""
     count = 0
-    for name in SHAPE_CLASSES:
-        (out / split / name).mkdir(parents=True, exist_ok=True)
     for image_path in sorted((shapes / "images" / split).glob("*.png")):
         image = read_image(image_path, color="bgr")
         h, w = image.shape[:2]
@@ -55,6 +53,7 @@ def write_crops(shapes: Path, out: Path, split: str, margin: float, min_side: fl
                 continue
             crop = crop_square(image, box, margin)
             target = out / split / SHAPE_CLASSES[int(cls)] / f"{image_path.stem}_{k}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
             if not cv2.imwrite(str(target), crop):
                 raise OSError(f"cannot write {target}")
             count += 1

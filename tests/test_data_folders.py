@@ -353,3 +353,42 @@ def test_bad_arguments(tmp_path: Path, kwargs: dict, error: type, pattern: str) 
     root = arguments.pop("root")
     with pytest.raises(error, match=pattern):
         load_image_folder(root, **arguments)
+
+
+# ----------------------------------------------------------------------------------------
+# scripts/make_shapes_crops.py: the benchmark's real-image folder
+# ----------------------------------------------------------------------------------------
+
+
+def _crops_script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "make_shapes_crops.py"
+    spec = importlib.util.spec_from_file_location("make_shapes_crops", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_crop_square_stays_inside_the_image() -> None:
+    crop_square = _crops_script().crop_square
+    image = np.arange(20 * 30, dtype=np.int32).reshape(20, 30, 1).repeat(3, axis=2)
+    # Box 10 x 4 at (10, 8): side round(10 * 1.3) = 13, left round(15 - 6.5) = 8 (15 - 6.5
+    # = 8.5 rounds to 8, half to even), top round(10 - 6.5) = 4.
+    crop = crop_square(image, (10.0, 8.0, 20.0, 12.0), 0.15)
+    assert np.array_equal(crop, image[4:17, 8:21])
+    # At a corner the square is moved inside: left and top 0.
+    assert np.array_equal(crop_square(image, (0.0, 0.0, 6.0, 6.0), 0.5), image[0:12, 0:12])
+    # Larger than the image: the side is cut to the shorter image side.
+    assert crop_square(image, (0.0, 0.0, 30.0, 20.0), 0.5).shape == (20, 20, 3)
+
+
+def test_shapes_crops_are_an_image_folder(tmp_path: Path) -> None:
+    out = tmp_path / "crops"
+    assert _crops_script().main([str(out), "--train", "6", "--val", "2"]) == 0
+    files = sorted(out.glob("*/*/*.png"))
+    assert files and {f.parent.parent.name for f in files} == {"train", "val"}
+    assert {f.parent.name for f in files} <= {"circle", "square", "triangle", "star"}
+    for path in files:
+        h, w = cv2.imread(str(path)).shape[:2]
+        assert h == w >= 12
