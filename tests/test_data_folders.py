@@ -138,6 +138,28 @@ def test_resize_center_crop_matches_its_definition() -> None:
     assert odd.shape == (6, 6, 3)  # 14 * 6 / 9 = 9.33 -> 9 columns, crop from column 1
 
 
+@pytest.mark.parametrize(
+    ("image", "size", "error", "pattern"),
+    [
+        ([[1]], 4, TypeError, r"image must be a uint8 numpy array, got .*list"),
+        (np.zeros((4, 4, 3), np.float32), 4, TypeError, "image must be a uint8 numpy array"),
+        (np.zeros((4, 4), np.uint8), 4, ValueError, r"\[H, W, C\].*got \(4, 4\)"),
+        (np.zeros((0, 4, 3), np.uint8), 4, ValueError, r"got \(0, 4, 3\)"),
+        (np.zeros((4, 4, 5), np.uint8), 4, ValueError, r"1\.\.4 channels, got \(4, 4, 5\)"),
+        (np.zeros((4, 4, 3), np.uint8), 0, ValueError, "size must be >= 1, got 0"),
+        (np.zeros((4, 4, 3), np.uint8), 2.0, TypeError, "size must be an integer"),
+    ],
+)
+def test_resize_center_crop_bad_input(image, size, error: type, pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        resize_center_crop(image, size)
+
+
+def test_resize_center_crop_single_channel() -> None:
+    grey = np.arange(6 * 9, dtype=np.uint8).reshape(6, 9, 1)
+    assert resize_center_crop(grey, 3).shape == (3, 3, 1)
+
+
 # ----------------------------------------------------------------------------------------
 # The cache
 # ----------------------------------------------------------------------------------------

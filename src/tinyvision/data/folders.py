@@ -164,9 +164,21 @@ def resize_center_crop(image: np.ndarray, size: int) -> np.ndarray:
     ``cv2.INTER_AREA`` when the image shrinks, ``cv2.INTER_LINEAR`` when it grows; the
     longer side becomes ``round(long * size / short)``; the crop starts at
     ``(long' - size) // 2``. Returns ``uint8[size, size, C]``.
+
+    Raises:
+        TypeError: ``image`` is not a uint8 numpy array; ``size`` not an int.
+        ValueError: ``image`` is not ``[H, W, C]`` with ``H, W >= 1`` and 1..4 channels;
+            ``size`` outside 1..4096.
     """
     import cv2
 
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise TypeError(f"image must be a uint8 numpy array, got {describe(image)}")
+    if image.ndim != 3 or min(image.shape[:2]) < 1 or not 1 <= image.shape[2] <= 4:
+        raise ValueError(
+            f"image must have shape [H, W, C] with H, W >= 1 and 1..4 channels, got {image.shape}"
+        )
+    size = check_int(size, "size", minimum=1, maximum=IMG_SIZE_MAX)
     h, w = image.shape[:2]
     if h != size or w != size:
         scale = size / min(h, w)
