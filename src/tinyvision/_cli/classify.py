@@ -1,8 +1,9 @@
 """`tinyvision classify train|eval`: train an image classifier, evaluate one.
 
-``train`` loads a data set (the offline digits by default, or CIFAR-10 from its official
-files), builds the fast recipe's network or the notes' ToyNet, trains it (checkpoints in
-``--out``, ``--resume`` to continue) and ends with the evaluation that ``eval`` does:
+``train`` loads a data set (the offline digits by default, CIFAR-10 from its official
+files, or a folder of one's own images: ``_classify_folder``), builds the fast recipe's
+network or the notes' ToyNet, trains it (checkpoints in ``--out``, ``--resume`` to
+continue) and ends with the evaluation that ``eval`` does:
 ``metrics.json``, PNG plots, ``report.html`` and ``predictions.csv`` in the output folder,
 and a short table on stdout.
 """
@@ -34,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "classify",
         help="train and evaluate image classifiers",
-        description="Train an image classifier (digits or CIFAR-10) or evaluate one.",
+        description="Train an image classifier (digits, CIFAR-10 or a folder of your images) "
+        "or evaluate one.",
     )
     actions = parser.add_subparsers(dest="classify_command", metavar="<action>")
     _register_train(actions)
@@ -54,7 +56,8 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
         type=_classify_folder.data_argument,
         metavar="{digits,cifar10,DIR}",
         help="data set (default digits: offline 8x8 digits), or a folder of your images: "
-        "DIR/train/<class>/*, DIR/val/<class>/* (or DIR/<class>/*, split by --val-split)",
+        "DIR/train/<class>/*, DIR/val/<class>/* (or DIR/<class>/*, split by --val-split); "
+        "decoded once, cached in DIR/.tinyvision-cache/",
     )
     add("--model", choices=("fast", "toy"), help="our FastNet or the notes' ToyNet (default fast)")
     add(
