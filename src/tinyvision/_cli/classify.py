@@ -1,8 +1,9 @@
 """`tinyvision classify train|eval|export`: train an image classifier, evaluate one, export it.
 
-``train`` loads a data set (the offline digits by default, or CIFAR-10 from its official
-files), builds the fast recipe's network or the notes' ToyNet, trains it (checkpoints in
-``--out``, ``--resume`` to continue) and ends with the evaluation that ``eval`` does:
+``train`` loads a data set (the offline digits by default, CIFAR-10 from its official
+files, or a folder of one's own images: ``_classify_folder``), builds the fast recipe's
+network or the notes' ToyNet, trains it (checkpoints in ``--out``, ``--resume`` to
+continue) and ends with the evaluation that ``eval`` does:
 ``metrics.json``, PNG plots, ``report.html`` and ``predictions.csv`` in the output folder,
 and a short table on stdout.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from tinyvision._cli import _flags
+from tinyvision._cli import _classify_folder, _flags
 from tinyvision._cli._checks import check_out, refuse_overwrite
 from tinyvision._errors import UserError
 
@@ -34,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "classify",
         help="train and evaluate image classifiers",
-        description="Train an image classifier (digits or CIFAR-10) or evaluate one.",
+        description="Train an image classifier (digits, CIFAR-10 or a folder of your images) "
+        "or evaluate one.",
     )
     actions = parser.add_subparsers(dest="classify_command", metavar="<action>")
     _register_train(actions)
@@ -55,7 +57,14 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
         "test split (metrics.json, plots, report.html).",
     )
     add = train.add_argument
-    add("--data", choices=DATA_CHOICES, help="data set (default digits: offline 8x8 digits)")
+    add(
+        "--data",
+        type=_classify_folder.data_argument,
+        metavar="{digits,cifar10,DIR}",
+        help="data set (default digits: offline 8x8 digits), or a folder of your images: "
+        "DIR/train/<class>/*, DIR/val/<class>/* (or DIR/<class>/*, split by --val-split); "
+        "decoded once, cached in DIR/.tinyvision-cache/",
+    )
     add("--model", choices=("fast", "toy"), help="our FastNet or the notes' ToyNet (default fast)")
     add(
         "--recipe",
@@ -96,6 +105,7 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
     add_resume_argument(train)
     add_engine_arguments(train, "the top-1 accuracy")
     _add_data_arguments(train)
+    _classify_folder.add_folder_arguments(train)
     train.set_defaults(func=run_train)
 
 
@@ -110,12 +120,16 @@ def _register_eval(actions: argparse._SubParsersAction) -> None:
     source.add_argument("--checkpoint", nargs="+", metavar="CKPT", help="checkpoint file(s)")
     source.add_argument("--predictions", metavar="CSV", help="true labels and class scores")
     evaluate.add_argument(
-        "--data", choices=DATA_CHOICES, help="data set to evaluate on (default: the checkpoint's)"
+        "--data",
+        type=_classify_folder.data_argument,
+        metavar="{digits,cifar10,DIR}",
+        help="data set or image folder to evaluate on (default: the checkpoint's)",
     )
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_argument(evaluate)
     evaluate.add_argument("--out", help="output folder (default: eval/ beside the input)")
     _add_data_arguments(evaluate)
+    _classify_folder.add_folder_arguments(evaluate, evaluating=True)
     evaluate.set_defaults(func=run_eval)
 
 
@@ -230,8 +244,17 @@ def set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads)
 
 
-def load_data(name: str, *, data_dir: str = "data", download: bool = False) -> tuple[Any, Any]:
-    """The ``(train, test)`` :class:`~tinyvision.data.dataset.ImageDataset` pair of ``name``."""
+def load_data(
+    name: str,
+    *,
+    data_dir: str = "data",
+    download: bool = False,
+    folder: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:
+    """The ``(train, test)`` :class:`~tinyvision.data.dataset.ImageDataset` pair of ``name``
+    (a folder's path: its ``(train, val)``, loaded with the options ``folder``)."""
+    if _classify_folder.is_folder(name):
+        return _classify_folder.load_folder(name, folder or {})
     if name == "digits":
         from tinyvision.data.digits import load_digits
 
@@ -251,7 +274,7 @@ class TrainJob:
     """A training run, resolved from the command line (a recipe) or from a checkpoint."""
 
     model: str  # "fast" or "toy"
-    data: str  # "digits" or "cifar10"
+    data: str  # "digits", "cifar10" or an image folder's absolute path
     variant: str  # recipe variant: "tuned" or "notes"
     out: Path  # output folder
     config: Any  # TrainConfig
@@ -262,6 +285,7 @@ class TrainJob:
     label: str = ""  # progress label
     weights: dict[str, Any] | None = None  # --weights: a checkpoint record to fine-tune from
     weights_path: str = ""
+    data_options: dict[str, Any] = dataclasses.field(default_factory=dict)  # image folder's
 
 
 @dataclass
@@ -279,7 +303,8 @@ def job_from_args(args: argparse.Namespace) -> TrainJob:
     if args.resume is not None:
         return _resumed_job(args)
     model, data, variant = args.model or "fast", args.data or "digits", args.recipe or "tuned"
-    recipe = get_recipe(model, data, variant)
+    data_options = _classify_folder.folder_options(args, data)
+    recipe = get_recipe(model, "folder" if data_options else data, variant)
     changes = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
     epochs = changes.get("epochs", recipe.config.epochs)
     if changes.get("cycles", 1) > epochs:
@@ -288,9 +313,19 @@ def job_from_args(args: argparse.Namespace) -> TrainJob:
         changes["cycles"] = next(c for c in (3, 2, 1) if epochs % c == 0)
     changes.update(engine_changes(args, epochs))
     config = dataclasses.replace(recipe.config, seed=args.seed, **changes)
-    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / f"{data}-{model}"
+    name = Path(data).name if data_options else data
+    out = Path(args.out) if args.out else Path(DEFAULT_OUT) / f"{name}-{model}"
     job = TrainJob(
-        model, data, variant, out, config, dict(recipe.model_kwargs), recipe.upscale, args.seed
+        model,
+        data,
+        variant,
+        out,
+        config,
+        dict(recipe.model_kwargs),
+        recipe.upscale,
+        args.seed,
+        label=f"{name}/{model}",
+        data_options=data_options,
     )
     job.weights = weights_record(args, "classifier")
     job.weights_path = str(args.weights or "")
@@ -331,6 +366,7 @@ def _resumed_job(args: argparse.Namespace) -> TrainJob:
         upscale=int(record.get("upscale", 1)),
         seed=int(record.get("seed", 0)),
         resume=record,
+        data_options=dict(record.get("data_options") or {}),
     )
 
 
@@ -352,7 +388,9 @@ def train_job(
     from tinyvision.train.classify import TrainingDiverged, train_classifier
     from tinyvision.train.engine import transfer_weights
 
-    train_set, test_set = data or load_data(job.data, data_dir=data_dir, download=download)
+    train_set, test_set = data or load_data(
+        job.data, data_dir=data_dir, download=download, folder=job.data_options
+    )
     train_set, test_set = train_set.upscale(job.upscale), test_set.upscale(job.upscale)
     c, h, _ = train_set.image_shape
     kwargs = {"in_channels": c, "num_classes": train_set.num_classes, **job.model_kwargs}
@@ -368,6 +406,8 @@ def train_job(
         "image_shape": list(train_set.image_shape),
         "seed": job.seed,
     }
+    if job.data_options:
+        meta["data_options"] = dict(job.data_options)
     if job.resume is not None and list(job.resume.get("image_shape", [])) != meta["image_shape"]:
         raise UserError("the checkpoint was trained on images of another shape than this data set")
     torch.manual_seed(job.seed)
@@ -467,8 +507,11 @@ def run_train(args: argparse.Namespace) -> int:
     job = job_from_args(args)
     ctx = setup_distributed(args.device)
     try:
-        data = load_data(job.data, data_dir=args.data_dir, download=args.download)
+        data = load_data(
+            job.data, data_dir=args.data_dir, download=args.download, folder=job.data_options
+        )
         if ctx.is_main:  # after the data (its errors leave nothing behind), before the work
+            _classify_folder.check_out_not_in_folder(job.out, job.data)
             check_out(job.out)
         run = train_job(job, ctx, data=data)
         if ctx.is_main:
@@ -718,11 +761,13 @@ def evaluate_checkpoints(args: argparse.Namespace) -> Any:
                     f"{path} and {first_path} were trained on different data ({key} differ)"
                 )
     data = args.data or first.get("data")
-    if data not in DATA_CHOICES:
-        raise UserError(f"{first_path} names no known data set; pass --data")
+    if not isinstance(data, str) or (data not in DATA_CHOICES and not Path(data).is_dir()):
+        raise UserError(f"{first_path} names no known data set or existing folder; pass --data")
+    options = _classify_folder.folder_options(args, data, first)
     out = Path(args.out) if args.out else first_path.parent / "eval"
+    _classify_folder.check_out_not_in_folder(out, data)
     check_out(out)
-    _, test = load_data(data, data_dir=args.data_dir, download=args.download)
+    _, test = load_data(data, data_dir=args.data_dir, download=args.download, folder=options)
     test = test.upscale(int(first.get("upscale", 1)))
     if list(test.image_shape) != list(first.get("image_shape", [])):
         raise UserError(

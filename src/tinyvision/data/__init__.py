@@ -6,7 +6,8 @@ threaded detection batch loader, and seeded synthetic detector output for NMS
 
 See :mod:`tinyvision.data.images` for the one image reader (EXIF orientation applied),
 :mod:`tinyvision.data.formats` for the detection readers, writers and their conventions,
-:mod:`tinyvision.data.cifar` and :mod:`tinyvision.data.digits` for the classification data sets.
+:mod:`tinyvision.data.cifar` and :mod:`tinyvision.data.digits` for the classification data sets,
+:mod:`tinyvision.data.folders` for a class-per-folder image set of one's own.
 """
 
 from tinyvision.data.augment import (
@@ -22,6 +23,7 @@ from tinyvision.data.cocolike import make_coco_like, make_coco_like_tables
 from tinyvision.data.cocolike_instances import make_coco_like_keypoints, make_coco_like_segm
 from tinyvision.data.dataset import ImageDataset, stratified_split
 from tinyvision.data.digits import load_digits
+from tinyvision.data.folders import BadImagesWarning, load_image_folder
 from tinyvision.data.formats import (
     BadLabelsWarning,
     DetectionDataset,
@@ -61,6 +63,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "SHAPE_CLASSES",
     "AugmentConfig",
+    "BadImagesWarning",
     "BadLabelsWarning",
     "DetectionDataset",
     "DetectionLoader",
@@ -82,6 +85,7 @@ __all__ = [
     "load_cifar10",
     "load_dataset",
     "load_digits",
+    "load_image_folder",
     "load_images",
     "load_predictions",
     "make_coco_like",

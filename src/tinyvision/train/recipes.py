@@ -20,7 +20,7 @@ from tinyvision.train.classify import TrainConfig
 __all__ = ["DATASETS", "MODELS", "VARIANTS", "Recipe", "get_recipe"]
 
 MODELS = ("fast", "toy")
-DATASETS = ("digits", "cifar10")
+DATASETS = ("digits", "cifar10", "folder")  # "folder": your own images (data.folders)
 VARIANTS = ("tuned", "notes")
 
 
@@ -110,11 +110,45 @@ _TUNED: dict[tuple[str, str], Recipe] = {
         ),
         description="ToyNet, 30 epochs, batch 128, lr 0.05, flip + 2 px",
     ),
+    ("fast", "folder"): Recipe(
+        "fast",
+        {"widths": (64, 128, 256), "stem_width": 32},
+        TrainConfig(
+            epochs=10,
+            batch_size=128,
+            lr=0.2,
+            label_smoothing=0.2,
+            weight_decay=5e-4,
+            flip=True,
+            translate=2,
+            padding_mode="reflect",
+            tta_flip=True,
+            channels_last=True,
+            amp=True,
+        ),
+        description="FastNet(64, 128, 256) on your images, 10 epochs, batch 128, flip + 2 px",
+    ),
+    ("toy", "folder"): Recipe(
+        "toy",
+        {},
+        TrainConfig(
+            epochs=30,
+            batch_size=64,
+            lr=0.05,
+            label_smoothing=0.0,
+            weight_decay=5e-4,
+            flip=True,
+            translate=2,
+            padding_mode="reflect",
+        ),
+        description="ToyNet on your images, 30 epochs, batch 64, lr 0.05, flip + 2 px",
+    ),
 }
 
 
 def get_recipe(model: str, data: str, variant: str = "tuned") -> Recipe:
-    """The recipe for ``model`` (``"fast"``/``"toy"``) on ``data`` (``"digits"``/``"cifar10"``).
+    """The recipe for ``model`` (``"fast"``/``"toy"``) on ``data`` (``"digits"``/``"cifar10"``,
+    or ``"folder"``: an image folder of one's own, :mod:`tinyvision.data.folders`).
 
     ``variant="notes"`` keeps the tuned recipe's network and upscaling but trains with the
     notes' settings.
