@@ -310,7 +310,8 @@ def run(args: argparse.Namespace) -> int:
 # result: mAP@0.5 0.74 where it was tuned, 0.39 with the same code and seed on an AVX-512
 # machine with torch 2.13. Seed 0, one thread, 12 epochs: batch 16 on this set 0.85, on 800
 # images of the default set 0.46; batch 8 on this set 0.45. With 16 epochs every seed 0-2,
-# with 1 or 2 threads, AVX2 or AVX-512, reached 0.95 or more (README, "Training a detector").
+# with 1 or 2 threads, AVX2 or AVX-512, reached mAP@0.5 0.95 or more (README: "Training a
+# detector").
 DETECTOR_DEMO: dict[str, int | float] = {
     "train": 800,  # shapes training images
     "val": 100,  # validation images
