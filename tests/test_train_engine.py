@@ -464,6 +464,7 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
         )
 
     whole = run(tmp_path / "whole")
+    _assert_run_pictures(tmp_path / "whole", images, labels, config)
     text = (tmp_path / "whole" / "results.csv").read_text()
     assert text.splitlines()[0].split(",") == DETECTOR_COLUMNS
     rows = read_results_csv(tmp_path / "whole" / "results.csv")
@@ -486,7 +487,12 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "cut", callback=stop_after_first)
     record = load_checkpoint(tmp_path / "cut" / "last.pt", kind="detector")
+    for name in ("labels.png", "train_batch0.jpg"):  # drawn by the first call
+        assert (tmp_path / "cut" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+        (tmp_path / "cut" / name).unlink()
     resumed = run(tmp_path / "cut", resume=record)
+    assert not (tmp_path / "cut" / "labels.png").exists()  # a resumed run draws no more
+    assert not (tmp_path / "cut" / "train_batch0.jpg").exists()
     assert (tmp_path / "cut" / "results.csv").read_text() == text
     for which in ("model", "raw_model", "best_model"):
         a, b = getattr(whole, which).state_dict(), getattr(resumed, which).state_dict()
@@ -495,6 +501,27 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
     assert best_b["epoch"] == best["epoch"]
     w_a, w_b = best["ema"]["weights"], best_b["ema"]["weights"]
     assert all(torch.equal(w_a[k], w_b[k]) for k in w_a)
+
+
+def _assert_run_pictures(out: Path, images, labels, config) -> None:
+    """labels.png of the training labels; train_batch0.jpg: the first batch as trained on."""
+    import cv2
+
+    from tinyvision.data.loader import DetectionLoader
+    from tinyvision.report.drawing import write_batch_jpg
+
+    assert (out / "labels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = (out / "train_batch0.jpg").read_bytes()
+    assert picture[:3] == b"\xff\xd8\xff"
+    assert cv2.imread(str(out / "train_batch0.jpg")).shape == (256, 256, 3)  # 16 images of 64
+    loader = DetectionLoader(
+        images, labels, config.img_size, config.batch_size, config.augment, seed=config.seed
+    )
+    first = loader.build(0, 0, use_mosaic=True)  # epoch 0, step 0, mosaic and all
+    names = ["0", "1", "2", "3"]  # no names given: the class indices
+    expected = write_batch_jpg(out.parent / "expected.jpg", first.images, first.targets, names)
+    assert picture == expected.read_bytes()
+    assert not list(out.glob(".*.tmp"))
 
 
 def _subset(dataset, keep: int):
