@@ -486,6 +486,7 @@ def report_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: flo
         + (f"best.pt (epoch {result.best_epoch}); " if best else "")
         + "validation split",
         confidence=conf,
+        run_dir=job.out,
     )
     print(f"wrote {job.out / 'metrics.json'}, {paths['report']} and plots")
     return evaluation

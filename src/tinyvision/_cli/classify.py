@@ -165,7 +165,8 @@ def add_resume_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser, fitness: str) -> None:
-    """``--val-every``, ``--patience``, ``--weights`` and ``--freeze`` (both trainers)."""
+    """``--val-every``, ``--patience``, ``--weights``, ``--freeze`` and ``--tensorboard``
+    (both trainers)."""
     epochs = _flags.int_in(1, _flags.EPOCHS_MAX)
     add = parser.add_argument
     add("--val-every", type=epochs, help="epochs between validations, the last always (1)")
@@ -176,18 +177,30 @@ def add_engine_arguments(parser: argparse.ArgumentParser, fitness: str) -> None:
         type=_flags.int_in(0, FREEZE_MAX),
         help="blocks frozen from the input side when fine-tuning (0)",
     )
+    add(
+        "--tensorboard",
+        action="store_true",
+        help="log each epoch's results.csv row to OUT/tensorboard/ (pip install tensorboard)",
+    )
 
 
 FREEZE_MAX = 1000  # blocks; a model has far fewer (the trainer names the limit)
 ENGINE_OPTIONS = ("val_every", "patience", "freeze", "weights")  # a resumed run keeps its own
 
 
-def engine_changes(args: argparse.Namespace, epochs: int) -> dict[str, int]:
-    """The config changes of ``--val-every``, ``--patience`` and ``--freeze``."""
+def engine_changes(args: argparse.Namespace, epochs: int) -> dict[str, Any]:
+    """The config changes of ``--val-every``, ``--patience``, ``--freeze`` and
+    ``--tensorboard`` (its package checked now, before any data is read)."""
+    from tinyvision.report.tensorboard import require_tensorboard
+
     if args.val_every is not None and args.val_every > epochs:
         raise ValueError(f"--val-every must be <= the epochs ({epochs}), got {args.val_every}")
     names = ("val_every", "patience", "freeze")
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    changes = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if args.tensorboard:
+        require_tensorboard()
+        changes["tensorboard"] = True
+    return changes
 
 
 def weights_record(args: argparse.Namespace, kind: str) -> dict[str, Any] | None:
@@ -230,7 +243,16 @@ def resume_record(
             )
     else:
         raise UserError("--resume needs --out DIR (or the checkpoint: --resume CKPT)")
-    return path, load_checkpoint(path, kind=kind)
+    record = load_checkpoint(path, kind=kind)
+    config = record.get("config")
+    if isinstance(config, dict) and config.get("tensorboard") is True:
+        from tinyvision.report.tensorboard import require_tensorboard
+
+        require_tensorboard()  # the run logs on (before any data is read)
+    elif getattr(args, "tensorboard", False):
+        raise UserError(f"--resume continues the run as it was set up ({path} was trained "
+                        "without --tensorboard); drop --tensorboard")  # fmt: skip
+    return path, record
 
 
 def set_threads(threads: int | None) -> None:
@@ -599,6 +621,7 @@ def evaluate_run(run: TrainedRun, out: Path, device: torch.device) -> Any:
         title=f"{job.model} on {job.data}",
         extra=extra,
         members=members,
+        run_dir=out,
     )
 
 
@@ -662,8 +685,10 @@ def report(
     members: Sequence[tuple[str, np.ndarray]] = (),
     tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = (),
     stream: IO[str] | None = None,
+    run_dir: Path | None = None,
 ) -> Any:
-    """Evaluate (an ensemble's mean probabilities when ``members`` are given), write, print."""
+    """Evaluate (an ensemble's mean probabilities when ``members`` are given), write, print;
+    ``run_dir``: a training run's folder, whose curves the report shows."""
     import numpy as np
 
     from tinyvision.metrics import accuracy_score
@@ -694,7 +719,9 @@ def report(
         tables.append(("Snapshot ensemble", ["model", "accuracy"], rows))
     assert probs is not None
     evaluation = evaluate_scores(y_true, probs, classes)
-    paths = write_evaluation(evaluation, out, title=title, extra=extra, extra_tables=tables)
+    paths = write_evaluation(
+        evaluation, out, title=title, extra=extra, extra_tables=tables, run_dir=run_dir
+    )
     write_predictions_csv(out / "predictions.csv", y_true, probs, classes)
     print(format_table(evaluation), file=stream)
     if members:

@@ -111,6 +111,7 @@ class DetectTrainConfig:
     freeze: int = 0  # blocks frozen from the input side (fine-tuning), 0 = none
     amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
     seed: int = 0  # seeds order and augmentation (the caller seeds the weights)
+    tensorboard: bool = False  # log each results.csv row to out_dir/tensorboard/ (rank 0)
 
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)
@@ -135,6 +136,8 @@ class DetectTrainConfig:
         check_int(self.patience, "patience", minimum=0)
         check_int(self.freeze, "freeze", minimum=0)
         check_int(self.seed, "seed", minimum=0)
+        if not isinstance(self.tensorboard, bool):
+            raise TypeError(f"tensorboard must be a bool, got {describe(self.tensorboard)}")
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -353,6 +356,8 @@ class _DetectorTask(TrainTask):
         self.total_steps = self.steps_per_epoch * config.epochs
         self.anchors = model.anchor_tensor()
         self.earlier: dict[str, float] = {}  # a resumed run's totals of the calls before
+        self.batch_picture: str | None = None  # where to draw the next batch (once)
+        self.names: Sequence[str] = ()
 
     def lr_at(self, step: int) -> float:
         return lr_at(step, self.total_steps, self.config)
@@ -362,6 +367,11 @@ class _DetectorTask(TrainTask):
         return self.loader.epoch(epoch, use_mosaic=use_mosaic)
 
     def loss(self, forward: Callable[[Any], Any], batch: Any) -> tuple[torch.Tensor, Any, Any]:
+        if self.batch_picture is not None:  # the first batch of a fresh run, as trained on
+            from tinyvision.report.drawing import write_batch_jpg
+
+            write_batch_jpg(self.batch_picture, batch.images, batch.targets, self.names)
+            self.batch_picture = None
         device = self.ctx.device
         outputs = forward(batch.images.to(device, non_blocking=True))
         targets = batch.targets.to(device, non_blocking=True)
@@ -448,11 +458,14 @@ def train_detector(
             (``best.pt``, ``result.best_model``). None: no validation.
         ctx: process and device (default one process on the CPU).
         out_dir: where rank 0 writes ``last.pt`` every ``checkpoint_every`` epochs,
-            ``best.pt`` and ``results.csv``.
+            ``best.pt`` and ``results.csv``; a fresh run also ``labels.png`` (the training
+            labels: class counts, box centres and sizes) before training and
+            ``train_batch0.jpg`` (its first batch, augmented, with the targets drawn).
         resume: a checkpoint dict from an earlier call with the same config; training
             continues after its epoch, and its history (rows, best epoch, losses per
             epoch, times, steps) carries on into the result and the new checkpoints.
-        meta: extra entries stored in every checkpoint.
+        meta: extra entries stored in every checkpoint; its ``names`` (the class names)
+            label the pictures.
         callback: receives a :class:`~tinyvision.train.engine.TrainEvent` at the start,
             after each step and after each epoch (``loss`` = the epoch's mean total loss).
 
@@ -483,8 +496,28 @@ def train_detector(
     engine = Engine(
         task, loop, ctx=ctx, out_dir=out_dir, start_epoch=start, history=history, callback=callback
     )
+    if out_dir is not None and ctx.is_main and record is None:
+        _start_pictures(task, out_dir, images, labels)
     _fill_result(result, engine.run(), task.loader)
     return result
+
+
+def _start_pictures(
+    task: _DetectorTask,
+    out_dir: str | os.PathLike[str],
+    images: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+) -> None:
+    """A fresh run's ``labels.png`` now, and ``train_batch0.jpg`` at its first step."""
+    from tinyvision.report.run_plots import write_labels_png
+
+    count = task.model.config.num_classes
+    names = task.meta.get("names")
+    if not (isinstance(names, (list, tuple)) and len(names) == count):
+        names = [str(k) for k in range(count)]
+    task.names = [str(name) for name in names]
+    write_labels_png(os.path.join(out_dir, "labels.png"), images, labels, task.names)
+    task.batch_picture = os.path.join(out_dir, "train_batch0.jpg")
 
 
 def _carry_history(result: DetectTrainResult, record: DetectorCheckpoint) -> None:
