@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinyvision._cli import _flags
 from tinyvision._cli._checks import check_out
-from tinyvision._cli.classify import add_threads_argument, set_threads
+from tinyvision._cli._train_flags import add_threads_argument, set_threads
 from tinyvision._fileio import atomic_write_json
 
 if TYPE_CHECKING:
@@ -88,26 +88,15 @@ def _train(
     ctx: Any,
     **changes: Any,
 ) -> Outcome:
-    from tinyvision._cli.classify import TrainJob, _probabilities, train_job
+    from tinyvision._cli._progress import TrainProgress
     from tinyvision.metrics import accuracy_score
-    from tinyvision.train.recipes import get_recipe
+    from tinyvision.train import runs
 
-    recipe = get_recipe(model, "digits", variant)
-    config = dataclasses.replace(recipe.config, seed=seed, **changes)
-    job = TrainJob(
-        model,
-        "digits",
-        variant,
-        out,
-        config,
-        dict(recipe.model_kwargs),
-        recipe.upscale,
-        seed,
-        label=f"{name} ({settings})",
-    )
-    run = train_job(job, ctx, data=data, lines=False)
-    result = run.result
-    probs = _probabilities(
+    job = runs.classify_job(model, "digits", variant, seed=seed, out=out, changes=changes)
+    progress = TrainProgress(f"{name} ({settings})", enabled=ctx.is_main, lines=False)
+    run = runs.train_classify_job(job, ctx, data, progress)
+    result, config = run.result, job.config
+    probs = runs.probabilities(
         result.model, result.mean, result.std, run.test.float_images(ctx.device), config
     )
     accuracy = float(accuracy_score(run.test.labels.numpy(), probs.argmax(axis=1)))
@@ -121,16 +110,14 @@ def _train(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinyvision._cli.classify import _probabilities, report
     from tinyvision.data.digits import load_digits
-    from tinyvision.metrics import accuracy_score
+    from tinyvision.report.training import write_classifier_report
     from tinyvision.train.checkpoint import load_checkpoint
-    from tinyvision.train.classify import CHECKPOINT_KIND, model_from_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND
     from tinyvision.train.distributed import DistContext, resolve_device
+    from tinyvision.train.runs import snapshot_ensemble
 
     set_threads(args.threads)
-    import numpy as np
-
     start = time.perf_counter()
     out = Path(args.out)
     check_out(out)
@@ -175,22 +162,12 @@ def run(args: argparse.Namespace) -> int:
 
     # The snapshot ensemble: average the probabilities of the three end-of-cycle models.
     labels = test.labels.numpy()
-    members = []
-    for path in snap.run.result.snapshots:
-        record = load_checkpoint(path, kind=CHECKPOINT_KIND)
-        model = model_from_checkpoint(record, path).to(ctx.device)
-        probs = _probabilities(
-            model,
-            record["mean"],
-            record["std"],
-            snap.run.test.float_images(ctx.device),
-            snap.run.job.config,
-        )
-        members.append((Path(path).name, probs))
-    member_acc = [float(accuracy_score(labels, p.argmax(axis=1))) for _, p in members]
-    ensemble_acc = float(
-        accuracy_score(labels, np.mean([p for _, p in members], axis=0).argmax(axis=1))
-    )
+    records = [
+        (Path(p), load_checkpoint(p, kind=CHECKPOINT_KIND)) for p in snap.run.result.snapshots
+    ]
+    images = snap.run.test.float_images(ctx.device)
+    ensemble = snapshot_ensemble(records, images, labels, snap.run.job.config)
+    member_acc, ensemble_acc = ensemble.member_accuracy, ensemble.accuracy
 
     accuracies = [o.accuracy for o in fast]
     mean_acc = statistics.fmean(accuracies)
@@ -242,22 +219,15 @@ def run(args: argparse.Namespace) -> int:
         },
         "toy_notes_settings": {"accuracy": notes.accuracy, "train_seconds": notes.seconds},
         "toy_our_trainer": {"accuracy": toy.accuracy, "train_seconds": toy.seconds},
-        "snapshot_ensemble": {
-            "members": [n for n, _ in members],
-            "member_accuracy": member_acc,
-            "accuracy": ensemble_acc,
-            "beats_best_member": ensemble_acc > max(member_acc),
-        },
+        "snapshot_ensemble": ensemble.summary(),
     }
-    ensemble_rows = [[name, acc] for (name, _), acc in zip(members, member_acc)]
-    ensemble_rows.append(["ensemble (mean probabilities)", ensemble_acc])
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
         ("Comparison", header, rows),
-        ("Snapshot ensemble", ["model", "accuracy"], ensemble_rows),
+        ("Snapshot ensemble", ["model", "accuracy"], ensemble.rows()),
     ]
 
     def write_report(stream: Any = None) -> None:
-        report(
+        write_classifier_report(
             labels,
             fast[0].probs,
             test.classes,
@@ -319,9 +289,10 @@ DETECTOR_DEMO: dict[str, int] = {
 
 def _detector(out: Path, ctx: Any, data_dir: str) -> dict[str, Any]:
     """Train the tiny detector briefly, evaluate it, write its report; the summary."""
-    from tinyvision._cli._detect_train import SHAPES, DetectJob, train_and_report
+    from tinyvision._cli._progress import TrainProgress
     from tinyvision.data.shapes import ShapesConfig
     from tinyvision.train.detect import DetectTrainConfig
+    from tinyvision.train.runs import SHAPES, DetectJob, load_detect_data, train_detect_job
 
     settings = DETECTOR_DEMO
     size = settings["img_size"]
@@ -346,9 +317,12 @@ def _detector(out: Path, ctx: Any, data_dir: str) -> dict[str, Any]:
         out,
         0,
         shapes_folder="shapes-demo",
+        data_dir=data_dir,
     )
     start = time.perf_counter()
-    evaluation = train_and_report(job, ctx, data_dir, label="detector")
+    data = load_detect_data(job, ctx, skip_bad=False)
+    progress = TrainProgress("detector", enabled=ctx.is_main)
+    evaluation = train_detect_job(job, ctx, data, progress=progress)
     return {
         "map50": evaluation.map50,
         "map50_95": evaluation.map50_95,
