@@ -30,17 +30,9 @@ WIDTH_MAX = 256  # channels of the first stage (the last has 8x or 16x)
 CONFIG_FLAGS = ("epochs", "img_size", "batch_size", "lr", "optimizer", "workers")
 # Flags a resumed run takes from its checkpoint (besides those from DetectTrainConfig).
 OVERRIDES = ("width", "levels", "train_images", "val_images", "focal", "weights")
-# The final defaults of the flags that neither the command line nor --config gave.
-DEFAULTS: dict[str, Any] = {
-    "data": SHAPES,
-    "seed": 0,
-    "device": "auto",
-    "width": 16,
-    "levels": 2,
-    "focal": False,
-    "skip_bad_labels": False,
-    "conf": 0.25,
-}
+# The final defaults of the flags that neither the command line nor --config gave (those a
+# resumed run refuses stay None: the job resolves them).
+DEFAULTS: dict[str, Any] = {"device": "auto", "skip_bad_labels": False, "conf": 0.25}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
