@@ -1,7 +1,7 @@
-"""The report of a classifier evaluation: after ``classify train``, ``classify eval`` and
-``demo`` (``metrics.json``, plots, ``report.html``, ``predictions.csv``, the table printed).
-
-The detector's report is :func:`tinyvision.report.detection.write_detection_report`.
+"""The reports at the end of a run: a classifier evaluation (after ``classify train``,
+``classify eval`` and ``demo``: ``metrics.json``, plots, ``report.html``, ``predictions.csv``,
+the table printed) and a detector run's (the COCO summary printed, ``metrics.json`` with the
+run's ``training`` entry, :func:`tinyvision.report.detection.write_detection_report`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+    from tinyvision.metrics.coco.evaluation import DetectionEvaluation
     from tinyvision.train.evaluate import ClassifierEvaluation
     from tinyvision.train.runs import SnapshotEnsemble
 
-__all__ = ["write_classifier_report"]
+__all__ = ["write_classifier_report", "write_detector_run_report"]
 
 Table = tuple[str, Sequence[str], Sequence[Sequence[Any]]]
 
@@ -60,3 +61,31 @@ def write_classifier_report(
         )
     print(f"wrote {paths['metrics.json']}, {paths['report.html']} and plots", file=stream)
     return evaluation
+
+
+def write_detector_run_report(
+    evaluation: DetectionEvaluation,
+    out: Path,
+    training: dict[str, Any],
+    *,
+    subtitle: str,
+    confidence: float = 0.25,
+) -> dict[str, Path]:
+    """Print the COCO summary and per-class table of a detector run's ``evaluation``, write
+    ``metrics.json`` (with ``training``, the run's settings and timings) and the detection
+    report into ``out``; the paths written."""
+    from tinyvision._fileio import atomic_write_json
+    from tinyvision.report.detection import write_detection_report
+
+    print(evaluation.summary())
+    print()
+    print(evaluation.per_class_text())
+    print(f"\nmAP@0.5 {evaluation.map50:.4f}  mAP@0.5:0.95 {evaluation.map50_95:.4f}")
+    metrics = evaluation.to_dict(confidence=confidence)
+    metrics["training"] = training
+    atomic_write_json(out / "metrics.json", metrics)
+    paths = write_detection_report(
+        evaluation, out, title="Detector training", subtitle=subtitle, confidence=confidence
+    )
+    print(f"wrote {out / 'metrics.json'}, {paths['report']} and plots")
+    return {"metrics.json": out / "metrics.json", **paths}

@@ -858,9 +858,9 @@ def loading_summary(result: Any) -> dict[str, float]:
 
 
 def report_detect_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, conf: float) -> Any:
-    """Evaluate the EMA model on the validation split; print and write the report."""
-    from tinyvision._fileio import atomic_write_json
-    from tinyvision.report.detection import write_detection_report
+    """Evaluate ``best.pt`` (else the last EMA weights) on the validation split; print the
+    run's summary and write ``metrics.json`` and the report."""
+    from tinyvision.report.training import write_detector_run_report
     from tinyvision.train.detect import evaluate_detector
 
     img_size = job.config.img_size
@@ -868,12 +868,11 @@ def report_detect_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, co
     final = result.best_model if best else result.model
     evaluation, _ = evaluate_detector(final, val.dataset, val.images, val.scales, img_size)
     loading = loading_summary(result)
-    train_seconds = result.total("train_seconds")
     resumed = ""
     if result.start_epoch and result.steps:
         resumed = f"; resumed after epoch {result.start_epoch} ({result.steps} steps now)"
     print(
-        f"trained in {train_seconds:.1f} s ({loading['steps']} steps of "
+        f"trained in {result.total('train_seconds'):.1f} s ({loading['steps']} steps of "
         f"{loading['step_seconds'] * 1e3:.0f} ms; building a batch took "
         f"{loading['build_seconds_per_batch'] * 1e3:.0f} ms in the loader threads = "
         f"{loading['build_share_of_step']:.0%} of a step, the step waited "
@@ -883,21 +882,35 @@ def report_detect_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, co
     plot_results(job.out)
     if best:
         print(f"evaluating best.pt (epoch {result.best_epoch} of {job.config.epochs}):")
-    print(evaluation.summary())
-    print()
-    print(evaluation.per_class_text())
-    print(f"\nmAP@0.5 {evaluation.map50:.4f}  mAP@0.5:0.95 {evaluation.map50_95:.4f}")
-    metrics = evaluation.to_dict(confidence=conf)
-    metrics["training"] = {
+    subtitle = (
+        f"tiny detector (width {job.width}) on {job.data}, {job.config.epochs} epochs at "
+        f"{img_size} px; " + (f"best.pt (epoch {result.best_epoch}); " if best else "")
+    )
+    write_detector_run_report(
+        evaluation,
+        job.out,
+        _detect_training_record(job, result, yaml_path, loading),
+        subtitle=subtitle + "validation split",
+        confidence=conf,
+    )
+    return evaluation
+
+
+def _detect_training_record(
+    job: DetectJob, result: Any, yaml_path: Path, loading: dict[str, float]
+) -> dict[str, Any]:
+    """The ``training`` entry of a detector run's metrics.json."""
+    best = result.best_model is not None
+    return {
         "data": job.data,
         "data_yaml": str(yaml_path),
         "epochs": job.config.epochs,
-        "img_size": img_size,
+        "img_size": job.config.img_size,
         "width": job.width,
         "levels": job.levels,
         "seed": job.seed,
         "focal": job.config.loss.focal,
-        "train_seconds": round(train_seconds, 3),  # every call of a resumed run
+        "train_seconds": round(result.total("train_seconds"), 3),  # every call of a resumed run
         "val_seconds": round(result.total("val_seconds"), 3),  # of which validation
         "epoch_losses": result.epoch_losses,
         "data_loading": loading,
@@ -907,16 +920,3 @@ def report_detect_run(job: DetectJob, result: Any, val: Any, yaml_path: Path, co
         "best_epoch": result.best_epoch,
         "last_checkpoint": str(job.out / "last.pt"),
     }
-    atomic_write_json(job.out / "metrics.json", metrics)
-    paths = write_detection_report(
-        evaluation,
-        job.out,
-        title="Detector training",
-        subtitle=f"tiny detector (width {job.width}) on {job.data}, {job.config.epochs} "
-        f"epochs at {img_size} px; "
-        + (f"best.pt (epoch {result.best_epoch}); " if best else "")
-        + "validation split",
-        confidence=conf,
-    )
-    print(f"wrote {job.out / 'metrics.json'}, {paths['report']} and plots")
-    return evaluation
