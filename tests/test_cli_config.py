@@ -264,3 +264,27 @@ def test_the_snapshot_ensemble_is_one_function(
 def test_snapshot_ensemble_bad_input() -> None:
     with pytest.raises(ValueError, match="checkpoints must hold at least one checkpoint"):
         runs.snapshot_ensemble([], torch.zeros(1, 1, 8, 8), torch.zeros(1).numpy())
+
+
+def test_detect_train_from_a_config_file_and_its_repeat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _write(
+        tmp_path / "run.yaml",
+        "train_images: 24\nval_images: 8\nimg_size: 64\nepochs: 2\nbatch_size: 8\nwidth: 4\n"
+        "threads: 1\nworkers: 1\n",
+    )
+    first, second = tmp_path / "first", tmp_path / "second"
+    data_dir = str(tmp_path / "data")
+    code, _, err = run_cli(capsys, "detect", "train", "--config", config, "--data-dir",
+                           data_dir, "--epochs", "1", "--out", str(first))  # fmt: skip
+    assert code == 0, err
+    settings = yaml.safe_load((first / "config.yaml").read_text())
+    assert settings["epochs"] == 1 and settings["img_size"] == 64 and settings["width"] == 4
+    assert settings["train_images"] == 24 and settings["levels"] == 2
+    assert settings["focal"] is False and settings["lr"] == DetectTrainConfig().lr
+    assert settings["data"] == "shapes" and settings["data_dir"] == data_dir
+    repeat = str(first / "config.yaml")
+    code, _, err = run_cli(capsys, "detect", "train", "--config", repeat, "--out", str(second))
+    assert code == 0, err
+    assert (second / "config.yaml").read_text() == (first / "config.yaml").read_text()

@@ -384,16 +384,29 @@ def resolved_settings(
 ) -> dict[str, Any]:
     """The value of every ``--config`` key of ``parser``'s command for a run: from
     ``resolved``, else the run's ``config`` dataclass (the recipe's value where no flag gave
-    one), else ``args`` (for ``OUT/config.yaml``)."""
+    one), else ``args`` (for ``OUT/config.yaml``). A field left at its default that its flag
+    cannot take (``patience`` 0: never stop) is left out: the repeat gets the default too."""
     import dataclasses
 
-    names = {f.name for f in dataclasses.fields(config)}
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
     settings = {}
-    for dest in config_keys(parser):
+    for dest, action in config_keys(parser).items():
         if dest in resolved:
             settings[dest] = resolved[dest]
-        elif dest in names:
-            settings[dest] = getattr(config, dest)
+        elif dest in defaults:
+            value = getattr(config, dest)
+            if value == defaults[dest] and not _expressible(action, value):
+                continue  # e.g. patience 0 (never stop): the default, not a flag's value
+            settings[dest] = value
         else:
             settings[dest] = getattr(args, dest, None)
     return settings
+
+
+def _expressible(action: argparse.Action, value: Any) -> bool:
+    """Whether ``value`` passes ``action``'s checks (as in a ``--config`` file)."""
+    try:
+        _checked_value(action, value, "")
+    except UserError:
+        return False
+    return True
