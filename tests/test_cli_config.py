@@ -288,3 +288,23 @@ def test_detect_train_from_a_config_file_and_its_repeat(
     code, _, err = run_cli(capsys, "detect", "train", "--config", repeat, "--out", str(second))
     assert code == 0, err
     assert (second / "config.yaml").read_text() == (first / "config.yaml").read_text()
+
+
+def test_the_parser_reads_the_configs_without_importing_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tinyvision.cli import build_parser; build_parser(); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    from tinyvision._cli import _detect_train
+
+    assert (
+        classify.DEFAULT_OUT == runs.CLASSIFY_OUT and _detect_train.DEFAULT_OUT == runs.DETECT_OUT
+    )
+    assert (_detect_train.TRAIN_IMAGES, _detect_train.VAL_IMAGES) == (
+        runs.TRAIN_IMAGES,
+        runs.VAL_IMAGES,
+    )

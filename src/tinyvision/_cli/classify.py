@@ -29,6 +29,7 @@ ENGINE_OPTIONS = ("val_every", "patience", "freeze", "weights")  # a resumed run
 # TrainConfig's bool fields the recipe decides (the others become flags: --amp, ...)
 RECIPE_BOOLS = ("nesterov", "flip", "tta_flip", "drop_last", "channels_last")
 DATA_CHOICES = ("digits", "cifar10")
+DEFAULT_OUT = "runs/classify"  # train.runs.CLASSIFY_OUT (not imported: the parser stays fast)
 # The final defaults of the flags that neither the command line nor --config gave.
 DEFAULTS: dict[str, Any] = {"seed": 0, "device": "auto", "data_dir": "data", "download": False}
 
@@ -85,17 +86,13 @@ def _register_train(actions: argparse._SubParsersAction) -> None:
     add("--seed", type=seed, help=f"seed of weights, order and augmentation, 0..{SEED_MAX} (0)")
     add("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     _train_flags.add_threads_argument(train)
-    add("--out", help=f"output folder (default {_default_out()}/DATA-MODEL)")
+    add("--out", help=f"output folder (default {DEFAULT_OUT}/DATA-MODEL)")
     _train_flags.add_resume_argument(train)
     _train_flags.add_engine_arguments(train, *CONFIG)
     _train_flags.add_config_flags(train, *CONFIG, (), exclude=RECIPE_BOOLS)  # --amp, ...
     _add_data_arguments(train, config=True)
     _classify_folder.add_folder_arguments(train)
     train.set_defaults(func=functools.partial(run_train, parser=train))
-
-
-def _default_out() -> str:
-    return "runs/classify"  # train.runs.CLASSIFY_OUT (not imported: the parser stays fast)
 
 
 def _register_eval(actions: argparse._SubParsersAction) -> None:
