@@ -169,6 +169,8 @@ def test_flags_override_the_file_and_the_file_the_recipe(tmp_path: Path) -> None
         ("img_size: 100\n", r"img_size: must be a multiple of 32"),
         ("amp: 1\n", r"amp: must be true or false, got 1"),
         ("optimizer: lion\n", r"optimizer: must be one of adamw, sgd, got 'lion'"),
+        ("levels: 2.5\n", r"levels: must be an integer, got 2\.5"),
+        ("levels: 4\n", r"levels: must be one of 2, 3, got 4"),
         ("epochs: [1, 2]\n", r"epochs: must be a number or a string"),
         ("- epochs\n", r"must be a mapping of settings"),
         ("epochs: &a 3\nlr: *a\n", r"aliases"),

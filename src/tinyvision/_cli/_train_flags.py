@@ -350,6 +350,10 @@ def _checked_value(action: argparse.Action, value: Any, where: str) -> Any:
         parsed = action.type(text) if action.type is not None else text
     except argparse.ArgumentTypeError as exc:
         raise UserError(f"{where}: {exc}") from None
+    except (TypeError, ValueError):  # a plain type (int): "2.5" for --levels
+        name = getattr(action.type, "__name__", "")
+        kind = {"int": "an integer", "float": "a number"}.get(name, f"a {name}")
+        raise UserError(f"{where}: must be {kind}, got {value!r}") from None
     if action.choices is not None and parsed not in action.choices:
         shown = ", ".join(map(str, action.choices))
         raise UserError(f"{where}: must be one of {shown}, got {value!r}")
