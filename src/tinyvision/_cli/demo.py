@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinyvision._cli import _flags
 from tinyvision._cli._checks import check_out
-from tinyvision._cli.classify import add_threads_argument, set_threads
+from tinyvision._cli._train_flags import add_threads_argument, set_threads
 from tinyvision._fileio import atomic_write_json
 
 if TYPE_CHECKING:
@@ -89,26 +89,15 @@ def _train(
     ctx: Any,
     **changes: Any,
 ) -> Outcome:
-    from tinyvision._cli.classify import TrainJob, _probabilities, train_job
+    from tinyvision._cli._progress import TrainProgress
     from tinyvision.metrics import accuracy_score
-    from tinyvision.train.recipes import get_recipe
+    from tinyvision.train import runs
 
-    recipe = get_recipe(model, "digits", variant)
-    config = dataclasses.replace(recipe.config, seed=seed, **changes)
-    job = TrainJob(
-        model,
-        "digits",
-        variant,
-        out,
-        config,
-        dict(recipe.model_kwargs),
-        recipe.upscale,
-        seed,
-        label=f"{name} ({settings})",
-    )
-    run = train_job(job, ctx, data=data, lines=False)
-    result = run.result
-    probs = _probabilities(
+    job = runs.classify_job(model, "digits", variant, seed=seed, out=out, changes=changes)
+    progress = TrainProgress(f"{name} ({settings})", enabled=ctx.is_main, lines=False)
+    run = runs.train_classify_job(job, ctx, data, progress)
+    result, config = run.result, job.config
+    probs = runs.probabilities(
         result.model, result.mean, result.std, run.test.float_images(ctx.device), config
     )
     accuracy = float(accuracy_score(run.test.labels.numpy(), probs.argmax(axis=1)))
@@ -122,16 +111,11 @@ def _train(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinyvision._cli.classify import _probabilities, report
     from tinyvision.data.digits import load_digits
-    from tinyvision.metrics import accuracy_score
-    from tinyvision.train.checkpoint import load_checkpoint
-    from tinyvision.train.classify import CHECKPOINT_KIND, model_from_checkpoint
+    from tinyvision.report.training import write_classifier_report
     from tinyvision.train.distributed import DistContext, resolve_device
 
     set_threads(args.threads)
-    import numpy as np
-
     start = time.perf_counter()
     out = Path(args.out)
     check_out(out)
@@ -142,123 +126,33 @@ def run(args: argparse.Namespace) -> int:
         f"tinyvision demo: classifiers on scikit-learn's 8x8 digits ({len(train)} training / "
         f"{len(test)} test images, fixed stratified split, seed 0), device {ctx.device}"
     )
-    fast = [
-        _train(
-            "FastNet",
-            f"our fast recipe, seed {seed}",
-            "fast",
-            "tuned",
-            seed,
-            data,
-            out / f"fast-seed{seed}",
-            ctx,
-        )
-        for seed in range(args.seeds)
-    ]
-    notes = _train("ToyNet", "the notes' settings", "toy", "notes", 0, data, out / "toy-notes", ctx)
-    toy = _train("ToyNet", "our trainer", "toy", "tuned", 0, data, out / "toy-tuned", ctx)
-    from tinyvision.train.recipes import get_recipe
-
-    cycle = -(-get_recipe("fast", "digits").config.epochs // 3)  # 3 cycles of ceil(epochs/3)
-    snap = _train(
-        "FastNet",
-        f"cosine restarts, 3 cycles of {cycle} epochs",
-        "fast",
-        "tuned",
-        0,
-        data,
-        out / "fast-restarts",
-        ctx,
-        schedule="restarts",
-        cycles=3,
-        epochs=3 * cycle,
-    )
-
-    # The snapshot ensemble: average the probabilities of the three end-of-cycle models.
+    fast, notes, toy, snap = _classifiers(args.seeds, data, out, ctx)
     labels = test.labels.numpy()
-    members = []
-    for path in snap.run.result.snapshots:
-        record = load_checkpoint(path, kind=CHECKPOINT_KIND)
-        model = model_from_checkpoint(record, path).to(ctx.device)
-        probs = _probabilities(
-            model,
-            record["mean"],
-            record["std"],
-            snap.run.test.float_images(ctx.device),
-            snap.run.job.config,
-        )
-        members.append((Path(path).name, probs))
-    member_acc = [float(accuracy_score(labels, p.argmax(axis=1))) for _, p in members]
-    ensemble_acc = float(
-        accuracy_score(labels, np.mean([p for _, p in members], axis=0).argmax(axis=1))
-    )
-
-    accuracies = [o.accuracy for o in fast]
-    mean_acc = statistics.fmean(accuracies)
-    mean_seconds = statistics.fmean(o.seconds for o in fast)
-    header = ["model", "settings", "epochs", "batch", "train s", "test accuracy"]
-    rows = [
-        [
-            "FastNet",
-            f"our fast recipe, mean of {len(fast)} seeds",
-            fast[0].epochs,
-            fast[0].batch_size,
-            mean_seconds,
-            mean_acc,
-        ],
-        *[
-            [o.name, o.settings, o.epochs, o.batch_size, o.seconds, o.accuracy]
-            for o in (notes, toy)
-        ],
-        [
-            "FastNet",
-            "snapshot ensemble of 3 cycles",
-            snap.epochs,
-            snap.batch_size,
-            snap.seconds,
-            ensemble_acc,
-        ],
-    ]
-    print()
-    print(
-        f"{'model':<8} {'settings':<36} {'epochs':>6} {'batch':>5} {'train s':>8} {'accuracy':>9}"
-    )
-    for row in rows:
-        print(f"{row[0]:<8} {row[1]:<36} {row[2]:>6} {row[3]:>5} {row[4]:>8.1f} {row[5]:>9.2%}")
-    verdict = "beats" if ensemble_acc > max(member_acc) else "does not beat"
-    print(
-        f"fast recipe per seed: {', '.join(f'{a:.2%}' for a in accuracies)}; the snapshot "
-        f"ensemble ({ensemble_acc:.2%}) {verdict} its best member ({max(member_acc):.2%})"
-    )
+    ensemble = _ensemble_of(snap, labels, ctx)
+    header, rows = _comparison(fast, notes, toy, snap, ensemble)
     print()
     print("Evaluation of the fast recipe, seed 0:")
+    accuracies = [o.accuracy for o in fast]
     summary = {
         "data": "digits",
         "train_images": len(train),
         "test_images": len(test),
         "fast_recipe": {
             "accuracy_per_seed": accuracies,
-            "mean_accuracy": mean_acc,
+            "mean_accuracy": statistics.fmean(accuracies),
             "train_seconds_per_seed": [o.seconds for o in fast],
         },
         "toy_notes_settings": {"accuracy": notes.accuracy, "train_seconds": notes.seconds},
         "toy_our_trainer": {"accuracy": toy.accuracy, "train_seconds": toy.seconds},
-        "snapshot_ensemble": {
-            "members": [n for n, _ in members],
-            "member_accuracy": member_acc,
-            "accuracy": ensemble_acc,
-            "beats_best_member": ensemble_acc > max(member_acc),
-        },
+        "snapshot_ensemble": ensemble.summary(),
     }
-    ensemble_rows = [[name, acc] for (name, _), acc in zip(members, member_acc)]
-    ensemble_rows.append(["ensemble (mean probabilities)", ensemble_acc])
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
         ("Comparison", header, rows),
-        ("Snapshot ensemble", ["model", "accuracy"], ensemble_rows),
+        ("Snapshot ensemble", ["model", "accuracy"], ensemble.rows()),
     ]
 
     def write_report(stream: Any = None) -> None:
-        report(
+        write_classifier_report(
             labels,
             fast[0].probs,
             test.classes,
@@ -277,22 +171,7 @@ def run(args: argparse.Namespace) -> int:
         detector = _detector(out / "detector", ctx, args.data_dir)
         summary["detector"] = detector
         # The classifier report gains the detector's summary and the way to its own report.
-        tables.append(
-            (
-                "Detector (details in detector/report.html)",
-                ["model", "images", "epochs", "seconds", "mAP@0.5", "mAP@0.5:0.95"],
-                [
-                    [
-                        "tiny YOLO-style detector on shapes",
-                        detector["train"],
-                        detector["epochs"],
-                        f"{detector['seconds']:.0f}",
-                        round(detector["map50"], 4),
-                        round(detector["map50_95"], 4),
-                    ]
-                ],
-            )
-        )
+        tables.append(_detector_table(detector))
         write_report(io.StringIO())  # the same evaluation again, not printed twice
     atomic_write_json(out / "demo.json", summary)
     reports = f"open {out / 'report.html'}"
@@ -300,6 +179,118 @@ def run(args: argparse.Namespace) -> int:
         reports += f" (classifiers) and {out / 'detector' / 'report.html'} (detector)"
     print(f"demo finished in {time.perf_counter() - start:.0f} s; {reports}")
     return 0
+
+
+def _classifiers(
+    seeds: int, data: tuple[Any, Any], out: Path, ctx: Any
+) -> tuple[list[Outcome], Outcome, Outcome, Outcome]:
+    """Train the fast recipe per seed, ToyNet with the notes' settings and with ours, and
+    the fast recipe with cosine restarts (3 cycles)."""
+    from tinyvision.train import recipes
+
+    fast = [
+        _train(
+            "FastNet",
+            f"our fast recipe, seed {seed}",
+            "fast",
+            "tuned",
+            seed,
+            data,
+            out / f"fast-seed{seed}",
+            ctx,
+        )
+        for seed in range(seeds)
+    ]
+    notes = _train("ToyNet", "the notes' settings", "toy", "notes", 0, data, out / "toy-notes", ctx)
+    toy = _train("ToyNet", "our trainer", "toy", "tuned", 0, data, out / "toy-tuned", ctx)
+    cycle = -(-recipes.get_recipe("fast", "digits").config.epochs // 3)  # ceil(epochs/3)
+    snap = _train(
+        "FastNet",
+        f"cosine restarts, 3 cycles of {cycle} epochs",
+        "fast",
+        "tuned",
+        0,
+        data,
+        out / "fast-restarts",
+        ctx,
+        schedule="restarts",
+        cycles=3,
+        epochs=3 * cycle,
+    )
+    return fast, notes, toy, snap
+
+
+def _ensemble_of(snap: Outcome, labels: np.ndarray, ctx: Any) -> Any:
+    """The snapshot ensemble of the restarts run: its end-of-cycle models' mean probabilities."""
+    from tinyvision.train.checkpoint import load_checkpoint
+    from tinyvision.train.classify import CHECKPOINT_KIND
+    from tinyvision.train.runs import snapshot_ensemble
+
+    paths = snap.run.result.snapshots
+    records = [(Path(p), load_checkpoint(p, kind=CHECKPOINT_KIND)) for p in paths]
+    images = snap.run.test.float_images(ctx.device)
+    return snapshot_ensemble(records, images, labels, snap.run.job.config)
+
+
+def _comparison(
+    fast: list[Outcome], notes: Outcome, toy: Outcome, snap: Outcome, ensemble: Any
+) -> tuple[list[str], list[list[Any]]]:
+    """Print the comparison table and the per-seed line; the table's header and rows."""
+    accuracies = [o.accuracy for o in fast]
+    header = ["model", "settings", "epochs", "batch", "train s", "test accuracy"]
+    rows = [
+        [
+            "FastNet",
+            f"our fast recipe, mean of {len(fast)} seeds",
+            fast[0].epochs,
+            fast[0].batch_size,
+            statistics.fmean(o.seconds for o in fast),
+            statistics.fmean(accuracies),
+        ],
+        *[
+            [o.name, o.settings, o.epochs, o.batch_size, o.seconds, o.accuracy]
+            for o in (notes, toy)
+        ],
+        [
+            "FastNet",
+            "snapshot ensemble of 3 cycles",
+            snap.epochs,
+            snap.batch_size,
+            snap.seconds,
+            ensemble.accuracy,
+        ],
+    ]
+    print()
+    print(
+        f"{'model':<8} {'settings':<36} {'epochs':>6} {'batch':>5} {'train s':>8} {'accuracy':>9}"
+    )
+    for row in rows:
+        print(f"{row[0]:<8} {row[1]:<36} {row[2]:>6} {row[3]:>5} {row[4]:>8.1f} {row[5]:>9.2%}")
+    verdict = "beats" if ensemble.beats_best_member else "does not beat"
+    best = max(ensemble.member_accuracy)
+    print(
+        f"fast recipe per seed: {', '.join(f'{a:.2%}' for a in accuracies)}; the snapshot "
+        f"ensemble ({ensemble.accuracy:.2%}) {verdict} its best member ({best:.2%})"
+    )
+    return header, rows
+
+
+def _detector_table(detector: dict[str, Any]) -> tuple[str, list[str], list[list[Any]]]:
+    """The classifier report's section on the detector run."""
+    return (
+        "Detector (details in detector/report.html)",
+        ["model", "images", "epochs", "seconds", "mAP@0.5", "mAP@0.5:0.95"],
+        [
+            [
+                "tiny YOLO-style detector on shapes",
+                detector["train"],
+                detector["epochs"],
+                f"{detector['seconds']:.0f}",
+                round(detector["map50"], 4),
+                round(detector["map50_95"], 4),
+            ]
+        ],
+    )
 
 
 # The detector part: `tinyvision detect train` on a dedicated, easier shapes set (fewer and
@@ -329,9 +320,10 @@ DETECTOR_DEMO: dict[str, int | float] = {
 def _detector(out: Path, ctx: Any, data_dir: str, seed: int = 0) -> dict[str, Any]:
     """Train the tiny detector briefly (weights, order and augmentation seeded with
     ``seed``), evaluate it, write its report; the summary."""
-    from tinyvision._cli._detect_train import SHAPES, DetectJob, train_and_report
+    from tinyvision._cli._progress import TrainProgress
     from tinyvision.data.shapes import ShapesConfig
     from tinyvision.train.detect import DetectTrainConfig
+    from tinyvision.train.runs import SHAPES, DetectJob, load_detect_data, train_detect_job
 
     settings = DETECTOR_DEMO
     size = int(settings["img_size"])
@@ -367,9 +359,12 @@ def _detector(out: Path, ctx: Any, data_dir: str, seed: int = 0) -> dict[str, An
         out,
         seed,
         shapes_folder="shapes-demo",
+        data_dir=data_dir,
     )
     start = time.perf_counter()
-    evaluation = train_and_report(job, ctx, data_dir, label="detector")
+    data = load_detect_data(job, ctx, skip_bad=False)
+    progress = TrainProgress("detector", enabled=ctx.is_main)
+    evaluation = train_detect_job(job, ctx, data, progress=progress)
     return {
         "map50": evaluation.map50,
         "map50_95": evaluation.map50_95,
