@@ -104,23 +104,26 @@ def _to_key(u, kind, sign, ones, exponent):  # pragma: no cover - compiled
 @_jit
 def _from_key(k, kind, sign, ones):  # pragma: no cover - compiled
     """Inverse of :func:`_to_key` (a NaN comes back as the positive quiet NaN of all ones)."""
-    if kind == KIND_FLOAT:
-        return (k ^ sign) if k & sign else (~k & ones)
+    if kind == KIND_FLOAT:  # (k ^ sign) if k & sign else (~k & ones), without a branch
+        flip = ((np.uint64(k & sign != 0) - np.uint64(1)) | sign) & ones
+        return k ^ flip
     if kind == KIND_SIGNED:
         return k ^ sign
     return k
 
 
 @_jit
-def _class_scan(is_pos, bits, kind, width):  # pragma: no cover - compiled
-    """The first pass over the scores: per class, the histogram of the keys' lowest digit
-    (``int64[2, 2**RADIX_BITS]``, row = class) and the key bits that vary within the class
-    (``uint64[2]``: the OR of every key XOR the class's first key); whether a float ``-0.0``
-    occurs. One increment a score, where histograms of every digit would need one a digit:
-    the higher digits are counted during the passes before theirs."""
+def _class_scan(is_pos, bits, kind, width, high_shift):  # pragma: no cover - compiled
+    """The first pass over the scores: per class, the histograms of the keys' lowest digit
+    and of the digit at ``high_shift`` (two ``int64[2, 2**RADIX_BITS]``, row = class), the
+    key bits that vary within each class (``uint64[2]``: the OR of every key XOR the class's
+    first key); whether a float ``-0.0`` occurs. Two increments a score, where histograms of
+    every digit would need one a digit: the others are counted in the passes before theirs.
+    """
     n = bits.shape[0]
     sign, ones, exponent = _key_constants(width)
     counts = np.zeros((2, 1 << RADIX_BITS), dtype=np.int64)
+    counts_high = np.zeros((2, 1 << RADIX_BITS), dtype=np.int64)
     ref = np.zeros(2, dtype=np.uint64)
     for c in range(2):
         for i in range(n):
@@ -141,18 +144,20 @@ def _class_scan(is_pos, bits, kind, width):  # pragma: no cover - compiled
         vary1 |= (k ^ ref1) & in_pos
         vary0 |= (k ^ ref0) & ~in_pos
         counts[np.intp(c), np.intp(k & _RADIX_MASK)] += 1
+        counts_high[np.intp(c), np.intp((k >> high_shift) & _RADIX_MASK)] += 1
     masks = np.empty(2, dtype=np.uint64)
     masks[0] = vary0
     masks[1] = vary1
-    return counts, masks, negative_zero
+    return counts, counts_high, masks, negative_zero
 
 
 @_jit
 def _split_pass(  # pragma: no cover - compiled
-    is_pos, bits, kind, width, counts, dst, next_counts, next_shift, last
+    is_pos, bits, kind, width, counts, dst, first_shift, next_counts, next_shift, last
 ):
-    """First pass: keys by class (positives first), then by the lowest digit, into ``dst``;
-    counts the digit at ``next_shift`` per class into ``next_counts`` (``[2, buckets]``).
+    """First pass: keys by class (positives first), then by the digit at ``first_shift``
+    (``counts`` its histograms), into ``dst``; counts the digit at ``next_shift`` per class
+    into ``next_counts`` (``[2, buckets]``).
     ``last``: no pass follows, so the numbers themselves are written."""
     sign, ones, exponent = _key_constants(width)
     n_buckets = counts.shape[1]
@@ -166,7 +171,7 @@ def _split_pass(  # pragma: no cover - compiled
     for i in range(bits.shape[0]):
         k = _to_key(np.uint64(bits[i]), kind, sign, ones, exponent)
         c = np.intp(is_pos[i])
-        slot = c * n_buckets + np.intp(k & _RADIX_MASK)
+        slot = c * n_buckets + np.intp((k >> first_shift) & _RADIX_MASK)
         dst[offsets[slot]] = _from_key(k, kind, sign, ones) if last else k
         offsets[slot] += 1
         next_counts[c, np.intp((k >> next_shift) & _RADIX_MASK)] += 1
@@ -217,29 +222,54 @@ def radix_split_sort(is_pos, bits, kind, width):
     )
 
 
+# Continuous float64 scores vary in all eight digits. Their lowest LOW_DIGITS digits are
+# left out of the radix passes: the keys are sorted by their high bits only, and the rare
+# runs of keys with equal high bits are sorted afterwards (:func:`_sort_runs`), which
+# costs one pass instead of three.
+LOW_DIGITS = 3
+_SHORT_RUN = 32  # runs up to this long get an insertion sort, longer ones np.sort
+
+
 @_jit
 def _radix_split_sort_into(is_pos, bits, kind, width, src, dst):  # pragma: no cover - compiled
     """:func:`radix_split_sort` with its two working arrays (``bits``' dtype and length)
     given; the result is one of them."""
     n = bits.shape[0]
     n_digits = (width + RADIX_BITS - 1) // RADIX_BITS
-    counts, masks, negative_zero = _class_scan(is_pos, bits, kind, width)
+    low_shift = np.uint64(LOW_DIGITS * RADIX_BITS)
+    counts, counts_high, masks, negative_zero = _class_scan(is_pos, bits, kind, width, low_shift)
     n_pos = counts[1].sum()
     varying = masks[0] | masks[1]
-    digits = np.empty(n_digits, dtype=np.intp)  # the digits above the lowest that vary
+    n_varying = 0
+    for d in range(n_digits):
+        n_varying += (varying >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK != 0
+    skip_low = kind == KIND_FLOAT and width == 64 and n_varying == n_digits
+    first = LOW_DIGITS if skip_low else 0
+    digits = np.empty(n_digits, dtype=np.intp)  # the digits above the first that vary
     n_passes = 0
-    for d in range(1, n_digits):
+    for d in range(first + 1, n_digits):
         if (varying >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK != 0:
             digits[n_passes] = d
             n_passes += 1
     shift = np.uint64(digits[0] * RADIX_BITS) if n_passes > 0 else np.uint64(0)
     next_counts = np.zeros_like(counts)
-    _split_pass(is_pos, bits, kind, width, counts, src, next_counts, shift, n_passes == 0)
+    _split_pass(
+        is_pos,
+        bits,
+        kind,
+        width,
+        counts_high if skip_low else counts,
+        src,
+        np.uint64(first * RADIX_BITS),
+        next_counts,
+        shift,
+        n_passes == 0 and not skip_low,
+    )
     for p in range(n_passes):
         counts = next_counts
         next_counts = np.zeros_like(counts)
-        last = p + 1 == n_passes
-        next_shift = shift if last else np.uint64(digits[p + 1] * RADIX_BITS)
+        last = p + 1 == n_passes and not skip_low
+        next_shift = shift if p + 1 == n_passes else np.uint64(digits[p + 1] * RADIX_BITS)
         _scatter(
             src, dst, 0, n_pos, counts[1], shift, next_counts[1], next_shift, last, kind, width
         )
@@ -248,7 +278,47 @@ def _radix_split_sort_into(is_pos, bits, kind, width, src, dst):  # pragma: no c
         )
         shift = next_shift
         src, dst = dst, src
+    if skip_low:
+        _sort_runs(src, 0, n_pos, low_shift, kind, width)
+        _sort_runs(src, n_pos, n, low_shift, kind, width)
     return src, n_pos, negative_zero
+
+
+@_jit
+def _sort_runs(keys, start, stop, low_shift, kind, width):  # pragma: no cover - compiled
+    """``keys[start:stop]``, sorted by ``key >> low_shift``, fully sorted; then the numbers
+    written back over the keys. Each run of equal high bits is sorted by the whole key: an
+    insertion sort up to :data:`_SHORT_RUN` keys, ``np.sort`` beyond."""
+    sign, ones, _ = _key_constants(width)
+    i = start
+    while i < stop:
+        k = keys[i]
+        if i + 1 < stop and (keys[i + 1] >> low_shift) == (k >> low_shift):  # rare
+            b = i + 2
+            while b < stop and (keys[b] >> low_shift) == (k >> low_shift):
+                b += 1
+            _sort_run(keys, i, b)
+            for t in range(i, b):
+                keys[t] = _from_key(np.uint64(keys[t]), kind, sign, ones)
+            i = b
+        else:
+            keys[i] = _from_key(np.uint64(k), kind, sign, ones)
+            i += 1
+
+
+@_jit
+def _sort_run(keys, a, b):  # pragma: no cover - compiled
+    """Sort ``keys[a:b]``: an insertion sort up to :data:`_SHORT_RUN` keys, else np.sort."""
+    if b - a > _SHORT_RUN:
+        keys[a:b] = np.sort(keys[a:b])
+        return
+    for t in range(a + 1, b):
+        k = keys[t]
+        u = t
+        while u > a and keys[u - 1] > k:
+            keys[u] = keys[u - 1]
+            u -= 1
+        keys[u] = k
 
 
 @_jit
@@ -642,22 +712,34 @@ def roc_curve_sorted(pos, neg, drop_intermediate):
     The outputs are allocated by NumPy (huge pages: see :func:`radix_split_sort`).
     """
     size = pos.shape[0] + neg.shape[0] + 1
-    fpr, tpr, thresholds = (np.empty(size, dtype=np.float64) for _ in range(3))
-    length = _roc_curve_into(pos, neg, bool(drop_intermediate), fpr, tpr, thresholds)
-    return fpr[:length], tpr[:length], thresholds[:length]
+    fps, tps, thresholds = (np.empty(size, dtype=np.float64) for _ in range(3))
+    length = _roc_curve_into(pos, neg, bool(drop_intermediate), fps, tps, thresholds)
+    return (
+        _rates(fps[:length], neg.shape[0]),
+        _rates(tps[:length], pos.shape[0]),
+        thresholds[:length],
+    )
+
+
+def _rates(counts, total):
+    """``counts / total`` in place (NaN when ``total`` is 0), as scikit-learn divides: one
+    vectorised division instead of one in the compiled walk's loop."""
+    if total > 0:
+        return np.divide(counts, float(total), out=counts)
+    counts.fill(np.nan)
+    return counts
 
 
 @_jit
-def _roc_curve_into(pos, neg, drop_intermediate, fpr, tpr, thresholds):  # pragma: no cover
-    """:func:`roc_curve_sorted` into given float64 arrays of ``m + k + 1``; returns the
-    number of points written."""
+def _roc_curve_into(pos, neg, drop_intermediate, fps, tps, thresholds):  # pragma: no cover
+    """:func:`roc_curve_sorted`'s points into given float64 arrays of ``m + k + 1``: the
+    false and true positive counts (not yet divided) and the thresholds; returns the number
+    of points written."""
     m = pos.shape[0]
     k_neg = neg.shape[0]
     n = m + k_neg
-    n_pos = float(m)
-    n_neg = float(k_neg)
-    fpr[0] = 0.0 if k_neg > 0 else np.nan
-    tpr[0] = 0.0 if m > 0 else np.nan
+    fps[0] = 0.0
+    tps[0] = 0.0
     thresholds[0] = np.inf
     if n == 0:
         return 1
@@ -686,8 +768,8 @@ def _roc_curve_into(pos, neg, drop_intermediate, fpr, tpr, thresholds):  # pragm
                 d2f = (cur_fp - prev_fp) - (prev_fp - prev2_fp)
                 d2t = (cur_tp - prev_tp) - (prev_tp - prev2_tp)
                 keep = (not drop_intermediate) | (n_points < 2) | (d2f != 0) | (d2t != 0)
-                fpr[k] = prev_fp / n_neg if k_neg > 0 else np.nan
-                tpr[k] = prev_tp / n_pos if m > 0 else np.nan
+                fps[k] = prev_fp
+                tps[k] = prev_tp
                 thresholds[k] = prev_v
                 k += np.intp(keep)
             prev2_tp = prev_tp
@@ -700,8 +782,8 @@ def _roc_curve_into(pos, neg, drop_intermediate, fpr, tpr, thresholds):  # pragm
         i -= np.intp(take_pos)
         j -= np.intp(not take_pos)
     # the last point is always kept
-    fpr[k] = prev_fp / n_neg if k_neg > 0 else np.nan
-    tpr[k] = prev_tp / n_pos if m > 0 else np.nan
+    fps[k] = prev_fp
+    tps[k] = prev_tp
     thresholds[k] = prev_v
     return k + 1
 
@@ -720,24 +802,30 @@ def pr_curve_sorted(pos, neg):
     precision = np.empty(n + 1, dtype=np.float64)
     recall = np.empty(n + 1, dtype=np.float64)
     thresholds = np.empty(n, dtype=pos.dtype)
+    # the walk leaves tp + fp in ``precision`` and tp in ``recall``: vectorised divisions
     length = _pr_curve_into(pos, neg, precision, recall, thresholds)
+    np.divide(recall[:length], precision[:length], out=precision[:length])
+    if pos.shape[0] > 0:
+        np.divide(recall[:length], float(pos.shape[0]), out=recall[:length])
+    else:
+        recall[:length] = 1.0
+    precision[length] = 1.0
+    recall[length] = 0.0
     return precision[: length + 1], recall[: length + 1], thresholds[:length]
 
 
 @_jit
 def _pr_curve_into(pos, neg, precision, recall, thresholds):  # pragma: no cover - compiled
-    """:func:`pr_curve_sorted` into given arrays (``m + k + 1``, ``m + k + 1``, ``m + k``);
+    """:func:`pr_curve_sorted`'s counts into given arrays (``m + k + 1``, ``m + k + 1``,
+    ``m + k``): ``tp + fp`` into ``precision``, ``tp`` into ``recall``, the thresholds;
     returns the number of thresholds written."""
     m = pos.shape[0]
     k_neg = neg.shape[0]
     n = m + k_neg
-    total = float(m)
     i = 0
     j = 0
     out = 0
     if n == 0:
-        precision[0] = 1.0
-        recall[0] = 0.0
         return 0
     group_v = pos[0] if m > 0 else neg[0]
     for step in range(n):
@@ -745,52 +833,61 @@ def _pr_curve_into(pos, neg, precision, recall, thresholds):  # pragma: no cover
         if step == 0 or v != group_v:  # a new distinct score
             tp = float(m - i)
             fp = float(k_neg - j)
-            precision[out] = tp / (tp + fp)  # tp + fp >= 1: a score is left
-            recall[out] = tp / total if m > 0 else 1.0
+            precision[out] = tp + fp  # >= 1: a score is left
+            recall[out] = tp
             thresholds[out] = v
             out += 1
             group_v = v
         i += np.intp(take_pos)
         j += np.intp(not take_pos)
-    precision[out] = 1.0
-    recall[out] = 0.0
     return out
 
 
-@_jit
-def average_precision_sorted(pos, neg):  # pragma: no cover - compiled
+def average_precision_sorted(pos, neg):
     """:func:`average_precision_terms` straight from sorted scores (needs a positive).
 
-    Walks from the bottom; term ``i`` is ``(recall[i + 1] - recall[i]) * precision[i]``,
-    written once the next point's recall is known.
+    ``pos (T[m])``, ``neg (T[k])`` ascending -> ``float64[L]``. Walks from the bottom one
+    score at a time (the class chosen without a branch, as :func:`pr_curve_sorted`); term
+    ``i`` is ``(recall[i + 1] - recall[i]) * precision[i]``, written once the next point's
+    recall is known. The output is allocated by NumPy (huge pages).
     """
+    terms = np.empty(pos.shape[0] + neg.shape[0], dtype=np.float64)
+    return terms[: _average_precision_into(pos, neg, terms)]
+
+
+@_jit
+def _average_precision_into(pos, neg, terms):  # pragma: no cover - compiled
+    """:func:`average_precision_sorted` into ``terms (float64[m + k])``; returns how many
+    terms were written."""
     m = pos.shape[0]
     k_neg = neg.shape[0]
-    terms = np.empty(m + k_neg, dtype=np.float64)
+    n = m + k_neg
+    if n == 0:
+        return 0
     total = float(m)
     i = 0
     j = 0
     out = 0
-    have_prev = False
     prev_precision = 0.0
     prev_recall = 0.0
-    while i < m or j < k_neg:
-        tp = float(m - i)
-        fp = float(k_neg - j)
-        _, i, j = _bottom_group(pos, neg, i, j)
-        ps = tp + fp
-        cur_precision = tp / ps if ps != 0 else 0.0
-        cur_recall = tp / total
-        if have_prev:
-            terms[out] = (cur_recall - prev_recall) * prev_precision
-            out += 1
-        prev_precision = cur_precision
-        prev_recall = cur_recall
-        have_prev = True
-    if have_prev:
-        terms[out] = (0.0 - prev_recall) * prev_precision
-        out += 1
-    return terms[:out]
+    group_v = pos[0] if m > 0 else neg[0]
+    for step in range(n):
+        v, take_pos = _next_from_bottom(pos, neg, i, j)
+        if step == 0 or v != group_v:  # a new distinct score: the next point
+            tp = float(m - i)
+            fp = float(k_neg - j)
+            cur_precision = tp / (tp + fp)  # tp + fp >= 1: a score is left
+            cur_recall = tp / total
+            if step > 0:
+                terms[out] = (cur_recall - prev_recall) * prev_precision
+                out += 1
+            prev_precision = cur_precision
+            prev_recall = cur_recall
+            group_v = v
+        i += np.intp(take_pos)
+        j += np.intp(not take_pos)
+    terms[out] = (0.0 - prev_recall) * prev_precision
+    return out + 1
 
 
 # --------------------------------------------------------------------------------------
