@@ -700,6 +700,27 @@ def _next_from_bottom(pos, neg, i, j):  # pragma: no cover - compiled
     return (a if take_pos else b), take_pos
 
 
+@_jit
+def _skip_down(pos, neg, i, j, v):  # pragma: no cover - compiled
+    """Cursors moved below the scores equal to ``v`` left in ``pos[: i + 1]``,
+    ``neg[: j + 1]``: tight loops once a tie shows that a group is large."""
+    while i >= 0 and pos[i] == v:
+        i -= 1
+    while j >= 0 and neg[j] == v:
+        j -= 1
+    return i, j
+
+
+@_jit
+def _skip_up(pos, neg, i, j, v):  # pragma: no cover - compiled
+    """Cursors moved past the scores equal to ``v`` in ``pos[i:]``, ``neg[j:]``."""
+    while i < pos.shape[0] and pos[i] == v:
+        i += 1
+    while j < neg.shape[0] and neg[j] == v:
+        j += 1
+    return i, j
+
+
 def roc_curve_sorted(pos, neg, drop_intermediate):
     """:func:`merge_counts` and :func:`roc_arrays` fused: the ROC arrays from sorted scores.
 
@@ -753,14 +774,15 @@ def _roc_curve_into(pos, neg, drop_intermediate, fps, tps, thresholds):  # pragm
     prev2_tp = 0.0
     prev2_fp = 0.0
     group_v, _ = _next_from_top(pos, neg, i, j)
-    for step in range(n + 1):
-        if step < n:
-            v, take_pos = _next_from_top(pos, neg, i, j)
-            new_point = v != group_v
-        else:  # the end completes the last point
+    while True:
+        done = i < 0 and j < 0
+        if done:  # the end completes the last point
             v = group_v
             take_pos = False
             new_point = True
+        else:
+            v, take_pos = _next_from_top(pos, neg, i, j)
+            new_point = v != group_v
         if new_point:  # the point of group_v is complete: i and j sit below its scores
             cur_tp = float(m - 1 - i)
             cur_fp = float(k_neg - 1 - j)
@@ -779,8 +801,12 @@ def _roc_curve_into(pos, neg, drop_intermediate, fps, tps, thresholds):  # pragm
             prev_v = float(group_v)
             n_points += 1
             group_v = v
+            if done:
+                break
         i -= np.intp(take_pos)
         j -= np.intp(not take_pos)
+        if not new_point:  # a tie (rare when scores are continuous): skip the rest of it
+            i, j = _skip_down(pos, neg, i, j, v)
     # the last point is always kept
     fps[k] = prev_fp
     tps[k] = prev_tp
@@ -828,9 +854,11 @@ def _pr_curve_into(pos, neg, precision, recall, thresholds):  # pragma: no cover
     if n == 0:
         return 0
     group_v = pos[0] if m > 0 else neg[0]
-    for step in range(n):
+    first = True
+    while i < m or j < k_neg:
         v, take_pos = _next_from_bottom(pos, neg, i, j)
-        if step == 0 or v != group_v:  # a new distinct score
+        new_point = first or v != group_v
+        if new_point:  # a new distinct score
             tp = float(m - i)
             fp = float(k_neg - j)
             precision[out] = tp + fp  # >= 1: a score is left
@@ -838,8 +866,11 @@ def _pr_curve_into(pos, neg, precision, recall, thresholds):  # pragma: no cover
             thresholds[out] = v
             out += 1
             group_v = v
+            first = False
         i += np.intp(take_pos)
         j += np.intp(not take_pos)
+        if not new_point:  # a tie (rare when scores are continuous): skip the rest of it
+            i, j = _skip_up(pos, neg, i, j, v)
     return out
 
 
@@ -871,21 +902,26 @@ def _average_precision_into(pos, neg, terms):  # pragma: no cover - compiled
     prev_precision = 0.0
     prev_recall = 0.0
     group_v = pos[0] if m > 0 else neg[0]
-    for step in range(n):
+    first = True
+    while i < m or j < k_neg:
         v, take_pos = _next_from_bottom(pos, neg, i, j)
-        if step == 0 or v != group_v:  # a new distinct score: the next point
+        new_point = first or v != group_v
+        if new_point:  # a new distinct score: the next point
             tp = float(m - i)
             fp = float(k_neg - j)
             cur_precision = tp / (tp + fp)  # tp + fp >= 1: a score is left
             cur_recall = tp / total
-            if step > 0:
+            if not first:
                 terms[out] = (cur_recall - prev_recall) * prev_precision
                 out += 1
             prev_precision = cur_precision
             prev_recall = cur_recall
             group_v = v
+            first = False
         i += np.intp(take_pos)
         j += np.intp(not take_pos)
+        if not new_point:  # a tie (rare when scores are continuous): skip the rest of it
+            i, j = _skip_up(pos, neg, i, j, v)
     terms[out] = (0.0 - prev_recall) * prev_precision
     return out + 1
 
