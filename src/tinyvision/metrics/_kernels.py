@@ -210,11 +210,14 @@ def radix_split_sort(is_pos, bits, kind, width):
     as one NaN. Least-significant-digit radix sort of the order-preserving unsigned keys,
     :data:`RADIX_BITS` bits a pass: the first pass splits by class too, a pass whose digit
     is constant within each class is skipped, each pass counts the next pass's digit and
-    the last one writes the numbers back.
+    the last one writes the numbers back. Float64 keys that vary in every digit are sorted
+    by their high bits only; runs of equal high bits are then sorted by the whole key (see
+    :data:`LOW_DIGITS`).
 
     The two working arrays are allocated by NumPy, which asks for transparent huge pages:
-    memory that a compiled kernel allocates costs a page fault every 4 KiB on first touch,
-    a quarter of the sort's time at a million scores.
+    memory that a compiled kernel allocates costs a page fault every 4 KiB on first touch
+    (measured on the shared VM: writing three fresh 8 MB arrays 8.4 ms from a kernel's
+    ``np.empty``, 0.8 ms from NumPy's).
     """
     n = bits.shape[0]
     return _radix_split_sort_into(
