@@ -685,8 +685,9 @@ def _next_from_top(pos, neg, i, j):  # pragma: no cover - compiled
     whether it is the positive's, chosen without a branch: with randomly interleaved
     classes a branch would be mispredicted half the time. Reads stay inside the arrays (an
     empty class reads the other one and is never chosen); one class must be left."""
-    a = pos[max(i, 0)] if pos.shape[0] > 0 else neg[max(j, 0)]
-    b = neg[max(j, 0)] if neg.shape[0] > 0 else a
+    # unsigned indices: no wrap-around code for negative ones on the loop's critical path
+    a = pos[np.uintp(max(i, 0))] if pos.shape[0] > 0 else neg[np.uintp(max(j, 0))]
+    b = neg[np.uintp(max(j, 0))] if neg.shape[0] > 0 else a
     take_pos = (i >= 0) & ((j < 0) | (a >= b))
     return (a if take_pos else b), take_pos
 
@@ -697,8 +698,8 @@ def _next_from_bottom(pos, neg, i, j):  # pragma: no cover - compiled
     done) and whether it is the positive's; :func:`_next_from_top` from the other end."""
     m = pos.shape[0]
     k = neg.shape[0]
-    a = pos[min(i, m - 1)] if m > 0 else neg[min(j, k - 1)]
-    b = neg[min(j, k - 1)] if k > 0 else a
+    a = pos[np.uintp(min(i, m - 1))] if m > 0 else neg[np.uintp(min(j, k - 1))]
+    b = neg[np.uintp(min(j, k - 1))] if k > 0 else a
     take_pos = (i < m) & ((j >= k) | (a <= b))
     return (a if take_pos else b), take_pos
 
