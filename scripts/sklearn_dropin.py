@@ -70,12 +70,9 @@ KEYWORDS = (
     "likelihood_ratios",
 )
 
-# Tests that cannot pass against tinyvision, and why (node id prefix -> reason).
-_SPARSE = "scipy.sparse input: tinyvision's metrics take dense arrays, lists and tensors only"
-KNOWN: dict[str, str] = {
-    "test_multilabel_confusion_matrix_multilabel[csr": _SPARSE,
-    "test_label_ranking_avg_precision_score_should_allow_csr_matrix": _SPARSE,
-}
+# Tests that cannot pass against tinyvision, and why (node id prefix -> reason). None today:
+# scipy.sparse input (multilabel indicator matrices) is taken as dense since 2026-12-06.
+KNOWN: dict[str, str] = {}
 
 CONFTEST = """
 import inspect

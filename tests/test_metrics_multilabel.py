@@ -214,3 +214,33 @@ def test_tensors_give_what_arrays_give() -> None:
     assert tvm.accuracy_score(torch.from_numpy(y_true), torch.from_numpy(y_pred)) == (
         tvm.accuracy_score(y_true, y_pred)
     )
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "accuracy_score",
+        "f1_score",
+        "hamming_loss",
+        "jaccard_score",
+        "multilabel_confusion_matrix",
+        "label_ranking_average_precision_score",
+    ],
+)
+def test_scipy_sparse_indicator_matrices_as_dense(name: str, fmt: str) -> None:
+    # scikit-learn takes sparse multilabel targets; tinyvision makes them dense (same results)
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    y_true = rng.integers(0, 2, size=(40, 5))
+    y_pred = rng.integers(0, 2, size=(40, 5))
+    if name == "label_ranking_average_precision_score":
+        y_pred = rng.random((40, 5))  # scores: only y_true may be sparse there
+        args = (sp.csr_matrix(y_true).asformat(fmt), y_pred)
+    else:
+        args = (sp.csr_matrix(y_true).asformat(fmt), sp.csr_matrix(y_pred).asformat(fmt))
+    kwargs = {"average": "samples"} if name in ("f1_score", "jaccard_score") else {}
+    outcome = assert_same(getattr(tvm, name), getattr(skm, name), *args, **kwargs)
+    assert outcome.error is None
+    np.testing.assert_array_equal(outcome.value, getattr(tvm, name)(y_true, y_pred, **kwargs))

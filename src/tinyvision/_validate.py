@@ -152,14 +152,22 @@ def check_float(
     return value
 
 
+def _is_scipy_sparse(value: Any) -> bool:
+    """A scipy.sparse matrix or array (recognised without importing scipy)."""
+    return type(value).__module__.startswith("scipy.sparse") and hasattr(value, "toarray")
+
+
 def as_numpy(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """Turn a list, numpy array or torch tensor (any device) into a numpy array.
+    """Turn a list, numpy array, torch tensor (any device) or scipy.sparse matrix (made
+    dense) into a numpy array.
 
     ``ndim`` (an int or a tuple of allowed ints) checks the number of dimensions.
     Object arrays (e.g. strings) are kept as they are.
     """
     if isinstance(value, torch.Tensor):
         array = value.detach().cpu().numpy()
+    elif _is_scipy_sparse(value):  # e.g. a multilabel indicator matrix: taken as dense
+        array = np.asarray(value.toarray())
     elif isinstance(value, np.ndarray):
         array = value
     elif isinstance(value, (str, bytes)) or value is None or isinstance(value, (dict, set)):
