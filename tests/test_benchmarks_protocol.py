@@ -226,3 +226,52 @@ def test_script_without_its_reference_library_exits_1() -> None:
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "comparison not run: every case: needs torchvision 0.29.1" in proc.stdout
+
+
+def _run_script(name: str, *args: str, pythonpath: list[Path] = ()) -> subprocess.CompletedProcess:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    path = [*map(str, pythonpath), str(script.parents[1] / "src")]
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**_SAVED_ENV, "PYTHONPATH": os.pathsep.join(path)},
+    )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("faster_coco_eval") is not None,
+    reason="faster-coco-eval is installed here",
+)
+def test_detection_without_faster_coco_eval_exits_1() -> None:
+    proc = _run_script("detection.py", "--images", "4", "--repeat", "1", "--memory-images", "0")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "comparison not run: every case: needs faster-coco-eval" in proc.stdout
+
+
+def test_cluster_without_scikit_learn_exits_1(tmp_path: Path) -> None:
+    blocked = tmp_path / "sklearn"  # shadows the installed scikit-learn
+    blocked.mkdir()
+    (blocked / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    proc = _run_script("cluster.py", "--quick", pythonpath=[tmp_path])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "comparison not run: every case: needs scikit-learn" in proc.stdout
+
+
+def test_detection_pausable_clock_leaves_out_the_paused_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "bench_detection", Path(__file__).resolve().parents[1] / "benchmarks" / "detection.py"
+    )
+    detection = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(detection)
+    now = [10.0, 100.0]
+    monkeypatch.setattr(_protocol, "default_clock", lambda: tuple(now))
+    clock = detection.PausableClock()
+    assert clock() == (10.0, 100.0)
+    with clock.paused():
+        now[:] = [13.0, 104.0]  # 3 s CPU, 4 s wall spent copying
+    now[:] = [15.0, 107.0]  # then 2 s CPU, 3 s wall of timed work
+    assert clock() == (12.0, 103.0)
