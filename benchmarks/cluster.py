@@ -175,8 +175,12 @@ def bench_silhouette(bench: _protocol.Bench, cases: list[tuple[int, int]], repea
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("kmeans", "silhouette"))
-    parser.add_argument("--repeat", type=int, default=2, help="alternating rounds per case")
-    parser.add_argument("--quick", action="store_true", help="small sizes, 1 round (smoke run)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="alternating rounds per case (default 2)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, 1 round unless --repeat (smoke run)"
+    )
     parser.add_argument("--peak-rss", nargs=3, metavar=("LIB", "N", "D"), help=argparse.SUPPRESS)
     _protocol.add_arguments(parser)
     args = parser.parse_args()
@@ -184,8 +188,8 @@ def main() -> int:
         library, n, d = args.peak_rss
         _peak_rss_child(library, int(n), int(d))
         return 0
-    if args.quick:
-        args.repeat = 1
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 2
     bench = _protocol.Bench.from_args(args, anchor_name="scikit-learn")
     try:
         import sklearn
