@@ -52,6 +52,20 @@ def test_train_writes_the_evaluation(trained: Path) -> None:
     assert len(record["per_class"]["3"]["roc_auc_ci"]) == 2
     checkpoint = load_checkpoint(trained / "last.pt", kind="classifier")
     assert checkpoint["model_name"] == "fast" and checkpoint["image_shape"] == [1, 8, 8]
+    # the report shows the run's curves (results.png), a classifier has no label pictures
+    html = (trained / "report.html").read_text()
+    assert "<h2>Training</h2>" in html and "Per-epoch training losses" in html
+    assert "Training labels" not in html and (trained / "results.png").is_file()
+    assert not (trained / "tensorboard").exists()  # not asked for
+
+
+def test_resume_cannot_start_tensorboard_logging(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["classify", "train", "--resume", str(trained / "last.pt"), "--tensorboard"]
+    code, _, err = run_cli(capsys, *argv, "--out", str(tmp_path / "x"))
+    assert_one_line_error(code, err, r"trained without --tensorboard\); drop --tensorboard")
+    assert not (tmp_path / "x").exists()
 
 
 def test_eval_checkpoint_and_predictions_agree(

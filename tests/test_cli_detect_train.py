@@ -44,7 +44,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     threads = torch.get_num_threads()
     try:
         code = main(["detect", "train", "--data-dir", str(root / "data"),
-                     "--out", str(root / "run"), *TINY])  # fmt: skip
+                     "--out", str(root / "run"), "--tensorboard", *TINY])  # fmt: skip
     finally:
         torch.set_num_threads(threads)
     assert code == 0
@@ -71,6 +71,43 @@ def test_train_writes_checkpoint_metrics_and_report(trained) -> None:
     html = (out / "report.html").read_text()
     assert "mAP@0.5" in html and html.count("data:image/png;base64,") >= 3
     assert (data / "data.yaml").is_file() and len(list((data / "images" / "val").iterdir())) == 8
+
+
+def test_train_writes_the_run_pictures_and_the_tensorboard_log(trained) -> None:
+    pytest.importorskip("tensorboard")
+    from test_train_engine import rows_as_scalars, tensorboard_scalars
+    from tinyvision.report.run_plots import RUN_IMAGES
+    from tinyvision.train.engine import read_results_csv
+
+    out, _ = trained
+    assert (out / "labels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "train_batch0.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
+    assert cv2.imread(str(out / "train_batch0.jpg")).shape == (192, 192, 3)  # 8 of 64 px: 3 x 3
+    html = (out / "report.html").read_text()
+    assert "<h2>Training</h2>" in html and html.count("data:image/jpeg;base64,") == 1
+    assert all(caption in html for _, caption in RUN_IMAGES)  # results, labels, batch
+    rows = read_results_csv(out / "results.csv")
+    assert len(rows) == 2 and tensorboard_scalars(out / "tensorboard") == rows_as_scalars(rows)
+
+
+def test_tensorboard_missing_is_one_line_before_anything_is_read(
+    trained, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # import tensorboard -> ImportError
+    hint = r"--tensorboard needs the tensorboard package: pip install 'tinyvision\[tensorboard\]'"
+    where = ["--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run")]
+    code, _, err = run_cli(capsys, "detect", "train", *where, *TINY, "--tensorboard")
+    assert_one_line_error(code, err, hint)
+    code, _, err = run_cli(
+        capsys, "classify", "train", "--out", str(tmp_path / "c"), "--tensorboard"
+    )
+    assert_one_line_error(code, err, hint)
+    # a run started with --tensorboard logs on when resumed: it needs the package too
+    code, _, err = run_cli(
+        capsys, "detect", "train", "--resume", str(trained[0] / "last.pt"), *where
+    )
+    assert_one_line_error(code, err, hint)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_resume_of_a_finished_run_evaluates_again(

@@ -111,7 +111,7 @@ def test_empty_labels() -> None:
         ([[10.0, 0.0]], "wh must hold widths and heights > 0, got height 0 in row 0"),
         ([[1.0, 2.0], [-3.0, 2.0]], "got width -3 in row 1"),
         ([[1.0, np.nan]], "wh must be finite"),
-        ([1.0, 2.0], "wh must be an array of shape \\[N, 2\\]"),
+        ([1.0, 2.0], "wh must have shape \\[N, 2\\] \\(width, height\\), got .*\\(2,\\)"),
         ([[1.0, 2.0, 3.0]], "shape \\[N, 2\\]"),
     ],
 )
@@ -146,6 +146,25 @@ def test_non_numeric_sizes_are_a_type_error(wh) -> None:
         anchor_kmeans(wh, 1)
     with pytest.raises(TypeError, match="anchors must hold real numbers"):
         anchor_fitness([[1.0, 1.0]], wh)
+
+
+def test_sizes_through_check_array() -> None:
+    # an empty list is no labels (NaN) or no anchors (recall 0); sizes are never modified
+    assert np.isnan(best_possible_recall([], [[1.0, 1.0]]))
+    assert best_possible_recall([[1.0, 1.0]], []) == 0.0
+    with pytest.raises(ValueError, match="wh must be finite, got an array containing infinity"):
+        anchor_fitness([[1.0, np.inf]], [[1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"anchors must have shape \[N, 2\] .*\(1, 3\)"):
+        anchor_fitness([[1.0, 1.0]], [[1.0, 1.0, 1.0]])
+    # float32, integer and non-contiguous sizes give the float64 result
+    wh = np.array([[0.1, 0.2], [0.3, 0.1], [0.05, 0.05]])
+    anchors = np.array([[0.1, 0.1], [0.2, 0.2]])
+    expected = anchor_fitness(wh, anchors)
+    wide = np.zeros((3, 4))
+    wide[:, ::2] = wh
+    assert anchor_fitness(wide[:, ::2], anchors) == expected
+    assert anchor_fitness(np.array([[10, 20]]), np.array([[10, 20]], np.int32)) == 1.0
+    assert anchor_fitness(wh.astype(np.float32), anchors) == pytest.approx(expected, rel=1e-6)
 
 
 def test_pixel_sizes_warn_and_fractions_do_not() -> None:

@@ -280,8 +280,17 @@ def test_bad_arguments() -> None:
         kmeans(np.array([["a", "b"], ["c", "d"]]), 1)
     with pytest.raises(ValueError, match="init must be one of"):
         kmeans(X, 2, init="kmeans")
-    with pytest.raises(ValueError, match=r"init must be an array of shape .*\(2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"init must have shape \(2, 2\) \(n_clusters, n_features\), got .*\(3, 2\)",
+    ):
         kmeans(X, 2, init=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"init must have shape \(2, 2\) .*\(0,\)"):
+        kmeans(X, 2, init=[])
+    with pytest.raises(TypeError, match="init must hold real numbers, got .*complex"):
+        kmeans(X, 2, init=np.ones((2, 2), complex))
+    with pytest.raises(ValueError, match="init must be finite, got an array containing infinity"):
+        kmeans(X.astype(np.float32), 2, init=np.array([[0.0, 1e300], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="init must be finite"):
         kmeans(X, 2, init=np.array([[0.0, np.nan], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="n_init must be >= 1"):
@@ -299,6 +308,19 @@ def test_bad_arguments() -> None:
     model = KMeans(2, random_state=0).fit(X)
     with pytest.raises(ValueError, match="X must have 2 features"):
         model.predict(np.zeros((3, 3)))
+
+
+def test_explicit_init_is_copied_and_may_be_bool_or_a_tensor() -> None:
+    X = np.random.RandomState(0).rand(50, 2)
+    init = X[[0, 1]].copy()
+    before = init.copy()
+    fitted = kmeans(X, 2, init=init, n_init=1)
+    np.testing.assert_array_equal(init, before)  # the caller's centres are not moved
+    again = kmeans(X, 2, init=torch.from_numpy(before), n_init=1)
+    np.testing.assert_array_equal(again.cluster_centers, fitted.cluster_centers)
+    boolean = kmeans(X, 2, init=np.array([[False, False], [True, True]]), n_init=1)
+    expected = kmeans(X, 2, init=np.array([[0.0, 0.0], [1.0, 1.0]]), n_init=1)
+    np.testing.assert_array_equal(boolean.cluster_centers, expected.cluster_centers)
 
 
 def test_explicit_init_with_n_init_warns_and_runs_once() -> None:

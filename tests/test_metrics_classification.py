@@ -313,8 +313,10 @@ def test_bad_labels_raise_naming_the_argument(function) -> None:
         function([0, 1], np.zeros((2, 1, 1)))
     with pytest.raises(ValueError, match="sample_weight must have one weight per sample"):
         function([0, 1], [0, 1], sample_weight=[1.0])
-    with pytest.raises(ValueError, match="sample_weight must be finite"):
+    with pytest.raises(ValueError, match="sample_weight must be finite, got .* NaN"):
         function([0, 1], [0, 1], sample_weight=[1.0, np.nan])
+    with pytest.raises(ValueError, match="sample_weight must be finite, got .* infinity"):
+        function([0, 1], [0, 1], sample_weight=np.array([1.0, -np.inf], np.float32))
     with pytest.raises(ValueError, match="sample_weight must contain at least one non-zero"):
         function([0, 1], [0, 1], sample_weight=[0, 0])
     with pytest.raises(TypeError, match="y_true must hold class labels"):

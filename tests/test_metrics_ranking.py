@@ -405,6 +405,23 @@ def test_bad_scores_and_labels_raise_naming_the_argument(function) -> None:
         function(y, [0.1, 0.2, 0.3, 0.4], sample_weight=[1.0, 2.0, np.nan, 1.0])
 
 
+@pytest.mark.parametrize("function", SCORE_FUNCTIONS, ids=lambda f: f.__name__)
+def test_scores_of_other_dtypes(function) -> None:
+    y = [0, 1, 1, 0]
+    floats = function(y, [0.1, 0.7, 0.4, 0.2])
+    objects = function(y, np.array([0.1, 0.7, 0.4, 0.2], dtype=object))
+    assert_bitwise(objects, floats)  # numbers held as objects are read as float64
+    with pytest.raises(TypeError, match="y_score must hold numbers, got .*object"):
+        function(y, np.array([0.1, "a", 0.4, 0.2], dtype=object))
+    with pytest.raises(ValueError, match="y_score must be finite, got .*NaN"):
+        function(y, np.array([0.1, None, 0.4, 0.2], dtype=object))
+    with pytest.raises(TypeError, match="y_score must hold real numbers, got .*complex"):
+        function(y, np.array([0.1, 0.7, 0.4, 0.2], dtype=complex))
+    # no scores at all is the empty-input error, whatever dtype the empty array has
+    with pytest.raises(ValueError, match="at least one sample"):
+        function([], np.array([], dtype=str))
+
+
 def test_bad_options_and_multiclass_inputs_raise_like_sklearn() -> None:
     y, probs = MULTICLASS["random"]
     for kwargs, needle in (

@@ -45,6 +45,7 @@ def test_error_models_differ_on_division_by_zero() -> None:
         ({"fastmath": True}, ValueError, "fastmath must name its flags"),
         ({"fastmath": "contract"}, TypeError, "fastmath must be False or a set"),
         ({"error_model": "ieee"}, ValueError, "error_model must be one of"),
+        ({"inline": "sometimes"}, ValueError, "inline must be one of"),
     ],
 )
 def test_bad_options_are_refused(options: dict, error: type, match: str) -> None:
@@ -58,3 +59,21 @@ def test_reference_prefers_the_twin_beside_then_the_python_original() -> None:
     assert reference(kernel) is kernel.py_func
     with pytest.raises(TypeError, match="kernel must be a function compiled with jit"):
         reference(_halve)
+
+
+def _twice(x: float) -> float:
+    return 2.0 * x
+
+
+def _uses_inlined(x: float) -> float:
+    return _inlined(x) + 1.0
+
+
+_inlined = jit(inline="always")(_twice)
+
+
+def test_inline_always_helpers_compile_into_their_callers() -> None:
+    caller = jit(_uses_inlined)
+    assert caller(3.0) == 7.0
+    assert _inlined.targetoptions["inline"] == "always"
+    assert "inline" not in jit(_uses_inlined).targetoptions

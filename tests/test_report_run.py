@@ -11,13 +11,21 @@ import pytest
 import torch
 
 from tinyvision._errors import UserError
-from tinyvision.report.drawing import batch_grid, class_colour, draw_boxes, write_image
+from tinyvision.report import run_plots
+from tinyvision.report.drawing import (
+    batch_grid,
+    class_colour,
+    draw_boxes,
+    write_batch_jpg,
+    write_image,
+)
 from tinyvision.report.html import HtmlReport
 from tinyvision.report.run_plots import (
     add_training_section,
     labels_figure,
     read_results_csv,
     results_figure,
+    write_labels_png,
     write_results_png,
 )
 
@@ -209,6 +217,88 @@ def test_batch_grid_bad_input(images, targets, kwargs, words):
         batch_grid(images, targets, ["a"], **kwargs)
 
 
+def test_batch_grid_normalised_says_which():
+    images = torch.zeros(1, 3, 16, 16)
+    tiny = torch.tensor([[0.0, 0.0, 1.0, 1.0, 1.0, 1.0]])  # a 1-pixel box at the corner
+    as_pixels = batch_grid(images, tiny, ["a"], normalised=False)
+    assert tuple(as_pixels[0, 0]) == class_colour(0) and as_pixels[8, 8].max() == 0
+    guessed = batch_grid(images, tiny, ["a"])  # every value <= 1: taken as fractions
+    np.testing.assert_array_equal(guessed, batch_grid(images, tiny, ["a"], normalised=True))
+    assert not np.array_equal(guessed, as_pixels)
+    # a box reaching past the border (w > 1) is still a fraction when said so
+    wide = torch.tensor([[0.0, 0.0, 0.5, 0.5, 1.25, 0.5]])
+    drawn = batch_grid(images, wide, ["a"], normalised=True)
+    assert tuple(drawn[4, 8]) == class_colour(0)  # the top edge at y = 4
+
+
+def test_write_batch_jpg_draws_the_batch_grid(tmp_path):
+    import cv2
+
+    ramp = torch.linspace(0, 1, 32)
+    images = torch.stack([(ramp[None, :, None] + ramp[None, None, :]) * k / 10 for k in range(5)])
+    images = images.expand(5, 3, 32, 32)  # smooth pictures: JPEG keeps them closely
+    targets = torch.tensor([[0.0, 1.0, 0.5, 0.5, 0.25, 0.25], [4.0, 0.0, 0.2, 0.3, 0.1, 0.2]])
+    stale = tmp_path / ".train_batch0.jpg.k1ll3d_0.tmp"
+    stale.write_bytes(b"half")
+    path = write_batch_jpg(tmp_path / "train_batch0.jpg", images, targets, ["a", "b"])
+    assert path.read_bytes()[:3] == JPEG and not stale.exists()
+    decoded = cv2.imread(str(path))
+    assert decoded.shape == (64, 96, 3)  # 5 images: 3 columns, 2 rows of 32 px cells
+    expected = batch_grid(images, targets, ["a", "b"], normalised=True)[:, :, ::-1]
+    assert np.abs(decoded.astype(int) - expected).mean() < 4  # JPEG's loss only
+    with pytest.raises(ValueError, match=r"targets must be an \[M, 6\]"):
+        write_batch_jpg(tmp_path / "x.jpg", images, torch.zeros(1, 5), ["a"])
+    assert not (tmp_path / "x.jpg").exists()
+
+
+def test_write_labels_png_normalises_each_images_boxes(tmp_path, monkeypatch):
+    seen = {}
+
+    def spy(classes, boxes, names):
+        seen.update(classes=classes, boxes=boxes, names=list(names))
+        return labels_figure(classes, boxes, names)
+
+    monkeypatch.setattr(run_plots, "labels_figure", spy)
+    images = [np.zeros((40, 80, 3), np.uint8), np.zeros((64, 32, 3), np.uint8)]
+    labels = [
+        np.array([[1, 0, 0, 40, 20], [0, 20, 10, 60, 30]], dtype=np.float64),
+        np.zeros((0, 5)),
+    ]
+    stale = tmp_path / ".labels.png.k1ll3d_0.tmp"
+    stale.write_bytes(b"half")
+    path = write_labels_png(tmp_path / "labels.png", images, labels, ["a", "b"])
+    assert path.read_bytes()[:8] == PNG and not stale.exists()
+    np.testing.assert_array_equal(seen["classes"], [1, 0])
+    assert seen["classes"].dtype == np.int64 and seen["names"] == ["a", "b"]
+    np.testing.assert_allclose(seen["boxes"], [[0.25, 0.25, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]])
+    # no boxes at all still draws (empty counts)
+    write_labels_png(tmp_path / "empty.png", images[:1], [np.zeros((0, 5))], ["a"])
+    assert (tmp_path / "empty.png").read_bytes()[:8] == PNG
+
+
+IMAGE = np.zeros((8, 8, 3), np.uint8)
+BOX = np.array([[0, 1, 1, 4, 4]], dtype=np.float64)
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "error", "words"),
+    [
+        (np.zeros((1, 8, 8, 3), np.uint8), [BOX], TypeError, "images must be a sequence"),
+        ([IMAGE], [BOX, BOX], ValueError, "labels must hold 1 arrays"),
+        ([IMAGE], [BOX[:, :4]], ValueError, r"labels\[0\]"),
+        ([IMAGE], [np.full((1, 5), np.nan)], ValueError, "finite"),
+        ([IMAGE], [np.array([[0.5, 1, 1, 4, 4]])], ValueError, "whole numbers, got 0.5"),
+        ([IMAGE], [np.array([[2, 1, 1, 4, 4]])], ValueError, r"classes must be in \[0, 1\)"),
+        ([np.zeros((8, 8), np.uint8)], [BOX], ValueError, r"images\[0\] must be an \[h, w, 3\]"),
+        ([np.zeros((0, 8, 3), np.uint8)], [BOX], ValueError, r"images\[0\]"),
+    ],
+)
+def test_write_labels_png_bad_input(tmp_path, images, labels, error, words):
+    with pytest.raises(error, match=words):
+        write_labels_png(tmp_path / "labels.png", images, labels, ["a"])
+    assert not (tmp_path / "labels.png").exists()
+
+
 def test_write_image_formats(tmp_path):
     image = np.zeros((4, 4, 3), dtype=np.uint8)
     assert write_image(tmp_path / "a.jpg", image).read_bytes()[:3] == JPEG
@@ -263,11 +353,41 @@ def test_tensorboard_logger_bad_epoch(tmp_path, epoch):
         logger.log(epoch, {"loss": 1.0})
 
 
-def test_tensorboard_missing_is_one_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("purge_step", [-1, 1.5, True, "0"])
+def test_tensorboard_logger_bad_purge_step(tmp_path, purge_step):
     from tinyvision.report.tensorboard import TensorBoardLogger
+
+    with pytest.raises(ValueError, match="purge_step must be None or an int >= 0"):
+        TensorBoardLogger(tmp_path / "tb", purge_step=purge_step)
+    assert not (tmp_path / "tb").exists()
+
+
+def test_tensorboard_purge_step_hides_what_a_later_call_logs_again(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from tinyvision.report.tensorboard import TensorBoardLogger
+
+    with TensorBoardLogger(tmp_path / "tb", purge_step=0) as logger:
+        for epoch in (1, 2, 3):  # a run killed after epoch 3, its checkpoint of epoch 2
+            logger.log(epoch, {"loss": float(epoch)})
+    with TensorBoardLogger(tmp_path / "tb", purge_step=3) as logger:  # resumed
+        for epoch in (3, 4):
+            logger.log(epoch, {"loss": 10.0 + epoch})
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("loss")] == [
+        (1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0)
+    ]  # fmt: skip
+
+
+def test_tensorboard_missing_is_one_line(tmp_path, monkeypatch):
+    from tinyvision.report.tensorboard import TensorBoardLogger, require_tensorboard
 
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # import tensorboard -> ImportError
     with pytest.raises(UserError, match=r"pip install 'tinyvision\[tensorboard\]'") as info:
         TensorBoardLogger(tmp_path / "tb")
     assert "\n" not in str(info.value)
     assert not (tmp_path / "tb").exists()
+    with pytest.raises(UserError, match=r"^--tensorboard needs the tensorboard package"):
+        require_tensorboard()

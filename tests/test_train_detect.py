@@ -291,7 +291,7 @@ def test_check_anchors_bad_input() -> None:
     for kwargs, error, pattern in cases:
         with pytest.raises(error, match=pattern):
             check_anchors(labels, anchors, **{"img_size": 64, **kwargs})
-    with pytest.raises(ValueError, match=r"labels\[0\] must be a real array of shape \[N, 5\]"):
+    with pytest.raises(ValueError, match=r"labels\[0\] must have shape \[N, 5\] \(class, x1"):
         check_anchors([np.array([[0, 1, 1, 5]])], anchors, img_size=64)
     with pytest.raises(ValueError, match=r"labels\[0\] .*shape \[N, 5\].*\(5, 4\)"):
         check_anchors([np.zeros((5, 4))], anchors, img_size=64)  # reshaped to [4, 5] before
@@ -299,13 +299,36 @@ def test_check_anchors_bad_input() -> None:
         check_anchors([labels[0], np.array([[0, 1, 1, np.nan, 5.0]])], anchors, img_size=64)
     with pytest.raises(TypeError, match="labels must be a sequence"):
         check_anchors(labels[0], anchors, img_size=64)
-    with pytest.raises(ValueError, match="anchors must be finite and > 0, got -4.0"):
+    with pytest.raises(ValueError, match="anchors must be > 0, got -4.0"):
         check_anchors(labels, -anchors, img_size=64)
-    with pytest.raises(ValueError, match=r"anchors must be a real array of shape \[L \* A, 2\]"):
+    with pytest.raises(ValueError, match=r"anchors must have shape \[L \* A, 2\] or \[L, A, 2\]"):
         check_anchors(labels, np.ones((4, 3)), img_size=64)
     # no boxes: NaN recalls, the anchors kept; an [L, A, 2] array is accepted
     empty = check_anchors([np.zeros((0, 5))], anchors.reshape(2, 2, 2), img_size=64)
     assert math.isnan(empty.bpr) and not empty.recomputed and empty.anchors.shape == (4, 2)
+
+
+def test_check_anchors_checks_through_check_array() -> None:
+    labels = [np.array([[0, 1, 1, 5, 5.0]])]
+    anchors = np.ones((4, 2)) * 4
+    cases = [
+        ((labels, np.array([[4.0, np.nan]] * 4)), ValueError, "anchors must be finite.*NaN"),
+        ((labels, np.zeros((0, 2))), ValueError, "anchors must not be empty"),
+        ((labels, np.ones((4, 2), bool)), TypeError, "anchors must hold real numbers"),
+        ((labels, np.ones(8)), ValueError, r"anchors must have shape .*\(8,\)"),
+        ((labels, 4.0), ValueError, r"anchors must have shape .*\(\)"),
+        (([np.array([["a"] * 5])], anchors), TypeError, r"labels\[0\] must hold real numbers"),
+        (([*labels, np.ones((1, 5), bool)], anchors), TypeError, r"labels\[1\] must hold"),
+        (("abc", anchors), TypeError, r"labels must be a sequence of \[N, 5\] arrays"),
+    ]
+    for arguments, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            check_anchors(*arguments, img_size=64)
+    # an empty list is an image without labels; the anchors come back as a new array
+    kept = check_anchors([[], torch.tensor([[0, 1, 1, 5, 5.0]])], anchors, img_size=64)
+    assert kept.bpr == 1.0 and not kept.recomputed
+    assert not np.shares_memory(kept.anchors, anchors)
+    np.testing.assert_array_equal(kept.anchors, anchors)
 
 
 def test_predict_images_bad_input() -> None:
@@ -321,7 +344,7 @@ def test_predict_images_bad_input() -> None:
         ({"images": [np.zeros((10, 12, 4), np.uint8)]}, ValueError, r"images\[0\] .*\[H, W, 3\]"),
         ({"images": [np.zeros((10, 12), np.uint8)]}, ValueError, r"images\[0\] must have shape"),
         ({"images": [image, np.zeros((0, 5, 3), np.uint8)]}, ValueError, r"images\[1\]"),
-        ({"images": [image.astype(float)]}, TypeError, r"images\[0\] must be a uint8"),
+        ({"images": [image.astype(float)]}, TypeError, r"images\[0\] must hold uint8 pixels"),
         ({"images": image}, TypeError, "images must be a sequence"),
         ({"model": torch.nn.Linear(2, 2)}, TypeError, "model must be a TinyDetector"),
     ]
@@ -340,12 +363,16 @@ def test_detections_table_bad_input() -> None:
         (([one], [1], [10]), ValueError, r"classes must be integer indices into category_ids"),
         (([one], [], [10, 20]), ValueError, "predictions and image_ids must have the same length"),
         (([one], [1], [10, 20], [0.5, 1]), ValueError, "predictions and scales must have the same"),
-        (([one], [1], [10, 20], [0.0]), ValueError, "scales must be finite numbers > 0"),
-        (([one], [1], [1.5, 2.5]), TypeError, "category_ids must be integers"),
+        (([one], [1], [10, 20], [0.0]), ValueError, "scales must be > 0, got 0.0"),
+        (([one], [1], [1.5, 2.5]), TypeError, "category_ids must hold integers"),
         (([(one[0], one[1])], [1], [10, 20]), TypeError, r"predictions\[0\] must be a \(boxes"),
-        (([(one[0][:, :3], *one[1:])], [1], [10, 20]), ValueError, r"boxes \[D, 4\]"),
+        (
+            ([(one[0][:, :3], *one[1:])], [1], [10, 20]),
+            ValueError,
+            r"predictions\[0\] boxes must have shape \[D, 4\]",
+        ),
         (([(one[0], np.ones(2), one[2])], [1], [10, 20]), ValueError, r"scores \[D\]"),
-        (([(*one[:2], np.array([0.5]))], [1], [10, 20]), ValueError, "integer indices"),
+        (([(*one[:2], np.array([0.5]))], [1], [10, 20]), TypeError, "hold integer indices"),
         ((one, [1], [10, 20]), ValueError, "same length"),  # a tuple of 3, not a list of them
     ]
     for arguments, error, pattern in cases:
@@ -354,6 +381,43 @@ def test_detections_table_bad_input() -> None:
     table = detections_table([one], [7], [10, 20], scales=[2.0])
     assert table.category_id.tolist() == [20] and table.bbox[0].tolist() == [0.5, 1, 2, 2]
     assert len(detections_table([], [], [10])) == 0
+
+
+def test_predict_images_and_detections_table_check_through_check_array() -> None:
+    model = tiny_model(width=4)
+    image = np.zeros((10, 12, 3), np.uint8)
+    cases = [
+        ([image.astype(np.uint16)], TypeError, r"images\[0\] must hold uint8 pixels.*uint16"),
+        ([image.astype(np.int64)], TypeError, r"images\[0\] must hold uint8 pixels.*int64"),
+        ([np.zeros((10, 0, 3), np.uint8)], ValueError, r"images\[0\] must not be empty"),
+        ([image, image[..., :1]], ValueError, r"images\[1\] must have shape \[H, W, 3\]"),
+        ("image", TypeError, r"images must be a sequence of \[H, W, 3\] arrays"),
+    ]
+    for images, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            predict_images(model, images, 64)
+    # a uint8 tensor is an image too
+    ((boxes, _, _),) = predict_images(model, [torch.from_numpy(image)], 64, conf_threshold=0.0)
+    assert boxes.shape[1] == 4 and (boxes[:, 2] <= 12).all()
+
+    one = (np.array([[1.0, 2, 5, 6]]), np.array([0.9]), np.array([1]))
+    nan_box = (np.array([[1.0, np.nan, 5, 6]]), *one[1:])
+    cases = [
+        (([one], [1], [10, 20], [np.nan]), ValueError, "scales must be finite.*NaN"),
+        (([one], [1], [10, 20], [-2.0]), ValueError, r"scales must be > 0, got -2\.0"),
+        (([one], [1], [10, 20], ["a"]), TypeError, "scales must hold real numbers"),
+        (([one], [1], [[10, 20]]), ValueError, r"category_ids must be 1-D, got .*\(1, 2\)"),
+        (([nan_box], [1], [10, 20]), ValueError, r"predictions\[0\] boxes must be finite"),
+        (([(one[0], ["x"], one[2])], [1], [10, 20]), TypeError, r"\[0\] scores must hold real"),
+        (([(*one[:2], [True])], [1], [10, 20]), TypeError, r"\[0\] classes must hold integer"),
+        (([(*one[:2], [-1])], [1], [10, 20]), ValueError, r"category_ids \(0\.\.1\)"),
+    ]
+    for arguments, error, pattern in cases:
+        with pytest.raises(error, match=pattern):
+            detections_table(*arguments)
+    # empty lists stand for no detections of an image; classes become int64
+    empty = detections_table([([], [], []), one], [3, 4], np.array([10, 20], np.int32))
+    assert empty.image_id.tolist() == [4] and empty.category_id.tolist() == [20]
 
 
 def test_ema_bad_input() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -209,10 +210,17 @@ def test_focal_flag_uses_sigmoid_focal_loss() -> None:
 
 def test_loss_bad_input() -> None:
     outputs = _outputs()
-    with pytest.raises(ValueError, match=r"\[M, 6\]"):
+    shape_words = r"targets must be a Tensor of shape \[M, 6\] \(image, class, cx, cy, w, h\)"
+    with pytest.raises(ValueError, match=shape_words + r", got a Tensor of shape \(2, 5\)"):
         yolo_loss(outputs, torch.zeros((2, 5)), ANCHORS, STRIDES)
-    with pytest.raises(TypeError, match="floating"):
+    with pytest.raises(ValueError, match=shape_words + r", got a Tensor of shape \(6,\)"):
+        yolo_loss(outputs, torch.zeros(6), ANCHORS, STRIDES)
+    with pytest.raises(TypeError, match="targets must have a floating point dtype, got .*int64"):
         yolo_loss(outputs, torch.zeros((2, 6), dtype=torch.long), ANCHORS, STRIDES)
+    with pytest.raises(TypeError, match="targets must have a floating point dtype, got .*bool"):
+        yolo_loss(outputs, torch.zeros((2, 6), dtype=torch.bool), ANCHORS, STRIDES)
+    with pytest.raises(TypeError, match=r"targets must be a torch\.Tensor, got an array"):
+        yolo_loss(outputs, np.zeros((2, 6)), ANCHORS, STRIDES)
     with pytest.raises(ValueError, match="one entry per level"):
         yolo_loss(outputs[:2], torch.zeros((0, 6)), ANCHORS, STRIDES)
     with pytest.raises(ValueError, match="anchor_t"):

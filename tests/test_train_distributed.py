@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -148,6 +149,9 @@ def test_detector_two_gloo_processes_train_like_one(tmp_path: Path) -> None:
     assert losses == torch.load(tmp_path / "losses1.pt")
     assert np.allclose(losses, single.epoch_losses, rtol=1e-5, atol=0)
     assert load_checkpoint(tmp_path / "run" / "last.pt", kind="detector")["epoch"] == 2
+    # rank 0 drew the labels and its share of the first batch (2 images of 64 px side by side)
+    assert (tmp_path / "run" / "labels.png").read_bytes()[:4] == b"\x89PNG"
+    assert cv2.imread(str(tmp_path / "run" / "train_batch0.jpg")).shape == (64, 128, 3)
 
 
 def test_one_process_context() -> None:

@@ -4,8 +4,10 @@ fine-tuning (transfer, freeze), typed checkpoint records, and their bad input.""
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -287,6 +289,94 @@ def test_engine_settings_and_records_bad_input() -> None:
         load_weights(digits_model(), {"x": torch.zeros(1)})
 
 
+def test_tensorboard_settings_bad_input() -> None:
+    from tinyvision.train.detect import DetectTrainConfig
+
+    with pytest.raises(TypeError, match=r"tensorboard must be a bool, got 1 \(int\)"):
+        LoopConfig(epochs=2, lr=0.1, tensorboard=1)
+    with pytest.raises(TypeError, match="tensorboard must be a bool"):
+        TrainConfig(tensorboard="yes")
+    with pytest.raises(TypeError, match="tensorboard must be a bool"):
+        DetectTrainConfig(tensorboard=None)
+    assert LoopConfig.of(TrainConfig(tensorboard=True)).tensorboard is True
+    assert LoopConfig.of(DetectTrainConfig()).tensorboard is False
+
+
+def tensorboard_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar of the TensorBoard log in ``folder``, as TensorBoard shows them."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(folder))
+    events.Reload()
+    return {
+        tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]
+    }
+
+
+def rows_as_scalars(rows: list[dict[str, float]]) -> dict[str, list[tuple[int, float]]]:
+    """results.csv rows as TensorBoard keeps them: float32, empty cells left out."""
+    names = [name for name in rows[0] if name != "epoch"]
+    return {
+        name: [
+            (int(r["epoch"]), float(np.float32(r[name]))) for r in rows if not math.isnan(r[name])
+        ]
+        for name in names
+    }
+
+
+def test_tensorboard_logs_results_csv_and_a_resume_adds_to_it(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    config = TrainConfig(**{**CONFIG, "checkpoint_every": 2, "val_every": 2, "tensorboard": True})
+    seen = []
+
+    def stop_after_three(event) -> None:
+        if event.kind == "epoch":
+            seen.append(event.row)
+            if event.epoch == 3:
+                raise KeyboardInterrupt
+
+    data, val = toy_data(), val_data()
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(
+            small_model(), data, config, val=val, out_dir=tmp_path, callback=stop_after_three
+        )
+    record = load_checkpoint(tmp_path / "last.pt")
+    assert record["epoch"] == 2  # epoch 3 was logged, not saved: the resume logs it again
+    train_classifier(small_model(), data, config, val=val, out_dir=tmp_path, resume=record)
+    rows = read_results_csv(tmp_path / "results.csv")
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
+    # the "epoch" events carry the rows (the killed call's epoch 3 as the resumed one's)
+    text = (tmp_path / "results.csv").read_text()
+    assert results_csv_text(seen).splitlines() == text.splitlines()[:4]
+    # each epoch once (the killed call's epoch 3 hidden), val/loss every second epoch
+    scalars = tensorboard_scalars(tmp_path / "tensorboard")
+    assert scalars == rows_as_scalars(rows)
+    assert [step for step, _ in scalars["val/loss"]] == [2, 4]
+    assert len(list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))) == 2
+    # a fresh run into the same folder shows only its own epochs
+    train_classifier(
+        small_model(),
+        data,
+        TrainConfig(**{**CONFIG, "epochs": 1, "tensorboard": True}),
+        out_dir=tmp_path,
+    )
+    assert tensorboard_scalars(tmp_path / "tensorboard") == rows_as_scalars(
+        read_results_csv(tmp_path / "results.csv")
+    )
+
+
+def test_tensorboard_missing_stops_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # import tensorboard -> ImportError
+    config = TrainConfig(**{**CONFIG, "epochs": 1, "tensorboard": True})
+    with pytest.raises(UserError, match=r"pip install 'tinyvision\[tensorboard\]'") as info:
+        train_classifier(small_model(), toy_data(), config, out_dir=tmp_path / "run")
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "run").exists()
+    train_classifier(small_model(), toy_data(), config)  # no out_dir: no log, no package needed
+
+
 def test_classifier_record_round_trip(tmp_path: Path) -> None:
     train_classifier(small_model(), toy_data(), TrainConfig(**CONFIG), out_dir=tmp_path)
     payload = load_checkpoint(tmp_path / "last.pt")
@@ -374,6 +464,7 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
         )
 
     whole = run(tmp_path / "whole")
+    _assert_run_pictures(tmp_path / "whole", images, labels, config)
     text = (tmp_path / "whole" / "results.csv").read_text()
     assert text.splitlines()[0].split(",") == DETECTOR_COLUMNS
     rows = read_results_csv(tmp_path / "whole" / "results.csv")
@@ -396,7 +487,12 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "cut", callback=stop_after_first)
     record = load_checkpoint(tmp_path / "cut" / "last.pt", kind="detector")
+    for name in ("labels.png", "train_batch0.jpg"):  # drawn by the first call
+        assert (tmp_path / "cut" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+        (tmp_path / "cut" / name).unlink()
     resumed = run(tmp_path / "cut", resume=record)
+    assert not (tmp_path / "cut" / "labels.png").exists()  # a resumed run draws no more
+    assert not (tmp_path / "cut" / "train_batch0.jpg").exists()
     assert (tmp_path / "cut" / "results.csv").read_text() == text
     for which in ("model", "raw_model", "best_model"):
         a, b = getattr(whole, which).state_dict(), getattr(resumed, which).state_dict()
@@ -405,6 +501,27 @@ def test_detector_artefacts_and_resume_equality(tiny_shapes, tmp_path: Path) -> 
     assert best_b["epoch"] == best["epoch"]
     w_a, w_b = best["ema"]["weights"], best_b["ema"]["weights"]
     assert all(torch.equal(w_a[k], w_b[k]) for k in w_a)
+
+
+def _assert_run_pictures(out: Path, images, labels, config) -> None:
+    """labels.png of the training labels; train_batch0.jpg: the first batch as trained on."""
+    import cv2
+
+    from tinyvision.data.loader import DetectionLoader
+    from tinyvision.report.drawing import write_batch_jpg
+
+    assert (out / "labels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = (out / "train_batch0.jpg").read_bytes()
+    assert picture[:3] == b"\xff\xd8\xff"
+    assert cv2.imread(str(out / "train_batch0.jpg")).shape == (256, 256, 3)  # 16 images of 64
+    loader = DetectionLoader(
+        images, labels, config.img_size, config.batch_size, config.augment, seed=config.seed
+    )
+    first = loader.build(0, 0, use_mosaic=True)  # epoch 0, step 0, mosaic and all
+    names = ["0", "1", "2", "3"]  # no names given: the class indices
+    expected = write_batch_jpg(out.parent / "expected.jpg", first.images, first.targets, names)
+    assert picture == expected.read_bytes()
+    assert not list(out.glob(".*.tmp"))
 
 
 def _subset(dataset, keep: int):

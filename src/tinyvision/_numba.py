@@ -36,14 +36,21 @@ import numba
 _ERROR_MODELS = ("python", "numpy")
 
 
-def _options(fastmath: bool | set[str], error_model: str) -> dict[str, Any]:
+_INLINE = ("never", "always")
+
+
+def _options(fastmath: bool | set[str], error_model: str, inline: str = "never") -> dict[str, Any]:
     if not isinstance(fastmath, (bool, set, frozenset)):
         raise TypeError(f"fastmath must be False or a set of flag names, got {fastmath!r}")
     if fastmath is True:
         raise ValueError("fastmath must name its flags (e.g. {'contract'}), got True")
     if error_model not in _ERROR_MODELS:
         raise ValueError(f"error_model must be one of {_ERROR_MODELS}, got {error_model!r}")
+    if inline not in _INLINE:
+        raise ValueError(f"inline must be one of {_INLINE}, got {inline!r}")
     options: dict[str, Any] = {"cache": True, "nogil": True, "error_model": error_model}
+    if inline != "never":
+        options["inline"] = inline
     if fastmath:
         options["fastmath"] = set(fastmath)
     return options
@@ -54,6 +61,7 @@ def jit(
     *,
     fastmath: bool | set[str] = False,
     error_model: str = "python",
+    inline: str = "never",
 ) -> Any:
     """Compile ``func`` with numba's ``njit`` and the project's options.
 
@@ -62,11 +70,13 @@ def jit(
             (``@jit(fastmath={"contract"})``).
         fastmath: False, or the set of LLVM fast-math flags the kernel allows.
         error_model: ``"python"`` (numba's default) or ``"numpy"`` (IEEE division).
+        inline: ``"never"`` (numba's default) or ``"always"``: a small helper inlined into
+            the kernels that call it (numba's IR-level inlining).
 
     Returns:
         The compiled dispatcher (``.py_func`` is the original), or a decorator.
     """
-    options = _options(fastmath, error_model)
+    options = _options(fastmath, error_model, inline)
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)

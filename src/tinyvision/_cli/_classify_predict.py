@@ -20,7 +20,7 @@ DEFAULT_OUT = Path("runs/classify/predict/predictions.csv")
 
 
 def register(actions: argparse._SubParsersAction) -> None:
-    from tinyvision._cli.classify import add_threads_argument
+    from tinyvision._cli._train_flags import add_threads_argument
 
     parser = actions.add_parser(
         "predict",
@@ -65,7 +65,7 @@ def top5_csv(results: list[Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli._checks import refuse_overwrite, warnings_as_lines
     from tinyvision._cli._detect_predict import image_files
-    from tinyvision._cli.classify import set_threads
+    from tinyvision._cli._train_flags import set_threads
     from tinyvision._errors import UserError
     from tinyvision._fileio import atomic_write_text
     from tinyvision.models import Classifier, SkippedImageWarning

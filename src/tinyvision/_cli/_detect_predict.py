@@ -31,7 +31,7 @@ DRAWINGS = "drawings.json"  # in --out: {drawing's file name: the image it shows
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from tinyvision._cli.classify import add_threads_argument
+    from tinyvision._cli._train_flags import add_threads_argument
 
     parser = subparsers.add_parser(
         "predict",
@@ -157,7 +157,7 @@ def check_earlier_drawings(out: Path, files: list[Path], drawings: list[Path]) -
 
 def run(args: argparse.Namespace) -> int:
     from tinyvision._cli._checks import warnings_as_lines
-    from tinyvision._cli.classify import set_threads
+    from tinyvision._cli._train_flags import set_threads
     from tinyvision._fileio import atomic_write_json
     from tinyvision.models import Detector, SkippedImageWarning
 

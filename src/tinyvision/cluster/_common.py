@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tinyvision._validate import as_numpy, check_finite_array, describe
+from tinyvision._validate import check_array, describe
 
 RandomStateLike = int | np.random.RandomState | None
 
@@ -62,12 +62,9 @@ def as_feature_matrix(value: Any, name: str, *, copy: bool = False) -> np.ndarra
     become float64. Raises ``ValueError`` for a wrong number of dimensions, no features,
     NaN or infinity, and ``TypeError`` for non-numeric data.
     """
-    array = as_numpy(value, name)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
+    array = check_array(value, name, kinds="biuf")  # the shape after: its words and hint
     _check_matrix_shape(tuple(array.shape), name)
     dtype = float_dtype_of(array.dtype)
-    check_finite_array(array, name)
     if copy or array.dtype != dtype or not array.flags.c_contiguous:
         array = np.array(array, dtype=dtype, order="C", copy=True)
     return array

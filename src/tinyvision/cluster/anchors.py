@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tinyvision._validate import as_numpy, check_float, check_int, describe
+from tinyvision._validate import check_array, check_float, check_int
 from tinyvision.cluster._anchor_kernels import best_ratios
 from tinyvision.cluster._common import RandomStateLike, check_random_state
 from tinyvision.cluster.kmeans import KMeans
@@ -36,24 +36,16 @@ MIN_PIXELS = 2.0  # YOLOv5: boxes below 2 pixels in both sides are left out of t
 
 def _check_sizes(value: Any, name: str) -> np.ndarray:
     """``[N, 2]`` positive finite widths and heights as float64."""
-    array = as_numpy(value, name)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers (width, height), got {describe(array)}")
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(
-            f"{name} must be an array of shape [N, 2] holding (width, height), got "
-            f"{describe(array)}"
-        )
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite, got an array containing NaN or infinity")
+    array = check_array(
+        value, name, shape=(None, 2), dtype=np.float64, contiguous=True, layout="(width, height)"
+    )
     if array.size and array.min() <= 0:
         row, col = np.unravel_index(int(np.argmin(array)), array.shape)
         side = "width" if col == 0 else "height"
         raise ValueError(
             f"{name} must hold widths and heights > 0, got {side} {array[row, col]:g} in row {row}"
         )
-    return np.ascontiguousarray(array)
+    return array
 
 
 def _check_thr(thr: Any) -> float:

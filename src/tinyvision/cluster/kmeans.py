@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from tinyvision._validate import as_numpy, check_choice, check_float, check_int, describe
+from tinyvision._validate import (
+    as_numpy,
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    describe,
+)
 from tinyvision.cluster import _kmeanspp as KPP
 from tinyvision.cluster import _lloyd as L
 from tinyvision.cluster._common import (
@@ -90,15 +97,15 @@ def _check_init(init: Any, k: int, n_features: int, dtype: np.dtype) -> str | np
         return check_choice(init, "init", ("k-means++", "random"))
     if callable(init) and not isinstance(init, (np.ndarray, torch.Tensor)):
         raise TypeError(f"init must be 'k-means++', 'random' or an array, got {describe(init)}")
-    centers = as_numpy(init, "init")
-    if centers.dtype.kind not in "biuf" or centers.shape != (k, n_features):
-        raise ValueError(
-            f"init must be an array of shape (n_clusters, n_features) = ({k}, {n_features}), "
-            f"got {describe(centers)}"
-        )
-    if not np.isfinite(centers).all():
-        raise ValueError("init must be finite, got an array containing NaN or infinity")
-    return np.array(centers, dtype=dtype, order="C", copy=True)
+    return check_array(  # no copy: both paths subtract the mean into a new array
+        init,
+        "init",
+        shape=(k, n_features),
+        kinds="biuf",
+        dtype=dtype,
+        contiguous=True,
+        layout="(n_clusters, n_features)",
+    )
 
 
 def _check_n_init(n_init: Any, init: str | np.ndarray) -> int:

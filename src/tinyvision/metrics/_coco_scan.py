@@ -30,8 +30,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numba
 import numpy as np
+
+from tinyvision._numba import jit
 
 # Kinds of number tokens (bit flags returned by `_number`).
 _VALID, _INT64, _EXACT, _INTEGER = 1, 2, 4, 8
@@ -53,7 +54,7 @@ _K_IMAGE_ID, _K_CATEGORY_ID, _K_BBOX, _K_SCORE, _K_SEGMENTATION, _K_KEYPOINTS = 
 _TRUE, _FALSE, _NULL = (np.frombuffer(w, dtype=np.uint8) for w in (b"true", b"false", b"null"))
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit(inline="always")
 def _skip_space(buf: np.ndarray, i: int) -> int:
     """The index of the first byte at or after ``i`` that is not JSON whitespace."""
     while True:
@@ -63,7 +64,7 @@ def _skip_space(buf: np.ndarray, i: int) -> int:
         i += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _digits(buf: np.ndarray, i: int, mant: int) -> tuple[int, int, int]:
     """Read decimal digits from ``i``: (end, ``mant`` followed by them, digits read). The
     mantissa is exact for up to 18 digits in all (it wraps round beyond: unused then)."""
@@ -76,7 +77,7 @@ def _digits(buf: np.ndarray, i: int, mant: int) -> tuple[int, int, int]:
         i += 1
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit(inline="always")
 def _number(buf: np.ndarray, i: int) -> tuple[int, int, float, int]:
     """A JSON number token at ``i``: (end, kind flags, value, integer value).
 
@@ -134,7 +135,7 @@ def _number(buf: np.ndarray, i: int) -> tuple[int, int, float, int]:
     return i, kind, value, ivalue
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _same(buf: np.ndarray, start: int, end: int, word: np.ndarray) -> bool:
     if end - start != word.shape[0]:
         return False
@@ -144,7 +145,7 @@ def _same(buf: np.ndarray, start: int, end: int, word: np.ndarray) -> bool:
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _string_end(buf: np.ndarray, i: int) -> int:
     """The index of the closing quote of a plain string opened at ``i`` (ASCII, no escapes,
     no control characters), or -1 for any other string."""
@@ -158,7 +159,7 @@ def _string_end(buf: np.ndarray, i: int) -> int:
         i += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _key(buf: np.ndarray, start: int, end: int) -> int:
     if _same(buf, start, end, _K_IMAGE_ID):
         return _IMAGE_ID
@@ -175,7 +176,7 @@ def _key(buf: np.ndarray, start: int, end: int) -> int:
     return _OTHER
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@jit(inline="always")
 def _real(
     buf: np.ndarray, i: int, out: np.ndarray, at: int, dest: int, slow: np.ndarray,
     state: np.ndarray,
@@ -198,7 +199,7 @@ def _real(
     return end
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _other_value(
     buf: np.ndarray, i: int, reals: np.ndarray, slow: np.ndarray, state: np.ndarray
 ) -> int:
@@ -215,7 +216,7 @@ def _other_value(
     return _real(buf, i, reals, -1, -1, slow, state)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _numbers(
     buf: np.ndarray, i: int, out: np.ndarray, at: int, count: int, dest: int,
     slow: np.ndarray, state: np.ndarray,
@@ -242,7 +243,7 @@ def _numbers(
             return -1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _value(
     buf: np.ndarray, i: int, key: int, row: int, ints: np.ndarray, reals: np.ndarray,
     points: np.ndarray, slow: np.ndarray, state: np.ndarray,
@@ -265,7 +266,7 @@ def _value(
     return end if (kind & _INT64) != 0 else -1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _result(
     buf: np.ndarray, i: int, row: int, ints: np.ndarray, reals: np.ndarray,
     points: np.ndarray, slow: np.ndarray, state: np.ndarray,
@@ -302,7 +303,7 @@ def _result(
             return -1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _scan(
     buf: np.ndarray, ints: np.ndarray, reals: np.ndarray, points: np.ndarray,
     slow: np.ndarray, state: np.ndarray,
@@ -330,7 +331,7 @@ def _scan(
         i = _skip_space(buf, i + 1)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _count(buf: np.ndarray) -> tuple[int, int]:
     """The numbers of '{' and ',' bytes: bounds on the results and the numbers."""
     braces, commas = 0, 0
@@ -340,7 +341,7 @@ def _count(buf: np.ndarray) -> tuple[int, int]:
     return braces, commas
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _slow_tokens(buf: np.ndarray, slow: np.ndarray, width: int) -> np.ndarray:
     """The slow tokens' bytes, one zero-padded row of ``width`` each."""
     out = np.zeros((slow.shape[0], width), dtype=np.uint8)

@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from tinyvision._validate import as_numpy, check_choice, check_same_length, describe
+from tinyvision._validate import (
+    as_numpy,
+    check_choice,
+    check_finite_array,
+    check_same_length,
+    describe,
+)
 from tinyvision.metrics import _kernels
 
 # Integer labels spread over at most this many values are counted directly (code = y - min);
@@ -267,9 +273,7 @@ def sample_weight_array(
             f"{name} must have one weight per sample ({n}), got {w.shape[0]} "
             f"({_SKLEARN_LENGTHS}: [{n}, {w.shape[0]}])"
         )
-    if w.dtype.kind == "f" and not np.isfinite(w).all():
-        bad = "NaN" if np.isnan(w).any() else "infinity"
-        raise ValueError(f"{name} must be finite, got an array containing {bad}")
+    check_finite_array(w, name)
     if n and not np.any(w):
         raise ValueError(f"{name} must contain at least one non-zero weight")
     return w

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyvision._validate import check_finite_array, check_float, describe
+from tinyvision._validate import check_array, check_float, describe
 from tinyvision.metrics import _kernels
 from tinyvision.metrics._labels import (
     check_average,
@@ -67,16 +67,12 @@ def score_array(value: Any, name: str = "y_score", *, ndim: tuple[int, ...] = (1
     if array.ndim not in ndim:
         want = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"{name} must be {want}, got an array of shape {array.shape}")
-    kind = array.dtype.kind
-    if kind == "O":
+    if array.dtype.kind == "O":
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must hold numbers, got {describe(array)}") from exc
-    elif kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got {describe(array)}")
-    check_finite_array(array, name)
-    return array
+    return check_array(array, name, kinds="biuf")
 
 
 def _work_dtype(dtype: np.dtype) -> np.dtype:

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True)
+from tinyvision._numba import jit as _jit
 
 _U32 = 0xFFFFFFFF
 # The most characters one value may take: 32 bits and a sign fit in 7 chunks of 5 bits;

@@ -25,6 +25,7 @@ from tinyvision.report.plots import (
     png_bytes,
     save_png,
 )
+from tinyvision.report.run_plots import add_training_section
 
 __all__ = ["REPORT_FILES", "f1_figure", "pr_curves_figure", "write_detection_report"]
 
@@ -127,9 +128,13 @@ def write_detection_report(
     title: str = "Detection evaluation",
     subtitle: str | None = None,
     confidence: float = 0.25,
+    run_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``pr_curves.png``, ``f1_confidence.png``, ``ap_per_class.png``,
     ``confusion_matrix.png`` and ``report.html`` into ``out_dir``; return their paths.
+
+    ``run_dir`` (a training run's folder) adds its "Training" section: ``results.png``,
+    ``labels.png`` and ``train_batch0.jpg``, those that exist.
 
     Temporary files an interrupted earlier write left for any of :data:`REPORT_FILES`
     (``metrics.json`` too, which the callers write beside the report) are removed."""
@@ -215,5 +220,7 @@ def write_detection_report(
         ],
     )
     report.add_image(images["confusion_matrix"][0], caption=images["confusion_matrix"][1])
+    if run_dir is not None:
+        add_training_section(report, run_dir)
     paths["report"] = report.write(out / "report.html")
     return paths

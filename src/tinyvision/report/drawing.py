@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tinyvision._fileio import atomic_write_bytes
+from tinyvision._fileio import atomic_write_bytes, remove_stale_temps
 from tinyvision._validate import check_array
 
-__all__ = ["batch_grid", "class_colour", "draw_boxes", "write_image"]
+__all__ = ["batch_grid", "class_colour", "draw_boxes", "write_batch_jpg", "write_image"]
 
 
 def class_colour(cls: int) -> tuple[int, int, int]:
@@ -119,6 +119,7 @@ def batch_grid(
     names: Sequence[str],
     *,
     max_images: int = 16,
+    normalised: bool | None = None,
 ) -> np.ndarray:
     """A square grid of the first ``max_images`` images of a training batch with their
     target boxes drawn (YOLOv5's ``train_batch0.jpg``).
@@ -127,8 +128,9 @@ def batch_grid(
         images: ``[B, 3, H, W]`` float in [0, 1] (or uint8), RGB.
         targets: ``[M, 6]`` rows ``(image index, class, cx, cy, w, h)``, box in pixels of the
             batch images (normalised ``[0, 1]`` coordinates are accepted too: detected when
-            every value is <= 1).
+            every value is <= 1, unless ``normalised`` says which).
         names: class names.
+        normalised: True: the boxes are fractions of the image; False: pixels; None: guess.
     Returns:
         ``[rows * H, cols * W, 3]`` uint8 RGB.
     """
@@ -153,7 +155,8 @@ def batch_grid(
         pixels = (pixels.float().clamp(0, 1) * 255).round().to(torch.uint8)
     grid = np.full((rows * height, cols * width, 3), 114, dtype=np.uint8)
     rows_t = targets.detach().cpu().double()
-    normalised = bool(len(rows_t)) and bool((rows_t[:, 2:] <= 1.0).all())
+    if normalised is None:
+        normalised = bool(len(rows_t)) and bool((rows_t[:, 2:] <= 1.0).all())
     for index in range(count):
         image = pixels[index].permute(1, 2, 0).numpy()
         own = rows_t[rows_t[:, 0] == index]
@@ -166,6 +169,27 @@ def batch_grid(
         r, c = divmod(index, cols)
         grid[r * height : (r + 1) * height, c * width : (c + 1) * width] = drawn
     return grid
+
+
+def write_batch_jpg(
+    path: str | os.PathLike[str],
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    names: Sequence[str],
+    *,
+    max_images: int = 16,
+) -> Path:
+    """Write :func:`batch_grid` of a training batch (``train_batch0.jpg``), atomically.
+
+    Args:
+        images: ``[B, 3, S, S]`` float in [0, 1], the batch as the model gets it.
+        targets: ``[M, 6]`` ``(image index, class, cx, cy, w, h)``, box normalised by ``S``.
+        names: class names.
+    """
+    grid = batch_grid(images, targets, names, max_images=max_images, normalised=True)
+    target = Path(path)
+    remove_stale_temps(target.parent, [target.name])
+    return write_image(target, grid)
 
 
 def write_image(path: str | os.PathLike[str], image: np.ndarray, *, quality: int = 90) -> Path:

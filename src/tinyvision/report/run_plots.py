@@ -17,6 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from tinyvision._errors import UserError
+from tinyvision._fileio import remove_stale_temps
+from tinyvision._validate import check_array_list, describe
 from tinyvision.report.html import HtmlReport
 from tinyvision.report.plots import save_png
 
@@ -26,6 +28,7 @@ __all__ = [
     "labels_figure",
     "read_results_csv",
     "results_figure",
+    "write_labels_png",
     "write_results_png",
 ]
 
@@ -168,6 +171,45 @@ def labels_figure(
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def write_labels_png(
+    path: str | os.PathLike[str],
+    images: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    names: Sequence[str],
+) -> Path:
+    """Draw :func:`labels_figure` of a detection training set held as the trainer holds it
+    into ``path`` (``labels.png``), atomically; return the path.
+
+    Args:
+        images: per image ``uint8[h, w, 3]`` (only their sizes are used).
+        labels: per image ``[N, 5]`` ``(class, x1, y1, x2, y2)`` in that image's pixels.
+        names: the class names.
+    """
+    if isinstance(images, (np.ndarray, str, bytes)) or not isinstance(images, Sequence):
+        raise TypeError(f"images must be a sequence of [h, w, 3] arrays, got {describe(images)}")
+    boxes = check_array_list(
+        labels, "labels", length=len(images), shape=(None, 5), dtype=np.float64
+    )
+    rows = []
+    for i, (image, lab) in enumerate(zip(images, boxes)):
+        shape = getattr(image, "shape", ())
+        if len(shape) != 3 or min(shape[:2]) < 1:
+            raise ValueError(f"images[{i}] must be an [h, w, 3] array, got shape {shape}")
+        height, width = shape[:2]
+        x1, y1, x2, y2 = lab[:, 1], lab[:, 2], lab[:, 3], lab[:, 4]
+        xywhn = np.stack([(x1 + x2) / 2 / width, (y1 + y2) / 2 / height,
+                          (x2 - x1) / width, (y2 - y1) / height], axis=1)  # fmt: skip
+        rows.append(np.concatenate([lab[:, :1], xywhn], axis=1))
+    table = np.concatenate(rows) if rows else np.zeros((0, 5))
+    classes = table[:, 0]
+    fractional = classes != np.round(classes)
+    if fractional.any():
+        raise ValueError(f"labels' classes must be whole numbers, got {classes[fractional][0]}")
+    target = Path(path)
+    remove_stale_temps(target.parent, [target.name])
+    return save_png(labels_figure(classes.astype(np.int64), table[:, 1:], names), target)
 
 
 # A run folder's pictures, in the order a training report shows them.

@@ -15,12 +15,18 @@ from typing import Any
 
 from tinyvision._errors import UserError
 
-__all__ = ["INSTALL_HINT", "TensorBoardLogger"]
+__all__ = ["INSTALL_HINT", "TensorBoardLogger", "require_tensorboard"]
 
 INSTALL_HINT = (
     "--tensorboard needs the tensorboard package: pip install 'tinyvision[tensorboard]' "
     "(or pip install tensorboard)"
 )
+
+
+def require_tensorboard() -> None:
+    """Raise the one-line :class:`~tinyvision._errors.UserError` with the install hint when
+    ``tensorboard`` cannot be imported (a check before a run reads any data)."""
+    _summary_writer()
 
 
 def _summary_writer() -> Any:
@@ -41,12 +47,23 @@ class TensorBoardLogger:
 
     Column names are TensorBoard tags as they are (``train/box_loss`` groups under
     ``train``); NaN values (a metric not computed that epoch) are left out.
+
+    Args:
+        log_dir: the folder of the event files (created; a later logger on the same folder
+            adds a file beside the earlier ones, and TensorBoard shows them as one run).
+        purge_step: hide what earlier files of ``log_dir`` hold for steps ``>= purge_step``
+            (a resumed run logs again from the epoch after its checkpoint; a fresh run
+            passes 0); None keeps everything.
     """
 
-    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, log_dir: str | os.PathLike[str], *, purge_step: int | None = None) -> None:
+        if purge_step is not None and (
+            isinstance(purge_step, bool) or not isinstance(purge_step, int) or purge_step < 0
+        ):
+            raise ValueError(f"purge_step must be None or an int >= 0, got {purge_step!r}")
         writer_class = _summary_writer()
         self.log_dir = Path(log_dir)
-        self._writer = writer_class(log_dir=str(self.log_dir))
+        self._writer = writer_class(log_dir=str(self.log_dir), purge_step=purge_step)
 
     def log(self, epoch: int, row: Mapping[str, float]) -> None:
         """Record every finite value of ``row`` at step ``epoch`` (the ``epoch`` key itself

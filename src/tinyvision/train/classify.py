@@ -67,7 +67,15 @@ __all__ = [
 
 CHECKPOINT_KIND = "classifier"
 SCHEDULES = ("one_cycle", "restarts", "constant")
-_BOOL_SETTINGS = ("nesterov", "flip", "tta_flip", "drop_last", "channels_last", "amp")
+_BOOL_SETTINGS = (
+    "nesterov",
+    "flip",
+    "tta_flip",
+    "drop_last",
+    "channels_last",
+    "amp",
+    "tensorboard",
+)
 
 
 @dataclass
@@ -101,6 +109,7 @@ class TrainConfig:
     channels_last: bool = False  # memory format for conv nets on GPUs
     amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
     seed: int = 0  # seeds shuffling and augmentation (the caller seeds the weights)
+    tensorboard: bool = False  # log each results.csv row to out_dir/tensorboard/ (rank 0)
 
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)

@@ -33,8 +33,9 @@ from torch import nn
 from tinyvision._errors import UserError
 from tinyvision._validate import (
     as_numpy,
+    check_array,
+    check_array_list,
     check_choice,
-    check_finite_array,
     check_float,
     check_int,
     check_same_length,
@@ -110,6 +111,7 @@ class DetectTrainConfig:
     freeze: int = 0  # blocks frozen from the input side (fine-tuning), 0 = none
     amp: bool = False  # bfloat16 autocast on CUDA (ignored on the CPU)
     seed: int = 0  # seeds order and augmentation (the caller seeds the weights)
+    tensorboard: bool = False  # log each results.csv row to out_dir/tensorboard/ (rank 0)
 
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)
@@ -134,6 +136,8 @@ class DetectTrainConfig:
         check_int(self.patience, "patience", minimum=0)
         check_int(self.freeze, "freeze", minimum=0)
         check_int(self.seed, "seed", minimum=0)
+        if not isinstance(self.tensorboard, bool):
+            raise TypeError(f"tensorboard must be a bool, got {describe(self.tensorboard)}")
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -238,27 +242,15 @@ def check_anchors(
     threshold = check_float(threshold, "threshold", minimum=0.0, maximum=1.0)
     anchor_t = check_float(anchor_t, "anchor_t", minimum=1.0, min_inclusive=False)
     seed = check_int(seed, "seed", minimum=0)
-    given = as_numpy(anchors, "anchors", ndim=(2, 3))
-    if given.shape[-1] != 2 or given.size == 0 or given.dtype.kind not in "iuf":
-        raise ValueError(
-            f"anchors must be a real array of shape [L * A, 2] or [L, A, 2], got {describe(given)}"
-        )
-    given = given.astype(np.float64).reshape(-1, 2)
-    bad = ~(np.isfinite(given) & (given > 0))
-    if bad.any():
-        raise ValueError(f"anchors must be finite and > 0, got {given[bad][0]}")
-    if isinstance(labels, (np.ndarray, torch.Tensor)) or not isinstance(labels, Sequence):
-        raise TypeError(f"labels must be a sequence of [N, 5] arrays, got {describe(labels)}")
-    checked = []
-    for i, lab in enumerate(labels):
-        array = as_numpy(lab, f"labels[{i}]")
-        if array.ndim != 2 or array.shape[1] != 5 or array.dtype.kind not in "iuf":
-            raise ValueError(
-                f"labels[{i}] must be a real array of shape [N, 5] (class, x1, y1, x2, y2), "
-                f"got {describe(array)}"
-            )
-        check_finite_array(array, f"labels[{i}]")
-        checked.append(array.astype(np.float64, copy=False))
+    given = check_array(anchors, "anchors", dtype=np.float64, allow_empty=False)
+    if given.ndim not in (2, 3) or given.shape[-1] != 2:
+        raise ValueError(f"anchors must have shape [L * A, 2] or [L, A, 2], got {describe(given)}")
+    given = given.reshape(-1, 2).copy()  # returned: never the caller's array
+    if (given <= 0).any():
+        raise ValueError(f"anchors must be > 0, got {given[given <= 0][0]}")
+    checked = check_array_list(
+        labels, "labels", shape=(None, 5), dtype=np.float64, layout="(class, x1, y1, x2, y2)"
+    )
     boxes = np.concatenate(checked or [np.zeros((0, 5))])
     wh = boxes[:, 3:5] - boxes[:, 1:3]
     wh = wh[(wh > 0).all(axis=1)]
@@ -364,6 +356,8 @@ class _DetectorTask(TrainTask):
         self.total_steps = self.steps_per_epoch * config.epochs
         self.anchors = model.anchor_tensor()
         self.earlier: dict[str, float] = {}  # a resumed run's totals of the calls before
+        self.batch_picture: str | None = None  # where to draw the next batch (once)
+        self.names: Sequence[str] = ()
 
     def lr_at(self, step: int) -> float:
         return lr_at(step, self.total_steps, self.config)
@@ -373,6 +367,11 @@ class _DetectorTask(TrainTask):
         return self.loader.epoch(epoch, use_mosaic=use_mosaic)
 
     def loss(self, forward: Callable[[Any], Any], batch: Any) -> tuple[torch.Tensor, Any, Any]:
+        if self.batch_picture is not None:  # the first batch of a fresh run, as trained on
+            from tinyvision.report.drawing import write_batch_jpg
+
+            write_batch_jpg(self.batch_picture, batch.images, batch.targets, self.names)
+            self.batch_picture = None
         device = self.ctx.device
         outputs = forward(batch.images.to(device, non_blocking=True))
         targets = batch.targets.to(device, non_blocking=True)
@@ -459,11 +458,14 @@ def train_detector(
             (``best.pt``, ``result.best_model``). None: no validation.
         ctx: process and device (default one process on the CPU).
         out_dir: where rank 0 writes ``last.pt`` every ``checkpoint_every`` epochs,
-            ``best.pt`` and ``results.csv``.
+            ``best.pt`` and ``results.csv``; a fresh run also ``labels.png`` (the training
+            labels: class counts, box centres and sizes) before training and
+            ``train_batch0.jpg`` (its first batch, augmented, with the targets drawn).
         resume: a checkpoint dict from an earlier call with the same config; training
             continues after its epoch, and its history (rows, best epoch, losses per
             epoch, times, steps) carries on into the result and the new checkpoints.
-        meta: extra entries stored in every checkpoint.
+        meta: extra entries stored in every checkpoint; its ``names`` (the class names)
+            label the pictures.
         callback: receives a :class:`~tinyvision.train.engine.TrainEvent` at the start,
             after each step and after each epoch (``loss`` = the epoch's mean total loss).
 
@@ -494,8 +496,28 @@ def train_detector(
     engine = Engine(
         task, loop, ctx=ctx, out_dir=out_dir, start_epoch=start, history=history, callback=callback
     )
+    if out_dir is not None and ctx.is_main and record is None:
+        _start_pictures(task, out_dir, images, labels)
     _fill_result(result, engine.run(), task.loader)
     return result
+
+
+def _start_pictures(
+    task: _DetectorTask,
+    out_dir: str | os.PathLike[str],
+    images: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+) -> None:
+    """A fresh run's ``labels.png`` now, and ``train_batch0.jpg`` at its first step."""
+    from tinyvision.report.run_plots import write_labels_png
+
+    count = task.model.config.num_classes
+    names = task.meta.get("names")
+    if not (isinstance(names, (list, tuple)) and len(names) == count):
+        names = [str(k) for k in range(count)]
+    task.names = [str(name) for name in names]
+    write_labels_png(os.path.join(out_dir, "labels.png"), images, labels, task.names)
+    task.batch_picture = os.path.join(out_dir, "train_batch0.jpg")
 
 
 def _carry_history(result: DetectTrainResult, record: DetectorCheckpoint) -> None:
@@ -558,19 +580,19 @@ def predict_images(
     iou_threshold = check_float(iou_threshold, "iou_threshold", minimum=0.0, maximum=1.0)
     max_det = check_int(max_det, "max_det", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    if isinstance(images, (np.ndarray, torch.Tensor)) or not isinstance(images, Sequence):
-        raise TypeError(
-            f"images must be a sequence of uint8[H, W, 3] arrays, got {describe(images)}"
-        )
     channels = model.config.in_channels
+    images = check_array_list(
+        images,
+        "images",
+        shape=("H", "W", channels),
+        kinds="u",
+        finite=False,
+        allow_empty=False,
+        holding="uint8 pixels",
+    )
     for i, image in enumerate(images):
-        if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-            raise TypeError(f"images[{i}] must be a uint8 numpy array, got {describe(image)}")
-        if image.ndim != 3 or image.shape[2] != channels or 0 in image.shape:
-            raise ValueError(
-                f"images[{i}] must have shape [H, W, {channels}] with H, W > 0, got "
-                f"{describe(image)}"
-            )
+        if image.dtype != np.uint8:  # kinds="u" also lets uint16..uint64 through
+            raise TypeError(f"images[{i}] must hold uint8 pixels, got {describe(image)}")
     device = next(model.parameters()).device
     amp = amp and device.type == "cuda"
     was_training = model.training
@@ -652,15 +674,12 @@ def detections_table(
         )
     ids = as_numpy(image_ids, "image_ids", ndim=1)
     check_same_length("predictions", predictions, "image_ids", ids)
-    cats = as_numpy(category_ids, "category_ids", ndim=1)
-    if cats.size and cats.dtype.kind not in "iu":
-        raise TypeError(f"category_ids must be integers, got {describe(cats)}")
-    cats = cats.astype(np.int64)
+    cats = check_array(category_ids, "category_ids", shape=(None,), kinds="iu", dtype=np.int64)
     if scales is not None:
-        scales = as_numpy(scales, "scales", ndim=1)
+        scales = check_array(scales, "scales", shape=(None,), dtype=np.float64)
         check_same_length("predictions", predictions, "scales", scales)
-        if scales.dtype.kind not in "iuf" or not (np.isfinite(scales) & (scales > 0)).all():
-            raise ValueError(f"scales must be finite numbers > 0, got {describe(scales)}")
+        if (scales <= 0).any():
+            raise ValueError(f"scales must be > 0, got {scales[scales <= 0][0]}")
     checked = [_check_prediction(p, i, cats.size) for i, p in enumerate(predictions)]
     rows_image, rows_cat, rows_box, rows_score = [], [], [], []
     for i, (boxes, scores, classes) in enumerate(checked):
@@ -689,22 +708,29 @@ def _check_prediction(
         raise TypeError(
             f"{name} must be a (boxes, scores, classes) tuple, got {describe(prediction)}"
         )
-    boxes = as_numpy(prediction[0], f"{name} boxes", ndim=2)
-    scores = as_numpy(prediction[1], f"{name} scores", ndim=1)
-    classes = as_numpy(prediction[2], f"{name} classes", ndim=1)
-    if boxes.shape[1] != 4 or len({boxes.shape[0], scores.shape[0], classes.shape[0]}) != 1:
+    boxes = check_array(
+        prediction[0], f"{name} boxes", shape=("D", 4), dtype=np.float64, layout="(x1, y1, x2, y2)"
+    )
+    scores = check_array(prediction[1], f"{name} scores", shape=("D",), dtype=np.float64)
+    classes = check_array(
+        prediction[2],
+        f"{name} classes",
+        shape=("D",),
+        kinds="iu",
+        dtype=np.int64,
+        holding="integer indices into category_ids",
+    )
+    if len({boxes.shape[0], scores.shape[0], classes.shape[0]}) != 1:
         raise ValueError(
             f"{name} must hold boxes [D, 4], scores [D] and classes [D], got "
             f"{boxes.shape}, {scores.shape} and {classes.shape}"
         )
-    if classes.size and (
-        classes.dtype.kind not in "iu" or classes.min() < 0 or classes.max() >= num_classes
-    ):
+    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
         raise ValueError(
             f"{name} classes must be integer indices into category_ids (0..{num_classes - 1}), "
             f"got {describe(classes)} with values {classes.min()}..{classes.max()}"
         )
-    return boxes.astype(np.float64, copy=False), scores, classes.astype(np.int64, copy=False)
+    return boxes, scores, classes
 
 
 def evaluate_detector(

@@ -22,7 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tinyvision._validate import check_float, check_int, check_tensor, describe
+from tinyvision._validate import (
+    check_float,
+    check_int,
+    check_tensor,
+    check_tensor_shape,
+    describe,
+)
 from tinyvision.losses import sigmoid_focal_loss
 from tinyvision.nn.detector import check_head_outputs
 from tinyvision.ops import bbox_iou
@@ -81,15 +87,9 @@ class LevelTargets:
 
 
 def _check_targets(targets: object) -> Tensor:
-    check_tensor(targets, "targets")
-    if targets.ndim != 2 or targets.shape[1] != 6:
-        raise ValueError(
-            "targets must be a Tensor of shape [M, 6] (image, class, cx, cy, w, h), got "
-            f"{describe(targets)}"
-        )
-    if not targets.is_floating_point():
-        raise TypeError(f"targets must have a floating point dtype, got {describe(targets)}")
-    return targets
+    return check_tensor_shape(
+        targets, "targets", ("M", 6), dtypes="float", layout="(image, class, cx, cy, w, h)"
+    )
 
 
 def _check_target_values(targets: Tensor, batch: int, num_classes: int) -> None:

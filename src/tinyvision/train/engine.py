@@ -16,7 +16,9 @@ checkpoint record. The engine does the rest, once for both:
   task's snapshots at given steps) as typed records (:class:`TrainCheckpoint`), and resume:
   the history kept in ``last.pt`` (rows, best epoch and weights) carries on, so a resumed
   run writes the ``results.csv`` and ``best.pt`` of an uninterrupted one;
-- :class:`TrainEvent` for callbacks (progress bars, loggers).
+- :class:`TrainEvent` for callbacks (progress bars, loggers); with ``tensorboard`` set,
+  rank 0 logs each epoch's results.csv row to ``out_dir/tensorboard/`` (a resumed run
+  adds to the same log).
 
 Validation runs in eval mode without touching any random stream of the training (the
 trainers draw every random choice of epoch ``e`` from generators seeded with the epoch).
@@ -41,6 +43,7 @@ from torch import nn
 from tinyvision._errors import UserError
 from tinyvision._fileio import atomic_write_text, remove_stale_temps
 from tinyvision._validate import check_int, describe
+from tinyvision.report.tensorboard import TensorBoardLogger, require_tensorboard
 from tinyvision.train.checkpoint import save_checkpoint
 from tinyvision.train.distributed import DistContext, all_reduce_sum, barrier, broadcast_object
 
@@ -74,7 +77,8 @@ class TrainEvent:
 
     ``kind`` is ``"start"``, ``"step"`` (after each optimiser step), ``"epoch"`` (after
     each epoch, with its mean training ``loss`` and, when it was validated, ``metrics``)
-    or ``"stop"`` (early stopping, ``note`` says why). ``epoch`` counts completed epochs.
+    or ``"stop"`` (early stopping, ``note`` says why). ``epoch`` counts completed epochs;
+    an ``"epoch"`` event's ``row`` is the epoch's results.csv row.
     """
 
     kind: str
@@ -89,6 +93,7 @@ class TrainEvent:
     metrics: dict[str, float] | None = None  # validation of this epoch (results.csv names)
     best: bool = False  # this epoch's fitness is the best so far (best.pt written)
     note: str | None = None
+    row: dict[str, float] | None = None  # an "epoch" event: its results.csv row
 
 
 class TrainingDiverged(UserError):
@@ -298,18 +303,25 @@ class LoopConfig:
     patience: int = 0  # epochs without a better fitness before stopping; 0 = never
     amp: bool = False  # bfloat16 autocast on CUDA
     grad_clip: float | None = None  # None: no clipping; else max norm (0 = inf) + skip
+    tensorboard: bool = False  # rank 0 logs each results.csv row to out_dir/tensorboard/
 
     @classmethod
     def of(cls, config: Any, grad_clip: float | None = None) -> LoopConfig:
         """The loop settings of a trainer's config (its fields of the same names)."""
         names = ("epochs", "lr", "checkpoint_every", "val_every", "patience", "amp")
-        return cls(**{name: getattr(config, name) for name in names}, grad_clip=grad_clip)
+        return cls(
+            **{name: getattr(config, name) for name in names},
+            grad_clip=grad_clip,
+            tensorboard=getattr(config, "tensorboard", False),
+        )
 
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=1)
         check_int(self.val_every, "val_every", minimum=1, maximum=self.epochs)
         check_int(self.patience, "patience", minimum=0)
+        if not isinstance(self.tensorboard, bool):
+            raise TypeError(f"tensorboard must be a bool, got {describe(self.tensorboard)}")
 
 
 @dataclass
@@ -338,10 +350,15 @@ class Engine:
         task: the trainer's part.
         config: the loop's settings.
         ctx: process and device.
-        out_dir: where rank 0 writes last.pt, best.pt, results.csv and snapshots (None:
-            nothing is written; the best weights are still kept in the result).
+        out_dir: where rank 0 writes last.pt, best.pt, results.csv, snapshots and (with
+            ``config.tensorboard``) the TensorBoard log (None: nothing is written; the best
+            weights are still kept in the result).
         start_epoch: epochs already trained (a resumed run), ``history`` their record.
         callback: receives a :class:`TrainEvent` at the start, after each step and epoch.
+
+    Raises:
+        UserError: ``config.tensorboard`` is set (with an ``out_dir``) and the
+            ``tensorboard`` package is missing (checked here, before any training).
     """
 
     def __init__(
@@ -360,6 +377,9 @@ class Engine:
         self.out = Path(out_dir) if out_dir is not None else None
         self.start_epoch = check_int(start_epoch, "start_epoch", minimum=0)
         self.callback = callback
+        self.board: Any = None  # the TensorBoard logger while run() runs (rank 0)
+        if config.tensorboard and self.out is not None:
+            require_tensorboard()
         self.history = dict(history or {})
         self.result = LoopResult(
             rows=[dict(r) for r in self.history.get("rows", [])],
@@ -382,6 +402,9 @@ class Engine:
 
     # ----- events and files
     def emit(self, kind: str, epoch: int, **extra: Any) -> None:
+        """Send a :class:`TrainEvent` to the TensorBoard log (its rows) and the callback."""
+        if kind == "epoch" and extra.get("row") is not None:
+            self._log_board(epoch, extra["row"])
         if self.callback is None:
             return
         lr = self.task.optimizer.param_groups[0]["lr"]
@@ -391,6 +414,18 @@ class Engine:
             kind, epoch, config.epochs, self.step, self.total_steps, lr, elapsed=elapsed, **extra
         )
         self.callback(event)
+
+    def _log_board(self, epoch: int, row: dict[str, float]) -> None:
+        """Rank 0 with ``tensorboard``: the row into ``out/tensorboard``, opened at the first
+        row (a run that fails before leaves an earlier log as it was). What earlier calls
+        logged from this call's first epoch on is hidden (a fresh run: all of it; a resumed
+        one: the epochs after its checkpoint, logged again)."""
+        if not (self.config.tensorboard and self.out is not None and self.ctx.is_main):
+            return
+        if self.board is None:
+            first = 0 if self.start_epoch == 0 and not self.history else self.start_epoch + 1
+            self.board = TensorBoardLogger(self.out / "tensorboard", purge_step=first)
+        self.board.log(epoch, row)
 
     def _history(self) -> dict[str, Any]:
         """The whole run so far, for a checkpoint: the earlier calls' history carried on."""
@@ -442,14 +477,19 @@ class Engine:
     def run(self) -> LoopResult:
         """Train from ``start_epoch`` to the end (or an early stop); return the result."""
         self._prepare_folder()
-        self.t0 = time.perf_counter()
-        self.emit("start", self.start_epoch)
         # a run that stopped early is complete: resuming it trains no further
         first = self.config.epochs if self.result.stopped else self.start_epoch
-        for epoch in range(first, self.config.epochs):
-            parts, skipped = self._train_epoch(epoch)
-            if self._end_epoch(epoch, parts, skipped):
-                break
+        try:
+            self.t0 = time.perf_counter()
+            self.emit("start", self.start_epoch)
+            for epoch in range(first, self.config.epochs):
+                parts, skipped = self._train_epoch(epoch)
+                if self._end_epoch(epoch, parts, skipped):
+                    break
+        finally:
+            if self.board is not None:
+                self.board.close()
+                self.board = None
         self.task.model.eval()
         return self.result
 
@@ -556,7 +596,10 @@ class Engine:
         self.result.stopped = stop  # kept in last.pt: a resumed run knows it is complete
         saved = self._write_epoch(done, save, improved)
         barrier(self.ctx)
-        self.emit("epoch", done, loss=loss, checkpoint=saved, metrics=metrics, best=improved)
+        row = dict(self.result.rows[-1])
+        self.emit(
+            "epoch", done, loss=loss, checkpoint=saved, metrics=metrics, best=improved, row=row
+        )
         if stop is not None:
             self.emit("stop", done, note=stop)
         return stop is not None

@@ -247,8 +247,12 @@ def write_evaluation(
     subtitle: str | None = None,
     extra: dict[str, Any] | None = None,
     extra_tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = (),
+    run_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``metrics.json``, four PNG plots and ``report.html`` into ``out_dir``.
+
+    ``run_dir`` (a training run's folder) adds its "Training" section to the report: the
+    curves of ``results.png`` (and any other run picture there).
 
     ``extra`` entries are added to ``metrics.json`` (and shown in the report);
     ``extra_tables`` are ``(heading, header, rows)`` sections appended to the report (e.g. a
@@ -360,6 +364,10 @@ def write_evaluation(
     report.add_section("Plots")
     for data, caption in images:
         report.add_image(data, caption=caption)
+    if run_dir is not None:
+        from tinyvision.report.run_plots import add_training_section
+
+        add_training_section(report, run_dir)
     paths["report.html"] = report.write(out / "report.html")
     return paths
 

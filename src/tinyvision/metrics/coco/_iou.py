@@ -13,12 +13,10 @@ in key order, its ``[n_d, n_g]`` matrix row by row (the layout ``match_groups`` 
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from tinyvision._numba import jit as _jit
 from tinyvision.metrics import _rle
-
-_jit = numba.njit(cache=True, nogil=True)
 
 
 @_jit
