@@ -64,7 +64,9 @@ def test_resume_cannot_start_tensorboard_logging(
 ) -> None:
     argv = ["classify", "train", "--resume", str(trained / "last.pt"), "--tensorboard"]
     code, _, err = run_cli(capsys, *argv, "--out", str(tmp_path / "x"))
-    assert_one_line_error(code, err, r"trained without --tensorboard\); drop --tensorboard")
+    assert_one_line_error(
+        code, err, "--resume continues the run as it was set up; drop --tensorboard"
+    )
     assert not (tmp_path / "x").exists()
 
 

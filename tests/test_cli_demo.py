@@ -84,20 +84,24 @@ def test_demo_trains_compares_and_reports(
 def test_demo_detector_passes_its_settings_and_seed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tinyvision._cli._detect_train as detect_train
+    import tinyvision.train.runs as runs
     from tinyvision.data.shapes import ShapesConfig
     from tinyvision.train.distributed import DistContext
 
     jobs = []
 
-    def fake(job: detect_train.DetectJob, ctx: object, data_dir: str, label: str) -> object:
-        jobs.append((job, data_dir, label))
+    def fake_data(job: runs.DetectJob, ctx: object, skip_bad: bool) -> object:
+        jobs.append(job)
+        return None
+
+    def fake_train(job: runs.DetectJob, ctx: object, data: object, progress: object) -> object:
         return SimpleNamespace(map50=0.9, map50_95=0.6)
 
-    monkeypatch.setattr(detect_train, "train_and_report", fake)
+    monkeypatch.setattr(runs, "load_detect_data", fake_data)
+    monkeypatch.setattr(runs, "train_detect_job", fake_train)
     summary = demo._detector(tmp_path / "det", DistContext(), str(tmp_path / "data"), seed=2)
-    ((job, data_dir, label),) = jobs
-    assert label == "detector"
+    (job,) = jobs
+    data_dir = job.data_dir
     settings = demo.DETECTOR_DEMO
     assert (job.seed, job.config.seed) == (2, 2)  # weights, order and augmentation
     assert (job.config.epochs, job.config.batch_size) == (

@@ -66,6 +66,30 @@ def test_curve_kernels_match_references(scores, is_pos) -> None:
         )
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(-3, 3) | st.floats(-2, 2)), max_size=40),
+    st.booleans(),
+)
+def test_branch_free_curve_walks_match_references(pairs, drop) -> None:
+    """The fused ROC, PR and AP walks against the NumPy statement, whatever the interleaving
+    of the classes and the ties (one class or none included)."""
+    is_pos = np.array([p for p, _ in pairs], dtype=bool)
+    scores = np.array([v for _, v in pairs], dtype=np.float64) + 0.0  # no -0.0
+    pos, neg = np.sort(scores[is_pos]), np.sort(scores[~is_pos])
+    thresholds, tps, fps = K.merge_counts_reference(pos, neg)
+    want = K.roc_arrays_reference(thresholds, tps, fps, drop)
+    for got, expected in zip(K.roc_curve_sorted(pos, neg, drop), want):
+        assert got.dtype == expected.dtype and np.array_equal(got, expected, equal_nan=True)
+    with np.errstate(all="ignore"):
+        want = K.pr_arrays_reference(thresholds, tps, fps)
+    for got, expected in zip(K.pr_curve_sorted(pos, neg), want):
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    if len(pos):
+        got = K.average_precision_sorted(pos, neg)
+        assert np.array_equal(got, K.average_precision_terms_reference(tps, fps))
+
+
 def test_negative_zero_is_detected() -> None:
     scores = np.array([0.5, -0.0, 0.0])
     is_pos = np.array([1, 0, 1], dtype=np.uint8)
@@ -214,9 +238,27 @@ def test_radix_split_sort_matches_reference_integers(pairs, unsigned) -> None:
     _radix_against_reference(is_pos, values.view(np.uint64) if unsigned else values)
 
 
+def _near_runs(n_runs: int, run: int, seed: int) -> np.ndarray:
+    """Runs of ``run`` floats a few ulps apart (equal high bits, different low digits)."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=n_runs)
+    steps = rng.integers(-run, run, (n_runs, run))
+    values = (base[:, None] + steps * np.spacing(base)[:, None]).ravel()
+    return rng.permutation(values)
+
+
+def _continuous_with_specials(n: int) -> np.ndarray:
+    values = np.random.default_rng(4).normal(size=n)
+    values[:6] = [-0.0, 0.0, np.nan, np.inf, -np.inf, 5e-324]
+    return values
+
+
 @pytest.mark.parametrize(
     "values",
     [
+        _near_runs(150, 40, 5),  # runs longer than _SHORT_RUN: np.sort
+        _near_runs(1500, 3, 6),  # short runs: insertion sort
+        _continuous_with_specials(5000),
         np.zeros(0),
         np.array([-0.0]),
         np.full(3000, 7.5),  # every digit constant: only the class split pass runs
@@ -225,7 +267,18 @@ def test_radix_split_sort_matches_reference_integers(pairs, unsigned) -> None:
         np.random.default_rng(2).integers(-3, 3, 4000),
         np.random.default_rng(3).random(4000) * 1e-310,  # subnormals only
     ],
-    ids=["empty", "one", "all-equal", "ties", "float32", "small-ints", "subnormals"],
+    ids=[
+        "near-long",
+        "near-short",
+        "specials",
+        "empty",
+        "one",
+        "all-equal",
+        "ties",
+        "float32",
+        "small-ints",
+        "subnormals",
+    ],
 )
 @pytest.mark.parametrize("positives", ["mixed", "all", "none"])
 def test_radix_split_sort_sizes_and_ties(values, positives) -> None:

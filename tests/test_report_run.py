@@ -371,6 +371,12 @@ def test_tensorboard_purge_step_hides_what_a_later_call_logs_again(tmp_path):
     with TensorBoardLogger(tmp_path / "tb", purge_step=0) as logger:
         for epoch in (1, 2, 3):  # a run killed after epoch 3, its checkpoint of epoch 2
             logger.log(epoch, {"loss": float(epoch)})
+    # TensorBoard orders a folder's event files by name, which starts with the second they
+    # were opened in (then host, pid and a per-process counter): date the killed run's file
+    # ten seconds back, as a real resume comes later, so the order does not rest on the clock
+    (first,) = (tmp_path / "tb").glob("events.out.tfevents.*")
+    stamp = first.name.split(".")[3]
+    first.rename(first.with_name(first.name.replace(f".{stamp}.", f".{int(stamp) - 10}.", 1)))
     with TensorBoardLogger(tmp_path / "tb", purge_step=3) as logger:  # resumed
         for epoch in (3, 4):
             logger.log(epoch, {"loss": 10.0 + epoch})

@@ -104,69 +104,101 @@ def _to_key(u, kind, sign, ones, exponent):  # pragma: no cover - compiled
 @_jit
 def _from_key(k, kind, sign, ones):  # pragma: no cover - compiled
     """Inverse of :func:`_to_key` (a NaN comes back as the positive quiet NaN of all ones)."""
-    if kind == KIND_FLOAT:
-        return (k ^ sign) if k & sign else (~k & ones)
+    if kind == KIND_FLOAT:  # (k ^ sign) if k & sign else (~k & ones), without a branch
+        flip = ((np.uint64(k & sign != 0) - np.uint64(1)) | sign) & ones
+        return k ^ flip
     if kind == KIND_SIGNED:
         return k ^ sign
     return k
 
 
 @_jit
-def _class_digit_counts(is_pos, bits, kind, width):  # pragma: no cover - compiled
-    """Digit histograms of the keys, per class: ``int64[2 * digits, 2**RADIX_BITS]`` (row
-    ``class * digits + digit``), and whether a float ``-0.0`` occurs."""
-    n_digits = (width + RADIX_BITS - 1) // RADIX_BITS
+def _class_scan(is_pos, bits, kind, width, high_shift):  # pragma: no cover - compiled
+    """The first pass over the scores: per class, the histograms of the keys' lowest digit
+    and of the digit at ``high_shift`` (two ``int64[2, 2**RADIX_BITS]``, row = class), the
+    key bits that vary within each class (``uint64[2]``: the OR of every key XOR the class's
+    first key); whether a float ``-0.0`` occurs. Two increments a score, where histograms of
+    every digit would need one a digit: the others are counted in the passes before theirs.
+    """
+    n = bits.shape[0]
     sign, ones, exponent = _key_constants(width)
-    counts = np.zeros((2 * n_digits, 1 << RADIX_BITS), dtype=np.int64)
+    counts = np.zeros((2, 1 << RADIX_BITS), dtype=np.int64)
+    counts_high = np.zeros((2, 1 << RADIX_BITS), dtype=np.int64)
+    ref = np.zeros(2, dtype=np.uint64)
+    for c in range(2):
+        for i in range(n):
+            if is_pos[i] == c:
+                ref[c] = _to_key(np.uint64(bits[i]), kind, sign, ones, exponent)
+                break
+    ref0 = ref[0]
+    ref1 = ref[1]
+    vary0 = np.uint64(0)
+    vary1 = np.uint64(0)
     negative_zero = False
-    for i in range(bits.shape[0]):
+    for i in range(n):
         u = np.uint64(bits[i])
         negative_zero |= kind == KIND_FLOAT and u == sign
         k = _to_key(u, kind, sign, ones, exponent)
-        row = np.intp(is_pos[i]) * n_digits
-        for d in range(n_digits):
-            counts[row + d, np.intp((k >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK)] += 1
-    return counts, negative_zero
+        c = is_pos[i]
+        in_pos = np.uint64(0) - np.uint64(c)  # all ones for a positive, branch-free
+        vary1 |= (k ^ ref1) & in_pos
+        vary0 |= (k ^ ref0) & ~in_pos
+        counts[np.intp(c), np.intp(k & _RADIX_MASK)] += 1
+        counts_high[np.intp(c), np.intp((k >> high_shift) & _RADIX_MASK)] += 1
+    masks = np.empty(2, dtype=np.uint64)
+    masks[0] = vary0
+    masks[1] = vary1
+    return counts, counts_high, masks, negative_zero
 
 
 @_jit
-def _split_pass(is_pos, bits, kind, width, counts, dst):  # pragma: no cover - compiled
-    """First pass: keys by class (positives first), then by the lowest digit, into ``dst``."""
-    n_digits = counts.shape[0] // 2
+def _split_pass(  # pragma: no cover - compiled
+    is_pos, bits, kind, width, counts, dst, first_shift, next_counts, next_shift, last
+):
+    """First pass: keys by class (positives first), then by the digit at ``first_shift``
+    (``counts`` its histograms), into ``dst``; counts the digit at ``next_shift`` per class
+    into ``next_counts`` (``[2, buckets]``).
+    ``last``: no pass follows, so the numbers themselves are written."""
     sign, ones, exponent = _key_constants(width)
     n_buckets = counts.shape[1]
     offsets = np.empty(2 * n_buckets, dtype=np.int64)
     total = 0
     for c in range(2):
-        row = (1 - c) * n_digits  # positives (class 1) first
+        row = 1 - c  # positives (class 1) first
         for b in range(n_buckets):
-            offsets[(1 - c) * n_buckets + b] = total
+            offsets[row * n_buckets + b] = total
             total += counts[row, b]
     for i in range(bits.shape[0]):
         k = _to_key(np.uint64(bits[i]), kind, sign, ones, exponent)
-        slot = np.intp(is_pos[i]) * n_buckets + np.intp(k & _RADIX_MASK)
-        dst[offsets[slot]] = k
+        c = np.intp(is_pos[i])
+        slot = c * n_buckets + np.intp((k >> first_shift) & _RADIX_MASK)
+        dst[offsets[slot]] = _from_key(k, kind, sign, ones) if last else k
         offsets[slot] += 1
+        next_counts[c, np.intp((k >> next_shift) & _RADIX_MASK)] += 1
 
 
 @_jit
-def _scatter(src, dst, start, stop, counts_row, shift):  # pragma: no cover - compiled
+def _scatter(  # pragma: no cover - compiled
+    src, dst, start, stop, counts_row, shift, next_row, next_shift, last, kind, width
+):
     """One stable counting pass: ``src[start:stop]`` ordered by the digit at ``shift`` into
-    ``dst[start:stop]``."""
+    ``dst[start:stop]``, counting the digit at ``next_shift`` into ``next_row``; ``last``:
+    the numbers are written instead of their keys."""
+    sign, ones, _ = _key_constants(width)
     offsets = np.empty(counts_row.shape[0], dtype=np.int64)
     total = start
     for b in range(counts_row.shape[0]):
         offsets[b] = total
         total += counts_row[b]
     for i in range(start, stop):
-        k = src[i]
-        b = np.intp((np.uint64(k) >> shift) & _RADIX_MASK)
-        dst[offsets[b]] = k
+        k = np.uint64(src[i])
+        b = np.intp((k >> shift) & _RADIX_MASK)
+        dst[offsets[b]] = _from_key(k, kind, sign, ones) if last else k
         offsets[b] += 1
+        next_row[np.intp((k >> next_shift) & _RADIX_MASK)] += 1
 
 
-@_jit
-def radix_split_sort(is_pos, bits, kind, width):  # pragma: no cover - compiled
+def radix_split_sort(is_pos, bits, kind, width):
     """The positives' and the negatives' numbers, each sorted ascending, in linear time.
 
     ``is_pos (uint8[n])``, ``bits`` (``uint32[n]`` or ``uint64[n]``: a view of float, int or
@@ -177,30 +209,119 @@ def radix_split_sort(is_pos, bits, kind, width):  # pragma: no cover - compiled
     each part, except that ``-0.0`` comes just before tied ``0.0`` and NaNs (last) come back
     as one NaN. Least-significant-digit radix sort of the order-preserving unsigned keys,
     :data:`RADIX_BITS` bits a pass: the first pass splits by class too, a pass whose digit
-    is constant within each class is skipped.
+    is constant within each class is skipped, each pass counts the next pass's digit and
+    the last one writes the numbers back. Float64 keys that vary in every digit are sorted
+    by their high bits only; runs of equal high bits are then sorted by the whole key (see
+    :data:`LOW_DIGITS`).
+
+    The two working arrays are allocated by NumPy, which asks for transparent huge pages:
+    memory that a compiled kernel allocates costs a page fault every 4 KiB on first touch
+    (measured on the shared VM: writing three fresh 8 MB arrays 8.4 ms from a kernel's
+    ``np.empty``, 0.8 ms from NumPy's).
     """
     n = bits.shape[0]
-    counts, negative_zero = _class_digit_counts(is_pos, bits, kind, width)
-    n_digits = counts.shape[0] // 2
-    n_pos = counts[n_digits].sum()
-    src = np.empty(n, dtype=bits.dtype)
-    dst = np.empty(n, dtype=bits.dtype)
-    _split_pass(is_pos, bits, kind, width, counts, src)
-    for d in range(1, n_digits):
-        pos_row = counts[n_digits + d]
-        neg_row = counts[d]
-        top_pos = pos_row.max()
-        top_neg = neg_row.max()
-        if (top_pos == 0 or top_pos == n_pos) and (top_neg == 0 or top_neg == n - n_pos):
-            continue  # one bucket per class: the pass would copy
-        shift = np.uint64(d * RADIX_BITS)
-        _scatter(src, dst, 0, n_pos, pos_row, shift)
-        _scatter(src, dst, n_pos, n, neg_row, shift)
+    return _radix_split_sort_into(
+        is_pos, bits, kind, width, np.empty(n, dtype=bits.dtype), np.empty(n, dtype=bits.dtype)
+    )
+
+
+# Continuous float64 scores vary in all eight digits. Their lowest LOW_DIGITS digits are
+# left out of the radix passes: the keys are sorted by their high bits only, and the rare
+# runs of keys with equal high bits are sorted afterwards (:func:`_sort_runs`), which
+# costs one pass instead of three.
+LOW_DIGITS = 3
+_SHORT_RUN = 32  # runs up to this long get an insertion sort, longer ones np.sort
+
+
+@_jit
+def _radix_split_sort_into(is_pos, bits, kind, width, src, dst):  # pragma: no cover - compiled
+    """:func:`radix_split_sort` with its two working arrays (``bits``' dtype and length)
+    given; the result is one of them."""
+    n = bits.shape[0]
+    n_digits = (width + RADIX_BITS - 1) // RADIX_BITS
+    low_shift = np.uint64(LOW_DIGITS * RADIX_BITS)
+    counts, counts_high, masks, negative_zero = _class_scan(is_pos, bits, kind, width, low_shift)
+    n_pos = counts[1].sum()
+    varying = masks[0] | masks[1]
+    n_varying = 0
+    for d in range(n_digits):
+        n_varying += (varying >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK != 0
+    skip_low = kind == KIND_FLOAT and width == 64 and n_varying == n_digits
+    first = LOW_DIGITS if skip_low else 0
+    digits = np.empty(n_digits, dtype=np.intp)  # the digits above the first that vary
+    n_passes = 0
+    for d in range(first + 1, n_digits):
+        if (varying >> np.uint64(d * RADIX_BITS)) & _RADIX_MASK != 0:
+            digits[n_passes] = d
+            n_passes += 1
+    shift = np.uint64(digits[0] * RADIX_BITS) if n_passes > 0 else np.uint64(0)
+    next_counts = np.zeros_like(counts)
+    _split_pass(
+        is_pos,
+        bits,
+        kind,
+        width,
+        counts_high if skip_low else counts,
+        src,
+        np.uint64(first * RADIX_BITS),
+        next_counts,
+        shift,
+        n_passes == 0 and not skip_low,
+    )
+    for p in range(n_passes):
+        counts = next_counts
+        next_counts = np.zeros_like(counts)
+        last = p + 1 == n_passes and not skip_low
+        next_shift = shift if p + 1 == n_passes else np.uint64(digits[p + 1] * RADIX_BITS)
+        _scatter(
+            src, dst, 0, n_pos, counts[1], shift, next_counts[1], next_shift, last, kind, width
+        )
+        _scatter(
+            src, dst, n_pos, n, counts[0], shift, next_counts[0], next_shift, last, kind, width
+        )
+        shift = next_shift
         src, dst = dst, src
-    sign, ones, _ = _key_constants(width)
-    for i in range(n):
-        src[i] = _from_key(np.uint64(src[i]), kind, sign, ones)
+    if skip_low:
+        _sort_runs(src, 0, n_pos, low_shift, kind, width)
+        _sort_runs(src, n_pos, n, low_shift, kind, width)
     return src, n_pos, negative_zero
+
+
+@_jit
+def _sort_runs(keys, start, stop, low_shift, kind, width):  # pragma: no cover - compiled
+    """``keys[start:stop]``, sorted by ``key >> low_shift``, fully sorted; then the numbers
+    written back over the keys. Each run of equal high bits is sorted by the whole key: an
+    insertion sort up to :data:`_SHORT_RUN` keys, ``np.sort`` beyond."""
+    sign, ones, _ = _key_constants(width)
+    i = start
+    while i < stop:
+        k = keys[i]
+        if i + 1 < stop and (keys[i + 1] >> low_shift) == (k >> low_shift):  # rare
+            b = i + 2
+            while b < stop and (keys[b] >> low_shift) == (k >> low_shift):
+                b += 1
+            _sort_run(keys, i, b)
+            for t in range(i, b):
+                keys[t] = _from_key(np.uint64(keys[t]), kind, sign, ones)
+            i = b
+        else:
+            keys[i] = _from_key(np.uint64(k), kind, sign, ones)
+            i += 1
+
+
+@_jit
+def _sort_run(keys, a, b):  # pragma: no cover - compiled
+    """Sort ``keys[a:b]``: an insertion sort up to :data:`_SHORT_RUN` keys, else np.sort."""
+    if b - a > _SHORT_RUN:
+        keys[a:b] = np.sort(keys[a:b])
+        return
+    for t in range(a + 1, b):
+        k = keys[t]
+        u = t
+        while u > a and keys[u - 1] > k:
+            keys[u] = keys[u - 1]
+            u -= 1
+        keys[u] = k
 
 
 @_jit
@@ -559,124 +680,254 @@ def roc_auc_terms_reference(pos, neg):
 
 
 @_jit
-def roc_curve_sorted(pos, neg, drop_intermediate):  # pragma: no cover - compiled
+def _next_from_top(pos, neg, i, j):  # pragma: no cover - compiled
+    """The larger of ``pos[i]`` and ``neg[j]`` (a cursor below 0: that class is done) and
+    whether it is the positive's, chosen without a branch: with randomly interleaved
+    classes a branch would be mispredicted half the time. Reads stay inside the arrays (an
+    empty class reads the other one and is never chosen); one class must be left."""
+    # unsigned indices: no wrap-around code for negative ones on the loop's critical path
+    a = pos[np.uintp(max(i, 0))] if pos.shape[0] > 0 else neg[np.uintp(max(j, 0))]
+    b = neg[np.uintp(max(j, 0))] if neg.shape[0] > 0 else a
+    take_pos = (i >= 0) & ((j < 0) | (a >= b))
+    return (a if take_pos else b), take_pos
+
+
+@_jit
+def _next_from_bottom(pos, neg, i, j):  # pragma: no cover - compiled
+    """The smaller of ``pos[i]`` and ``neg[j]`` (a cursor at its array's end: that class is
+    done) and whether it is the positive's; :func:`_next_from_top` from the other end."""
+    m = pos.shape[0]
+    k = neg.shape[0]
+    a = pos[np.uintp(min(i, m - 1))] if m > 0 else neg[np.uintp(min(j, k - 1))]
+    b = neg[np.uintp(min(j, k - 1))] if k > 0 else a
+    take_pos = (i < m) & ((j >= k) | (a <= b))
+    return (a if take_pos else b), take_pos
+
+
+@_jit
+def _skip_down(pos, neg, i, j, v):  # pragma: no cover - compiled
+    """Cursors moved below the scores equal to ``v`` left in ``pos[: i + 1]``,
+    ``neg[: j + 1]``: tight loops once a tie shows that a group is large."""
+    while i >= 0 and pos[i] == v:
+        i -= 1
+    while j >= 0 and neg[j] == v:
+        j -= 1
+    return i, j
+
+
+@_jit
+def _skip_up(pos, neg, i, j, v):  # pragma: no cover - compiled
+    """Cursors moved past the scores equal to ``v`` in ``pos[i:]``, ``neg[j:]``."""
+    while i < pos.shape[0] and pos[i] == v:
+        i += 1
+    while j < neg.shape[0] and neg[j] == v:
+        j += 1
+    return i, j
+
+
+def roc_curve_sorted(pos, neg, drop_intermediate):
     """:func:`merge_counts` and :func:`roc_arrays` fused: the ROC arrays from sorted scores.
 
-    ``pos``, ``neg`` ascending. Walks from the top, decides on each point once its successor
-    is known (``drop_intermediate``) and writes ``fpr``, ``tpr``, ``thresholds`` directly.
+    ``pos (T[m])``, ``neg (T[k])`` ascending -> float64 ``fpr``, ``tpr``, ``thresholds``
+    (at most ``m + k + 1`` each). Walks the scores from the top one at a time, the class
+    chosen without a branch; a point (a distinct threshold) is complete when a smaller
+    score turns up or the scores run out. Each point is decided on once its successor is
+    known (``drop_intermediate``) and written in any case: the write position advances
+    only when it is kept, so a random keep/drop pattern costs no mispredicted branch.
+    The outputs are allocated by NumPy (huge pages: see :func:`radix_split_sort`).
     """
-    n_pos = float(pos.shape[0])
-    n_neg = float(neg.shape[0])
     size = pos.shape[0] + neg.shape[0] + 1
-    fpr = np.empty(size, dtype=np.float64)
-    tpr = np.empty(size, dtype=np.float64)
-    thresholds = np.empty(size, dtype=np.float64)
-    fpr[0] = 0.0 if n_neg > 0 else np.nan
-    tpr[0] = 0.0 if n_pos > 0 else np.nan
+    fps, tps, thresholds = (np.empty(size, dtype=np.float64) for _ in range(3))
+    length = _roc_curve_into(pos, neg, bool(drop_intermediate), fps, tps, thresholds)
+    return (
+        _rates(fps[:length], neg.shape[0]),
+        _rates(tps[:length], pos.shape[0]),
+        thresholds[:length],
+    )
+
+
+def _rates(counts, total):
+    """``counts / total`` in place (NaN when ``total`` is 0), as scikit-learn divides: one
+    vectorised division instead of one in the compiled walk's loop."""
+    if total > 0:
+        return np.divide(counts, float(total), out=counts)
+    counts.fill(np.nan)
+    return counts
+
+
+@_jit
+def _roc_curve_into(pos, neg, drop_intermediate, fps, tps, thresholds):  # pragma: no cover
+    """:func:`roc_curve_sorted`'s points into given float64 arrays of ``m + k + 1``: the
+    false and true positive counts (not yet divided) and the thresholds; returns the number
+    of points written."""
+    m = pos.shape[0]
+    k_neg = neg.shape[0]
+    n = m + k_neg
+    fps[0] = 0.0
+    tps[0] = 0.0
     thresholds[0] = np.inf
+    if n == 0:
+        return 1
+    i = m - 1
+    j = k_neg - 1
     k = 1
-    i = pos.shape[0] - 1
-    j = neg.shape[0] - 1
-    n_points = 0
-    prev_tp = 0.0
+    n_points = 0  # completed points
+    prev_tp = 0.0  # counts and threshold of the last completed point, counts of the one before
     prev_fp = 0.0
     prev_v = 0.0
     prev2_tp = 0.0
     prev2_fp = 0.0
-    while i >= 0 or j >= 0:
-        v, i, j = _top_group(pos, neg, i, j)
-        cur_tp = float(pos.shape[0] - 1 - i)
-        cur_fp = float(neg.shape[0] - 1 - j)
-        if n_points >= 1:  # decide on the previous point
-            keep = True
-            if drop_intermediate and n_points >= 2:
+    group_v, _ = _next_from_top(pos, neg, i, j)
+    while True:
+        done = i < 0 and j < 0
+        if done:  # the end completes the last point
+            v = group_v
+            take_pos = False
+            new_point = True
+        else:
+            v, take_pos = _next_from_top(pos, neg, i, j)
+            new_point = v != group_v
+        if new_point:  # the point of group_v is complete: i and j sit below its scores
+            cur_tp = float(m - 1 - i)
+            cur_fp = float(k_neg - 1 - j)
+            if n_points >= 1:  # decide on the previous point
                 d2f = (cur_fp - prev_fp) - (prev_fp - prev2_fp)
                 d2t = (cur_tp - prev_tp) - (prev_tp - prev2_tp)
-                keep = d2f != 0 or d2t != 0
-            if keep:
-                fpr[k] = prev_fp / n_neg if n_neg > 0 else np.nan
-                tpr[k] = prev_tp / n_pos if n_pos > 0 else np.nan
+                keep = (not drop_intermediate) | (n_points < 2) | (d2f != 0) | (d2t != 0)
+                fps[k] = prev_fp
+                tps[k] = prev_tp
                 thresholds[k] = prev_v
-                k += 1
-        prev2_tp = prev_tp
-        prev2_fp = prev_fp
-        prev_tp = cur_tp
-        prev_fp = cur_fp
-        prev_v = v
-        n_points += 1
-    if n_points >= 1:  # the last point is always kept
-        fpr[k] = prev_fp / n_neg if n_neg > 0 else np.nan
-        tpr[k] = prev_tp / n_pos if n_pos > 0 else np.nan
-        thresholds[k] = prev_v
-        k += 1
-    return fpr[:k], tpr[:k], thresholds[:k]
+                k += np.intp(keep)
+            prev2_tp = prev_tp
+            prev2_fp = prev_fp
+            prev_tp = cur_tp
+            prev_fp = cur_fp
+            prev_v = float(group_v)
+            n_points += 1
+            group_v = v
+            if done:
+                break
+        i -= np.intp(take_pos)
+        j -= np.intp(not take_pos)
+        if not new_point:  # a tie (rare when scores are continuous): skip the rest of it
+            i, j = _skip_down(pos, neg, i, j, v)
+    # the last point is always kept
+    fps[k] = prev_fp
+    tps[k] = prev_tp
+    thresholds[k] = prev_v
+    return k + 1
 
 
-@_jit
-def pr_curve_sorted(pos, neg):  # pragma: no cover - compiled
+def pr_curve_sorted(pos, neg):
     """:func:`merge_counts` and :func:`pr_arrays` fused: the PR arrays from sorted scores.
 
-    Walks from the bottom, so the outputs come out in their final (increasing threshold)
-    order: at threshold ``v`` the counts at or above it are ``total - count below``.
+    ``pos (T[m])``, ``neg (T[k])`` ascending -> ``precision``, ``recall`` (float64
+    ``[L + 1]``) and ``thresholds (T[L])``, ``L`` the number of distinct scores. Walks the
+    scores from the bottom one at a time (the class chosen without a branch), so the
+    outputs come out in their final (increasing threshold) order: at the first score of
+    each distinct value ``v`` the counts at or above ``v`` are ``total - count below``.
+    The outputs are allocated by NumPy (huge pages: see :func:`radix_split_sort`).
     """
-    m = pos.shape[0]
-    k_neg = neg.shape[0]
-    size = m + k_neg + 1
-    precision = np.empty(size, dtype=np.float64)
-    recall = np.empty(size, dtype=np.float64)
-    thresholds = np.empty(size - 1, dtype=pos.dtype)
-    total = float(m)
-    i = 0
-    j = 0
-    out = 0
-    while i < m or j < k_neg:
-        tp = float(m - i)  # at or above the next threshold: all but those below it
-        fp = float(k_neg - j)
-        v, i, j = _bottom_group(pos, neg, i, j)
-        ps = tp + fp
-        precision[out] = tp / ps if ps != 0 else 0.0
-        recall[out] = tp / total if total != 0 else 1.0
-        thresholds[out] = v
-        out += 1
-    precision[out] = 1.0
-    recall[out] = 0.0
-    return precision[: out + 1], recall[: out + 1], thresholds[:out]
+    n = pos.shape[0] + neg.shape[0]
+    precision = np.empty(n + 1, dtype=np.float64)
+    recall = np.empty(n + 1, dtype=np.float64)
+    thresholds = np.empty(n, dtype=pos.dtype)
+    # the walk leaves tp + fp in ``precision`` and tp in ``recall``: vectorised divisions
+    length = _pr_curve_into(pos, neg, precision, recall, thresholds)
+    np.divide(recall[:length], precision[:length], out=precision[:length])
+    if pos.shape[0] > 0:
+        np.divide(recall[:length], float(pos.shape[0]), out=recall[:length])
+    else:
+        recall[:length] = 1.0
+    precision[length] = 1.0
+    recall[length] = 0.0
+    return precision[: length + 1], recall[: length + 1], thresholds[:length]
 
 
 @_jit
-def average_precision_sorted(pos, neg):  # pragma: no cover - compiled
-    """:func:`average_precision_terms` straight from sorted scores (needs a positive).
-
-    Walks from the bottom; term ``i`` is ``(recall[i + 1] - recall[i]) * precision[i]``,
-    written once the next point's recall is known.
-    """
+def _pr_curve_into(pos, neg, precision, recall, thresholds):  # pragma: no cover - compiled
+    """:func:`pr_curve_sorted`'s counts into given arrays (``m + k + 1``, ``m + k + 1``,
+    ``m + k``): ``tp + fp`` into ``precision``, ``tp`` into ``recall``, the thresholds;
+    returns the number of thresholds written."""
     m = pos.shape[0]
     k_neg = neg.shape[0]
-    terms = np.empty(m + k_neg, dtype=np.float64)
+    n = m + k_neg
+    i = 0
+    j = 0
+    out = 0
+    if n == 0:
+        return 0
+    group_v = pos[0] if m > 0 else neg[0]
+    first = True
+    while i < m or j < k_neg:
+        v, take_pos = _next_from_bottom(pos, neg, i, j)
+        new_point = first or v != group_v
+        if new_point:  # a new distinct score
+            tp = float(m - i)
+            fp = float(k_neg - j)
+            precision[out] = tp + fp  # >= 1: a score is left
+            recall[out] = tp
+            thresholds[out] = v
+            out += 1
+            group_v = v
+            first = False
+        i += np.intp(take_pos)
+        j += np.intp(not take_pos)
+        if not new_point:  # a tie (rare when scores are continuous): skip the rest of it
+            i, j = _skip_up(pos, neg, i, j, v)
+    return out
+
+
+def average_precision_sorted(pos, neg):
+    """:func:`average_precision_terms` straight from sorted scores (needs a positive).
+
+    ``pos (T[m])``, ``neg (T[k])`` ascending -> ``float64[L]``. Walks from the bottom one
+    score at a time (the class chosen without a branch, as :func:`pr_curve_sorted`); term
+    ``i`` is ``(recall[i + 1] - recall[i]) * precision[i]``, written once the next point's
+    recall is known. The output is allocated by NumPy (huge pages).
+    """
+    terms = np.empty(pos.shape[0] + neg.shape[0], dtype=np.float64)
+    return terms[: _average_precision_into(pos, neg, terms)]
+
+
+@_jit
+def _average_precision_into(pos, neg, terms):  # pragma: no cover - compiled
+    """:func:`average_precision_sorted` into ``terms (float64[m + k])``; returns how many
+    terms were written."""
+    m = pos.shape[0]
+    k_neg = neg.shape[0]
+    n = m + k_neg
+    if n == 0:
+        return 0
     total = float(m)
     i = 0
     j = 0
     out = 0
-    have_prev = False
     prev_precision = 0.0
     prev_recall = 0.0
+    group_v = pos[0] if m > 0 else neg[0]
+    first = True
     while i < m or j < k_neg:
-        tp = float(m - i)
-        fp = float(k_neg - j)
-        _, i, j = _bottom_group(pos, neg, i, j)
-        ps = tp + fp
-        cur_precision = tp / ps if ps != 0 else 0.0
-        cur_recall = tp / total
-        if have_prev:
-            terms[out] = (cur_recall - prev_recall) * prev_precision
-            out += 1
-        prev_precision = cur_precision
-        prev_recall = cur_recall
-        have_prev = True
-    if have_prev:
-        terms[out] = (0.0 - prev_recall) * prev_precision
-        out += 1
-    return terms[:out]
+        v, take_pos = _next_from_bottom(pos, neg, i, j)
+        new_point = first or v != group_v
+        if new_point:  # a new distinct score: the next point
+            tp = float(m - i)
+            fp = float(k_neg - j)
+            cur_precision = tp / (tp + fp)  # tp + fp >= 1: a score is left
+            cur_recall = tp / total
+            if not first:
+                terms[out] = (cur_recall - prev_recall) * prev_precision
+                out += 1
+            prev_precision = cur_precision
+            prev_recall = cur_recall
+            group_v = v
+            first = False
+        i += np.intp(take_pos)
+        j += np.intp(not take_pos)
+        if not new_point:  # a tie (rare when scores are continuous): skip the rest of it
+            i, j = _skip_up(pos, neg, i, j, v)
+    terms[out] = (0.0 - prev_recall) * prev_precision
+    return out + 1
 
 
 # --------------------------------------------------------------------------------------
