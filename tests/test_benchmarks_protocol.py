@@ -250,11 +250,12 @@ def test_detection_without_faster_coco_eval_exits_1() -> None:
     assert "comparison not run: every case: needs faster-coco-eval" in proc.stdout
 
 
-def test_cluster_without_scikit_learn_exits_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("script", ["cluster.py", "classification.py"])
+def test_script_without_scikit_learn_exits_1(tmp_path: Path, script: str) -> None:
     blocked = tmp_path / "sklearn"  # shadows the installed scikit-learn
     blocked.mkdir()
     (blocked / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
-    proc = _run_script("cluster.py", "--quick", pythonpath=[tmp_path])
+    proc = _run_script(script, "--quick", pythonpath=[tmp_path])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "comparison not run: every case: needs scikit-learn" in proc.stdout
 
