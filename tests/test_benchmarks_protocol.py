@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -260,14 +262,41 @@ def test_script_without_scikit_learn_exits_1(tmp_path: Path, script: str) -> Non
     assert "comparison not run: every case: needs scikit-learn" in proc.stdout
 
 
+def _load_script(name: str):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cluster_checks_name_what_differs() -> None:
+    cluster = _load_script("cluster.py")
+    a = SimpleNamespace(labels_=np.array([0, 1, 1]), inertia_=2.0)
+    assert cluster._same_kmeans(a, SimpleNamespace(labels_=np.array([0, 1, 1]), inertia_=2.0))
+    with pytest.raises(AssertionError, match="1 labels differ; inertia tinyvision 2.0"):
+        cluster._same_kmeans(a, SimpleNamespace(labels_=np.array([0, 1, 0]), inertia_=2.0))
+    with pytest.raises(AssertionError, match="0 labels differ; .* scikit-learn 2.5"):
+        cluster._same_kmeans(a, SimpleNamespace(labels_=np.array([0, 1, 1]), inertia_=2.5))
+    assert cluster._close_silhouette(0.5, 0.5 + 1e-13)
+    with pytest.raises(AssertionError, match="silhouette tinyvision 0.5"):
+        cluster._close_silhouette(0.5, 0.5 + 1e-9)
+
+
+def test_detection_checks_name_what_differs() -> None:
+    detection = _load_script("detection.py")
+    stats = np.array([0.5, 0.25])
+    assert detection._close(stats, stats + 1e-13) and detection._identical(stats, stats.copy())
+    with pytest.raises(AssertionError, match="tinyvision"):
+        detection._close(stats, stats[:1])
+    with pytest.raises(AssertionError, match="other"):
+        detection._identical(stats, stats + 1e-13)
+
+
 def test_detection_pausable_clock_leaves_out_the_paused_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "bench_detection", Path(__file__).resolve().parents[1] / "benchmarks" / "detection.py"
-    )
-    detection = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(detection)
+    detection = _load_script("detection.py")
     now = [10.0, 100.0]
     monkeypatch.setattr(_protocol, "default_clock", lambda: tuple(now))
     clock = detection.PausableClock()
