@@ -1,97 +1,96 @@
 """Clustering benchmark: tinyvision.cluster against scikit-learn, one thread, one process.
 
-    .venv/bin/python benchmarks/cluster.py            # everything (about 2-3 minutes)
-    .venv/bin/python benchmarks/cluster.py --only kmeans --repeat 2
+    python benchmarks/cluster.py                       # everything (about 3 minutes)
+    python benchmarks/cluster.py --only kmeans --repeat 2
+    python benchmarks/cluster.py --quick               # small sizes, one round: a smoke run
 
 - KMeans(n_init=10) on make_blobs data: 1e6 x 2 with k=8 and 1e5 x 64 with k=16.
 - silhouette_score on 2e4 points, 2 and 16 features (5 blobs, their true labels).
 
-Each case alternates scikit-learn and tinyvision ``--repeat`` times and keeps the best time
-of each (wall clock; for KMeans also the process's CPU time, steadier on a loaded machine);
-numba compilation happens in a warm-up before timing. KMeans exits with status 1 if the
-labels or the inertia differ from scikit-learn's. Peak memory of the silhouette
-is measured twice: the tracemalloc peak (numpy buffers) in this process, and the growth of
-the process's peak RSS (``ru_maxrss``) in a fresh subprocess per library.
+Each case follows ``benchmarks/_protocol.py``: both libraries start from the same numpy
+arrays (estimator construction, input validation and fitting all timed), alternating
+``--repeat`` rounds, each call timed by process CPU time (the headline) and wall time, best
+and median; the load average is printed. Both sides are warmed up on a small input first
+(numba compilation, lazy imports), outside the timings. The run exits 1 when KMeans' labels or
+inertia differ from scikit-learn's, a silhouette differs by more than 1e-12, or scikit-learn
+is missing. Peak memory of the silhouette is measured twice and reported as notes: the
+tracemalloc peak (numpy buffers) in this process, and the growth of the peak RSS in a fresh
+subprocess per library.
 """
 
 from __future__ import annotations
 
-import os
+import _protocol  # first: pins the thread pools before numpy, torch and numba load
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[_var] = "1"
+# isort: split
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-torch.set_num_threads(1)
-
-SRC = Path(__file__).resolve().parents[1] / "src"
-sys.path.insert(0, str(SRC))
-
-from sklearn.cluster import KMeans as SkKMeans  # noqa: E402
-from sklearn.datasets import make_blobs  # noqa: E402
-from sklearn.metrics import silhouette_score as sk_silhouette_score  # noqa: E402
-
-from tinyvision.cluster import KMeans, silhouette_score  # noqa: E402
+from tinyvision.cluster import KMeans, silhouette_score
 
 KMEANS_CASES = [(1_000_000, 2, 8), (100_000, 64, 16)]
 SILHOUETTE_CASES = [(20_000, 2), (20_000, 16)]
+# --quick: the same shapes' features and clusters, fewer points
+QUICK_KMEANS_CASES = [(20_000, 2, 8), (5_000, 64, 16)]
+QUICK_SILHOUETTE_CASES = [(2_000, 2), (2_000, 16)]
+SILHOUETTE_ATOL = 1e-12
 
 
-def _best_alternating(
-    first, second, repeat: int, clock=time.perf_counter
-) -> tuple[float, float, object, object]:
-    times_a, times_b = [], []
-    out_a = out_b = None
-    for _ in range(repeat):
-        start = clock()
-        out_a = first()
-        times_a.append(clock() - start)
-        start = clock()
-        out_b = second()
-        times_b.append(clock() - start)
-    return min(times_a), min(times_b), out_a, out_b
+def _case_name(n: int, d: int) -> str:
+    return f"{n:.0e}x{d}".replace("e+0", "e")
 
 
-def bench_kmeans(repeat: int) -> bool:
-    """Print the KMeans table; False if any case's labels or inertia differ."""
-    KMeans(2, n_init=1, random_state=0).fit(np.random.RandomState(0).rand(500, 2))  # compile
-    KMeans(2, n_init=1, random_state=0).fit(np.random.RandomState(0).rand(500, 64))
-    print("KMeans(n_init=10, k-means++), make_blobs data, random_state=0")
-    print(
-        f"{'case':>18} {'sklearn s':>10} {'tinyvision s':>13} {'speed-up':>9}"
-        f" {'cpu s sk/tv':>13} {'cpu speed-up':>13}  same labels, inertia"
-    )
-    agree = True
-    for n, d, k in KMEANS_CASES:
-        X = make_blobs(n, d, centers=k, random_state=0)[0]
-        fits = (
-            lambda X=X, k=k: SkKMeans(k, n_init=10, random_state=0).fit(X),
-            lambda X=X, k=k: KMeans(k, n_init=10, random_state=0).fit(X),
+def _same_kmeans(ours, ref) -> bool:
+    """Labels identical and inertia identical to scikit-learn's (AssertionError naming what
+    differs otherwise)."""
+    differing = int(np.count_nonzero(np.asarray(ours.labels_) != np.asarray(ref.labels_)))
+    if differing or ours.inertia_ != ref.inertia_:
+        raise AssertionError(
+            f"{differing} labels differ; inertia tinyvision {ours.inertia_!r}, "
+            f"scikit-learn {ref.inertia_!r}"
         )
-        t_sk, t_tv, ref, ours = _best_alternating(*fits, repeat)
-        c_sk, c_tv, _, _ = _best_alternating(*fits, repeat, clock=time.process_time)
-        same = bool(np.array_equal(ref.labels_, ours.labels_))
-        same_inertia = bool(ref.inertia_ == ours.inertia_)
-        agree = agree and same and same_inertia
-        case = f"{n:.0e}x{d} k={k}".replace("e+0", "e")
-        wall = f"{t_sk:>10.2f} {t_tv:>13.2f} {t_sk / t_tv:>8.2f}x"
-        cpu = f"{c_sk:>6.2f}/{c_tv:<6.2f} {c_sk / c_tv:>12.2f}x"
-        print(f"{case:>18} {wall} {cpu}  {same}, {same_inertia}")
-    return agree
+    return True
+
+
+def _close_silhouette(ours: float, ref: float) -> bool:
+    if abs(float(ours) - float(ref)) <= SILHOUETTE_ATOL:
+        return True
+    raise AssertionError(f"silhouette tinyvision {ours!r}, scikit-learn {ref!r}")
+
+
+def bench_kmeans(bench: _protocol.Bench, cases: list[tuple[int, int, int]], repeat: int) -> None:
+    """One comparison per case: ``KMeans(k, n_init=10, random_state=0).fit(X)`` on both sides."""
+    from sklearn.cluster import KMeans as SkKMeans
+    from sklearn.datasets import make_blobs
+
+    for d in sorted({d for _, d, _ in cases}):  # compile / import outside the timings
+        warm = np.random.RandomState(0).rand(500, d)
+        KMeans(2, n_init=1, random_state=0).fit(warm)
+        SkKMeans(2, n_init=1, random_state=0).fit(warm)
+    bench.note("KMeans(n_init=10, k-means++, random_state=0) on make_blobs data (k blobs)")
+    for n, d, k in cases:
+        X = make_blobs(n, d, centers=k, random_state=0)[0]
+        bench.compare(
+            f"KMeans {_case_name(n, d)} k={k}",
+            ours=lambda X=X, k=k: KMeans(k, n_init=10, random_state=0).fit(X),
+            anchor=lambda X=X, k=k: SkKMeans(k, n_init=10, random_state=0).fit(X),
+            repeat=repeat,
+            warmup=False,
+            check=_same_kmeans,
+        )
 
 
 def _data(n: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_blobs
+
     return make_blobs(n, d, centers=5, random_state=0)
 
 
@@ -117,6 +116,8 @@ def _status_kib(field: str) -> int:
 def _peak_rss_child(library: str, n: int, d: int) -> None:
     """Peak RSS growth of one call. Linux keeps ru_maxrss across exec (a child starts with
     its parent's peak), so the peak is reset through /proc/self/clear_refs and read as VmHWM."""
+    from sklearn.metrics import silhouette_score as sk_silhouette_score
+
     X, y = _data(n, d)
     score = sk_silhouette_score if library == "sklearn" else silhouette_score
     score(X[:200], y[:200])  # imports, compilation and first-call allocations
@@ -132,52 +133,83 @@ def _peak_rss_child(library: str, n: int, d: int) -> None:
     print(json.dumps({"mib": grown / 1024}))
 
 
-def bench_silhouette(repeat: int) -> None:
-    silhouette_score(*_data(300, 2))  # compile
-    print("silhouette_score, make_blobs data (5 blobs), true labels")
-    print(
-        f"{'case':>10} {'sklearn s':>10} {'tinyvision s':>13} {'speed-up':>9} {'|diff|':>9}"
-        f" {'tracemalloc MiB sk/tv':>22} {'peak RSS MiB sk/tv':>19}"
-    )
-    for n, d in SILHOUETTE_CASES:
+def _tracemalloc_peak(fn: Callable[..., object], *args: object) -> float:
+    """MiB: the tracemalloc peak of one call ``fn(*args)``."""
+    tracemalloc.start()
+    try:
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def bench_silhouette(bench: _protocol.Bench, cases: list[tuple[int, int]], repeat: int) -> None:
+    """One comparison per case, then the memory of one call of each library (notes)."""
+    from sklearn.metrics import silhouette_score as sk_silhouette_score
+
+    warm = _data(300, 2)
+    silhouette_score(*warm)  # compile outside the timings
+    sk_silhouette_score(*warm)
+    bench.note("silhouette_score on make_blobs data (5 blobs), their true labels")
+    for n, d in cases:
         X, y = _data(n, d)
-        t_sk, t_tv, ref, ours = _best_alternating(
-            lambda X=X, y=y: sk_silhouette_score(X, y),
-            lambda X=X, y=y: silhouette_score(X, y),
-            repeat,
+        name = f"silhouette_score {_case_name(n, d)}"
+        row = bench.compare(
+            name,
+            ours=lambda X=X, y=y: silhouette_score(X, y),
+            anchor=lambda X=X, y=y: sk_silhouette_score(X, y),
+            repeat=repeat,
+            warmup=False,
+            check=_close_silhouette,
         )
-        peaks = []
-        for fn in (sk_silhouette_score, silhouette_score):
-            tracemalloc.start()
-            fn(X, y)
-            peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
-            tracemalloc.stop()
+        if row is not None:
+            bench.note(f"{name}: |difference| {abs(row.ours.output - row.anchor.output):.1e}")
+        trace = [_tracemalloc_peak(f, X, y) for f in (sk_silhouette_score, silhouette_score)]
         rss = [_peak_subprocess(lib, n, d) for lib in ("sklearn", "tinyvision")]
-        timing = f"{n:>6}x{d:<3} {t_sk:>10.2f} {t_tv:>13.3f} {t_sk / t_tv:>8.1f}x"
-        memory = f"{peaks[0]:>12.1f} / {peaks[1]:<7.2f} {rss[0]:>10.1f} / {rss[1]:<7.1f}"
-        print(f"{timing} {abs(ref - ours):>9.1e} {memory}")
+        bench.note(
+            f"{name} peak memory, scikit-learn / tinyvision: tracemalloc {trace[0]:.1f} / "
+            f"{trace[1]:.2f} MiB; RSS growth in a fresh process {rss[0]:.1f} / {rss[1]:.1f} MiB"
+        )
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("kmeans", "silhouette"))
-    parser.add_argument("--repeat", type=int, default=2, help="alternating runs per case")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="alternating rounds per case (default 2)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, 1 round unless --repeat (smoke run)"
+    )
     parser.add_argument("--peak-rss", nargs=3, metavar=("LIB", "N", "D"), help=argparse.SUPPRESS)
+    _protocol.add_arguments(parser)
     args = parser.parse_args()
     if args.peak_rss:
         library, n, d = args.peak_rss
         _peak_rss_child(library, int(n), int(d))
-        return
-    print(f"threads: 1 (numba {os.environ['NUMBA_NUM_THREADS']}, torch {torch.get_num_threads()})")
-    agree = True
+        return 0
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 2
+    bench = _protocol.Bench.from_args(args, anchor_name="scikit-learn")
+    try:
+        import sklearn
+    except ImportError:
+        bench.missing("every case", "scikit-learn 1.9.1", 'pip install -e ".[dev]"')
+        return bench.finish()
+    import numba
+    import torch
+
+    bench.note(
+        f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, numba {numba.__version__}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
     if args.only in (None, "kmeans"):
-        agree = bench_kmeans(args.repeat)
+        bench_kmeans(bench, QUICK_KMEANS_CASES if args.quick else KMEANS_CASES, args.repeat)
     if args.only in (None, "silhouette"):
-        bench_silhouette(args.repeat)
-    if not agree:
-        print("KMeans results differ from scikit-learn's", file=sys.stderr)
-        sys.exit(1)
+        cases = QUICK_SILHOUETTE_CASES if args.quick else SILHOUETTE_CASES
+        bench_silhouette(bench, cases, args.repeat)
+    return bench.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

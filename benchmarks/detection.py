@@ -1,58 +1,88 @@
 """Detection evaluation: tinyvision against faster-coco-eval 1.8.0 and pycocotools 2.0.11.
 
-One thread, one process, the contenders alternating, best of N CPU times
-(``time.process_time``: the machine is shared, wall time follows its load; the load
-average is printed before and after). The data: a generated
-COCO-val-sized set (5000 images, 80 categories, ~36k objects with ~1% crowd, ~385k
-detections with scores rounded to 5 decimals; `tinyvision.data.make_coco_like`).
+Follows ``benchmarks/_protocol.py``: one thread, one process, the contenders alternating,
+each call timed by process CPU time (the headline) and wall time, best and median of
+``--repeat``, the load average printed. The data: a generated COCO-val-sized set (5000
+images, 80 categories, ~36k objects with ~1% crowd, ~385k detections with scores rounded to
+5 decimals; ``tinyvision.data.make_coco_like``).
 
     python benchmarks/detection.py                 # everything (pycocotools takes minutes)
     python benchmarks/detection.py --no-pycocotools --repeat 5
     python benchmarks/detection.py --files-only --memory-images 0   # json files -> stats
+    python benchmarks/detection.py --images 200 --repeat 1 --memory-images 200  # smoke run
 
-Timed paths:
-  arrays -> stats   tinyvision from columnar tables; faster-coco-eval from the parsed
-                    dicts (its own input: COCO(dict), loadRes(list), evaluate, accumulate,
-                    summarize); pycocotools likewise.
-  files  -> stats   both from the two json files on disk.
-Then: tinyvision's cost against images and detections (linearity) and its peak memory
-on 2M annotations (measured in a child process from the kernel's VmHWM).
+Compared like for like (both sides from the same input, all their set-up timed):
+  parsed dicts -> stats   tinyvision ``evaluate_detections(gt, dt)``; faster-coco-eval
+                          ``COCO(gt)``, ``loadRes(dt)``, evaluate, accumulate, summarize;
+                          pycocotools likewise, once. The reference libraries add fields to
+                          the dicts they are given, so each of their calls gets a fresh deep
+                          copy, made while the clock is stopped (tinyvision reads the
+                          originals: it does not modify its input).
+  json files -> stats     both from the two json files on disk.
+Timed alone: tinyvision from columnar tables (its fastest input, which the others cannot
+read), and its cost against images and detections (linearity). Then its peak memory on 2M
+annotations (a child process, the kernel's VmHWM). The run exits 1 when the ``stats``
+differ (faster-coco-eval: beyond 1e-12; pycocotools and tinyvision's own input paths: not
+bit-identical) or a reference library is missing.
 """
 
 from __future__ import annotations
 
-import os
+import _protocol  # first: pins the thread pools before numpy and numba load
 
-for _var in (
-    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-):  # fmt: skip
-    os.environ[_var] = "1"
+# isort: split
+import argparse
+import contextlib
+import copy
+import gc
+import io
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import copy  # noqa: E402
-import gc  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import numpy as np
 
-import numpy as np  # noqa: E402
+from tinyvision.data import make_coco_like, make_coco_like_tables
+from tinyvision.metrics import evaluate_detections
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+PYCOCOTOOLS_FLAG = "--no-pycocotools"
 
-from tinyvision.data import make_coco_like, make_coco_like_tables  # noqa: E402
-from tinyvision.metrics import evaluate_detections  # noqa: E402
+
+class PausableClock:
+    """The protocol's clock (process CPU seconds, wall seconds) minus the time spent inside
+    :meth:`paused` blocks: work that prepares a call's input without being part of it."""
+
+    def __init__(self) -> None:
+        self.cpu_paused = self.wall_paused = 0.0
+
+    def __call__(self) -> tuple[float, float]:
+        cpu, wall = _protocol.default_clock()
+        return cpu - self.cpu_paused, wall - self.wall_paused
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        cpu0, wall0 = _protocol.default_clock()
+        try:
+            yield
+        finally:
+            gc.collect()  # the copy's garbage-collector debt is not the timed call's either
+            cpu1, wall1 = _protocol.default_clock()
+            self.cpu_paused += cpu1 - cpu0
+            self.wall_paused += wall1 - wall0
 
 
 def _quiet() -> contextlib.AbstractContextManager[Any]:
     return contextlib.redirect_stdout(io.StringIO())
+
+
+def run_tinyvision(gt: dict | Path, dt: list | Path) -> np.ndarray:
+    """tinyvision's 12 stats, from parsed objects or from json file paths."""
+    return np.asarray(evaluate_detections(gt, dt).stats)
 
 
 def run_faster_coco_eval(gt: dict | Path, dt: list | Path) -> np.ndarray:
@@ -69,7 +99,8 @@ def run_faster_coco_eval(gt: dict | Path, dt: list | Path) -> np.ndarray:
     return np.asarray(ev.stats[:12])
 
 
-def pycocotools_from_objects(gt: dict, dt: list) -> np.ndarray:
+def run_pycocotools(gt: dict, dt: list) -> np.ndarray:
+    """pycocotools' 12 stats from parsed objects (the way its users pass dicts)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -85,22 +116,109 @@ def pycocotools_from_objects(gt: dict, dt: list) -> np.ndarray:
     return np.asarray(ev.stats)
 
 
-def alternate(
-    contenders: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]], repeat: int
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """Best CPU time of each contender over ``repeat`` rounds, alternating; ``setup`` runs
-    untimed before each call (e.g. a deep copy, since COCO APIs mutate their inputs)."""
-    best = {name: float("inf") for name in contenders}
-    outputs: dict[str, Any] = {}
-    for _ in range(repeat):
-        for name, (setup, run) in contenders.items():
-            arg = setup()
-            gc.collect()
-            start = time.process_time()
-            outputs[name] = run(arg)
-            best[name] = min(best[name], time.process_time() - start)
-            del arg
-    return best, outputs
+def _on_copies(
+    clock: PausableClock, run: Callable[[dict, list], np.ndarray], gt: dict, dt: list
+) -> Callable[[], np.ndarray]:
+    """``run`` on a fresh deep copy of ``gt`` and ``dt`` per call, copied off the clock."""
+
+    def call() -> np.ndarray:
+        with clock.paused():
+            args = copy.deepcopy(gt), copy.deepcopy(dt)
+        return run(*args)
+
+    return call
+
+
+def _close(ours: np.ndarray, theirs: np.ndarray) -> bool:
+    if ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=0, atol=1e-12):
+        return True
+    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
+
+
+def _identical(ours: np.ndarray, theirs: np.ndarray) -> bool:
+    if np.array_equal(ours, theirs):
+        return True
+    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
+
+
+def compare_parsed(
+    bench: _protocol.Bench, clock: PausableClock, data: dict[str, Any], args: argparse.Namespace
+) -> None:
+    """Parsed dicts -> stats against faster-coco-eval (and pycocotools once); tinyvision from
+    tables timed alone, its stats checked against its stats from the dicts."""
+    gt, dt, tables = data["gt"], data["dt"], data["tables"]
+    row = bench.compare(
+        "parsed dicts -> 12 stats",
+        ours=lambda: run_tinyvision(gt, dt),
+        anchor=_on_copies(clock, run_faster_coco_eval, gt, dt),
+        repeat=args.repeat,
+        warmup=False,  # the kernels and imports are warm (main)
+        check=_close,
+    )
+    if not args.no_pycocotools:
+        bench.compare(
+            "parsed dicts -> 12 stats, pycocotools once",
+            ours=lambda: run_tinyvision(gt, dt),
+            anchor=_on_copies(clock, run_pycocotools, gt, dt),
+            repeat=1,
+            warmup=False,
+            check=_identical,  # bit-identical
+            anchor_name="pycocotools 2.0.11",
+        )
+    timing = bench.measure(
+        "tinyvision from columnar tables -> 12 stats",
+        lambda: run_tinyvision(*tables),
+        repeat=args.repeat,
+        warmup=False,
+    )
+    if (
+        row is not None
+        and timing is not None
+        and not np.array_equal(timing.output, row.ours.output)
+    ):
+        bench.fail("tables -> 12 stats", "stats differ from tinyvision's from the dicts")
+
+
+def compare_files(
+    bench: _protocol.Bench, gt_path: Path, dt_path: Path, expected: np.ndarray, repeat: int
+) -> None:
+    """JSON files -> stats: tinyvision against faster-coco-eval, both from the files;
+    tinyvision's stats must also equal ``expected`` (its stats from tables)."""
+
+    def check(ours: np.ndarray, theirs: np.ndarray) -> bool:
+        if not np.array_equal(ours, expected):
+            raise AssertionError(f"tinyvision from files {ours.tolist()}, from tables {expected}")
+        return _close(ours, theirs)
+
+    bench.compare(
+        "json files -> 12 stats",
+        ours=lambda: run_tinyvision(gt_path, dt_path),
+        anchor=lambda: run_faster_coco_eval(gt_path, dt_path),
+        repeat=repeat,
+        warmup=False,  # each call parses the files anew; the kernels are warm
+        check=check,
+    )
+
+
+def linearity(bench: _protocol.Bench, images: int, repeat: int) -> None:
+    """tinyvision from tables on 1/4, 1/2 and all the images, then twice the detections."""
+    base = None
+    for label, n_img, per_image in (
+        ("1/4 images", images // 4, 77.0),
+        ("1/2 images", images // 2, 77.0),
+        ("all images", images, 77.0),
+        ("2x detections", images, 154.0),
+    ):
+        dataset, dets = make_coco_like_tables(max(n_img, 1), seed=0, detections_per_image=per_image)
+        name = f"linearity, tables: {label} ({len(dataset)} objects, {len(dets)} detections)"
+        timing = bench.measure(
+            name, lambda d=dataset, r=dets: evaluate_detections(d, r), repeat=repeat, warmup=False
+        )
+        if timing is None or len(dets) == 0:
+            continue
+        per_det = timing.cpu_best / len(dets) * 1e6
+        base = base or per_det
+        bench.note(f"{name}: {per_det:.3f} us/detection (CPU, {per_det / base:.2f}x the first)")
 
 
 def memory_child(n_images: int) -> None:
@@ -108,14 +226,11 @@ def memory_child(n_images: int) -> None:
     dataset, dets = make_coco_like_tables(n_images, seed=1)
     evaluate_detections(dataset, dets)  # compile/load kernels first
     gc.collect()
-    reset = Path("/proc/self/clear_refs")
     with contextlib.suppress(OSError):
-        reset.write_text("5")  # reset VmHWM to the current RSS
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    before = int(status["VmRSS"].split()[0])
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    before = _status_kib("VmRSS")
     result = evaluate_detections(dataset, dets)
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    peak = int(status["VmHWM"].split()[0])
+    peak = _status_kib("VmHWM")
     print(
         json.dumps(
             {
@@ -131,134 +246,101 @@ def memory_child(n_images: int) -> None:
     )
 
 
-def _none() -> None:
-    return None
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def compare_parsed(gt: dict, dt: list, tables: Any, repeat: int, pycocotools: bool) -> np.ndarray:
-    """Parsed inputs -> stats: tinyvision (tables, dicts) against faster-coco-eval (dicts),
-    and pycocotools once; tinyvision's stats from tables."""
-    arrays = {
-        "tinyvision (tables)": (_none, lambda _: evaluate_detections(*tables).stats),
-        "tinyvision (dicts)": (_none, lambda _: evaluate_detections(gt, dt).stats),
-        "faster-coco-eval (dicts)": (
-            lambda: (copy.deepcopy(gt), copy.deepcopy(dt)),
-            lambda a: run_faster_coco_eval(*a),
-        ),
-    }
-    best, out = alternate(arrays, repeat)
-    same = np.array_equal(out["tinyvision (tables)"], out["tinyvision (dicts)"])
-    close = np.allclose(out["tinyvision (tables)"], out["faster-coco-eval (dicts)"], atol=1e-12)
-    print(f"\nparsed inputs -> 12 stats (best CPU time of {repeat})")
-    for name, seconds in best.items():
-        print(f"  {name:28s} {seconds:8.3f} s")
-    ratio = best["faster-coco-eval (dicts)"] / best["tinyvision (tables)"]
-    print(f"  speed-up tables vs faster-coco-eval: {ratio:.1f}x "
-          f"(dicts: {best['faster-coco-eval (dicts)'] / best['tinyvision (dicts)']:.1f}x); "
-          f"same stats: {same}, faster-coco-eval agrees: {close}")  # fmt: skip
-    if pycocotools:
-        start = time.process_time()
-        theirs = pycocotools_from_objects(copy.deepcopy(gt), copy.deepcopy(dt))
-        seconds = time.process_time() - start
-        exact = np.array_equal(theirs, out["tinyvision (tables)"])
-        print(f"\npycocotools 2.0.11 (dicts, once): {seconds:.1f} s = "
-              f"{seconds / best['tinyvision (tables)']:.0f}x tinyvision (tables); "
-              f"stats identical: {exact}")  # fmt: skip
-    return out["tinyvision (tables)"]
-
-
-def compare_files(gt_path: Path, dt_path: Path, expected: np.ndarray, repeat: int) -> None:
-    """JSON files -> stats: tinyvision against faster-coco-eval, both from the files."""
-    files = {
-        "tinyvision (json files)": (
-            _none,
-            lambda _: evaluate_detections(gt_path, dt_path).stats,
-        ),
-        "faster-coco-eval (json files)": (
-            _none,
-            lambda _: run_faster_coco_eval(gt_path, dt_path),
-        ),
-    }
-    best, out = alternate(files, repeat)
-    same = np.array_equal(out["tinyvision (json files)"], expected)
-    close = np.allclose(expected, out["faster-coco-eval (json files)"], atol=1e-12)
-    print(f"\njson files -> 12 stats (best CPU time of {repeat})")
-    for name, seconds in best.items():
-        print(f"  {name:28s} {seconds:8.3f} s")
-    ratio = best["faster-coco-eval (json files)"] / best["tinyvision (json files)"]
-    print(f"  speed-up: {ratio:.1f}x; stats as from tables: {same}, "
-          f"faster-coco-eval agrees: {close}")  # fmt: skip
-
-
-def linearity(images: int, repeat: int) -> None:
-    print(f"\nlinearity (tinyvision, tables, best CPU time of {repeat})")
-    base = None
-    for label, n_img, per_image in (
-        ("1/4 images", images // 4, 77.0),
-        ("1/2 images", images // 2, 77.0),
-        ("all images", images, 77.0),
-        ("2x detections", images, 154.0),
-    ):
-        data = make_coco_like_tables(n_img, seed=0, detections_per_image=per_image)
-        t, _ = alternate({"t": (_none, lambda _, d=data: evaluate_detections(*d))}, repeat)
-        per_det = t["t"] / len(data[1]) * 1e6
-        base = base or per_det
-        print(f"  {label:14s} {n_img:6d} images {len(data[1]):8d} detections "
-              f"{t['t']:7.3f} s  {per_det:6.3f} us/detection ({per_det / base:.2f}x)")  # fmt: skip
-
-
-def memory(images: int) -> None:
+def memory(bench: _protocol.Bench, images: int) -> None:
     proc = subprocess.run(
         [sys.executable, __file__, "--memory-child", str(images)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     mem = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"\npeak memory, {mem['annotations']:,} annotations ({mem['objects']:,} objects + "
-          f"{mem['detections']:,} detections, from tables): evaluation adds "
-          f"{mem['extra_mib']:.0f} MiB (process peak {mem['peak_mib']:.0f} MiB, "
-          f"of which {mem['rss_before_mib']:.0f} MiB inputs and interpreter)")  # fmt: skip
+    bench.note(f"peak memory, {mem['annotations']:,} annotations ({mem['objects']:,} objects + "
+               f"{mem['detections']:,} detections, from tables): evaluation adds "
+               f"{mem['extra_mib']:.0f} MiB (process peak {mem['peak_mib']:.0f} MiB, "
+               f"of which {mem['rss_before_mib']:.0f} MiB inputs and interpreter)")  # fmt: skip
 
 
-def main() -> None:
+def _missing_anchors(bench: _protocol.Bench, args: argparse.Namespace) -> bool:
+    """Record the reference libraries that are not installed; True if any is missing."""
+    needed = ["faster_coco_eval"]
+    if not args.no_pycocotools and not args.files_only:
+        needed.append("pycocotools")
+    missing = False
+    for module in needed:
+        try:
+            __import__(module)
+        except ImportError:
+            package = module.replace("_", "-")
+            hint = 'pip install -e ".[dev,bench]"'
+            if module == "pycocotools":
+                hint += f", or run with {PYCOCOTOOLS_FLAG}"
+            bench.missing("every case", package, hint)
+            missing = True
+    return missing
+
+
+def _warm_up(tmp: Path) -> None:
+    """Both sides once on a small set, from dicts and from files: compiled kernels, lazy
+    imports and parsers loaded outside the timings."""
+    small_gt, small_dt = make_coco_like(20, seed=1)
+    gt_path, dt_path = tmp / "warm_gt.json", tmp / "warm_dt.json"
+    gt_path.write_text(json.dumps(small_gt))
+    dt_path.write_text(json.dumps(small_dt))
+    run_tinyvision(*make_coco_like_tables(20, seed=1))
+    for run in (run_tinyvision, run_faster_coco_eval):
+        run(copy.deepcopy(small_gt), copy.deepcopy(small_dt))
+        run(gt_path, dt_path)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--images", type=int, default=5000)
-    parser.add_argument("--no-pycocotools", action="store_true")
+    parser.add_argument(PYCOCOTOOLS_FLAG, action="store_true")
     parser.add_argument("--files-only", action="store_true", help="json files -> stats only")
     parser.add_argument("--memory-images", type=int, default=26000, help="~2M annotations")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    _protocol.add_arguments(parser)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
-        return
+        return 0
 
+    clock = PausableClock()
+    bench = _protocol.Bench.from_args(args, anchor_name="faster-coco-eval", clock=clock)
+    if _missing_anchors(bench, args):
+        return bench.finish()
     import faster_coco_eval
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, python "
-          f"{platform.python_version()}, numpy {np.__version__}, faster-coco-eval "
-          f"{faster_coco_eval.__version__}, 1 thread; load average {os.getloadavg()}")  # fmt: skip
+    bench.note(f"python {platform.python_version()}, numpy {np.__version__}, "
+               f"faster-coco-eval {faster_coco_eval.__version__}")  # fmt: skip
     gt, dt = make_coco_like(args.images, seed=0)
     tables = make_coco_like_tables(args.images, seed=0)
-    print(f"data: {len(gt['images'])} images, {len(gt['categories'])} categories, "
-          f"{len(gt['annotations'])} objects ({sum(a['iscrowd'] for a in gt['annotations'])} "
-          f"crowd), {len(dt)} detections")  # fmt: skip
-    evaluate_detections(*make_coco_like_tables(20, seed=1))  # load the compiled kernels
-
+    n_crowd = sum(a["iscrowd"] for a in gt["annotations"])
+    bench.note(f"data: make_coco_like({args.images}, seed=0): {len(gt['images'])} images, "
+               f"{len(gt['categories'])} categories, {len(gt['annotations'])} objects "
+               f"({n_crowd} crowd), {len(dt)} detections")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
+        _warm_up(Path(tmp))
         gt_path, dt_path = Path(tmp) / "gt.json", Path(tmp) / "dt.json"
         gt_path.write_text(json.dumps(gt))
         dt_path.write_text(json.dumps(dt))
-        if args.files_only:
-            expected = evaluate_detections(*tables).stats
-        else:
-            expected = compare_parsed(gt, dt, tables, args.repeat, not args.no_pycocotools)
-        compare_files(gt_path, dt_path, expected, args.repeat)
+        if not args.files_only:
+            compare_parsed(bench, clock, {"gt": gt, "dt": dt, "tables": tables}, args)
+        expected = run_tinyvision(*tables)  # untimed
+        del gt, dt
+        compare_files(bench, gt_path, dt_path, expected, args.repeat)
     if not args.files_only:
-        linearity(args.images, args.repeat)
+        linearity(bench, args.images, args.repeat)
     if args.memory_images:
-        memory(args.memory_images)
-    print(f"load average at the end: {os.getloadavg()}")
+        memory(bench, args.memory_images)
+    return bench.finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -226,3 +228,80 @@ def test_script_without_its_reference_library_exits_1() -> None:
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "comparison not run: every case: needs torchvision 0.29.1" in proc.stdout
+
+
+def _run_script(name: str, *args: str, pythonpath: list[Path] = ()) -> subprocess.CompletedProcess:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    path = [*map(str, pythonpath), str(script.parents[1] / "src")]
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**_SAVED_ENV, "PYTHONPATH": os.pathsep.join(path)},
+    )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("faster_coco_eval") is not None,
+    reason="faster-coco-eval is installed here",
+)
+def test_detection_without_faster_coco_eval_exits_1() -> None:
+    proc = _run_script("detection.py", "--images", "4", "--repeat", "1", "--memory-images", "0")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "comparison not run: every case: needs faster-coco-eval" in proc.stdout
+
+
+@pytest.mark.parametrize("script", ["cluster.py", "classification.py"])
+def test_script_without_scikit_learn_exits_1(tmp_path: Path, script: str) -> None:
+    blocked = tmp_path / "sklearn"  # shadows the installed scikit-learn
+    blocked.mkdir()
+    (blocked / "__init__.py").write_text("raise ImportError('blocked for this test')\n")
+    proc = _run_script(script, "--quick", pythonpath=[tmp_path])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "comparison not run: every case: needs scikit-learn" in proc.stdout
+
+
+def _load_script(name: str):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cluster_checks_name_what_differs() -> None:
+    cluster = _load_script("cluster.py")
+    a = SimpleNamespace(labels_=np.array([0, 1, 1]), inertia_=2.0)
+    assert cluster._same_kmeans(a, SimpleNamespace(labels_=np.array([0, 1, 1]), inertia_=2.0))
+    with pytest.raises(AssertionError, match="1 labels differ; inertia tinyvision 2.0"):
+        cluster._same_kmeans(a, SimpleNamespace(labels_=np.array([0, 1, 0]), inertia_=2.0))
+    with pytest.raises(AssertionError, match="0 labels differ; .* scikit-learn 2.5"):
+        cluster._same_kmeans(a, SimpleNamespace(labels_=np.array([0, 1, 1]), inertia_=2.5))
+    assert cluster._close_silhouette(0.5, 0.5 + 1e-13)
+    with pytest.raises(AssertionError, match="silhouette tinyvision 0.5"):
+        cluster._close_silhouette(0.5, 0.5 + 1e-9)
+
+
+def test_detection_checks_name_what_differs() -> None:
+    detection = _load_script("detection.py")
+    stats = np.array([0.5, 0.25])
+    assert detection._close(stats, stats + 1e-13) and detection._identical(stats, stats.copy())
+    with pytest.raises(AssertionError, match="tinyvision"):
+        detection._close(stats, stats[:1])
+    with pytest.raises(AssertionError, match="other"):
+        detection._identical(stats, stats + 1e-13)
+
+
+def test_detection_pausable_clock_leaves_out_the_paused_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    detection = _load_script("detection.py")
+    now = [10.0, 100.0]
+    monkeypatch.setattr(_protocol, "default_clock", lambda: tuple(now))
+    clock = detection.PausableClock()
+    assert clock() == (10.0, 100.0)
+    with clock.paused():
+        now[:] = [13.0, 104.0]  # 3 s CPU, 4 s wall spent copying
+    now[:] = [15.0, 107.0]  # then 2 s CPU, 3 s wall of timed work
+    assert clock() == (12.0, 103.0)
