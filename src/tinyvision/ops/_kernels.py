@@ -628,30 +628,42 @@ def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cov
 @jit(error_model="numpy")
 def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
     """Append the corners ``s[pts:pts + 4]`` lying inside the box whose corners start at
-    ``other_pts`` (edge vectors at ``vec``) to the candidate points; returns the new count."""
+    ``other_pts`` (edge vectors at ``vec``) to the candidate points; returns the new count.
+    Branch-free: every corner is written at the next free row, which only advances when the
+    corner is inside (rows 16-40 are writable; row 40 is the hull's, filled later)."""
     abx = s[vec, 0]
     aby = s[vec, 1]
     dax = s[vec + 3, 0]
     day = s[vec + 3, 1]
     ab_ab = np.float64(abx * abx + aby * aby) + 1e-5
     ad_ad = np.float64(dax * dax + day * day) + 1e-5
+    ox = s[other_pts, 0]
+    oy = s[other_pts, 1]
     for i in range(4):
-        apx = s[pts + i, 0] - s[other_pts, 0]
-        apy = s[pts + i, 1] - s[other_pts, 1]
+        px = s[pts + i, 0]
+        py = s[pts + i, 1]
+        apx = px - ox
+        apy = py - oy
         ap_ab = apx * abx + apy * aby
         ap_ad = -(apx * dax + apy * day)
-        if ap_ab > -1e-5 and ap_ad > -1e-5 and ap_ab < ab_ab and ap_ad < ad_ad:
-            s[16 + num, 0] = s[pts + i, 0]
-            s[16 + num, 1] = s[pts + i, 1]
-            num += 1
+        inside = (ap_ab > -1e-5) & (ap_ad > -1e-5) & (ap_ab < ab_ab) & (ap_ad < ad_ad)
+        s[16 + num, 0] = px
+        s[16 + num, 1] = py
+        num += inside
     return num
 
 
 @jit(error_model="numpy")
 def _intersection_points(s):  # pragma: no cover - compiled
-    """Candidate points of the intersection polygon into ``s[16:40]``; returns their count."""
+    """Candidate points of the intersection polygon into ``s[16:40]``; returns their count.
+
+    The same points in the same order as torchvision's loops (edge pairs ``i``-major, then
+    the corners of box 1 inside box 2, then those of box 2 inside box 1), computed without
+    branches: each edge crossing is written at the next free row and kept by advancing the
+    count when its determinant and both edge parameters pass torchvision's tests (a NaN or
+    a zero determinant fails them, as torchvision's ``continue`` does)."""
     for i in range(4):
-        nxt = (i + 1) % 4
+        nxt = (i + 1) & 3
         s[8 + i, 0] = s[nxt, 0] - s[i, 0]
         s[8 + i, 1] = s[nxt, 1] - s[i, 1]
         s[12 + i, 0] = s[4 + nxt, 0] - s[4 + i, 0]
@@ -660,20 +672,26 @@ def _intersection_points(s):  # pragma: no cover - compiled
     for i in range(4):
         v1x = s[8 + i, 0]
         v1y = s[8 + i, 1]
+        px = s[i, 0]
+        py = s[i, 1]
         for j in range(4):
             v2x = s[12 + j, 0]
             v2y = s[12 + j, 1]
             det = v2x * v1y - v1x * v2y
-            if abs(det) <= 1e-14:
-                continue
-            dx = s[4 + j, 0] - s[i, 0]
-            dy = s[4 + j, 1] - s[i, 1]
+            dx = s[4 + j, 0] - px
+            dy = s[4 + j, 1] - py
             t1 = (v2x * dy - dx * v2y) / det
             t2 = (v1x * dy - dx * v1y) / det
-            if t1 > -1e-5 and t1 < _ONE_EPS and t2 > -1e-5 and t2 < _ONE_EPS:
-                s[16 + num, 0] = s[i, 0] + v1x * t1
-                s[16 + num, 1] = s[i, 1] + v1y * t1
-                num += 1
+            crossing = (
+                (abs(det) > 1e-14)
+                & (t1 > -1e-5)
+                & (t1 < _ONE_EPS)
+                & (t2 > -1e-5)
+                & (t2 < _ONE_EPS)
+            )
+            s[16 + num, 0] = px + v1x * t1
+            s[16 + num, 1] = py + v1y * t1
+            num += crossing
     num = _corners_inside(s, 0, 12, 4, num)
     return _corners_inside(s, 4, 8, 0, num)
 
