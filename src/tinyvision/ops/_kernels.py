@@ -876,20 +876,58 @@ def _separated(boxes1, i, boxes2, j, frame1, frame2):  # pragma: no cover - comp
 
 
 @jit(error_model="numpy")
+def _sorted_by_x(boxes, reach):  # pragma: no cover - compiled
+    """The finite boxes of ``boxes`` sorted by centre x: ``(order, n_finite, table)`` where
+    ``order`` lists the finite ones first, and ``table[k] = [x, y, reach]`` (double) of box
+    ``order[k]`` for the ``n_finite`` of them, contiguous for the sweep. A box is finite when
+    its centre and reach are."""
+    m = boxes.shape[0]
+    xs = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        xs[j] = np.float64(boxes[j, 0])
+        if not math.isfinite(xs[j] + np.float64(boxes[j, 1]) + reach[j]):
+            xs[j] = math.inf
+    order = np.argsort(xs)  # the non-finite ones last
+    n_finite = 0
+    for j in range(m):
+        if xs[j] != math.inf:
+            n_finite += 1
+    table = np.empty((n_finite, 3), dtype=np.float64)
+    for k in range(n_finite):
+        table[k, 0] = xs[order[k]]
+        table[k, 1] = np.float64(boxes[order[k], 1])
+        table[k, 2] = reach[order[k]]
+    return order, n_finite, table
+
+
+@jit(error_model="numpy")
+def _near(x, y, r, table, lo, hi, found):  # pragma: no cover - compiled
+    """Positions ``k`` in ``[lo, hi)`` of the rows of ``table`` (:func:`_sorted_by_x`) not
+    :func:`_apart` from the circle ``(x, y, r)`` into ``found``; returns their count.
+    Branch-free, so the compiler may vectorise it."""
+    count = 0
+    for k in range(lo, hi):
+        dx = x - table[k, 0]
+        dy = y - table[k, 1]
+        reach = r + table[k, 2]
+        found[count] = k
+        count += not (dx * dx + dy * dy > reach * reach)
+    return count
+
+
+@jit(error_model="numpy")
 def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
     """``[N, 5] x [M, 5] -> [N, M]`` IoU of ``(cx, cy, w, h, angle)`` boxes, in their dtype
     (torchvision stores it as float32).
 
-    Pairs too far apart to meet (:func:`_apart`) are +0 without the polygon; a sweep over
-    ``boxes2`` sorted by centre x visits only the others. Boxes with a non-finite centre or
+    Pairs too far apart to meet (:func:`_apart`, :func:`_separated`) are +0 without the
+    polygon; a sweep over ``boxes2`` sorted by centre x visits only the others, first
+    listing those whose circles meet (:func:`_near`). Boxes with a non-finite centre or
     reach are paired with everything.
     """
     n = boxes1.shape[0]
     m = boxes2.shape[0]
-    out = np.empty((n, m), dtype=boxes1.dtype)
-    for i in range(n):
-        for j in range(m):
-            out[i, j] = consts[0]
+    out = np.zeros((n, m), dtype=boxes1.dtype)
     s = np.empty((_ROT_ROWS, 3), dtype=boxes1.dtype)
     trig1 = _rotated_trig(boxes1, consts)
     trig2 = _rotated_trig(boxes2, consts)
@@ -897,37 +935,25 @@ def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
     reach2 = _rotated_reach(boxes2)
     frame1 = _rotated_frame(boxes1)
     frame2 = _rotated_frame(boxes2)
-    finite2 = np.empty(m, dtype=np.bool_)
-    xs = np.empty(m, dtype=np.float64)
-    for j in range(m):
-        xs[j] = np.float64(boxes2[j, 0])
-        finite2[j] = math.isfinite(xs[j] + np.float64(boxes2[j, 1]) + reach2[j])
-        if not finite2[j]:
-            xs[j] = math.inf
-    by_x = np.argsort(xs)  # the non-finite ones last
-    sorted_x = xs[by_x]
-    n_finite = 0
-    for j in range(m):
-        if finite2[j]:
-            n_finite += 1
+    by_x, n_finite, table = _sorted_by_x(boxes2, reach2)
+    sorted_x = np.ascontiguousarray(table[:, 0])
     max_reach = 0.0
-    for j in range(m):
-        if finite2[j] and reach2[j] > max_reach:
-            max_reach = reach2[j]
+    for k in range(n_finite):
+        max_reach = max(max_reach, table[k, 2])
+    found = np.empty(m, dtype=np.int64)
     for i in range(n):
         x = np.float64(boxes1[i, 0])
+        y = np.float64(boxes1[i, 1])
         window = reach1[i] + max_reach
-        if math.isfinite(x + np.float64(boxes1[i, 1]) + window):
-            lo = np.searchsorted(sorted_x[:n_finite], x - window * 1.001)
-            hi = np.searchsorted(sorted_x[:n_finite], x + window * 1.001, side="right")
+        if math.isfinite(x + y + window):
+            lo = np.searchsorted(sorted_x, x - window * 1.001)
+            hi = np.searchsorted(sorted_x, x + window * 1.001, side="right")
         else:
             lo = 0
             hi = n_finite
-        for k in range(lo, hi):
-            j = by_x[k]
-            if not _apart(boxes1, i, boxes2, j, reach1, reach2) and not _separated(
-                boxes1, i, boxes2, j, frame1, frame2
-            ):
+        for f in range(_near(x, y, reach1[i], table, lo, hi, found)):
+            j = by_x[found[f]]
+            if not _separated(boxes1, i, boxes2, j, frame1, frame2):
                 out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
         for k in range(n_finite, m):
             j = by_x[k]
