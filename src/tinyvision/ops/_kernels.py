@@ -764,24 +764,31 @@ def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
 
 
 @jit(error_model="numpy")
-def _rotated_iou_pair(a, b, ta, tb, s, consts):  # pragma: no cover - compiled
-    """IoU of the rotated boxes ``a`` and ``b`` (rows ``(cx, cy, w, h, angle)``, their
-    :func:`_rotated_trig` rows ``ta``, ``tb``), in ``T``."""
+def _rotated_iou_at(boxes1, i, boxes2, j, trig1, trig2, s, consts):  # pragma: no cover
+    """IoU, in ``T``, of the rotated boxes ``boxes1[i]`` and ``boxes2[j]`` (rows ``(cx, cy,
+    w, h, angle)``; ``trig1``/``trig2`` their :func:`_rotated_trig` rows).
+
+    The rows are read by index: a row slice in a compiled loop costs an atomic reference
+    count increment and decrement, which was a third of the matrix's time."""
     zero = consts[0]
     two = consts[2]
-    area1 = a[2] * a[3]
-    area2 = b[2] * b[3]
+    area1 = boxes1[i, 2] * boxes1[i, 3]
+    area2 = boxes2[j, 2] * boxes2[j, 3]
     if area1 < 1e-14 or area2 < 1e-14:
         return zero
     # torchvision shifts both centres by their midpoint, computed in double
-    shift_x = np.float64(a[0] + b[0]) / 2.0
-    shift_y = np.float64(a[1] + b[1]) / 2.0
-    s[0, 2] = np.float64(a[0]) - shift_x
-    s[1, 2] = np.float64(a[1]) - shift_y
-    s[2, 2] = np.float64(b[0]) - shift_x
-    s[3, 2] = np.float64(b[1]) - shift_y
-    _rotated_corners(s[0, 2], s[1, 2], a[2], a[3], ta[0], ta[1], s, 0, two)
-    _rotated_corners(s[2, 2], s[3, 2], b[2], b[3], tb[0], tb[1], s, 4, two)
+    shift_x = np.float64(boxes1[i, 0] + boxes2[j, 0]) / 2.0
+    shift_y = np.float64(boxes1[i, 1] + boxes2[j, 1]) / 2.0
+    s[0, 2] = np.float64(boxes1[i, 0]) - shift_x
+    s[1, 2] = np.float64(boxes1[i, 1]) - shift_y
+    s[2, 2] = np.float64(boxes2[j, 0]) - shift_x
+    s[3, 2] = np.float64(boxes2[j, 1]) - shift_y
+    _rotated_corners(
+        s[0, 2], s[1, 2], boxes1[i, 2], boxes1[i, 3], trig1[i, 0], trig1[i, 1], s, 0, two
+    )
+    _rotated_corners(
+        s[2, 2], s[3, 2], boxes2[j, 2], boxes2[j, 3], trig2[j, 0], trig2[j, 1], s, 4, two
+    )
     num = _intersection_points(s)
     inter = zero if num <= 2 else _hull_area(s, num, zero, two)
     iou = inter / (area1 + area2 - inter)
@@ -791,6 +798,15 @@ def _rotated_iou_pair(a, b, ta, tb, s, consts):  # pragma: no cover - compiled
     if iou > consts[3]:
         return consts[3]
     return iou
+
+
+@jit(error_model="numpy")
+def _rotated_iou_pair(a, b, ta, tb, s, consts):  # pragma: no cover - compiled
+    """IoU of the rotated boxes ``a`` and ``b`` (rows ``(cx, cy, w, h, angle)``, their
+    :func:`_rotated_trig` rows ``ta``, ``tb``), in ``T`` (:func:`_rotated_iou_at`)."""
+    return _rotated_iou_at(
+        a.reshape(1, 5), 0, b.reshape(1, 5), 0, ta.reshape(1, 2), tb.reshape(1, 2), s, consts
+    )
 
 
 def rotated_constants(dtype: np.dtype) -> np.ndarray:
@@ -846,12 +862,17 @@ def _rotated_frame(boxes):  # pragma: no cover - compiled
 
 
 @jit(error_model="numpy")
-def _gap_along(ux, uy, dx, dy, f1, f2):  # pragma: no cover - compiled
-    """Distance between the two boxes' shadows on the unit axis ``(ux, uy)`` (negative when
-    they overlap); ``f1``/``f2`` are :func:`_rotated_frame` rows, ``(dx, dy)`` the centres'
-    offset. A box's width runs along ``(cos, -sin)``, its height along ``(sin, cos)``."""
-    r1 = f1[2] * abs(f1[0] * ux - f1[1] * uy) + f1[3] * abs(f1[1] * ux + f1[0] * uy)
-    r2 = f2[2] * abs(f2[0] * ux - f2[1] * uy) + f2[3] * abs(f2[1] * ux + f2[0] * uy)
+def _gap_along(ux, uy, dx, dy, f1, i, f2, j):  # pragma: no cover - compiled
+    """Distance between the shadows of boxes ``i`` and ``j`` on the unit axis ``(ux, uy)``
+    (negative when they overlap); ``f1``/``f2`` are :func:`_rotated_frame` tables, ``(dx,
+    dy)`` the centres' offset. A box's width runs along ``(cos, -sin)``, its height along
+    ``(sin, cos)``."""
+    c1 = f1[i, 0]
+    s1 = f1[i, 1]
+    c2 = f2[j, 0]
+    s2 = f2[j, 1]
+    r1 = f1[i, 2] * abs(c1 * ux - s1 * uy) + f1[i, 3] * abs(s1 * ux + c1 * uy)
+    r2 = f2[j, 2] * abs(c2 * ux - s2 * uy) + f2[j, 3] * abs(s2 * ux + c2 * uy)
     return abs(dx * ux + dy * uy) - r1 - r2
 
 
@@ -860,19 +881,19 @@ def _separated(boxes1, i, boxes2, j, frame1, frame2):  # pragma: no cover - comp
     """Separating-axis test with a margin: True when a side of either box separates them by
     more than both boxes' tolerance reach plus 1e-5 of their extent (rounding of the shifted
     float32 coordinates is ~1e-7 of it). torchvision then finds no point: IoU +0."""
-    f1 = frame1[i]
-    f2 = frame2[j]
+    f1 = frame1
+    f2 = frame2
     dx = np.float64(boxes2[j, 0]) - np.float64(boxes1[i, 0])
     dy = np.float64(boxes2[j, 1]) - np.float64(boxes1[i, 1])
-    size = abs(dx) + abs(dy) + f1[2] + f1[3] + f2[2] + f2[3]
-    margin = 2.0 * (f1[4] + f2[4]) + 1e-5 * size
-    if _gap_along(f1[0], -f1[1], dx, dy, f1, f2) > margin:
+    size = abs(dx) + abs(dy) + f1[i, 2] + f1[i, 3] + f2[j, 2] + f2[j, 3]
+    margin = 2.0 * (f1[i, 4] + f2[j, 4]) + 1e-5 * size
+    if _gap_along(f1[i, 0], -f1[i, 1], dx, dy, f1, i, f2, j) > margin:
         return True
-    if _gap_along(f1[1], f1[0], dx, dy, f1, f2) > margin:
+    if _gap_along(f1[i, 1], f1[i, 0], dx, dy, f1, i, f2, j) > margin:
         return True
-    if _gap_along(f2[0], -f2[1], dx, dy, f1, f2) > margin:
+    if _gap_along(f2[j, 0], -f2[j, 1], dx, dy, f1, i, f2, j) > margin:
         return True
-    return _gap_along(f2[1], f2[0], dx, dy, f1, f2) > margin
+    return _gap_along(f2[j, 1], f2[j, 0], dx, dy, f1, i, f2, j) > margin
 
 
 @jit(error_model="numpy")
@@ -954,10 +975,10 @@ def rotated_pairwise_iou(boxes1, boxes2, consts):  # pragma: no cover - compiled
         for f in range(_near(x, y, reach1[i], table, lo, hi, found)):
             j = by_x[found[f]]
             if not _separated(boxes1, i, boxes2, j, frame1, frame2):
-                out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
+                out[i, j] = _rotated_iou_at(boxes1, i, boxes2, j, trig1, trig2, s, consts)
         for k in range(n_finite, m):
             j = by_x[k]
-            out[i, j] = _rotated_iou_pair(boxes1[i], boxes2[j], trig1[i], trig2[j], s, consts)
+            out[i, j] = _rotated_iou_at(boxes1, i, boxes2, j, trig1, trig2, s, consts)
     return out
 
 
@@ -994,7 +1015,7 @@ def rotated_nms(boxes, order, threshold, consts):  # pragma: no cover - compiled
                 if zero_suppresses:
                     suppressed[j] = True
                 continue
-            iou = _rotated_iou_pair(boxes[i], boxes[j], trig[i], trig[j], s, consts)
+            iou = _rotated_iou_at(boxes, i, boxes, j, trig, trig, s, consts)
             if np.float64(iou) >= threshold:
                 suppressed[j] = True
     return keep[:kept]
