@@ -23,6 +23,25 @@ def test_bare_and_configured_jit_compile_and_keep_the_python_original() -> None:
     assert ieee.targetoptions["error_model"] == "numpy"
     assert "fastmath" not in bare.targetoptions
     assert jit(fastmath={"contract"})(_halve).targetoptions["fastmath"] == {"contract"}
+    assert "inline" not in bare.targetoptions
+
+
+def _double(x):
+    return 2.0 * x
+
+
+def _quadruple(x):
+    return _inlined_double(_inlined_double(x))
+
+
+_inlined_double = jit(inline=True)(_double)
+
+
+def test_inline_helpers_are_inlined_into_their_callers() -> None:
+    assert _inlined_double.targetoptions["inline"] == "always"
+    caller = jit(_quadruple)
+    assert caller(1.5) == 6.0 == _quadruple(1.5)
+    assert _inlined_double(2.0) == 4.0  # still callable on its own
 
 
 def _divide_ieee(a, b):
@@ -45,6 +64,7 @@ def test_error_models_differ_on_division_by_zero() -> None:
         ({"fastmath": True}, ValueError, "fastmath must name its flags"),
         ({"fastmath": "contract"}, TypeError, "fastmath must be False or a set"),
         ({"error_model": "ieee"}, ValueError, "error_model must be one of"),
+        ({"inline": "always"}, TypeError, "inline must be True or False"),
     ],
 )
 def test_bad_options_are_refused(options: dict, error: type, match: str) -> None:

@@ -54,6 +54,7 @@ def jit(
     *,
     fastmath: bool | set[str] = False,
     error_model: str = "python",
+    inline: bool = False,
 ) -> Any:
     """Compile ``func`` with numba's ``njit`` and the project's options.
 
@@ -62,11 +63,18 @@ def jit(
             (``@jit(fastmath={"contract"})``).
         fastmath: False, or the set of LLVM fast-math flags the kernel allows.
         error_model: ``"python"`` (numba's default) or ``"numpy"`` (IEEE division).
+        inline: True to have numba inline the function into its compiled callers
+            (``inline="always"``), for small helpers called in hot loops with array
+            arguments, whose calls LLVM does not inline.
 
     Returns:
         The compiled dispatcher (``.py_func`` is the original), or a decorator.
     """
     options = _options(fastmath, error_model)
+    if not isinstance(inline, bool):
+        raise TypeError(f"inline must be True or False, got {inline!r}")
+    if inline:
+        options["inline"] = "always"
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)

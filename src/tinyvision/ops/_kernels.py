@@ -608,7 +608,7 @@ def _rotated_trig(boxes, consts):  # pragma: no cover - compiled
     return trig
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cover - compiled
     """Corners of one box into ``scratch[row:row + 4]`` (torchvision's vertex order)."""
     x0 = cx + s2 * h + c2 * w
@@ -625,7 +625,7 @@ def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cov
     scratch[row + 3, 1] = two * cy - y1
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
     """Append the corners ``s[pts:pts + 4]`` lying inside the box whose corners start at
     ``other_pts`` (edge vectors at ``vec``) to the candidate points; returns the new count.
@@ -653,7 +653,7 @@ def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
     return num
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _intersection_points(s):  # pragma: no cover - compiled
     """Candidate points of the intersection polygon into ``s[16:40]``; returns their count.
 
@@ -683,11 +683,7 @@ def _intersection_points(s):  # pragma: no cover - compiled
             t1 = (v2x * dy - dx * v2y) / det
             t2 = (v1x * dy - dx * v1y) / det
             crossing = (
-                (abs(det) > 1e-14)
-                & (t1 > -1e-5)
-                & (t1 < _ONE_EPS)
-                & (t2 > -1e-5)
-                & (t2 < _ONE_EPS)
+                (abs(det) > 1e-14) & (t1 > -1e-5) & (t1 < _ONE_EPS) & (t2 > -1e-5) & (t2 < _ONE_EPS)
             )
             s[16 + num, 0] = px + v1x * t1
             s[16 + num, 1] = py + v1y * t1
@@ -696,7 +692,7 @@ def _intersection_points(s):  # pragma: no cover - compiled
     return _corners_inside(s, 4, 8, 0, num)
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
     """Area of the convex hull of the ``num`` points in ``s[16:16 + num]`` (Graham scan)."""
     t = 0
@@ -763,7 +759,7 @@ def _hull_area(s, num, zero, two):  # pragma: no cover - compiled
     return area / two
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _rotated_iou_at(boxes1, i, boxes2, j, trig1, trig2, s, consts):  # pragma: no cover
     """IoU, in ``T``, of the rotated boxes ``boxes1[i]`` and ``boxes2[j]`` (rows ``(cx, cy,
     w, h, angle)``; ``trig1``/``trig2`` their :func:`_rotated_trig` rows).
@@ -861,7 +857,7 @@ def _rotated_frame(boxes):  # pragma: no cover - compiled
     return frame
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _gap_along(ux, uy, dx, dy, f1, i, f2, j):  # pragma: no cover - compiled
     """Distance between the shadows of boxes ``i`` and ``j`` on the unit axis ``(ux, uy)``
     (negative when they overlap); ``f1``/``f2`` are :func:`_rotated_frame` tables, ``(dx,
@@ -876,7 +872,7 @@ def _gap_along(ux, uy, dx, dy, f1, i, f2, j):  # pragma: no cover - compiled
     return abs(dx * ux + dy * uy) - r1 - r2
 
 
-@jit(error_model="numpy")
+@jit(error_model="numpy", inline=True)
 def _separated(boxes1, i, boxes2, j, frame1, frame2):  # pragma: no cover - compiled
     """Separating-axis test with a margin: True when a side of either box separates them by
     more than both boxes' tolerance reach plus 1e-5 of their extent (rounding of the shifted
