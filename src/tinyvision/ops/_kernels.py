@@ -625,23 +625,18 @@ def _rotated_corners(cx, cy, w, h, c2, s2, scratch, row, two):  # pragma: no cov
     scratch[row + 3, 1] = two * cy - y1
 
 
-@jit(error_model="numpy", inline=True)
-def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
-    """Append the corners ``s[pts:pts + 4]`` lying inside the box whose corners start at
-    ``other_pts`` (edge vectors at ``vec``) to the candidate points; returns the new count.
-    Branch-free: every corner is written at the next free row, which only advances when the
-    corner is inside (rows 16-40 are writable; row 40 is the hull's, filled later)."""
-    abx = s[vec, 0]
-    aby = s[vec, 1]
-    dax = s[vec + 3, 0]
-    day = s[vec + 3, 1]
+@jit(error_model="numpy")
+def _corners_inside(s, num, pts, ox, oy, abx, aby, dax, day):  # pragma: no cover - compiled
+    """Append the corners ``pts`` (``(x0, y0, ..., x3, y3)``) lying inside the box with
+    corner ``(ox, oy)`` and edge vectors ``ab``, ``da`` (its first and last) to the candidate
+    points ``s[16 + num:]``; returns the new count. Branch-free: every corner is written at
+    the next free row, which only advances when the corner is inside (rows 16-40 are
+    writable; row 40 is the hull's, filled later)."""
     ab_ab = np.float64(abx * abx + aby * aby) + 1e-5
     ad_ad = np.float64(dax * dax + day * day) + 1e-5
-    ox = s[other_pts, 0]
-    oy = s[other_pts, 1]
     for i in range(4):
-        px = s[pts + i, 0]
-        py = s[pts + i, 1]
+        px = pts[2 * i]
+        py = pts[2 * i + 1]
         apx = px - ox
         apy = py - oy
         ap_ab = apx * abx + apy * aby
@@ -654,42 +649,66 @@ def _corners_inside(s, pts, vec, other_pts, num):  # pragma: no cover - compiled
 
 
 @jit(error_model="numpy", inline=True)
+def _crossing(s, num, px, py, v1x, v1y, qx, qy, v2x, v2y):  # pragma: no cover - compiled
+    """torchvision's crossing of the edge ``p + t1 v1`` with the edge ``q + t2 v2``: written
+    at ``s[16 + num]``; returns ``num + 1`` when it counts (determinant above ``1e-14`` in
+    magnitude, both parameters within ``[-1e-5, 1 + 1e-5]``; NaN fails), else ``num``."""
+    det = v2x * v1y - v1x * v2y
+    dx = qx - px
+    dy = qy - py
+    t1 = (v2x * dy - dx * v2y) / det
+    t2 = (v1x * dy - dx * v1y) / det
+    crossing = (abs(det) > 1e-14) & (t1 > -1e-5) & (t1 < _ONE_EPS) & (t2 > -1e-5) & (t2 < _ONE_EPS)
+    s[16 + num, 0] = px + v1x * t1
+    s[16 + num, 1] = py + v1y * t1
+    return num + crossing
+
+
+@jit(error_model="numpy", inline=True)
+def _edge_crossings(s, num, px, py, v1x, v1y, b):  # pragma: no cover - compiled
+    """The crossings of one edge of box 1 with the four edges of box 2, in order; ``b`` is
+    box 2's ``(corners, edges)`` tuple (:func:`_box_tuple`)."""
+    num = _crossing(s, num, px, py, v1x, v1y, b[0], b[1], b[8], b[9])
+    num = _crossing(s, num, px, py, v1x, v1y, b[2], b[3], b[10], b[11])
+    num = _crossing(s, num, px, py, v1x, v1y, b[4], b[5], b[12], b[13])
+    return _crossing(s, num, px, py, v1x, v1y, b[6], b[7], b[14], b[15])
+
+
+@jit(error_model="numpy", inline=True)
+def _box_tuple(s, row):  # pragma: no cover - compiled
+    """The corners ``s[row:row + 4]`` and the edge vectors between them (corner ``k + 1``
+    minus corner ``k``, cyclically, in ``T``) as one tuple ``(x0, y0, ..., x3, y3, e0x, e0y,
+    ..., e3x, e3y)``, held in registers rather than in the scratch rows the loops write."""
+    x0 = s[row, 0]
+    y0 = s[row, 1]
+    x1 = s[row + 1, 0]
+    y1 = s[row + 1, 1]
+    x2 = s[row + 2, 0]
+    y2 = s[row + 2, 1]
+    x3 = s[row + 3, 0]
+    y3 = s[row + 3, 1]
+    return (
+        x0, y0, x1, y1, x2, y2, x3, y3,
+        x1 - x0, y1 - y0, x2 - x1, y2 - y1, x3 - x2, y3 - y2, x0 - x3, y0 - y3,
+    )  # fmt: skip
+
+
+@jit(error_model="numpy", inline=True)
 def _intersection_points(s):  # pragma: no cover - compiled
-    """Candidate points of the intersection polygon into ``s[16:40]``; returns their count.
+    """Candidate points of the intersection polygon (corners of box 1 in ``s[0:4]``, of box
+    2 in ``s[4:8]``) into ``s[16:40]``; returns their count.
 
     The same points in the same order as torchvision's loops (edge pairs ``i``-major, then
     the corners of box 1 inside box 2, then those of box 2 inside box 1), computed without
-    branches: each edge crossing is written at the next free row and kept by advancing the
-    count when its determinant and both edge parameters pass torchvision's tests (a NaN or
-    a zero determinant fails them, as torchvision's ``continue`` does)."""
-    for i in range(4):
-        nxt = (i + 1) & 3
-        s[8 + i, 0] = s[nxt, 0] - s[i, 0]
-        s[8 + i, 1] = s[nxt, 1] - s[i, 1]
-        s[12 + i, 0] = s[4 + nxt, 0] - s[4 + i, 0]
-        s[12 + i, 1] = s[4 + nxt, 1] - s[4 + i, 1]
-    num = 0
-    for i in range(4):
-        v1x = s[8 + i, 0]
-        v1y = s[8 + i, 1]
-        px = s[i, 0]
-        py = s[i, 1]
-        for j in range(4):
-            v2x = s[12 + j, 0]
-            v2y = s[12 + j, 1]
-            det = v2x * v1y - v1x * v2y
-            dx = s[4 + j, 0] - px
-            dy = s[4 + j, 1] - py
-            t1 = (v2x * dy - dx * v2y) / det
-            t2 = (v1x * dy - dx * v1y) / det
-            crossing = (
-                (abs(det) > 1e-14) & (t1 > -1e-5) & (t1 < _ONE_EPS) & (t2 > -1e-5) & (t2 < _ONE_EPS)
-            )
-            s[16 + num, 0] = px + v1x * t1
-            s[16 + num, 1] = py + v1y * t1
-            num += crossing
-    num = _corners_inside(s, 0, 12, 4, num)
-    return _corners_inside(s, 4, 8, 0, num)
+    branches (:func:`_crossing`, :func:`_corners_inside`)."""
+    a = _box_tuple(s, 0)
+    b = _box_tuple(s, 4)
+    num = _edge_crossings(s, 0, a[0], a[1], a[8], a[9], b)
+    num = _edge_crossings(s, num, a[2], a[3], a[10], a[11], b)
+    num = _edge_crossings(s, num, a[4], a[5], a[12], a[13], b)
+    num = _edge_crossings(s, num, a[6], a[7], a[14], a[15], b)
+    num = _corners_inside(s, num, a[:8], b[0], b[1], b[8], b[9], b[14], b[15])
+    return _corners_inside(s, num, b[:8], a[0], a[1], a[8], a[9], a[14], a[15])
 
 
 @jit(error_model="numpy", inline=True)
