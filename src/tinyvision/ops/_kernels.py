@@ -585,8 +585,10 @@ def soft_nms_kernel(
 # operation in the boxes' dtype ``T``; where the C++ mixes in ``double`` (the angle, the
 # centre shift, the tolerances) they do too, and values are rounded back to ``T`` by storing
 # them in a ``T`` buffer. ``scratch`` holds the per-pair buffers:
-# rows 0-3 corners of box 1, 4-7 corners of box 2, 8-11 / 12-15 their edge vectors,
-# 16-39 candidate points, 40-63 the hull; column 2 of rows 16-39 holds squared distances.
+# rows 0-3 corners of box 1, 4-7 corners of box 2 (column 2 of rows 0-3: the shifted
+# centres), 16-39 candidate points, 40-63 the hull; column 2 of rows 16-39 holds squared
+# distances. The per-pair helpers are inlined (``inline=True``): a call with array
+# arguments passes each array's fields, and such calls cost more than the work.
 
 _ROT_ROWS = 64
 _ONE_EPS = 1.0 + 1e-5  # torchvision's ``1.0f + EPS``, in double
@@ -709,6 +711,47 @@ def _intersection_points(s):  # pragma: no cover - compiled
     num = _edge_crossings(s, num, a[6], a[7], a[14], a[15], b)
     num = _corners_inside(s, num, a[:8], b[0], b[1], b[8], b[9], b[14], b[15])
     return _corners_inside(s, num, b[:8], a[0], a[1], a[8], a[9], a[14], a[15])
+
+
+def _intersection_points_reference(s: np.ndarray) -> int:
+    """Plain numpy twin of :func:`_intersection_points`: torchvision's loops as written,
+    with its branches (``continue`` on a small determinant), on ``s``'s scalars."""
+    corners = [(s[k, 0], s[k, 1]) for k in range(8)]
+    edges = [
+        (corners[4 * b + (k + 1) % 4][0] - corners[4 * b + k][0],
+         corners[4 * b + (k + 1) % 4][1] - corners[4 * b + k][1])
+        for b in range(2)
+        for k in range(4)
+    ]  # fmt: skip
+    points = []
+    with np.errstate(all="ignore"):
+        for i in range(4):
+            for j in range(4):
+                (v1x, v1y), (v2x, v2y) = edges[i], edges[4 + j]
+                det = v2x * v1y - v1x * v2y
+                if abs(det) <= 1e-14:
+                    continue
+                dx = corners[4 + j][0] - corners[i][0]
+                dy = corners[4 + j][1] - corners[i][1]
+                t1 = (v2x * dy - dx * v2y) / det
+                t2 = (v1x * dy - dx * v1y) / det
+                if -1e-5 < t1 < _ONE_EPS and -1e-5 < t2 < _ONE_EPS:
+                    points.append((corners[i][0] + v1x * t1, corners[i][1] + v1y * t1))
+        for box, other in ((0, 1), (1, 0)):
+            (abx, aby), (dax, day) = edges[4 * other], edges[4 * other + 3]
+            ab_ab = np.float64(abx * abx + aby * aby) + 1e-5
+            ad_ad = np.float64(dax * dax + day * day) + 1e-5
+            for px, py in corners[4 * box : 4 * box + 4]:
+                apx = px - corners[4 * other][0]
+                apy = py - corners[4 * other][1]
+                ap_ab = apx * abx + apy * aby
+                ap_ad = -(apx * dax + apy * day)
+                if ap_ab > -1e-5 and ap_ad > -1e-5 and ap_ab < ab_ab and ap_ad < ad_ad:
+                    points.append((px, py))
+    for k, (x, y) in enumerate(points):
+        s[16 + k, 0] = x
+        s[16 + k, 1] = y
+    return len(points)
 
 
 @jit(error_model="numpy", inline=True)
