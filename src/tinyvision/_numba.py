@@ -36,21 +36,14 @@ import numba
 _ERROR_MODELS = ("python", "numpy")
 
 
-_INLINE = ("never", "always")
-
-
-def _options(fastmath: bool | set[str], error_model: str, inline: str = "never") -> dict[str, Any]:
+def _options(fastmath: bool | set[str], error_model: str) -> dict[str, Any]:
     if not isinstance(fastmath, (bool, set, frozenset)):
         raise TypeError(f"fastmath must be False or a set of flag names, got {fastmath!r}")
     if fastmath is True:
         raise ValueError("fastmath must name its flags (e.g. {'contract'}), got True")
     if error_model not in _ERROR_MODELS:
         raise ValueError(f"error_model must be one of {_ERROR_MODELS}, got {error_model!r}")
-    if inline not in _INLINE:
-        raise ValueError(f"inline must be one of {_INLINE}, got {inline!r}")
     options: dict[str, Any] = {"cache": True, "nogil": True, "error_model": error_model}
-    if inline != "never":
-        options["inline"] = inline
     if fastmath:
         options["fastmath"] = set(fastmath)
     return options
@@ -61,7 +54,7 @@ def jit(
     *,
     fastmath: bool | set[str] = False,
     error_model: str = "python",
-    inline: str = "never",
+    inline: bool = False,
 ) -> Any:
     """Compile ``func`` with numba's ``njit`` and the project's options.
 
@@ -70,13 +63,18 @@ def jit(
             (``@jit(fastmath={"contract"})``).
         fastmath: False, or the set of LLVM fast-math flags the kernel allows.
         error_model: ``"python"`` (numba's default) or ``"numpy"`` (IEEE division).
-        inline: ``"never"`` (numba's default) or ``"always"``: a small helper inlined into
-            the kernels that call it (numba's IR-level inlining).
+        inline: True to have numba inline the function into its compiled callers
+            (``inline="always"``), for small helpers called in hot loops with array
+            arguments, whose calls LLVM does not inline.
 
     Returns:
         The compiled dispatcher (``.py_func`` is the original), or a decorator.
     """
-    options = _options(fastmath, error_model, inline)
+    options = _options(fastmath, error_model)
+    if not isinstance(inline, bool):
+        raise TypeError(f"inline must be True or False, got {inline!r}")
+    if inline:
+        options["inline"] = "always"
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)

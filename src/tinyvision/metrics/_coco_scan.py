@@ -54,7 +54,7 @@ _K_IMAGE_ID, _K_CATEGORY_ID, _K_BBOX, _K_SCORE, _K_SEGMENTATION, _K_KEYPOINTS = 
 _TRUE, _FALSE, _NULL = (np.frombuffer(w, dtype=np.uint8) for w in (b"true", b"false", b"null"))
 
 
-@jit(inline="always")
+@jit(inline=True)
 def _skip_space(buf: np.ndarray, i: int) -> int:
     """The index of the first byte at or after ``i`` that is not JSON whitespace."""
     while True:
@@ -77,7 +77,7 @@ def _digits(buf: np.ndarray, i: int, mant: int) -> tuple[int, int, int]:
         i += 1
 
 
-@jit(inline="always")
+@jit(inline=True)
 def _number(buf: np.ndarray, i: int) -> tuple[int, int, float, int]:
     """A JSON number token at ``i``: (end, kind flags, value, integer value).
 
@@ -176,7 +176,7 @@ def _key(buf: np.ndarray, start: int, end: int) -> int:
     return _OTHER
 
 
-@jit(inline="always")
+@jit(inline=True)
 def _real(
     buf: np.ndarray, i: int, out: np.ndarray, at: int, dest: int, slow: np.ndarray,
     state: np.ndarray,
