@@ -848,16 +848,7 @@ def _rotated_iou_at(boxes1, i, boxes2, j, trig1, trig2, s, consts):  # pragma: n
         s[2, 2], s[3, 2], boxes2[j, 2], boxes2[j, 3], trig2[j, 0], trig2[j, 1], s, 4, two
     )
     num = _intersection_points(s)
-    # the two usual counts get a copy each with a constant count, whose loops unroll (each
-    # copy costs seconds of compilation, the first time)
-    if num <= 2:
-        inter = zero
-    elif num == 3:
-        inter = _hull_area(s, 3, zero, two)
-    elif num == 4:
-        inter = _hull_area(s, 4, zero, two)
-    else:
-        inter = _hull_area(s, num, zero, two)
+    inter = zero if num <= 2 else _hull_area(s, num, zero, two)
     iou = inter / (area1 + area2 - inter)
     # torchvision 0.29.1 clamps to [0, 1] (NaN passes through)
     if iou < zero:
