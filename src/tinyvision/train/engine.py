@@ -424,6 +424,9 @@ class Engine:
             return
         if self.board is None:
             first = 0 if self.start_epoch == 0 and not self.history else self.start_epoch + 1
+            if first == 0:  # a fresh run: an earlier run's event files go (its own folder)
+                for old in (self.out / "tensorboard").glob("events.out.tfevents.*"):
+                    old.unlink()
             self.board = TensorBoardLogger(self.out / "tensorboard", purge_step=first)
         self.board.log(epoch, row)
 
