@@ -29,7 +29,7 @@ import torch
 
 from test_ops_reference import assert_same, assert_transcendental, same_cpu_as
 from tinyvision import ops
-from tinyvision.ops import _kernels
+from tinyvision.ops import _rotated_kernels as _kernels
 from tinyvision.ops.boxes import _rotated_iou_torch
 
 nms_module = importlib.import_module("tinyvision.ops.nms")

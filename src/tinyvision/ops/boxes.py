@@ -36,7 +36,7 @@ from tinyvision._validate import (
     check_same_device,
     describe,
 )
-from tinyvision.ops import _kernels
+from tinyvision.ops import _kernels, _rotated_kernels
 from tinyvision.ops._errors import (
     FormatConversionError,
     ShapeError,
@@ -449,8 +449,8 @@ def rotated_iou_cxcywhr(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     if b1.device.type == "cpu":
         a = b1.contiguous().numpy()
         b = b2.contiguous().numpy()
-        consts = _kernels.rotated_constants(a.dtype)
-        return torch.from_numpy(_kernels.rotated_pairwise_iou(a, b, consts))
+        consts = _rotated_kernels.rotated_constants(a.dtype)
+        return torch.from_numpy(_rotated_kernels.rotated_pairwise_iou(a, b, consts))
     rows = max(1, _ROTATED_TORCH_PAIRS // m)
     return torch.cat([_rotated_iou_torch(chunk, b2) for chunk in b1.split(rows)])
 

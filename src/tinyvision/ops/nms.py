@@ -26,7 +26,7 @@ from tinyvision._validate import (
     check_same_device,
     describe,
 )
-from tinyvision.ops import _kernels
+from tinyvision.ops import _kernels, _rotated_kernels
 from tinyvision.ops._errors import (
     ShapeError,
     check_box_shape,
@@ -215,8 +215,10 @@ def nms_rotated(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     order = torch.sort(s.detach(), stable=True, descending=True)[1]
     if b.device.type == "cpu":
         array = b.contiguous().numpy()
-        consts = _kernels.rotated_constants(array.dtype)
-        return torch.from_numpy(_kernels.rotated_nms(array, order.numpy(), threshold, consts))
+        consts = _rotated_kernels.rotated_constants(array.dtype)
+        return torch.from_numpy(
+            _rotated_kernels.rotated_nms(array, order.numpy(), threshold, consts)
+        )
     return order[_rotated_keep_torch(b[order], threshold)]
 
 
