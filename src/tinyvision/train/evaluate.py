@@ -260,18 +260,40 @@ def write_evaluation(
     files an interrupted earlier write left for :data:`EVALUATION_FILES` are removed);
     returns the paths by name.
     """
-    from tinyvision.report import HtmlReport
-    from tinyvision.report.plots import (
-        bars_figure,
-        confusion_matrix_figure,
-        curves_figure,
-        png_bytes,
-    )
+    from tinyvision.report.plots import png_bytes
 
     ev = evaluation
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out, EVALUATION_FILES)
+    paths: dict[str, Path] = {}
+    images: list[tuple[bytes, str]] = []
+    for name, (figure, caption) in _evaluation_figures(ev).items():
+        data = png_bytes(figure)
+        atomic_write_bytes(out / name, data)
+        paths[name] = out / name
+        images.append((data, caption))
+
+    record = {**ev.to_dict(), **(extra or {})}
+    atomic_write_json(out / "metrics.json", record)
+    paths["metrics.json"] = out / "metrics.json"
+
+    report = _evaluation_report(ev, title, subtitle, extra, extra_tables)
+    report.add_section("Plots")
+    for data, caption in images:
+        report.add_image(data, caption=caption)
+    if run_dir is not None:
+        from tinyvision.report.run_plots import add_training_section
+
+        add_training_section(report, run_dir)
+    paths["report.html"] = report.write(out / "report.html")
+    return paths
+
+
+def _evaluation_figures(ev: ClassifierEvaluation) -> dict[str, tuple[Any, str]]:
+    """The report's four figures by file name, each with its caption."""
+    from tinyvision.report.plots import bars_figure, confusion_matrix_figure, curves_figure
+
     pct = round(ev.confidence * 100)
     roc = [
         (fpr, tpr, f"{name} AUC {ev.roc_auc[k]:.3f} [{ev.auc_lower[k]:.3f}, {ev.auc_upper[k]:.3f}]")
@@ -283,7 +305,7 @@ def write_evaluation(
         for k, (name, (rec, prec)) in enumerate(zip(ev.classes, ev.pr_curves))
         if rec.size
     ]
-    figures = {
+    return {
         "confusion_matrix.png": (
             confusion_matrix_figure(ev.confusion, ev.classes),
             "Confusion matrix (rows: true class; fractions of each row, counts in brackets)",
@@ -316,18 +338,20 @@ def write_evaluation(
             "Precision, recall and F1 of each class",
         ),
     }
-    paths: dict[str, Path] = {}
-    images: list[tuple[bytes, str]] = []
-    for name, (figure, caption) in figures.items():
-        data = png_bytes(figure)
-        atomic_write_bytes(out / name, data)
-        paths[name] = out / name
-        images.append((data, caption))
 
-    record = {**ev.to_dict(), **(extra or {})}
-    atomic_write_json(out / "metrics.json", record)
-    paths["metrics.json"] = out / "metrics.json"
 
+def _evaluation_report(
+    ev: ClassifierEvaluation,
+    title: str,
+    subtitle: str | None,
+    extra: dict[str, Any] | None,
+    extra_tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]],
+) -> Any:
+    """The report's page up to its plots: headline cards, settings, per-class table and
+    the ``extra_tables`` sections."""
+    from tinyvision.report import HtmlReport
+
+    pct = round(ev.confidence * 100)
     report = HtmlReport(title, subtitle=subtitle)
     macro = ev.macro()
     report.add_metrics(
@@ -361,15 +385,7 @@ def write_evaluation(
     for heading, header, rows in extra_tables:
         report.add_section(heading)
         report.add_table(header, rows)
-    report.add_section("Plots")
-    for data, caption in images:
-        report.add_image(data, caption=caption)
-    if run_dir is not None:
-        from tinyvision.report.run_plots import add_training_section
-
-        add_training_section(report, run_dir)
-    paths["report.html"] = report.write(out / "report.html")
-    return paths
+    return report
 
 
 def _cell(value: Any) -> Any:
