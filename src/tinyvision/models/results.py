@@ -159,10 +159,21 @@ class Results:
     def plot(self, *, labels: bool = True, conf: bool = True) -> np.ndarray:
         """A drawn copy of the image, BGR ``uint8[H, W, 3]``: one coloured rectangle per box
         (with ``name score`` when ``labels``/``conf``), or the top-5 classes in a corner."""
-        canvas = self.orig_img
         if self.boxes is not None:
-            _draw_boxes(canvas, self.boxes, self.names, labels=labels, conf=conf)
-        elif self.probs is not None:
+            from tinyvision.report.drawing import draw_boxes
+
+            boxes = self.boxes.cpu()
+            drawn = draw_boxes(
+                self._rgb,
+                boxes.xyxy.double(),
+                boxes.cls,
+                [self.names[k] for k in range(len(self.names))],
+                boxes.conf.double() if conf else None,
+                labels=labels,
+            )
+            return np.ascontiguousarray(drawn[..., ::-1])
+        canvas = self.orig_img
+        if self.probs is not None:
             _draw_top5(canvas, self.probs, self.names)
         return canvas
 
@@ -240,39 +251,6 @@ class Results:
 
 
 # ----------------------------------------------------------------------------- drawing
-def class_colour(cls: int) -> list[int]:
-    """A saturated BGR colour for class ``cls`` (hues 47 apart on OpenCV's 0-179 wheel)."""
-    import cv2
-
-    hsv = np.array([[[(cls * 47) % 180, 220, 255]]], dtype=np.uint8)
-    return [int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]]
-
-
-def _draw_boxes(
-    canvas: np.ndarray, boxes: Boxes, names: dict[int, str], *, labels: bool, conf: bool
-) -> None:
-    """Draw ``boxes`` on the BGR ``canvas`` in place."""
-    import cv2
-
-    boxes = boxes.cpu()
-    thickness = max(1, round(max(canvas.shape[:2]) / 400))
-    for (x1, y1, x2, y2), score, cls in zip(
-        boxes.xyxy.double().tolist(), boxes.conf.double().tolist(), boxes.cls.tolist()
-    ):
-        colour = class_colour(cls)
-        top_left, bottom_right = (round(x1), round(y1)), (round(x2) - 1, round(y2) - 1)
-        cv2.rectangle(canvas, top_left, bottom_right, colour, thickness)
-        text = " ".join(
-            [*([names.get(cls, str(cls))] if labels else []), *([f"{score:.2f}"] if conf else [])]
-        )
-        if text:
-            origin = (top_left[0], max(top_left[1] - 2, 8))
-            cv2.putText(
-                canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.3 * thickness, colour, 1,
-                cv2.LINE_AA,
-            )  # fmt: skip
-
-
 def _draw_top5(canvas: np.ndarray, probs: Probs, names: dict[int, str]) -> None:
     """Write the top-5 classes and probabilities in the top-left corner of ``canvas``."""
     import cv2

@@ -50,9 +50,10 @@ def draw_boxes(
     scores: object | None = None,
     *,
     line_width: int | None = None,
+    labels: bool = True,
 ) -> np.ndarray:
     """A copy of ``image`` with each box drawn in its class's colour and labelled with the
-    class name (and score, when ``scores`` is given).
+    class name (when ``labels``) and score (when ``scores`` is given).
 
     Args:
         image: ``[H, W, 3]`` uint8 RGB.
@@ -99,10 +100,14 @@ def draw_boxes(
         colour = class_colour(cls)
         top_left, bottom_right = (round(x1), round(y1)), (round(x2) - 1, round(y2) - 1)
         cv2.rectangle(canvas, top_left, bottom_right, colour, width)
-        label = names[cls] if score_array is None else f"{names[cls]} {score_array[i]:.2f}"
+        words = [names[cls]] if labels else []
+        if score_array is not None:
+            words.append(f"{score_array[i]:.2f}")
+        if not words:
+            continue
         cv2.putText(
             canvas,
-            label,
+            " ".join(words),
             (top_left[0], max(top_left[1] - 2, 8)),
             cv2.FONT_HERSHEY_SIMPLEX,
             0.3 * width,

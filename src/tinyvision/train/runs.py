@@ -348,13 +348,14 @@ def resumed_classify_job(
     kwargs = {
         k: v for k, v in record["model_kwargs"].items() if k not in ("in_channels", "num_classes")
     }
-    require_logging(TrainConfig.from_dict(record["config"]))
+    config = TrainConfig.from_dict(record["config"])
+    require_logging(config)
     return TrainJob(
         model=str(record["model_name"]),
         data=str(record["data"]),
         variant=str(record.get("recipe", "tuned")),
         out=Path(out) if out else path.parent,
-        config=TrainConfig.from_dict(record["config"]),
+        config=config,
         model_kwargs=kwargs,
         upscale=int(record.get("upscale", 1)),
         seed=int(record.get("seed", 0)),
@@ -673,11 +674,12 @@ def resumed_detect_job(
     """The detector run the checkpoint ``record`` (read from ``path``) continues."""
     from tinyvision.train.detect import DetectTrainConfig
 
-    require_logging(DetectTrainConfig.from_dict(record["config"]))
+    config = DetectTrainConfig.from_dict(record["config"])
+    require_logging(config)
     return DetectJob(
         data=str(record["data"]),
         shapes=record.get("shapes"),
-        config=DetectTrainConfig.from_dict(record["config"]),
+        config=config,
         width=int(record["detector"]["width"]),
         levels=int(record["detector"]["levels"]),
         out=Path(out) if out else path.parent,
