@@ -498,6 +498,27 @@ def _script_name() -> str:
         return p.name
 
 
+def arrays_close(ours: Any, theirs: Any, atol: float = 1e-12) -> bool:
+    """A ``check=``: the same shape and every value within ``atol`` (else AssertionError
+    listing both)."""
+    import numpy as np
+
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    if ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=0, atol=atol):
+        return True
+    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
+
+
+def arrays_identical(ours: Any, theirs: Any) -> bool:
+    """A ``check=``: equal to the bit (else AssertionError listing both)."""
+    import numpy as np
+
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    if np.array_equal(ours, theirs):
+        return True
+    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
+
+
 def _run_check(check: Callable[[Any, Any], bool], ours: Any, anchor: Any) -> tuple[bool, str]:
     try:
         ok = check(ours, anchor)

@@ -261,18 +261,6 @@ def _write(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj))
 
 
-def _close(ours: np.ndarray, theirs: np.ndarray) -> bool:
-    if ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=0, atol=1e-12):
-        return True
-    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
-
-
-def _identical(ours: np.ndarray, theirs: np.ndarray) -> bool:
-    if np.array_equal(ours, theirs):
-        return True
-    raise AssertionError(f"tinyvision {ours.tolist()}, pycocotools {theirs.tolist()}")
-
-
 def bench_type(
     bench: _protocol.Bench, iou_type: str, gt_path: Path, dt_path: Path, args: argparse.Namespace
 ) -> None:
@@ -283,7 +271,7 @@ def bench_type(
         anchor=lambda: run_faster_coco_eval(gt_path, dt_path, iou_type),
         repeat=args.repeat,
         warmup=False,  # each call parses the files anew; tinyvision's kernels are warm
-        check=_close,  # stats within 1e-12
+        check=_protocol.arrays_close,  # stats within 1e-12
         anchor_name="faster-coco-eval",
     )
     if not args.no_pycocotools:
@@ -293,7 +281,7 @@ def bench_type(
             anchor=lambda: run_pycocotools(gt_path, dt_path, iou_type),
             repeat=1,
             warmup=False,
-            check=_identical,  # stats identical to the bit
+            check=_protocol.arrays_identical,  # stats identical to the bit
             anchor_name="pycocotools",
         )
 

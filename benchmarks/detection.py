@@ -129,18 +129,6 @@ def _on_copies(
     return call
 
 
-def _close(ours: np.ndarray, theirs: np.ndarray) -> bool:
-    if ours.shape == theirs.shape and np.allclose(ours, theirs, rtol=0, atol=1e-12):
-        return True
-    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
-
-
-def _identical(ours: np.ndarray, theirs: np.ndarray) -> bool:
-    if np.array_equal(ours, theirs):
-        return True
-    raise AssertionError(f"tinyvision {ours.tolist()}, other {theirs.tolist()}")
-
-
 def compare_parsed(
     bench: _protocol.Bench, clock: PausableClock, data: dict[str, Any], args: argparse.Namespace
 ) -> None:
@@ -153,7 +141,7 @@ def compare_parsed(
         anchor=_on_copies(clock, run_faster_coco_eval, gt, dt),
         repeat=args.repeat,
         warmup=False,  # the kernels and imports are warm (main)
-        check=_close,
+        check=_protocol.arrays_close,
     )
     if not args.no_pycocotools:
         bench.compare(
@@ -162,7 +150,7 @@ def compare_parsed(
             anchor=_on_copies(clock, run_pycocotools, gt, dt),
             repeat=1,
             warmup=False,
-            check=_identical,  # bit-identical
+            check=_protocol.arrays_identical,  # bit-identical
             anchor_name="pycocotools 2.0.11",
         )
     timing = bench.measure(
@@ -188,7 +176,7 @@ def compare_files(
     def check(ours: np.ndarray, theirs: np.ndarray) -> bool:
         if not np.array_equal(ours, expected):
             raise AssertionError(f"tinyvision from files {ours.tolist()}, from tables {expected}")
-        return _close(ours, theirs)
+        return _protocol.arrays_close(ours, theirs)
 
     bench.compare(
         "json files -> 12 stats",
