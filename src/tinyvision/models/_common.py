@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -103,3 +104,17 @@ def run_batches(
             yield from predict(batch)
 
     return generate() if stream else list(generate())
+
+
+def export_to(model: Any, path: Any, **kwargs: Any) -> Path:
+    """What ``Detector.export`` / ``Classifier.export`` do: ``model.model`` with its
+    ``_export_meta()`` to ``path``, by default the checkpoint's name with ``.onnx`` /
+    ``.torchscript`` beside it (a model not loaded from a file must be given a path)."""
+    from tinyvision.train.export import export_model
+
+    if path is None:
+        if model.path is None:
+            raise ValueError("path is required for a model not loaded from a checkpoint file")
+        suffix = ".torchscript" if kwargs.get("format") == "torchscript" else ".onnx"
+        path = model.path.with_suffix(suffix)
+    return export_model(model.model, model._export_meta(), path, **kwargs)

@@ -28,6 +28,7 @@ from tinyvision._validate import check_float, check_int, describe
 from tinyvision.models._common import (
     check_bool,
     device_of,
+    export_to,
     load_record,
     run_batches,
     train_config,
@@ -400,14 +401,7 @@ class Detector:
         ``half``, ``opset``, ``nms``, ``conf``, ``iou``, ``max_det``); the weights
         exported are the current ones.
         """
-        from tinyvision.train.export import export_model
-
-        if path is None:
-            if self.path is None:
-                raise ValueError("path is required for a model not loaded from a checkpoint file")
-            suffix = ".torchscript" if kwargs.get("format") == "torchscript" else ".onnx"
-            path = self.path.with_suffix(suffix)
-        return export_model(self.model, self._export_meta(), path, **kwargs)
+        return export_to(self, path, **kwargs)
 
     def _export_meta(self) -> dict[str, Any]:
         return {"names": list(self.names.values()), "img_size": self.img_size}
